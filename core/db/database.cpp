@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: MIT
+#include "database.h"
+
+#include "protocol/messages.h"
+
+#include <QJsonObject>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace lark {
+
+namespace {
+const QString PriorityKey = u".priority"_s;
+}
+
+Database::Database(QString name, QObject *parent)
+    : QObject(parent)
+    , m_name(std::move(name))
+{
+}
+
+Database::~Database() = default;
+
+QJsonValue Database::jsonAt(const Path &path) const
+{
+    if (!path.isRoot() && path.back() == PriorityKey) {
+        const Node *owner = m_root.at(path.parent());
+        return owner ? owner->priority() : QJsonValue(QJsonValue::Null);
+    }
+    const Node *n = m_root.at(path);
+    return n ? n->toJson() : QJsonValue(QJsonValue::Null);
+}
+
+QJsonValue Database::valueJson(const Path &path) const
+{
+    return jsonAt(path);
+}
+
+QByteArray Database::hashAt(const Path &path) const
+{
+    const Node *n = m_root.at(path);
+    return n ? n->hash() : QByteArray();
+}
+
+Database::ListenNode *Database::findNode(const Path &path) const
+{
+    auto *node = const_cast<ListenNode *>(&m_listens);
+    for (const QString &key : path.keys()) {
+        const auto it = node->children.find(key);
+        if (it == node->children.end())
+            return nullptr;
+        node = it->second.get();
+    }
+    return node;
+}
+
+void Database::listen(ListenerSink *sink, const Path &path, const Query &query, qint64 tag, const QByteArray &clientHash)
+{
+    ListenNode *node = &m_listens;
+    for (const QString &key : path.keys()) {
+        auto &slot = node->children[key];
+        if (!slot) {
+            slot = std::make_unique<ListenNode>();
+            slot->parent = node;
+            slot->key = key;
+        }
+        node = slot.get();
+    }
+    auto it = std::find_if(node->listens.begin(), node->listens.end(), [&](const Listen &l) {
+        return l.sink == sink && l.query.identifier() == query.identifier();
+    });
+    if (it == node->listens.end()) {
+        node->listens.push_back({sink, query, tag, {}});
+        it = node->listens.end() - 1;
+        ++m_listenCount;
+    } else {
+        it->query = query;
+        it->tag = tag;
+    }
+    const Node *value = m_root.at(path);
+    if (tag > 0 || !query.loadsAllData()) {
+        it->lastHash = query.resultHash(value);
+        if (it->lastHash != clientHash)
+            sink->sendPush(protocol::dataPush(path.toString(), query.resultJson(value), tag));
+        return;
+    }
+    const QByteArray hash = value ? value->hash() : QByteArray();
+    if (hash != clientHash)
+        sink->sendPush(protocol::dataPush(path.toString(), value ? value->toJson() : QJsonValue()));
+}
+
+bool Database::unlisten(ListenerSink *sink, const Path &path, const QString &queryIdentifier)
+{
+    ListenNode *node = findNode(path);
+    if (!node)
+        return false;
+    const auto it = std::find_if(node->listens.begin(), node->listens.end(), [&](const Listen &l) {
+        return l.sink == sink && l.query.identifier() == queryIdentifier;
+    });
+    if (it == node->listens.end())
+        return false;
+    node->listens.erase(it);
+    --m_listenCount;
+    prune(node);
+    return true;
+}
+
+void Database::prune(ListenNode *node)
+{
+    while (node->parent && node->listens.empty() && node->children.empty()) {
+        ListenNode *parent = node->parent;
+        parent->children.erase(node->key); // destroys node
+        node = parent;
+    }
+}
+
+void Database::pushTagged(Listen &listen, const Path &path)
+{
+    const Node *value = m_root.at(path);
+    QByteArray hash = listen.query.resultHash(value);
+    if (hash == listen.lastHash)
+        return;
+    listen.lastHash = std::move(hash);
+    listen.sink->sendPush(protocol::dataPush(path.toString(), listen.query.resultJson(value), listen.tag));
+}
+
+void Database::write(const Path &base, std::vector<Write> writes, const WriteOrigin &origin)
+{
+    std::vector<Change> changes;
+    changes.reserve(writes.size());
+    for (Write &w : writes) {
+        Path abs = base.child(w.path);
+        m_root.set(abs, std::move(w.value));
+        // A priority change is pushed as the new value of its node.
+        if (!abs.isRoot() && abs.back() == PriorityKey)
+            abs = abs.parent();
+        changes.push_back({std::move(abs)});
+    }
+    if (!changes.empty())
+        notifyAncestors(base, changes);
+
+    QList<Path> paths;
+    paths.reserve(qsizetype(changes.size()));
+    for (Change &c : changes)
+        paths.append(std::move(c.path));
+    Q_EMIT changed(paths, origin);
+}
+
+void Database::notifyAncestors(const Path &base, const std::vector<Change> &changes)
+{
+    // Every listen at or above the batch's base sees the same message: build it at most once.
+    QByteArray shared;
+    auto message = [&]() -> const QByteArray & {
+        if (shared.isEmpty()) {
+            if (changes.size() == 1) {
+                shared = protocol::dataPush(changes.front().path.toString(), jsonAt(changes.front().path));
+            } else {
+                QJsonObject merge;
+                for (const Change &c : changes) {
+                    QString rel = c.path.relativeTo(base).toString().mid(1);
+                    merge.insert(rel.isEmpty() ? u"/"_s : rel, jsonAt(c.path));
+                }
+                shared = protocol::mergePush(base.toString(), merge);
+            }
+        }
+        return shared;
+    };
+
+    ListenNode *node = &m_listens;
+    Path at;
+    for (int i = 0;; ++i) {
+        for (Listen &l : node->listens) {
+            if (l.tag > 0 || !l.query.loadsAllData())
+                pushTagged(l, at);
+            else
+                l.sink->sendPush(message());
+        }
+        if (i == base.size())
+            break;
+        const auto it = node->children.find(base.at(i));
+        if (it == node->children.end())
+            return;
+        node = it->second.get();
+        at = at.child(base.at(i));
+    }
+    std::vector<const Change *> all;
+    all.reserve(changes.size());
+    for (const Change &c : changes)
+        all.push_back(&c);
+    for (auto &[key, child] : node->children) {
+        const Path childPath = base.child(key);
+        std::vector<const Change *> relevant;
+        for (const Change *c : all) {
+            if (c->path.overlaps(childPath))
+                relevant.push_back(c);
+        }
+        if (!relevant.empty())
+            notifyBelow(child.get(), childPath, relevant);
+    }
+}
+
+void Database::notifyBelow(ListenNode *node, const Path &path, const std::vector<const Change *> &changes)
+{
+    // changes overlap path and not each other: either one covers path, or all lie strictly below it.
+    const Change *covering = nullptr;
+    for (const Change *c : changes) {
+        if (c->path.contains(path)) {
+            covering = c;
+            break;
+        }
+    }
+    QByteArray message;
+    for (Listen &l : node->listens) {
+        if (l.tag > 0 || !l.query.loadsAllData()) {
+            pushTagged(l, path);
+            continue;
+        }
+        if (message.isEmpty()) {
+            if (covering) {
+                message = protocol::dataPush(path.toString(), jsonAt(path));
+            } else if (changes.size() == 1) {
+                message = protocol::dataPush(changes.front()->path.toString(), jsonAt(changes.front()->path));
+            } else {
+                QJsonObject merge;
+                for (const Change *c : changes)
+                    merge.insert(c->path.relativeTo(path).toString().mid(1), jsonAt(c->path));
+                message = protocol::mergePush(path.toString(), merge);
+            }
+        }
+        l.sink->sendPush(message);
+    }
+    for (auto &[key, child] : node->children) {
+        const Path childPath = path.child(key);
+        if (covering) {
+            notifyBelow(child.get(), childPath, {covering});
+            continue;
+        }
+        std::vector<const Change *> relevant;
+        for (const Change *c : changes) {
+            if (c->path.overlaps(childPath))
+                relevant.push_back(c);
+        }
+        if (!relevant.empty())
+            notifyBelow(child.get(), childPath, relevant);
+    }
+}
+
+} // namespace lark

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "node.h"
+#include "path.h"
+#include "query.h"
+
+#include <QObject>
+
+#include <map>
+#include <memory>
+#include <vector>
+
+namespace lark {
+
+/** Receives the pushes of the listens it registered; implemented by server connections. */
+class ListenerSink
+{
+public:
+    virtual ~ListenerSink() = default;
+    /** A complete protocol message (UTF-8 JSON), serialized once and shared by every recipient. */
+    virtual void sendPush(const QByteArray &message) = 0;
+};
+
+/** Who caused a write: shown by the dashboard ("the onDisconnect of session S"). */
+struct WriteOrigin {
+    enum class Kind { Client, Admin, Import, OnDisconnect };
+    Kind kind = Kind::Client;
+    QString session; /**< shortened session id, never the full bearer secret */
+};
+
+/** One write of an atomic batch: a value (null deletes) at a path relative to the batch's base. */
+struct Write {
+    Path path;
+    Node value;
+};
+
+/**
+ * One namespace's data tree with its listens. Writes are applied and fanned out synchronously, so a writer's own
+ * listeners get their push before the caller acknowledges the write (wire doc §0.3).
+ *
+ * Listens are kept in a trie keyed by path, so a write visits only the listens on its path's ancestors and below
+ * it, never all listens; each push is serialized once per listened path and shared by its recipients.
+ */
+class Database : public QObject
+{
+    Q_OBJECT
+public:
+    explicit Database(QString name, QObject *parent = nullptr);
+    ~Database() override;
+
+    [[nodiscard]] const QString &name() const { return m_name; }
+    [[nodiscard]] const Node &root() const { return m_root; }
+    /** Export JSON at path (`.priority` paths give the priority); null where empty. */
+    [[nodiscard]] QJsonValue valueJson(const Path &path) const;
+    /** The SDK hash of the value at path; empty for null. */
+    [[nodiscard]] QByteArray hashAt(const Path &path) const;
+
+    /**
+     * Registers a listen and pushes the current value unless clientHash shows the client already has it.
+     * Tagged listens (tag > 0) get the query's filtered result, tagged. A second listen of the same sink, path
+     * and query replaces the first.
+     */
+    void listen(ListenerSink *sink, const Path &path, const Query &query, qint64 tag, const QByteArray &clientHash);
+    /** Returns false when the sink had no such listen. */
+    bool unlisten(ListenerSink *sink, const Path &path, const QString &queryIdentifier);
+    [[nodiscard]] int listenCount() const { return m_listenCount; }
+
+    /** Applies all writes as one atomic batch (paths must not overlap), then pushes to the affected listens. */
+    void write(const Path &base, std::vector<Write> writes, const WriteOrigin &origin);
+
+Q_SIGNALS:
+    /** After a batch was applied and pushed: the absolute paths that changed. */
+    void changed(const QList<lark::Path> &paths, const lark::WriteOrigin &origin);
+
+private:
+    struct Listen {
+        ListenerSink *sink;
+        Query query;
+        qint64 tag;
+        QByteArray lastHash; // for tagged listens: the result last pushed, to skip unchanged windows
+    };
+    struct ListenNode {
+        ListenNode *parent = nullptr;
+        QString key;
+        std::map<QString, std::unique_ptr<ListenNode>> children;
+        std::vector<Listen> listens;
+    };
+    struct Change {
+        Path path; // absolute
+    };
+
+    [[nodiscard]] QJsonValue jsonAt(const Path &path) const;
+    void pushTagged(Listen &listen, const Path &path);
+    void notifyAncestors(const Path &base, const std::vector<Change> &changes);
+    void notifyBelow(ListenNode *node, const Path &path, const std::vector<const Change *> &changes);
+    [[nodiscard]] ListenNode *findNode(const Path &path) const;
+    void prune(ListenNode *node);
+
+    QString m_name;
+    Node m_root;
+    ListenNode m_listens;
+    int m_listenCount = 0;
+};
+
+} // namespace lark
+
+Q_DECLARE_METATYPE(lark::Path)
+Q_DECLARE_METATYPE(lark::WriteOrigin)

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: MIT
+#include "framing.h"
+
+namespace lark::protocol {
+
+static bool isCountFrame(const QString &frame)
+{
+    if (frame.isEmpty() || frame.size() > 6)
+        return false;
+    for (const QChar c : frame) {
+        if (c < u'0' || c > u'9')
+            return false;
+    }
+    return true;
+}
+
+FrameAssembler::Result FrameAssembler::feed(const QString &frame, QString *message)
+{
+    if (m_remaining == 0) {
+        if (isCountFrame(frame)) {
+            const int count = frame.toInt();
+            if (count == 0)
+                return Result::KeepAlive;
+            if (count > MaxFrameCount)
+                return Result::BadCount;
+            m_remaining = count;
+            m_buffer.clear();
+            return Result::Pending;
+        }
+        // UTF-16 units never outnumber UTF-8 bytes, so this is a lower bound of the byte size.
+        if (frame.size() > m_maxBytes)
+            return Result::TooBig;
+        *message = frame;
+        return Result::Message;
+    }
+    if (m_buffer.size() + frame.size() > m_maxBytes) {
+        m_remaining = 0;
+        m_buffer.clear();
+        return Result::TooBig;
+    }
+    m_buffer += frame;
+    if (--m_remaining > 0)
+        return Result::Pending;
+    *message = std::move(m_buffer);
+    m_buffer.clear();
+    return Result::Message;
+}
+
+QList<QString> splitFrames(const QByteArray &utf8Message)
+{
+    if (utf8Message.size() <= MaxFrameBytes)
+        return {QString::fromUtf8(utf8Message)};
+    QList<QString> pieces;
+    qsizetype pos = 0;
+    while (pos < utf8Message.size()) {
+        qsizetype end = std::min(pos + MaxFrameBytes, utf8Message.size());
+        // Back off continuation bytes (10xxxxxx) so no code point is cut.
+        while (end < utf8Message.size() && end > pos && (uchar(utf8Message.at(end)) & 0xC0) == 0x80)
+            --end;
+        pieces.append(QString::fromUtf8(utf8Message.constData() + pos, end - pos));
+        pos = end;
+    }
+    pieces.prepend(QString::number(pieces.size()));
+    return pieces;
+}
+
+} // namespace lark::protocol

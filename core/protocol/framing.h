@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <QByteArray>
+#include <QList>
+#include <QString>
+
+namespace lark::protocol {
+
+/**
+ * Joins the SDK's frames into messages (wire doc §3): a frame of at most six digits announces how many frames
+ * the next message spans; "0" is the client's keep-alive. Anything else is a whole message, or the next piece of
+ * an announced one. The joined size is capped so a client cannot make the server buffer without bound.
+ */
+class FrameAssembler
+{
+public:
+    enum class Result {
+        Pending, /**< a piece of an announced message; nothing to do yet */
+        Message, /**< *message holds a complete message */
+        KeepAlive, /**< the client's "0" */
+        TooBig, /**< the joined message exceeds the cap */
+        BadCount, /**< a frame count that cannot be honoured */
+    };
+
+    explicit FrameAssembler(qsizetype maxMessageBytes)
+        : m_maxBytes(maxMessageBytes)
+    {
+    }
+
+    Result feed(const QString &frame, QString *message);
+    [[nodiscard]] bool isBuffering() const { return m_remaining > 0; }
+
+private:
+    qsizetype m_maxBytes;
+    int m_remaining = 0;
+    QString m_buffer;
+};
+
+/** The SDK splits at 16384 characters; the server splits at 16384 bytes on UTF-8 code point boundaries. */
+constexpr qsizetype MaxFrameBytes = 16384;
+constexpr int MaxFrameCount = 100000;
+
+/**
+ * The frames to send for one message: the message itself when it fits in one frame, else a count frame and
+ * the pieces. Never yields a lone short numeric frame for a real message: the SDK would read it as a count.
+ */
+[[nodiscard]] QList<QString> splitFrames(const QByteArray &utf8Message);
+
+} // namespace lark::protocol

@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <QByteArray>
+#include <QJsonObject>
+#include <QJsonValue>
+#include <QString>
+
+namespace lark::protocol {
+
+/** Envelope builders for the v5 wire protocol (rtdb-wire-protocol.md §3–§7). All return compact UTF-8 JSON. */
+
+/** The hello: {"t":"c","d":{"t":"h","d":{"ts","v":"5","h","s"}}}. */
+[[nodiscard]] QByteArray hello(qint64 serverTimeMs, const QString &host, const QString &sessionId);
+/** Answer to the client's control ping. The inner `d` must be present or the SDK ignores it. */
+[[nodiscard]] QByteArray pong();
+/** Reply to request r: {"t":"d","d":{"r":r,"b":{"s":status,"d":data}}}. */
+[[nodiscard]] QByteArray reply(qint64 r, const QString &status, const QJsonValue &data = QString());
+/** Overwrite push at path, with the listen's tag when it has one (tag > 0). */
+[[nodiscard]] QByteArray dataPush(const QString &path, const QJsonValue &data, qint64 tag = 0);
+/** Merge push: each key of data (may be multi-segment) is an overwrite below path. */
+[[nodiscard]] QByteArray mergePush(const QString &path, const QJsonObject &data, qint64 tag = 0);
+/** Server push of a Lark extension action (docs/protocol-extensions.md). */
+[[nodiscard]] QByteArray extensionPush(const QString &action, const QJsonValue &body);
+
+[[nodiscard]] QByteArray encode(const QJsonObject &message);
+
+} // namespace lark::protocol

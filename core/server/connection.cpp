@@ -1,0 +1,517 @@
+// SPDX-License-Identifier: MIT
+#include "connection.h"
+
+#include "db/servervalues.h"
+#include "logging.h"
+#include "protocol/messages.h"
+#include "server.h"
+#include "session.h"
+
+#include <QDateTime>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QWebSocket>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace lark {
+
+namespace {
+
+const QString Ok = u"ok"_s;
+const QString InvalidRequest = u"invalid_request"_s;
+const QString PermissionDenied = u"permission_denied"_s;
+
+qint64 nowMs()
+{
+    return QDateTime::currentMSecsSinceEpoch();
+}
+
+} // namespace
+
+Connection::Connection(Server *server, QWebSocket *socket, Database *db)
+    : QObject(server)
+    , m_server(server)
+    , m_socket(socket)
+    , m_db(db)
+    , m_frames(server->config().maxMessageBytes)
+{
+    socket->setParent(this);
+    socket->setMaxAllowedIncomingMessageSize(quint64(server->config().maxMessageBytes));
+    socket->setMaxAllowedIncomingFrameSize(quint64(server->config().maxMessageBytes));
+    socket->setOutgoingFrameSize(64 * 1024);
+    connect(socket, &QWebSocket::textMessageReceived, this, &Connection::onTextFrame);
+    connect(socket, &QWebSocket::binaryMessageReceived, this, &Connection::onBinaryFrame);
+    connect(socket, &QWebSocket::pong, this, &Connection::touch);
+    connect(socket, &QWebSocket::aboutToClose, this, &Connection::onAboutToClose);
+    connect(socket, &QWebSocket::disconnected, this, &Connection::onDisconnected);
+    touch();
+    m_lastPing = m_lastActivity;
+}
+
+Connection::~Connection() = default;
+
+QString Connection::remoteAddress() const
+{
+    QHostAddress a = m_socket->peerAddress();
+    bool ok = false;
+    const QHostAddress v4(a.toIPv4Address(&ok));
+    if (ok)
+        a = v4;
+    return u"%1:%2"_s.arg(a.toString()).arg(m_socket->peerPort());
+}
+
+QString Connection::describe() const
+{
+    return u"%1 %2"_s.arg(remoteAddress(), m_session ? m_session->handle() : u"-"_s);
+}
+
+void Connection::start(const QString &lastSessionId)
+{
+    m_session = m_server->attach(this, m_db, lastSessionId, &m_resumed);
+    QString host = QString::fromLatin1(m_socket->request().rawHeader("Host"));
+    if (host.isEmpty())
+        host = u"%1:%2"_s.arg(m_server->config().host.toString()).arg(m_server->port());
+    send(protocol::hello(nowMs(), host, m_session->id()));
+}
+
+void Connection::touch()
+{
+    m_lastActivity = m_server->monotonicMs();
+}
+
+void Connection::ping()
+{
+    m_lastPing = m_server->monotonicMs();
+    m_socket->ping();
+}
+
+void Connection::sendPush(const QByteArray &message)
+{
+    send(message);
+}
+
+void Connection::send(const QByteArray &message)
+{
+    if (m_lost || m_serverClosing)
+        return;
+    for (const QString &frame : protocol::splitFrames(message))
+        m_socket->sendTextMessage(frame);
+    if (m_socket->bytesToWrite() > m_server->config().maxBacklogBytes) {
+        // Closing from inside a fan-out would change the listen lists being walked: defer it.
+        m_serverClosing = true;
+        QMetaObject::invokeMethod(
+            this,
+            [this] {
+                m_serverClosing = false;
+                closeWithError(QWebSocketProtocol::CloseCodePolicyViolated,
+                               u"client too slow: more than %1 bytes unsent"_s.arg(m_server->config().maxBacklogBytes));
+            },
+            Qt::QueuedConnection);
+    }
+}
+
+void Connection::closeWithError(QWebSocketProtocol::CloseCode code, const QString &reason)
+{
+    if (m_serverClosing || m_lost)
+        return;
+    qCWarning(lcProtocol).noquote() << "closing" << describe() << "with" << int(code) << reason;
+    m_serverClosing = true;
+    m_socket->close(code, reason);
+}
+
+void Connection::abortDead()
+{
+    qCInfo(lcSession).noquote() << "no life from" << describe() << "within dead-after; dropping the socket";
+    m_socket->abort();
+}
+
+void Connection::releaseForTakeover()
+{
+    m_released = true;
+    m_serverClosing = true;
+    m_session = nullptr;
+    m_socket->close(QWebSocketProtocol::CloseCodeNormal, u"session resumed on another connection"_s);
+}
+
+void Connection::closeForShutdown()
+{
+    m_released = true;
+    m_serverClosing = true;
+    m_socket->close(QWebSocketProtocol::CloseCodeGoingAway, u"server shutting down"_s);
+}
+
+void Connection::silence()
+{
+    m_socket->disconnect(this);
+    m_lost = true;
+}
+
+void Connection::onAboutToClose()
+{
+    // Emitted when a close frame goes out: either the peer's close frame is being answered, or we close.
+    if (!m_serverClosing)
+        m_peerClosed = true;
+}
+
+void Connection::onDisconnected()
+{
+    if (m_lost)
+        return;
+    m_lost = true;
+    for (const auto &[path, queryId] : std::as_const(m_listens)) {
+        Path p;
+        QString error;
+        if (Path::parse(path, &p, &error))
+            m_db->unlisten(this, p, queryId);
+    }
+    m_listens.clear();
+    m_server->removeWatcher(this);
+    Session *s = m_released ? nullptr : m_session;
+    m_session = nullptr;
+    m_server->connectionLost(this, s, m_peerClosed);
+    deleteLater();
+}
+
+void Connection::onBinaryFrame()
+{
+    touch();
+    closeWithError(QWebSocketProtocol::CloseCodeDatatypeNotSupported, u"binary frames are not supported"_s);
+}
+
+void Connection::onTextFrame(const QString &frame)
+{
+    touch();
+    if (m_serverClosing || m_lost)
+        return;
+    QString message;
+    switch (m_frames.feed(frame, &message)) {
+    case protocol::FrameAssembler::Result::Pending:
+    case protocol::FrameAssembler::Result::KeepAlive:
+        return;
+    case protocol::FrameAssembler::Result::TooBig:
+        closeWithError(QWebSocketProtocol::CloseCodeTooMuchData,
+                       u"message larger than %1 bytes"_s.arg(m_server->config().maxMessageBytes));
+        return;
+    case protocol::FrameAssembler::Result::BadCount:
+        closeWithError(QWebSocketProtocol::CloseCodeProtocolError, u"frame count out of range"_s);
+        return;
+    case protocol::FrameAssembler::Result::Message:
+        handleMessage(message);
+        return;
+    }
+}
+
+void Connection::handleMessage(const QString &text)
+{
+    QJsonParseError pe;
+    const QByteArray utf8 = text.toUtf8();
+    if (utf8.size() > m_server->config().maxMessageBytes) {
+        closeWithError(QWebSocketProtocol::CloseCodeTooMuchData,
+                       u"message larger than %1 bytes"_s.arg(m_server->config().maxMessageBytes));
+        return;
+    }
+    const QJsonDocument doc = QJsonDocument::fromJson(utf8, &pe);
+    if (pe.error != QJsonParseError::NoError) {
+        closeWithError(QWebSocketProtocol::CloseCodeWrongDatatype, u"invalid JSON: "_s + pe.errorString());
+        return;
+    }
+    const QJsonObject msg = doc.object();
+    const QString t = msg.value(u"t"_s).toString();
+    const QJsonObject d = msg.value(u"d"_s).toObject();
+    if (!doc.isObject() || !msg.value(u"d"_s).isObject() || (t != u"c"_s && t != u"d"_s)) {
+        closeWithError(QWebSocketProtocol::CloseCodeProtocolError, u"not a v5 envelope {\"t\":\"c\"|\"d\",\"d\":{}}"_s);
+        return;
+    }
+    if (t == u"c"_s) {
+        const QString cmd = d.value(u"t"_s).toString();
+        if (cmd == u"p"_s)
+            send(protocol::pong());
+        // Other control messages (n/a of long-poll upgrades) mean nothing to a WebSocket-only server.
+        return;
+    }
+    const QJsonValue r = d.value(u"r"_s);
+    if (!r.isDouble() || r.toDouble() != double(qint64(r.toDouble()))) {
+        closeWithError(QWebSocketProtocol::CloseCodeProtocolError, u"data message without a request number r"_s);
+        return;
+    }
+    handleRequest(qint64(r.toDouble()), d.value(u"a"_s).toString(), d.value(u"b"_s));
+}
+
+void Connection::handleRequest(qint64 r, const QString &action, const QJsonValue &bodyValue)
+{
+    const QJsonObject b = bodyValue.toObject();
+    Reply reply{Ok, QString()};
+    if (!bodyValue.isObject() && !bodyValue.isUndefined() && !bodyValue.isNull()) {
+        reply = {InvalidRequest, u"request body must be an object"_s};
+    } else if (action == u"q"_s || action == u"l"_s) {
+        reply = handleListen(b);
+    } else if (action == u"n"_s) {
+        reply = handleUnlisten(b);
+    } else if (action == u"p"_s) {
+        reply = handlePut(b);
+    } else if (action == u"m"_s) {
+        reply = handleMerge(b);
+    } else if (action == u"g"_s) {
+        reply = handleGet(b);
+    } else if (action == u"o"_s || action == u"om"_s || action == u"oc"_s) {
+        reply = handleOnDisconnect(action, b);
+    } else if (action == u"auth"_s || action == u"gauth"_s || action == u"unauth"_s) {
+        reply = handleAuth(action, b);
+    } else if (action == u"s"_s || action == u"appcheck"_s || action == u"unappeck"_s) {
+        reply = {Ok, QString()}; // stats and App Check: nothing to do, but the SDK counts the reply towards health
+    } else if (action == u"lark.watch"_s) {
+        reply = handleWatch();
+    } else {
+        reply = {InvalidRequest, u"unknown action \"%1\""_s.arg(action.left(64))};
+    }
+    if (reply.first != Ok)
+        qCInfo(lcProtocol).noquote() << "refused" << action.left(64) << "from" << describe() << ":" << reply.first
+                                     << reply.second.toString();
+    send(protocol::reply(r, reply.first, reply.second));
+}
+
+bool Connection::parsePath(const QJsonObject &b, bool forWrite, Path *path, Reply *error) const
+{
+    const QJsonValue p = b.value(u"p"_s);
+    QString why;
+    if (!p.isString()) {
+        *error = {InvalidRequest, u"missing path p"_s};
+        return false;
+    }
+    if (!Path::parse(p.toString(), path, &why)) {
+        *error = {InvalidRequest, why};
+        return false;
+    }
+    if (forWrite && !path->isRoot() && path->front() == u".info"_s) {
+        *error = {PermissionDenied, u".info is read-only"_s};
+        return false;
+    }
+    return true;
+}
+
+bool Connection::buildNode(const QJsonValue &json, const Path &at, Node *out, QString *error) const
+{
+    QJsonValue resolved = json;
+    if (containsServerValues(json)
+        && !resolveServerValues(json, m_db->root().at(at), QDateTime::currentMSecsSinceEpoch(), &resolved, error))
+        return false;
+    // Depth counts the path: a value may nest only as deep as the 32 levels left below it.
+    return Node::fromJson(resolved, out, error, Path::MaxDepth - at.size());
+}
+
+Connection::Reply Connection::handleListen(const QJsonObject &b)
+{
+    Path path;
+    Reply error;
+    if (!parsePath(b, false, &path, &error))
+        return error;
+    Query query;
+    QString why;
+    if (!Query::fromWire(b.value(u"q"_s).toObject(), &query, &why))
+        return {InvalidRequest, why};
+    const qint64 tag = qint64(b.value(u"t"_s).toDouble(0));
+    if (!path.isRoot() && path.front() == u".info"_s)
+        return {Ok, QJsonObject()}; // the SDK serves .info itself
+    m_listens.insert({path.toString(), query.identifier()});
+    m_db->listen(this, path, query, tag, b.value(u"h"_s).toString().toLatin1());
+    return {Ok, QJsonObject()};
+}
+
+Connection::Reply Connection::handleUnlisten(const QJsonObject &b)
+{
+    Path path;
+    Reply error;
+    if (!parsePath(b, false, &path, &error))
+        return error;
+    Query query;
+    QString why;
+    if (!Query::fromWire(b.value(u"q"_s).toObject(), &query, &why))
+        return {InvalidRequest, why};
+    m_listens.remove({path.toString(), query.identifier()});
+    m_db->unlisten(this, path, query.identifier());
+    return {Ok, QString()};
+}
+
+Connection::Reply Connection::handlePut(const QJsonObject &b)
+{
+    Path path;
+    Reply error;
+    if (!parsePath(b, true, &path, &error))
+        return error;
+    if (!b.contains(u"d"_s))
+        return {InvalidRequest, u"missing data d"_s};
+    const QJsonValue hash = b.value(u"h"_s);
+    if (hash.isString() && hash.toString().toLatin1() != m_db->hashAt(path))
+        return {u"datastale"_s, u"Transaction hash does not match"_s};
+    Node node;
+    QString why;
+    if (!buildNode(b.value(u"d"_s), path, &node, &why))
+        return {InvalidRequest, why};
+    std::vector<Write> writes;
+    writes.push_back({Path(), std::move(node)});
+    m_db->write(path, std::move(writes), {WriteOrigin::Kind::Client, m_session ? m_session->handle() : QString()});
+    return {Ok, QString()};
+}
+
+bool Connection::parseMergeChildren(const QJsonObject &b, const Path &path,
+                                    std::vector<std::pair<Path, QJsonValue>> *out, Reply *error) const
+{
+    const QJsonValue d = b.value(u"d"_s);
+    if (!d.isObject()) {
+        *error = {InvalidRequest, u"update data must be an object"_s};
+        return false;
+    }
+    const QJsonObject children = d.toObject();
+    for (auto it = children.constBegin(); it != children.constEnd(); ++it) {
+        Path rel;
+        QString why;
+        if (!Path::parseRelative(it.key(), &rel, &why)) {
+            *error = {InvalidRequest, why};
+            return false;
+        }
+        if (path.size() + rel.size() > Path::MaxDepth) {
+            *error = {InvalidRequest, u"path deeper than 32 levels"_s};
+            return false;
+        }
+        for (const auto &[other, value] : *out) {
+            if (other.overlaps(rel)) {
+                *error = {InvalidRequest, u"update paths \"%1\" and \"%2\" overlap"_s.arg(other.toString().mid(1), it.key())};
+                return false;
+            }
+        }
+        out->emplace_back(rel, it.value());
+    }
+    return true;
+}
+
+Connection::Reply Connection::handleMerge(const QJsonObject &b)
+{
+    Path path;
+    Reply error;
+    std::vector<std::pair<Path, QJsonValue>> children;
+    if (!parsePath(b, true, &path, &error) || !parseMergeChildren(b, path, &children, &error))
+        return error;
+    std::vector<Write> writes;
+    writes.reserve(children.size());
+    for (const auto &[rel, json] : children) {
+        Node node;
+        QString why;
+        if (!buildNode(json, path.child(rel), &node, &why))
+            return {InvalidRequest, why};
+        writes.push_back({rel, std::move(node)});
+    }
+    if (!writes.empty())
+        m_db->write(path, std::move(writes), {WriteOrigin::Kind::Client, m_session ? m_session->handle() : QString()});
+    return {Ok, QString()};
+}
+
+Connection::Reply Connection::handleGet(const QJsonObject &b)
+{
+    Path path;
+    Reply error;
+    if (!parsePath(b, false, &path, &error))
+        return error;
+    Query query;
+    QString why;
+    if (!Query::fromWire(b.value(u"q"_s).toObject(), &query, &why))
+        return {InvalidRequest, why};
+    if (query.loadsAllData())
+        return {Ok, m_db->valueJson(path)};
+    return {Ok, query.resultJson(m_db->root().at(path))};
+}
+
+Connection::Reply Connection::handleOnDisconnect(const QString &action, const QJsonObject &b)
+{
+    Path path;
+    Reply error;
+    if (!parsePath(b, true, &path, &error))
+        return error;
+    if (!m_session)
+        return {u"unavailable"_s, u"no session"_s};
+    OnDisconnectQueue &queue = m_session->queue();
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    if (action == u"oc"_s) {
+        queue.cancel(path);
+    } else if (action == u"o"_s) {
+        if (!b.contains(u"d"_s))
+            return {InvalidRequest, u"missing data d"_s};
+        // Validate now (keys, depth, server values) so a bad op is refused at registration, not lost at fire time.
+        Node check;
+        QString why;
+        if (!buildNode(b.value(u"d"_s), path, &check, &why))
+            return {InvalidRequest, why};
+        queue.set(path, b.value(u"d"_s), now);
+    } else {
+        std::vector<std::pair<Path, QJsonValue>> children;
+        if (!parseMergeChildren(b, path, &children, &error))
+            return error;
+        for (const auto &[rel, json] : children) {
+            Node check;
+            QString why;
+            if (!buildNode(json, path.child(rel), &check, &why))
+                return {InvalidRequest, why};
+        }
+        // Raw update values may hold arrays; queue them in export form like the SDK's own model.
+        for (auto &[rel, json] : children) {
+            if (json.isArray() || json.isObject()) {
+                Node n;
+                QString why;
+                if (!containsServerValues(json) && Node::fromJson(json, &n, &why))
+                    json = n.toJson();
+            }
+        }
+        queue.update(path, children, now);
+    }
+    qCDebug(lcSession).noquote() << m_session->handle() << action << path.toString() << "queued ops:"
+                                 << queue.ops().size();
+    m_server->noteSessionChanged(m_session);
+    return {Ok, QString()};
+}
+
+Connection::Reply Connection::handleAuth(const QString &action, const QJsonObject &b)
+{
+    if (!m_session)
+        return {u"unavailable"_s, u"no session"_s};
+    Identity identity;
+    if (action == u"gauth"_s) {
+        if (b.value(u"cred"_s).toString() != u"owner"_s)
+            return {u"invalid_token"_s, u"gauth: only the emulator admin credential \"owner\" is accepted"_s};
+        identity.kind = Identity::Kind::Admin;
+        identity.uid = u"owner"_s;
+        identity.provider = u"admin"_s;
+    } else if (action == u"auth"_s) {
+        QString why;
+        if (!Identity::fromJwt(b.value(u"cred"_s).toString(), &identity, &why))
+            return {u"invalid_token"_s, why};
+    }
+    const bool firstOnResumed = m_resumed && !m_session->authSeenOnConnection;
+    if (firstOnResumed && identity != m_session->identity()) {
+        qCInfo(lcSession).noquote() << m_session->handle() << "resumed as" << identity.describe() << "instead of"
+                                    << m_session->identity().describe() << "- ending it and starting afresh";
+        m_session = m_server->restartSession(this, m_session);
+        m_resumed = false;
+    }
+    m_session->authSeenOnConnection = true;
+    if (identity != m_session->identity())
+        qCInfo(lcSession).noquote() << m_session->handle() << "is now" << identity.describe();
+    m_session->setIdentity(identity);
+    m_server->noteSessionChanged(m_session);
+    if (action == u"unauth"_s)
+        return {Ok, u"unauthenticated"_s};
+    const QJsonValue exp = identity.claims.value(u"exp"_s);
+    return {Ok, QJsonObject{{u"auth"_s, identity.toAuthJson()}, {u"expires"_s, exp.isDouble() ? exp : QJsonValue()}}};
+}
+
+Connection::Reply Connection::handleWatch()
+{
+    if (!m_session || !m_session->identity().isAdmin())
+        return {PermissionDenied, u"lark.watch needs an admin connection (gauth \"owner\")"_s};
+    m_server->addWatcher(this);
+    QJsonArray sessions;
+    for (const Session *s : m_server->sessions())
+        sessions.append(m_server->describeSession(*s));
+    return {Ok, QJsonObject{{u"sessions"_s, sessions}}};
+}
+
+} // namespace lark

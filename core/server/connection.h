@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "db/database.h"
+#include "protocol/framing.h"
+
+#include <QJsonObject>
+#include <QObject>
+#include <QSet>
+#include <QWebSocketProtocol>
+
+class QWebSocket;
+
+namespace lark {
+
+class Server;
+class Session;
+
+/**
+ * One client WebSocket. Joins frames, parses the envelope and answers every request in order (the handlers are
+ * synchronous, so replies cannot overtake each other); its listens push through it. Listens belong to the
+ * connection, ops to its session (lark-semantics.md §2).
+ */
+class Connection : public QObject, public ListenerSink
+{
+    Q_OBJECT
+public:
+    Connection(Server *server, QWebSocket *socket, Database *db);
+    ~Connection() override;
+
+    /** Attaches a (new or resumed) session and sends the hello. */
+    void start(const QString &lastSessionId);
+
+    void sendPush(const QByteArray &message) override;
+    void send(const QByteArray &message);
+
+    /** Server-side close with a code and reason; the session is treated as lost abnormally (grace applies). */
+    void closeWithError(QWebSocketProtocol::CloseCode code, const QString &reason);
+    /** Gives up on a silent peer: drops the socket without a close handshake. */
+    void abortDead();
+    /** Another connection resumed this one's session: close without firing anything. */
+    void releaseForTakeover();
+    /** Server shutdown: close frame 1001, no firing. */
+    void closeForShutdown();
+    void ping();
+    /** Stops reacting to the socket: used when the server is destroyed. */
+    void silence();
+
+    [[nodiscard]] Session *session() const { return m_session; }
+    void setSession(Session *s) { m_session = s; }
+    [[nodiscard]] QString remoteAddress() const;
+    [[nodiscard]] QString describe() const;
+    [[nodiscard]] qint64 lastActivity() const { return m_lastActivity; }
+    [[nodiscard]] qint64 lastPing() const { return m_lastPing; }
+    [[nodiscard]] bool resumed() const { return m_resumed; }
+
+private:
+    void onTextFrame(const QString &frame);
+    void onBinaryFrame();
+    void onAboutToClose();
+    void onDisconnected();
+    void touch();
+    void handleMessage(const QString &text);
+    void handleRequest(qint64 r, const QString &action, const QJsonValue &body);
+
+    // Request handlers: each returns the reply's status and payload.
+    using Reply = std::pair<QString, QJsonValue>;
+    Reply handleListen(const QJsonObject &b);
+    Reply handleUnlisten(const QJsonObject &b);
+    Reply handlePut(const QJsonObject &b);
+    Reply handleMerge(const QJsonObject &b);
+    Reply handleGet(const QJsonObject &b);
+    Reply handleOnDisconnect(const QString &action, const QJsonObject &b);
+    Reply handleAuth(const QString &action, const QJsonObject &b);
+    Reply handleWatch();
+
+    /** Parses b.p into *path; fails for malformed paths and (when writing) the read-only `.info`. */
+    bool parsePath(const QJsonObject &b, bool forWrite, Path *path, Reply *error) const;
+    bool parseMergeChildren(const QJsonObject &b, const Path &path, std::vector<std::pair<Path, QJsonValue>> *out,
+                            Reply *error) const;
+    bool buildNode(const QJsonValue &json, const Path &at, Node *out, QString *error) const;
+
+    Server *m_server;
+    QWebSocket *m_socket;
+    Database *m_db;
+    Session *m_session = nullptr;
+    protocol::FrameAssembler m_frames;
+    QSet<QPair<QString, QString>> m_listens; // (path, query identifier)
+    qint64 m_lastActivity = 0;
+    qint64 m_lastPing = 0;
+    bool m_peerClosed = false;
+    bool m_serverClosing = false;
+    bool m_released = false;
+    bool m_resumed = false;
+    bool m_lost = false;
+};
+
+} // namespace lark

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <QJsonObject>
+#include <QString>
+
+namespace lark {
+
+/**
+ * Who a session acts for. Local-use auth (wire doc §13): emulator-style unsigned JWTs are accepted without a
+ * signature or expiry check, and the Admin SDK's `gauth "owner"` is the admin. Signed-token verification and
+ * security rules plug in at decodeToken() and at the request handlers, which already see the identity.
+ */
+struct Identity {
+    enum class Kind { Anonymous, User, Admin };
+    Kind kind = Kind::Anonymous;
+    QString uid;
+    QString provider;
+    QJsonObject claims;
+
+    [[nodiscard]] bool isAdmin() const { return kind == Kind::Admin; }
+    [[nodiscard]] bool operator==(const Identity &o) const { return kind == o.kind && uid == o.uid; }
+    [[nodiscard]] bool operator!=(const Identity &o) const { return !(*this == o); }
+    /** "anonymous", "admin" or "user:<uid>", for logs and the admin feed. */
+    [[nodiscard]] QString describe() const;
+    /** The `auth` variable of rules / the `auth` reply payload. */
+    [[nodiscard]] QJsonObject toAuthJson() const;
+
+    /** Decodes a JWT credential (`auth`). Returns false with a reason for anything that is not a JWT. */
+    [[nodiscard]] static bool fromJwt(const QString &token, Identity *out, QString *error);
+};
+
+} // namespace lark

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: MIT
+#include "ondisconnectqueue.h"
+
+#include "db/servervalues.h"
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace lark {
+
+namespace {
+
+// Writes value at rel inside json (a queued value), turning leaves into objects on the way, as the SDK's
+// sparse snapshot tree does. Null removes, and an emptied object becomes null.
+QJsonValue withChild(const QJsonValue &json, const Path &rel, int i, const QJsonValue &value)
+{
+    if (i == rel.size())
+        return value;
+    QJsonObject o = json.isObject() ? json.toObject() : QJsonObject();
+    if (o.contains(u".value"_s)) // a leaf with priority: it becomes an object keeping its priority
+        o.remove(u".value"_s);
+    const QJsonValue child = withChild(o.value(rel.at(i)), rel, i + 1, value);
+    if (child.isNull() || child.isUndefined())
+        o.remove(rel.at(i));
+    else
+        o.insert(rel.at(i), child);
+    if (o.isEmpty() || (o.size() == 1 && o.contains(u".priority"_s)))
+        return QJsonValue::Null;
+    return o;
+}
+
+} // namespace
+
+QString OnDisconnectQueue::kindName(Kind kind)
+{
+    switch (kind) {
+    case Kind::Set:
+        return u"set"_s;
+    case Kind::Update:
+        return u"update"_s;
+    case Kind::Remove:
+        return u"remove"_s;
+    }
+    return {};
+}
+
+void OnDisconnectQueue::setOne(const Path &path, const QJsonValue &value, Kind kind, qint64 now)
+{
+    for (Op &op : m_ops) {
+        if (op.path != path && op.path.contains(path)) {
+            op.value = withChild(op.value, path.relativeTo(op.path), 0, value);
+            if (op.kind == Kind::Remove && !op.value.isNull())
+                op.kind = Kind::Set;
+            op.registeredAt = now;
+            return;
+        }
+    }
+    m_ops.erase(std::remove_if(m_ops.begin(), m_ops.end(), [&](const Op &op) { return path.contains(op.path); }),
+                m_ops.end());
+    m_ops.push_back({path, value, kind, now});
+}
+
+void OnDisconnectQueue::set(const Path &path, const QJsonValue &value, qint64 now)
+{
+    setOne(path, value, value.isNull() ? Kind::Remove : Kind::Set, now);
+}
+
+void OnDisconnectQueue::update(const Path &path, const std::vector<std::pair<Path, QJsonValue>> &children, qint64 now)
+{
+    for (const auto &[rel, value] : children)
+        setOne(path.child(rel), value, value.isNull() ? Kind::Remove : Kind::Update, now);
+}
+
+void OnDisconnectQueue::cancel(const Path &path)
+{
+    m_ops.erase(std::remove_if(m_ops.begin(), m_ops.end(), [&](const Op &op) { return path.contains(op.path); }),
+                m_ops.end());
+    // Like the SDK's SparseSnapshotTree::forget: a set queued at an ancestor is split into sets of its children,
+    // down to the cancelled path, which is then dropped. A leaf has no children to forget.
+    for (size_t i = 0; i < m_ops.size(); ++i) {
+        if (!m_ops[i].path.contains(path))
+            continue;
+        const Op op = m_ops[i];
+        if (!op.value.isNull() && (!op.value.isObject() || op.value.toObject().contains(u".value"_s)))
+            return; // a queued remove (null) has no children either, so it is dropped like in the SDK
+        std::vector<Op> split;
+        const QJsonObject children = op.value.toObject();
+        for (auto it = children.constBegin(); it != children.constEnd(); ++it) {
+            if (it.key() != u".priority"_s)
+                split.push_back({op.path.child(it.key()), it.value(), op.kind, op.registeredAt});
+        }
+        m_ops.erase(m_ops.begin() + qsizetype(i));
+        m_ops.insert(m_ops.begin() + qsizetype(i), split.begin(), split.end());
+        cancel(path);
+        return;
+    }
+}
+
+std::vector<Write> OnDisconnectQueue::resolve(const Node &root, qint64 now, QStringList *errors) const
+{
+    std::vector<Write> writes;
+    writes.reserve(m_ops.size());
+    for (const Op &op : m_ops) {
+        QJsonValue resolved;
+        QString error;
+        Node node;
+        if (!resolveServerValues(op.value, root.at(op.path), now, &resolved, &error)
+            || !Node::fromJson(resolved, &node, &error, Path::MaxDepth - op.path.size())) {
+            errors->append(u"%1: %2"_s.arg(op.path.toString(), error));
+            continue;
+        }
+        writes.push_back({op.path, std::move(node)});
+    }
+    return writes;
+}
+
+} // namespace lark

@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: MIT
+#include "options.h"
+
+#include <QCommandLineParser>
+#include <QRegularExpression>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace lark {
+
+bool parseDuration(const QString &text, int *ms, QString *error)
+{
+    static const QRegularExpression re(u"^\\s*(\\d+(?:\\.\\d+)?)\\s*(ms|s|m)\\s*$"_s);
+    const auto m = re.match(text);
+    if (!m.hasMatch()) {
+        *error = u"\"%1\" is not a duration; write it like 250ms, 5s or 2m"_s.arg(text);
+        return false;
+    }
+    const double value = m.captured(1).toDouble();
+    const QString unit = m.captured(2);
+    const double factor = unit == u"ms"_s ? 1 : (unit == u"s"_s ? 1000 : 60000);
+    const double total = value * factor;
+    if (total > 24.0 * 3600 * 1000) {
+        *error = u"\"%1\" is longer than a day"_s.arg(text);
+        return false;
+    }
+    *ms = int(total);
+    return true;
+}
+
+bool parseServerOptions(const QStringList &arguments, const QHash<QString, QString> &environment,
+                        ServerOptions *out, QString *error, QString *helpText)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(
+        u"Lark: a realtime JSON database server speaking the Firebase Realtime Database protocol (v5),\n"
+        "with onDisconnect that survives network blips.\n\n"
+        "Connect a Firebase app with connectDatabaseEmulator(db, '127.0.0.1', <port>).\n"
+        "Every option can also be set with the environment variable shown; the command line wins."_s);
+    const QCommandLineOption help({u"h"_s, u"help"_s}, u"Show this help and exit."_s);
+    const QCommandLineOption version({u"v"_s, u"version"_s}, u"Show the version and exit."_s);
+    const QCommandLineOption host(u"host"_s, u"Address to listen on (LARK_HOST). Default 127.0.0.1."_s, u"address"_s);
+    const QCommandLineOption port(u"port"_s, u"Port (LARK_PORT). Default 9000; 0 picks a free port."_s, u"port"_s);
+    const QCommandLineOption ns(u"ns"_s, u"Default namespace for clients that send none (LARK_NS). Default lark."_s,
+                                u"name"_s);
+    const QCommandLineOption ping(u"ping-interval"_s, u"WebSocket ping interval (LARK_PING_INTERVAL). Default 5s."_s,
+                                  u"duration"_s);
+    const QCommandLineOption dead(u"dead-after"_s,
+                                  u"Silence after which a client is dropped (LARK_DEAD_AFTER). Default 15s."_s,
+                                  u"duration"_s);
+    const QCommandLineOption grace(u"grace"_s,
+                                   u"Time a dropped client has to resume before its onDisconnect ops fire "
+                                   "(LARK_GRACE). Default 10s."_s,
+                                   u"duration"_s);
+    const QCommandLineOption import(u"import"_s, u"Load this JSON file into the default namespace (LARK_IMPORT)."_s,
+                                    u"file"_s);
+    const QCommandLineOption maxMessage(u"max-message"_s,
+                                        u"Largest incoming message in bytes (LARK_MAX_MESSAGE). Default 16777216."_s,
+                                        u"bytes"_s);
+    parser.addOptions({help, version, host, port, ns, ping, dead, grace, import, maxMessage});
+    if (helpText)
+        *helpText = parser.helpText();
+
+    if (!parser.parse(arguments)) {
+        *error = parser.errorText();
+        return false;
+    }
+    if (!parser.positionalArguments().isEmpty()) {
+        *error = u"unexpected argument \"%1\""_s.arg(parser.positionalArguments().constFirst());
+        return false;
+    }
+    ServerOptions o;
+    o.showHelp = parser.isSet(help);
+    o.showVersion = parser.isSet(version);
+    auto value = [&](const QCommandLineOption &opt, const QString &env, QString *v) {
+        if (parser.isSet(opt)) {
+            *v = parser.value(opt);
+            return true;
+        }
+        if (environment.contains(env)) {
+            *v = environment.value(env);
+            return true;
+        }
+        return false;
+    };
+    QString v;
+    if (value(host, u"LARK_HOST"_s, &v)) {
+        const QHostAddress a(v == u"localhost"_s ? u"127.0.0.1"_s : v);
+        if (a.isNull()) {
+            *error = u"--host: \"%1\" is not an IP address"_s.arg(v);
+            return false;
+        }
+        o.config.host = a;
+    }
+    if (value(port, u"LARK_PORT"_s, &v)) {
+        bool ok = false;
+        const uint p = v.toUInt(&ok);
+        if (!ok || p > 65535) {
+            *error = u"--port: \"%1\" is not a port number (0-65535)"_s.arg(v);
+            return false;
+        }
+        o.config.port = quint16(p);
+    }
+    if (value(ns, u"LARK_NS"_s, &v)) {
+        if (v.isEmpty()) {
+            *error = u"--ns: the namespace must not be empty"_s;
+            return false;
+        }
+        o.config.defaultNamespace = v;
+    }
+    const struct {
+        const QCommandLineOption &opt;
+        QString env;
+        int *target;
+    } durations[] = {{ping, u"LARK_PING_INTERVAL"_s, &o.config.pingIntervalMs},
+                     {dead, u"LARK_DEAD_AFTER"_s, &o.config.deadAfterMs},
+                     {grace, u"LARK_GRACE"_s, &o.config.graceMs}};
+    for (const auto &d : durations) {
+        if (!value(d.opt, d.env, &v))
+            continue;
+        QString why;
+        if (!parseDuration(v, d.target, &why)) {
+            *error = u"--%1: %2"_s.arg(d.opt.names().constFirst(), why);
+            return false;
+        }
+    }
+    if (o.config.pingIntervalMs < 1 || o.config.deadAfterMs < 1) {
+        *error = u"--ping-interval and --dead-after must be at least 1ms"_s;
+        return false;
+    }
+    if (value(maxMessage, u"LARK_MAX_MESSAGE"_s, &v)) {
+        bool ok = false;
+        const qint64 n = v.toLongLong(&ok);
+        if (!ok || n < 1024 || n > qint64(1) << 30) {
+            *error = u"--max-message: \"%1\" must be a byte count between 1024 and 1073741824"_s.arg(v);
+            return false;
+        }
+        o.config.maxMessageBytes = n;
+    }
+    if (value(import, u"LARK_IMPORT"_s, &v))
+        o.importFile = v;
+    *out = o;
+    return true;
+}
+
+} // namespace lark

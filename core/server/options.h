@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "server.h"
+
+#include <QStringList>
+
+namespace lark {
+
+/** Parses "250ms", "5s", "1.5s", "2m" into milliseconds. A bare number is refused: units avoid 5000-second surprises. */
+[[nodiscard]] bool parseDuration(const QString &text, int *ms, QString *error);
+
+/** What lark-server was asked to do. */
+struct ServerOptions {
+    ServerConfig config;
+    QString importFile;
+    bool showHelp = false;
+    bool showVersion = false;
+};
+
+/**
+ * Reads options from the command line, each also from an environment variable (LARK_HOST, LARK_PORT, LARK_NS,
+ * LARK_PING_INTERVAL, LARK_DEAD_AFTER, LARK_GRACE, LARK_IMPORT, LARK_MAX_MESSAGE); the command line wins.
+ * Returns false with a message for the user on bad input.
+ */
+[[nodiscard]] bool parseServerOptions(const QStringList &arguments, const QHash<QString, QString> &environment,
+                                      ServerOptions *out, QString *error, QString *helpText = nullptr);
+
+} // namespace lark

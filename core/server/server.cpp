@@ -1,0 +1,412 @@
+// SPDX-License-Identifier: MIT
+#include "server.h"
+
+#include "connection.h"
+#include "db/database.h"
+#include "logging.h"
+#include "protocol/messages.h"
+
+#include <QDateTime>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QRandomGenerator>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QUrlQuery>
+#include <QWebSocket>
+#include <QWebSocketServer>
+
+Q_LOGGING_CATEGORY(lcServer, "lark.server", QtInfoMsg)
+Q_LOGGING_CATEGORY(lcSession, "lark.session", QtInfoMsg)
+Q_LOGGING_CATEGORY(lcProtocol, "lark.protocol", QtInfoMsg)
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace lark {
+
+namespace {
+
+qint64 epochMs()
+{
+    return QDateTime::currentMSecsSinceEpoch();
+}
+
+bool isValidNamespace(const QString &ns)
+{
+    if (ns.size() > 128)
+        return false;
+    for (const QChar c : ns) {
+        if (!(c.isLetterOrNumber() && c.unicode() < 128) && c != u'-' && c != u'_' && c != u'.')
+            return false;
+    }
+    return true;
+}
+
+} // namespace
+
+Server::Server(const ServerConfig &config, QObject *parent)
+    : QObject(parent)
+    , m_config(config)
+{
+    m_clock.start();
+    m_sweepTimer.setTimerType(Qt::PreciseTimer);
+    connect(&m_sweepTimer, &QTimer::timeout, this, &Server::sweep);
+    m_graceTimer.setSingleShot(true);
+    m_graceTimer.setTimerType(Qt::PreciseTimer);
+    connect(&m_graceTimer, &QTimer::timeout, this, &Server::onGraceTimer);
+    qRegisterMetaType<lark::Path>();
+    qRegisterMetaType<lark::WriteOrigin>();
+}
+
+Server::~Server()
+{
+    shutdown();
+    for (Connection *c : std::as_const(m_connections))
+        c->silence();
+    qDeleteAll(m_connections);
+    qDeleteAll(m_sessions);
+}
+
+bool Server::listen(QString *error)
+{
+    m_tcp = new QTcpServer(this);
+    // Qt's default backlog of 50 turns a connection storm into SYN retransmits (qt-websockets-at-scale.md §3).
+    m_tcp->setListenBacklogSize(4096);
+    m_tcp->setMaxPendingConnections(100000);
+    if (!m_tcp->listen(m_config.host, m_config.port)) {
+        if (error)
+            *error = u"cannot listen on %1:%2: %3"_s.arg(m_config.host.toString()).arg(m_config.port).arg(m_tcp->errorString());
+        delete m_tcp;
+        m_tcp = nullptr;
+        return false;
+    }
+    m_ws = new QWebSocketServer(u"lark"_s, QWebSocketServer::NonSecureMode, this);
+    m_ws->setMaxPendingConnections(100000);
+    m_ws->setHandshakeTimeout(10000);
+    // Frame and message caps are set per socket in Connection (QWebSocketServer has no setters in Qt 6.4).
+    connect(m_tcp, &QTcpServer::newConnection, this, &Server::onTcpConnection);
+    connect(m_ws, &QWebSocketServer::newConnection, this, &Server::onWebSocketConnection);
+    setTimers(m_config.pingIntervalMs, m_config.deadAfterMs, m_config.graceMs);
+    qCInfo(lcServer).noquote() << "listening on" << url() << "ping" << m_config.pingIntervalMs << "ms, dead after"
+                               << m_config.deadAfterMs << "ms, grace" << m_config.graceMs << "ms";
+    return true;
+}
+
+bool Server::isListening() const
+{
+    return m_tcp && m_tcp->isListening();
+}
+
+quint16 Server::port() const
+{
+    return m_tcp ? m_tcp->serverPort() : 0;
+}
+
+QString Server::url() const
+{
+    QString host = m_config.host.toString();
+    if (m_config.host.protocol() == QAbstractSocket::IPv6Protocol)
+        host = u"["_s + host + u"]"_s;
+    return u"ws://%1:%2"_s.arg(host).arg(port());
+}
+
+void Server::setTimers(int pingIntervalMs, int deadAfterMs, int graceMs)
+{
+    m_config.pingIntervalMs = std::max(1, pingIntervalMs);
+    m_config.deadAfterMs = std::max(1, deadAfterMs);
+    m_config.graceMs = std::max(0, graceMs);
+    // One sweep for all connections; a quarter of the shortest timer keeps detection within ~25 % of its setting.
+    const int period = std::clamp(std::min(m_config.pingIntervalMs, m_config.deadAfterMs) / 4, 5, 1000);
+    m_sweepTimer.start(period);
+}
+
+Database *Server::database(const QString &ns)
+{
+    const QString name = ns.isEmpty() ? m_config.defaultNamespace : ns;
+    Database *&db = m_databases[name];
+    if (!db) {
+        db = new Database(name, this);
+        qCInfo(lcServer).noquote() << "created namespace" << name;
+    }
+    return db;
+}
+
+QList<Database *> Server::databases() const
+{
+    return m_databases.values();
+}
+
+QList<Session *> Server::sessions() const
+{
+    QList<Session *> list = m_sessions.values();
+    std::sort(list.begin(), list.end(), [](Session *a, Session *b) { return a->number() < b->number(); });
+    return list;
+}
+
+void Server::onTcpConnection()
+{
+    while (m_tcp->hasPendingConnections()) {
+        QTcpSocket *socket = m_tcp->nextPendingConnection();
+        m_ws->handleConnection(socket);
+    }
+}
+
+void Server::onWebSocketConnection()
+{
+    while (m_ws->hasPendingConnections()) {
+        QWebSocket *socket = m_ws->nextPendingConnection();
+        const QUrl url = socket->requestUrl();
+        const QUrlQuery query(url);
+        const QString ns = query.queryItemValue(u"ns"_s, QUrl::FullyDecoded);
+        if (url.path() != u"/.ws"_s || !isValidNamespace(ns)) {
+            const QString reason = url.path() != u"/.ws"_s ? u"unknown endpoint %1; use /.ws?v=5&ns=<namespace>"_s.arg(url.path().left(64))
+                                                           : u"invalid namespace"_s;
+            qCWarning(lcProtocol).noquote() << "refusing" << socket->peerAddress().toString() << reason;
+            socket->close(QWebSocketProtocol::CloseCodePolicyViolated, reason);
+            socket->deleteLater();
+            continue;
+        }
+        auto *c = new Connection(this, socket, database(ns));
+        m_connections.append(c);
+        c->start(query.queryItemValue(u"ls"_s, QUrl::FullyDecoded));
+        Q_EMIT connectionCountChanged(int(m_connections.size()));
+    }
+}
+
+QString Server::newSessionId() const
+{
+    // 128 random bits, base64url: a bearer secret (lark-semantics.md §2).
+    quint32 words[4];
+    QRandomGenerator::system()->fillRange(words);
+    return QString::fromLatin1(QByteArray(reinterpret_cast<const char *>(words), sizeof words)
+                                   .toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals));
+}
+
+Session *Server::attach(Connection *c, Database *db, const QString &lastSessionId, bool *resumed)
+{
+    *resumed = false;
+    if (!lastSessionId.isEmpty()) {
+        Session *s = m_sessions.value(lastSessionId);
+        if (s && s->database() == db && s->state() != Session::State::Ended) {
+            if (s->state() == Session::State::Live && s->connection()) {
+                qCInfo(lcSession).noquote() << s->handle() << "taken over by" << c->remoteAddress()
+                                            << "(the old socket had not been detected dead yet)";
+                s->connection()->releaseForTakeover();
+            } else {
+                qCInfo(lcSession).noquote() << s->handle() << "resumed from" << c->remoteAddress() << "after"
+                                            << (epochMs() - s->suspendedAt) << "ms";
+            }
+            s->setState(Session::State::Live);
+            s->setConnection(c);
+            s->remoteAddress = c->remoteAddress();
+            s->connectedAt = epochMs();
+            s->suspendedAt = 0;
+            s->fireAt = 0;
+            s->authSeenOnConnection = false;
+            ++s->resumeCount;
+            *resumed = true;
+            noteSessionChanged(s);
+            return s;
+        }
+    }
+    auto *s = new Session(newSessionId(), m_nextSessionNumber++, db);
+    s->setConnection(c);
+    s->remoteAddress = c->remoteAddress();
+    s->createdAt = s->connectedAt = epochMs();
+    m_sessions.insert(s->id(), s);
+    qCInfo(lcSession).noquote() << s->handle() << "connected from" << s->remoteAddress << "namespace"
+                                << db->name();
+    noteSessionChanged(s);
+    return s;
+}
+
+void Server::connectionLost(Connection *c, Session *s, bool cleanClose)
+{
+    m_connections.removeOne(c);
+    Q_EMIT connectionCountChanged(int(m_connections.size()));
+    if (!s || m_shuttingDown || s->connection() != c)
+        return;
+    s->setConnection(nullptr);
+    if (cleanClose) {
+        qCInfo(lcSession).noquote() << s->handle() << "closed cleanly";
+        endSession(s, Session::EndReason::CleanClose);
+        return;
+    }
+    s->setState(Session::State::Suspended);
+    s->suspendedAt = epochMs();
+    s->fireAt = s->suspendedAt + m_config.graceMs;
+    s->graceDeadline = monotonicMs() + m_config.graceMs;
+    m_graceDeadlines.emplace(s->graceDeadline, s->id());
+    qCInfo(lcSession).noquote() << s->handle() << "suspended; its" << s->queue().ops().size() << "ops fire in"
+                                << m_config.graceMs << "ms unless it resumes";
+    noteSessionChanged(s);
+    armGraceTimer();
+}
+
+Session *Server::restartSession(Connection *c, Session *s)
+{
+    Database *db = s->database();
+    s->setConnection(nullptr);
+    endSession(s, Session::EndReason::IdentityChanged);
+    bool resumed = false;
+    return attach(c, db, QString(), &resumed);
+}
+
+void Server::armGraceTimer()
+{
+    if (m_graceDeadlines.empty()) {
+        m_graceTimer.stop();
+        return;
+    }
+    const qint64 wait = std::max<qint64>(0, m_graceDeadlines.begin()->first - monotonicMs());
+    m_graceTimer.start(int(std::min<qint64>(wait, 24 * 3600 * 1000)));
+}
+
+void Server::onGraceTimer()
+{
+    const qint64 now = monotonicMs();
+    while (!m_graceDeadlines.empty() && m_graceDeadlines.begin()->first <= now) {
+        const auto [deadline, id] = *m_graceDeadlines.begin();
+        m_graceDeadlines.erase(m_graceDeadlines.begin());
+        // Stale entries: the session ended, or resumed (and maybe was suspended again, with a newer deadline).
+        Session *s = m_sessions.value(id);
+        if (!s || s->state() != Session::State::Suspended || s->graceDeadline != deadline)
+            continue;
+        qCInfo(lcSession).noquote() << s->handle() << "grace expired";
+        endSession(s, Session::EndReason::Timeout);
+    }
+    armGraceTimer();
+}
+
+void Server::endSession(Session *s, Session::EndReason reason)
+{
+    s->setState(Session::State::Ended);
+    s->setEndReason(reason);
+    Database *db = s->database();
+    const qint64 now = epochMs();
+    QStringList errors;
+    std::vector<Write> writes = s->queue().resolve(db->root(), now, &errors);
+    for (const QString &e : std::as_const(errors))
+        qCWarning(lcSession).noquote() << s->handle() << "skipped an op that no longer applies:" << e;
+    QJsonArray fired;
+    for (size_t i = 0; i < writes.size(); ++i)
+        fired.append(QJsonObject{{u"path"_s, writes[i].path.toString()}, {u"value"_s, writes[i].value.toJson()}});
+    if (!writes.empty()) {
+        qCInfo(lcSession).noquote() << s->handle() << "firing" << writes.size() << "onDisconnect ops ("
+                                    << Session::endReasonName(reason) << ")";
+        db->write(Path(), std::move(writes), {WriteOrigin::Kind::OnDisconnect, s->handle()});
+    }
+    s->queue().clear();
+    m_sessions.remove(s->id());
+    const QJsonObject description = describeSession(*s);
+    if (!fired.isEmpty())
+        Q_EMIT opsFired(description, fired);
+    broadcastToWatchers(protocol::extensionPush(u"lark.session.ended"_s, description));
+    Q_EMIT sessionRemoved(description);
+    delete s;
+}
+
+void Server::noteSessionChanged(Session *s)
+{
+    const QJsonObject description = describeSession(*s);
+    broadcastToWatchers(protocol::extensionPush(u"lark.session"_s, description));
+    Q_EMIT sessionChanged(description);
+}
+
+void Server::sweep()
+{
+    const qint64 now = monotonicMs();
+    // Copy: abortDead() can drop connections from the list.
+    const QList<Connection *> connections = m_connections;
+    for (Connection *c : connections) {
+        if (now - c->lastActivity() >= m_config.deadAfterMs)
+            c->abortDead();
+        else if (now - c->lastPing() >= m_config.pingIntervalMs)
+            c->ping();
+    }
+}
+
+QJsonObject Server::describeSession(const Session &s) const
+{
+    QJsonArray ops;
+    for (const OnDisconnectQueue::Op &op : s.queue().ops()) {
+        ops.append(QJsonObject{{u"path"_s, op.path.toString()},
+                               {u"kind"_s, OnDisconnectQueue::kindName(op.kind)},
+                               {u"value"_s, op.value},
+                               {u"registeredAt"_s, double(op.registeredAt)}});
+    }
+    QJsonObject o{{u"handle"_s, s.handle()},
+                  {u"id"_s, s.shortId()},
+                  {u"state"_s, Session::stateName(s.state())},
+                  {u"identity"_s, s.identity().describe()},
+                  {u"namespace"_s, s.database()->name()},
+                  {u"remote"_s, s.remoteAddress},
+                  {u"createdAt"_s, double(s.createdAt)},
+                  {u"connectedAt"_s, double(s.connectedAt)},
+                  {u"resumes"_s, s.resumeCount},
+                  {u"ops"_s, ops}};
+    if (s.state() == Session::State::Suspended) {
+        o.insert(u"suspendedAt"_s, double(s.suspendedAt));
+        o.insert(u"fireAt"_s, double(s.fireAt));
+    }
+    if (s.state() == Session::State::Live && s.connection()) {
+        o.insert(u"lastActivityMsAgo"_s, double(monotonicMs() - s.connection()->lastActivity()));
+        o.insert(u"deadAfterMs"_s, m_config.deadAfterMs);
+    }
+    if (s.endReason() != Session::EndReason::None)
+        o.insert(u"endReason"_s, Session::endReasonName(s.endReason()));
+    return o;
+}
+
+void Server::addWatcher(Connection *c)
+{
+    if (!m_watchers.contains(c))
+        m_watchers.append(c);
+}
+
+void Server::removeWatcher(Connection *c)
+{
+    m_watchers.removeOne(c);
+}
+
+void Server::broadcastToWatchers(const QByteArray &message)
+{
+    for (Connection *w : std::as_const(m_watchers))
+        w->send(message);
+}
+
+bool Server::importJson(const QString &ns, const Path &path, const QByteArray &json, QString *error)
+{
+    QJsonParseError pe;
+    const QJsonDocument doc = QJsonDocument::fromJson(json, &pe);
+    if (pe.error != QJsonParseError::NoError) {
+        *error = u"invalid JSON at offset %1: %2"_s.arg(pe.offset).arg(pe.errorString());
+        return false;
+    }
+    Node node;
+    const QJsonValue value = doc.isObject() ? QJsonValue(doc.object()) : QJsonValue(doc.array());
+    if (!Node::fromJson(value, &node, error, Path::MaxDepth - path.size()))
+        return false;
+    std::vector<Write> writes;
+    writes.push_back({Path(), std::move(node)});
+    database(ns)->write(path, std::move(writes), {WriteOrigin::Kind::Import, QString()});
+    return true;
+}
+
+void Server::shutdown()
+{
+    if (m_shuttingDown)
+        return;
+    m_shuttingDown = true;
+    m_sweepTimer.stop();
+    m_graceTimer.stop();
+    if (!m_connections.isEmpty())
+        qCInfo(lcServer) << "closing" << m_connections.size() << "connections";
+    const QList<Connection *> connections = m_connections;
+    for (Connection *c : connections)
+        c->closeForShutdown();
+    if (m_tcp)
+        m_tcp->close();
+}
+
+} // namespace lark

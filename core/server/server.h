@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "session.h"
+
+#include <QElapsedTimer>
+#include <QHash>
+#include <QHostAddress>
+#include <QJsonObject>
+#include <QObject>
+#include <QTimer>
+
+#include <map>
+#include <memory>
+
+class QTcpServer;
+class QWebSocketServer;
+
+namespace lark {
+
+class Connection;
+class Database;
+
+struct ServerConfig {
+    QHostAddress host = QHostAddress::LocalHost;
+    quint16 port = 9000; /**< 0 picks a free port */
+    QString defaultNamespace = QStringLiteral("lark");
+    int pingIntervalMs = 5000;
+    int deadAfterMs = 15000;
+    int graceMs = 10000;
+    qint64 maxMessageBytes = 16 * 1024 * 1024; /**< one incoming message, frames joined */
+    qint64 maxBacklogBytes = 8 * 1024 * 1024; /**< unsent bytes before a slow client is closed */
+};
+
+/**
+ * The Lark server: accepts WebSocket connections (own QTcpServer with a large backlog in front of
+ * QWebSocketServer), keeps the namespaces' databases, and runs the session lifecycle of lark-semantics.md §2–§4:
+ * one heartbeat sweep for all connections, grace deadlines, resume with `ls`, atomic onDisconnect firing.
+ */
+class Server : public QObject
+{
+    Q_OBJECT
+public:
+    explicit Server(const ServerConfig &config = {}, QObject *parent = nullptr);
+    ~Server() override;
+
+    /** Starts listening; false with a reason (e.g. the port is taken). */
+    bool listen(QString *error = nullptr);
+    [[nodiscard]] bool isListening() const;
+    [[nodiscard]] quint16 port() const;
+    /** ws://host:port, for clients. */
+    [[nodiscard]] QString url() const;
+    [[nodiscard]] const ServerConfig &config() const { return m_config; }
+    /** Changes the heartbeat and grace timers; applies to the next sweep and to sessions suspended later. */
+    void setTimers(int pingIntervalMs, int deadAfterMs, int graceMs);
+
+    /** The namespace's database, created on first use as the Firebase emulator does. */
+    Database *database(const QString &ns);
+    [[nodiscard]] QList<Database *> databases() const;
+
+    [[nodiscard]] QList<Session *> sessions() const;
+    [[nodiscard]] int connectionCount() const { return int(m_connections.size()); }
+    /** Admin view of a session (lark.watch feed and dashboard). */
+    [[nodiscard]] QJsonObject describeSession(const Session &s) const;
+
+    /** Replaces the value at path of a namespace with a JSON document (export format); false with a reason. */
+    bool importJson(const QString &ns, const Path &path, const QByteArray &json, QString *error);
+
+    /** Closes every client with a close frame (1001); sessions are dropped without firing. */
+    void shutdown();
+
+    // Called by connections.
+    Session *attach(Connection *c, Database *db, const QString &lastSessionId, bool *resumed);
+    void connectionLost(Connection *c, Session *s, bool cleanClose);
+    /** Ends s (firing its ops) and gives c a fresh session instead; used when a resumed client changes identity. */
+    Session *restartSession(Connection *c, Session *s);
+    void noteSessionChanged(Session *s);
+    void addWatcher(Connection *c);
+    void removeWatcher(Connection *c);
+    [[nodiscard]] qint64 monotonicMs() const { return m_clock.elapsed(); }
+
+Q_SIGNALS:
+    void sessionChanged(const QJsonObject &session);
+    void sessionRemoved(const QJsonObject &session);
+    /** A session's ops were applied: its description and the fired ops (paths, kinds, resolved values). */
+    void opsFired(const QJsonObject &session, const QJsonArray &ops);
+    void connectionCountChanged(int count);
+
+private:
+    void onTcpConnection();
+    void onWebSocketConnection();
+    void sweep();
+    void armGraceTimer();
+    void onGraceTimer();
+    void endSession(Session *s, Session::EndReason reason);
+    QString newSessionId() const;
+    void broadcastToWatchers(const QByteArray &message);
+
+    ServerConfig m_config;
+    QTcpServer *m_tcp = nullptr;
+    QWebSocketServer *m_ws = nullptr;
+    QElapsedTimer m_clock;
+    QTimer m_sweepTimer;
+    QTimer m_graceTimer;
+    std::multimap<qint64, QString> m_graceDeadlines; // monotonic ms → id of a suspended session
+    QHash<QString, Database *> m_databases;
+    QHash<QString, Session *> m_sessions; // by id
+    QList<Connection *> m_connections;
+    QList<Connection *> m_watchers;
+    quint64 m_nextSessionNumber = 1;
+    bool m_shuttingDown = false;
+
+    friend class Connection;
+};
+
+} // namespace lark

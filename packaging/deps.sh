@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: MIT
+# Installs what a fresh Debian 12 machine lacks to build, test and run Lark. Sourced by run.sh and test.sh;
+# idempotent: it only calls apt-get or npm when something is actually missing.
+
+LARK_APT_PACKAGES=(
+    build-essential cmake ninja-build pkg-config
+    qt6-base-dev qt6-websockets-dev
+    nodejs npm
+)
+
+lark_missing_apt_packages() {
+    local missing=() p
+    for p in "${LARK_APT_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    echo "${missing[@]}"
+}
+
+lark_install_apt() {
+    local missing
+    missing=$(lark_missing_apt_packages)
+    [ -z "$missing" ] && return 0
+    # node may come from elsewhere (e.g. a NodeSource install); only ask apt for it when there is none.
+    if command -v node >/dev/null && command -v npm >/dev/null; then
+        missing=$(echo " $missing " | sed -e 's/ nodejs / /' -e 's/ npm / /' | xargs)
+        [ -z "$missing" ] && return 0
+    fi
+    echo "lark: installing Debian packages: $missing"
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -q
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends $missing
+}
+
+# The interop tests drive the pinned Firebase JS SDK; install it from the committed lockfile.
+lark_install_npm() {
+    local dir="$1/tests/interop"
+    [ -f "$dir/package-lock.json" ] || return 0
+    if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+        echo "lark: installing the interop test client (npm ci)"
+        (cd "$dir" && env -u HTTP_PROXY -u http_proxy npm ci --no-audit --no-fund --loglevel=error)
+    fi
+}
+
+lark_setup() {
+    lark_install_apt
+    lark_install_npm "$1"
+}
+
+lark_build() {
+    local top="$1" preset="$2"
+    cmake --preset "$preset" -S "$top" >/dev/null
+    cmake --build --preset "$preset"
+}

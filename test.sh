@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Installs what is missing, builds with warnings as errors, and runs every test. Exits non-zero on any failure.
+# Extra arguments go to ctest, e.g. ./test.sh -L integration
+set -euo pipefail
+top=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=packaging/deps.sh
+. "$top/packaging/deps.sh"
+
+lark_setup "$top"
+lark_build "$top" ci
+# Loopback traffic must never go through a proxy (the Node SDK honours HTTP_PROXY and has no NO_PROXY).
+unset HTTP_PROXY http_proxy HTTPS_PROXY https_proxy
+cd "$top/build/ci"
+ctest --output-on-failure --timeout 600 -j2 "$@"
