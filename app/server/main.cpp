@@ -15,7 +15,8 @@
 
 using namespace Qt::Literals::StringLiterals;
 
-namespace {
+namespace
+{
 
 int signalPipe[2] = {-1, -1};
 
@@ -67,12 +68,12 @@ int main(int argc, char *argv[])
         QFile f(options.importFile);
         if (!f.open(QIODevice::ReadOnly)) {
             std::fprintf(stderr, "lark-server: cannot read %s: %s\n", qPrintable(options.importFile),
-                         qPrintable(f.errorString()));
+                qPrintable(f.errorString()));
             return 1;
         }
         if (!server.importJson(options.config.defaultNamespace, lark::Path(), f.readAll(), &error)) {
-            std::fprintf(stderr, "lark-server: cannot import %s: %s\n", qPrintable(options.importFile),
-                         qPrintable(error));
+            std::fprintf(
+                stderr, "lark-server: cannot import %s: %s\n", qPrintable(options.importFile), qPrintable(error));
             return 1;
         }
     }
@@ -102,7 +103,7 @@ int main(int argc, char *argv[])
 
     // Tests and scripts read this line to learn the port (it matters with --port 0).
     std::printf("lark-server: listening on %s (default namespace %s)\n", qPrintable(server.url()),
-                qPrintable(options.config.defaultNamespace));
+        qPrintable(options.config.defaultNamespace));
     std::fflush(stdout);
     return app.exec();
 }

@@ -7,9 +7,11 @@
 
 using namespace Qt::Literals::StringLiterals;
 
-namespace lark {
+namespace lark
+{
 
-namespace {
+namespace
+{
 const QString PriorityKey = u".priority"_s;
 }
 
@@ -54,7 +56,8 @@ Database::ListenNode *Database::findNode(const Path &path) const
     return node;
 }
 
-void Database::listen(ListenerSink *sink, const Path &path, const Query &query, qint64 tag, const QByteArray &clientHash)
+void Database::listen(
+    ListenerSink *sink, const Path &path, const Query &query, qint64 tag, const QByteArray &clientHash)
 {
     ListenNode *node = &m_listens;
     for (const QString &key : path.keys()) {
@@ -66,9 +69,8 @@ void Database::listen(ListenerSink *sink, const Path &path, const Query &query, 
         }
         node = slot.get();
     }
-    auto it = std::find_if(node->listens.begin(), node->listens.end(), [&](const Listen &l) {
-        return l.sink == sink && l.query.identifier() == query.identifier();
-    });
+    auto it = std::find_if(node->listens.begin(), node->listens.end(),
+        [&](const Listen &l) { return l.sink == sink && l.query.identifier() == query.identifier(); });
     if (it == node->listens.end()) {
         node->listens.push_back({sink, query, tag, {}});
         it = node->listens.end() - 1;
@@ -94,9 +96,8 @@ bool Database::unlisten(ListenerSink *sink, const Path &path, const QString &que
     ListenNode *node = findNode(path);
     if (!node)
         return false;
-    const auto it = std::find_if(node->listens.begin(), node->listens.end(), [&](const Listen &l) {
-        return l.sink == sink && l.query.identifier() == queryIdentifier;
-    });
+    const auto it = std::find_if(node->listens.begin(), node->listens.end(),
+        [&](const Listen &l) { return l.sink == sink && l.query.identifier() == queryIdentifier; });
     if (it == node->listens.end())
         return false;
     node->listens.erase(it);

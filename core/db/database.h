@@ -11,7 +11,8 @@
 #include <memory>
 #include <vector>
 
-namespace lark {
+namespace lark
+{
 
 /** Receives the pushes of the listens it registered; implemented by server connections. */
 class ListenerSink

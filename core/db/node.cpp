@@ -10,9 +10,11 @@
 
 using namespace Qt::Literals::StringLiterals;
 
-namespace lark {
+namespace lark
+{
 
-namespace {
+namespace
+{
 
 const QString MinName = u"[MIN_NAME]"_s;
 const QString MaxName = u"[MAX_NAME]"_s;
@@ -284,7 +286,7 @@ QJsonValue Node::toJson() const
     }
     if (m_priority.isNull())
         return v;
-    return QJsonObject{{u".value"_s, v}, {u".priority"_s, m_priority}};
+    return QJsonObject {{u".value"_s, v}, {u".priority"_s, m_priority}};
 }
 
 bool Node::fromJson(const QJsonValue &json, Node *out, QString *error, int maxDepth)
@@ -420,8 +422,8 @@ const QByteArray &Node::hash() const
         break;
     }
     }
-    m_hash = text.isEmpty() ? QByteArray()
-                            : QCryptographicHash::hash(text.toUtf8(), QCryptographicHash::Sha1).toBase64();
+    m_hash
+        = text.isEmpty() ? QByteArray() : QCryptographicHash::hash(text.toUtf8(), QCryptographicHash::Sha1).toBase64();
     m_hashValid = true;
     return m_hash;
 }

@@ -10,7 +10,8 @@
 #include <map>
 #include <memory>
 
-namespace lark {
+namespace lark
+{
 
 /**
  * Firebase key order: keys that are 32-bit integers first, numerically, then the rest as strings.
@@ -78,7 +79,8 @@ public:
      * Parses export-format JSON (or raw user JSON: arrays become objects keyed "0", "1", ...). Validates keys,
      * depth (maxDepth levels of nesting) and string sizes. Server values must have been resolved before.
      */
-    [[nodiscard]] static bool fromJson(const QJsonValue &json, Node *out, QString *error, int maxDepth = Path::MaxDepth);
+    [[nodiscard]] static bool fromJson(
+        const QJsonValue &json, Node *out, QString *error, int maxDepth = Path::MaxDepth);
 
     /** base64(SHA-1) as the Firebase SDK computes it; empty for null. */
     [[nodiscard]] const QByteArray &hash() const;

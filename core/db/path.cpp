@@ -3,7 +3,8 @@
 
 using namespace Qt::Literals::StringLiterals;
 
-namespace lark {
+namespace lark
+{
 
 bool Path::isValidKey(const QString &key, QString *error)
 {

@@ -4,7 +4,8 @@
 #include <QString>
 #include <QStringList>
 
-namespace lark {
+namespace lark
+{
 
 /**
  * A validated database location: a list of keys, the root being the empty list.

@@ -8,12 +8,14 @@
 
 using namespace Qt::Literals::StringLiterals;
 
-namespace lark {
+namespace lark
+{
 
-namespace {
+namespace
+{
 
 bool parseBound(const QJsonObject &q, const QString &valueKey, const QString &nameKey, const QString &inclusiveKey,
-                const QString &defaultName, std::shared_ptr<const Node> *value, QString *name, bool *inclusive, QString *error)
+    const QString &defaultName, std::shared_ptr<const Node> *value, QString *name, bool *inclusive, QString *error)
 {
     const QJsonValue v = q.value(valueKey);
     if (v.isObject() || v.isArray()) {
@@ -64,11 +66,11 @@ bool Query::fromWire(const QJsonObject &q, Query *out, QString *error)
     r.m_hasEnd = q.contains(u"ep"_s);
     if (r.m_hasStart
         && !parseBound(q, u"sp"_s, u"sn"_s, u"sin"_s, u"[MIN_NAME]"_s, &r.m_startValue, &r.m_startName,
-                       &r.m_startInclusive, error))
+            &r.m_startInclusive, error))
         return false;
     if (r.m_hasEnd
-        && !parseBound(q, u"ep"_s, u"en"_s, u"ein"_s, u"[MAX_NAME]"_s, &r.m_endValue, &r.m_endName,
-                       &r.m_endInclusive, error))
+        && !parseBound(
+            q, u"ep"_s, u"en"_s, u"ein"_s, u"[MAX_NAME]"_s, &r.m_endValue, &r.m_endName, &r.m_endInclusive, error))
         return false;
     if (r.m_index == Index::Key
         && ((r.m_hasStart && r.m_startValue->type() != Node::Type::String)
@@ -163,7 +165,7 @@ std::vector<Query::Entry> Query::select(const Node *node) const
         return out;
     out.reserve(node->children().size());
     for (const auto &[key, child] : node->children()) {
-        Entry e{&key, child.get()};
+        Entry e {&key, child.get()};
         if (afterStart(e) && beforeEnd(e))
             out.push_back(e);
     }

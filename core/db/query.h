@@ -8,7 +8,8 @@
 
 #include <vector>
 
-namespace lark {
+namespace lark
+{
 
 /**
  * A Firebase query as sent in a listen's `q` (wire doc §9): an index (priority, key, value or a child path), an

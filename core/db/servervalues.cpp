@@ -8,7 +8,8 @@
 
 using namespace Qt::Literals::StringLiterals;
 
-namespace lark {
+namespace lark
+{
 
 bool containsServerValues(const QJsonValue &json)
 {

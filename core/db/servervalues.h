@@ -4,7 +4,8 @@
 #include <QJsonValue>
 #include <QString>
 
-namespace lark {
+namespace lark
+{
 
 class Node;
 
@@ -13,8 +14,8 @@ class Node;
  * {".sv":{"increment":n}} the current number at that place plus n (n alone where there is no number).
  * `current` is the stored node at the JSON's location (nullptr for none). Fails on unknown placeholders.
  */
-[[nodiscard]] bool resolveServerValues(const QJsonValue &in, const Node *current, qint64 now, QJsonValue *out,
-                                       QString *error);
+[[nodiscard]] bool resolveServerValues(
+    const QJsonValue &in, const Node *current, qint64 now, QJsonValue *out, QString *error);
 
 /** Whether json contains any ServerValue placeholder (so callers can skip the copy). */
 [[nodiscard]] bool containsServerValues(const QJsonValue &json);

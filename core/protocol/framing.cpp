@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "framing.h"
 
-namespace lark::protocol {
+namespace lark::protocol
+{
 
 static bool isCountFrame(const QString &frame)
 {

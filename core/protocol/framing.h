@@ -5,7 +5,8 @@
 #include <QList>
 #include <QString>
 
-namespace lark::protocol {
+namespace lark::protocol
+{
 
 /**
  * Joins the SDK's frames into messages (wire doc §3): a frame of at most six digits announces how many frames

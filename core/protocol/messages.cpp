@@ -5,7 +5,8 @@
 
 using namespace Qt::Literals::StringLiterals;
 
-namespace lark::protocol {
+namespace lark::protocol
+{
 
 QByteArray encode(const QJsonObject &message)
 {
@@ -14,8 +15,8 @@ QByteArray encode(const QJsonObject &message)
 
 QByteArray hello(qint64 serverTimeMs, const QString &host, const QString &sessionId)
 {
-    const QJsonObject h{{u"ts"_s, double(serverTimeMs)}, {u"v"_s, u"5"_s}, {u"h"_s, host}, {u"s"_s, sessionId}};
-    return encode({{u"t"_s, u"c"_s}, {u"d"_s, QJsonObject{{u"t"_s, u"h"_s}, {u"d"_s, h}}}});
+    const QJsonObject h {{u"ts"_s, double(serverTimeMs)}, {u"v"_s, u"5"_s}, {u"h"_s, host}, {u"s"_s, sessionId}};
+    return encode({{u"t"_s, u"c"_s}, {u"d"_s, QJsonObject {{u"t"_s, u"h"_s}, {u"d"_s, h}}}});
 }
 
 QByteArray pong()
@@ -25,16 +26,16 @@ QByteArray pong()
 
 QByteArray reply(qint64 r, const QString &status, const QJsonValue &data)
 {
-    const QJsonObject b{{u"s"_s, status}, {u"d"_s, data}};
-    return encode({{u"t"_s, u"d"_s}, {u"d"_s, QJsonObject{{u"r"_s, double(r)}, {u"b"_s, b}}}});
+    const QJsonObject b {{u"s"_s, status}, {u"d"_s, data}};
+    return encode({{u"t"_s, u"d"_s}, {u"d"_s, QJsonObject {{u"r"_s, double(r)}, {u"b"_s, b}}}});
 }
 
 static QByteArray push(const QString &action, const QString &path, const QJsonValue &data, qint64 tag)
 {
-    QJsonObject b{{u"p"_s, path}, {u"d"_s, data}};
+    QJsonObject b {{u"p"_s, path}, {u"d"_s, data}};
     if (tag > 0)
         b.insert(u"t"_s, double(tag));
-    return encode({{u"t"_s, u"d"_s}, {u"d"_s, QJsonObject{{u"a"_s, action}, {u"b"_s, b}}}});
+    return encode({{u"t"_s, u"d"_s}, {u"d"_s, QJsonObject {{u"a"_s, action}, {u"b"_s, b}}}});
 }
 
 QByteArray dataPush(const QString &path, const QJsonValue &data, qint64 tag)
@@ -49,7 +50,7 @@ QByteArray mergePush(const QString &path, const QJsonObject &data, qint64 tag)
 
 QByteArray extensionPush(const QString &action, const QJsonValue &body)
 {
-    return encode({{u"t"_s, u"d"_s}, {u"d"_s, QJsonObject{{u"a"_s, action}, {u"b"_s, body}}}});
+    return encode({{u"t"_s, u"d"_s}, {u"d"_s, QJsonObject {{u"a"_s, action}, {u"b"_s, body}}}});
 }
 
 } // namespace lark::protocol

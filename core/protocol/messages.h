@@ -6,7 +6,8 @@
 #include <QJsonValue>
 #include <QString>
 
-namespace lark::protocol {
+namespace lark::protocol
+{
 
 /** Envelope builders for the v5 wire protocol (rtdb-wire-protocol.md §3–§7). All return compact UTF-8 JSON. */
 

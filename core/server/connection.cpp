@@ -14,9 +14,11 @@
 
 using namespace Qt::Literals::StringLiterals;
 
-namespace lark {
+namespace lark
+{
 
-namespace {
+namespace
+{
 
 const QString Ok = u"ok"_s;
 const QString InvalidRequest = u"invalid_request"_s;
@@ -105,7 +107,7 @@ void Connection::send(const QByteArray &message)
             [this] {
                 m_serverClosing = false;
                 closeWithError(QWebSocketProtocol::CloseCodePolicyViolated,
-                               u"client too slow: more than %1 bytes unsent"_s.arg(m_server->config().maxBacklogBytes));
+                    u"client too slow: more than %1 bytes unsent"_s.arg(m_server->config().maxBacklogBytes));
             },
             Qt::QueuedConnection);
     }
@@ -123,6 +125,7 @@ void Connection::closeWithError(QWebSocketProtocol::CloseCode code, const QStrin
 void Connection::abortDead()
 {
     qCInfo(lcSession).noquote() << "no life from" << describe() << "within dead-after; dropping the socket";
+    m_serverClosing = true; // QTcpSocket::abort() emits aboutToClose too: not the peer's close frame
     m_socket->abort();
 }
 
@@ -191,7 +194,7 @@ void Connection::onTextFrame(const QString &frame)
         return;
     case protocol::FrameAssembler::Result::TooBig:
         closeWithError(QWebSocketProtocol::CloseCodeTooMuchData,
-                       u"message larger than %1 bytes"_s.arg(m_server->config().maxMessageBytes));
+            u"message larger than %1 bytes"_s.arg(m_server->config().maxMessageBytes));
         return;
     case protocol::FrameAssembler::Result::BadCount:
         closeWithError(QWebSocketProtocol::CloseCodeProtocolError, u"frame count out of range"_s);
@@ -208,7 +211,7 @@ void Connection::handleMessage(const QString &text)
     const QByteArray utf8 = text.toUtf8();
     if (utf8.size() > m_server->config().maxMessageBytes) {
         closeWithError(QWebSocketProtocol::CloseCodeTooMuchData,
-                       u"message larger than %1 bytes"_s.arg(m_server->config().maxMessageBytes));
+            u"message larger than %1 bytes"_s.arg(m_server->config().maxMessageBytes));
         return;
     }
     const QJsonDocument doc = QJsonDocument::fromJson(utf8, &pe);
@@ -241,7 +244,7 @@ void Connection::handleMessage(const QString &text)
 void Connection::handleRequest(qint64 r, const QString &action, const QJsonValue &bodyValue)
 {
     const QJsonObject b = bodyValue.toObject();
-    Reply reply{Ok, QString()};
+    Reply reply {Ok, QString()};
     if (!bodyValue.isObject() && !bodyValue.isUndefined() && !bodyValue.isNull()) {
         reply = {InvalidRequest, u"request body must be an object"_s};
     } else if (action == u"q"_s || action == u"l"_s) {
@@ -354,8 +357,8 @@ Connection::Reply Connection::handlePut(const QJsonObject &b)
     return {Ok, QString()};
 }
 
-bool Connection::parseMergeChildren(const QJsonObject &b, const Path &path,
-                                    std::vector<std::pair<Path, QJsonValue>> *out, Reply *error) const
+bool Connection::parseMergeChildren(
+    const QJsonObject &b, const Path &path, std::vector<std::pair<Path, QJsonValue>> *out, Reply *error) const
 {
     const QJsonValue d = b.value(u"d"_s);
     if (!d.isObject()) {
@@ -376,7 +379,8 @@ bool Connection::parseMergeChildren(const QJsonObject &b, const Path &path,
         }
         for (const auto &[other, value] : *out) {
             if (other.overlaps(rel)) {
-                *error = {InvalidRequest, u"update paths \"%1\" and \"%2\" overlap"_s.arg(other.toString().mid(1), it.key())};
+                *error = {
+                    InvalidRequest, u"update paths \"%1\" and \"%2\" overlap"_s.arg(other.toString().mid(1), it.key())};
                 return false;
             }
         }
@@ -463,8 +467,8 @@ Connection::Reply Connection::handleOnDisconnect(const QString &action, const QJ
         }
         queue.update(path, children, now);
     }
-    qCDebug(lcSession).noquote() << m_session->handle() << action << path.toString() << "queued ops:"
-                                 << queue.ops().size();
+    qCDebug(lcSession).noquote() << m_session->handle() << action << path.toString()
+                                 << "queued ops:" << queue.ops().size();
     m_server->noteSessionChanged(m_session);
     return {Ok, QString()};
 }
@@ -500,7 +504,7 @@ Connection::Reply Connection::handleAuth(const QString &action, const QJsonObjec
     if (action == u"unauth"_s)
         return {Ok, u"unauthenticated"_s};
     const QJsonValue exp = identity.claims.value(u"exp"_s);
-    return {Ok, QJsonObject{{u"auth"_s, identity.toAuthJson()}, {u"expires"_s, exp.isDouble() ? exp : QJsonValue()}}};
+    return {Ok, QJsonObject {{u"auth"_s, identity.toAuthJson()}, {u"expires"_s, exp.isDouble() ? exp : QJsonValue()}}};
 }
 
 Connection::Reply Connection::handleWatch()
@@ -511,7 +515,7 @@ Connection::Reply Connection::handleWatch()
     QJsonArray sessions;
     for (const Session *s : m_server->sessions())
         sessions.append(m_server->describeSession(*s));
-    return {Ok, QJsonObject{{u"sessions"_s, sessions}}};
+    return {Ok, QJsonObject {{u"sessions"_s, sessions}}};
 }
 
 } // namespace lark

@@ -11,7 +11,8 @@
 
 class QWebSocket;
 
-namespace lark {
+namespace lark
+{
 
 class Server;
 class Session;
@@ -76,8 +77,8 @@ private:
 
     /** Parses b.p into *path; fails for malformed paths and (when writing) the read-only `.info`. */
     bool parsePath(const QJsonObject &b, bool forWrite, Path *path, Reply *error) const;
-    bool parseMergeChildren(const QJsonObject &b, const Path &path, std::vector<std::pair<Path, QJsonValue>> *out,
-                            Reply *error) const;
+    bool parseMergeChildren(
+        const QJsonObject &b, const Path &path, std::vector<std::pair<Path, QJsonValue>> *out, Reply *error) const;
     bool buildNode(const QJsonValue &json, const Path &at, Node *out, QString *error) const;
 
     Server *m_server;

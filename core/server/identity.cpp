@@ -5,7 +5,8 @@
 
 using namespace Qt::Literals::StringLiterals;
 
-namespace lark {
+namespace lark
+{
 
 QString Identity::describe() const
 {
@@ -32,8 +33,8 @@ bool Identity::fromJwt(const QString &token, Identity *out, QString *error)
         *error = u"credential is not a JWT"_s;
         return false;
     }
-    const auto decoded = QByteArray::fromBase64Encoding(parts[1].toLatin1(),
-                                                        QByteArray::Base64UrlEncoding | QByteArray::AbortOnBase64DecodingErrors);
+    const auto decoded = QByteArray::fromBase64Encoding(
+        parts[1].toLatin1(), QByteArray::Base64UrlEncoding | QByteArray::AbortOnBase64DecodingErrors);
     if (!decoded) {
         *error = u"JWT payload is not base64url"_s;
         return false;

@@ -4,7 +4,8 @@
 #include <QJsonObject>
 #include <QString>
 
-namespace lark {
+namespace lark
+{
 
 /**
  * Who a session acts for. Local-use auth (wire doc §13): emulator-style unsigned JWTs are accepted without a

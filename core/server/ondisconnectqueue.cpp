@@ -5,9 +5,11 @@
 
 using namespace Qt::Literals::StringLiterals;
 
-namespace lark {
+namespace lark
+{
 
-namespace {
+namespace
+{
 
 // Writes value at rel inside json (a queued value), turning leaves into objects on the way, as the SDK's
 // sparse snapshot tree does. Null removes, and an emptied object becomes null.
@@ -54,8 +56,8 @@ void OnDisconnectQueue::setOne(const Path &path, const QJsonValue &value, Kind k
             return;
         }
     }
-    m_ops.erase(std::remove_if(m_ops.begin(), m_ops.end(), [&](const Op &op) { return path.contains(op.path); }),
-                m_ops.end());
+    m_ops.erase(
+        std::remove_if(m_ops.begin(), m_ops.end(), [&](const Op &op) { return path.contains(op.path); }), m_ops.end());
     m_ops.push_back({path, value, kind, now});
 }
 
@@ -72,8 +74,8 @@ void OnDisconnectQueue::update(const Path &path, const std::vector<std::pair<Pat
 
 void OnDisconnectQueue::cancel(const Path &path)
 {
-    m_ops.erase(std::remove_if(m_ops.begin(), m_ops.end(), [&](const Op &op) { return path.contains(op.path); }),
-                m_ops.end());
+    m_ops.erase(
+        std::remove_if(m_ops.begin(), m_ops.end(), [&](const Op &op) { return path.contains(op.path); }), m_ops.end());
     // Like the SDK's SparseSnapshotTree::forget: a set queued at an ancestor is split into sets of its children,
     // down to the cancelled path, which is then dropped. A leaf has no children to forget.
     for (size_t i = 0; i < m_ops.size(); ++i) {

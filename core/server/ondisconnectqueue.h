@@ -9,7 +9,8 @@
 
 #include <vector>
 
-namespace lark {
+namespace lark
+{
 
 /**
  * A session's pending onDisconnect writes as a sparse tree (lark-semantics.md §4): queued paths never overlap.

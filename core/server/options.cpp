@@ -6,7 +6,8 @@
 
 using namespace Qt::Literals::StringLiterals;
 
-namespace lark {
+namespace lark
+{
 
 bool parseDuration(const QString &text, int *ms, QString *error)
 {
@@ -28,8 +29,8 @@ bool parseDuration(const QString &text, int *ms, QString *error)
     return true;
 }
 
-bool parseServerOptions(const QStringList &arguments, const QHash<QString, QString> &environment,
-                        ServerOptions *out, QString *error, QString *helpText)
+bool parseServerOptions(const QStringList &arguments, const QHash<QString, QString> &environment, ServerOptions *out,
+    QString *error, QString *helpText)
 {
     QCommandLineParser parser;
     parser.setApplicationDescription(
@@ -41,22 +42,20 @@ bool parseServerOptions(const QStringList &arguments, const QHash<QString, QStri
     const QCommandLineOption version({u"v"_s, u"version"_s}, u"Show the version and exit."_s);
     const QCommandLineOption host(u"host"_s, u"Address to listen on (LARK_HOST). Default 127.0.0.1."_s, u"address"_s);
     const QCommandLineOption port(u"port"_s, u"Port (LARK_PORT). Default 9000; 0 picks a free port."_s, u"port"_s);
-    const QCommandLineOption ns(u"ns"_s, u"Default namespace for clients that send none (LARK_NS). Default lark."_s,
-                                u"name"_s);
-    const QCommandLineOption ping(u"ping-interval"_s, u"WebSocket ping interval (LARK_PING_INTERVAL). Default 5s."_s,
-                                  u"duration"_s);
-    const QCommandLineOption dead(u"dead-after"_s,
-                                  u"Silence after which a client is dropped (LARK_DEAD_AFTER). Default 15s."_s,
-                                  u"duration"_s);
+    const QCommandLineOption ns(
+        u"ns"_s, u"Default namespace for clients that send none (LARK_NS). Default lark."_s, u"name"_s);
+    const QCommandLineOption ping(
+        u"ping-interval"_s, u"WebSocket ping interval (LARK_PING_INTERVAL). Default 5s."_s, u"duration"_s);
+    const QCommandLineOption dead(
+        u"dead-after"_s, u"Silence after which a client is dropped (LARK_DEAD_AFTER). Default 15s."_s, u"duration"_s);
     const QCommandLineOption grace(u"grace"_s,
-                                   u"Time a dropped client has to resume before its onDisconnect ops fire "
-                                   "(LARK_GRACE). Default 10s."_s,
-                                   u"duration"_s);
-    const QCommandLineOption import(u"import"_s, u"Load this JSON file into the default namespace (LARK_IMPORT)."_s,
-                                    u"file"_s);
-    const QCommandLineOption maxMessage(u"max-message"_s,
-                                        u"Largest incoming message in bytes (LARK_MAX_MESSAGE). Default 16777216."_s,
-                                        u"bytes"_s);
+        u"Time a dropped client has to resume before its onDisconnect ops fire "
+        "(LARK_GRACE). Default 10s."_s,
+        u"duration"_s);
+    const QCommandLineOption import(
+        u"import"_s, u"Load this JSON file into the default namespace (LARK_IMPORT)."_s, u"file"_s);
+    const QCommandLineOption maxMessage(
+        u"max-message"_s, u"Largest incoming message in bytes (LARK_MAX_MESSAGE). Default 16777216."_s, u"bytes"_s);
     parser.addOptions({help, version, host, port, ns, ping, dead, grace, import, maxMessage});
     if (helpText)
         *helpText = parser.helpText();
@@ -113,8 +112,7 @@ bool parseServerOptions(const QStringList &arguments, const QHash<QString, QStri
         QString env;
         int *target;
     } durations[] = {{ping, u"LARK_PING_INTERVAL"_s, &o.config.pingIntervalMs},
-                     {dead, u"LARK_DEAD_AFTER"_s, &o.config.deadAfterMs},
-                     {grace, u"LARK_GRACE"_s, &o.config.graceMs}};
+        {dead, u"LARK_DEAD_AFTER"_s, &o.config.deadAfterMs}, {grace, u"LARK_GRACE"_s, &o.config.graceMs}};
     for (const auto &d : durations) {
         if (!value(d.opt, d.env, &v))
             continue;

@@ -5,9 +5,11 @@
 
 #include <QStringList>
 
-namespace lark {
+namespace lark
+{
 
-/** Parses "250ms", "5s", "1.5s", "2m" into milliseconds. A bare number is refused: units avoid 5000-second surprises. */
+/** Parses "250ms", "5s", "1.5s", "2m" into milliseconds. A bare number is refused: units avoid 5000-second surprises.
+ */
 [[nodiscard]] bool parseDuration(const QString &text, int *ms, QString *error);
 
 /** What lark-server was asked to do. */
@@ -24,6 +26,6 @@ struct ServerOptions {
  * Returns false with a message for the user on bad input.
  */
 [[nodiscard]] bool parseServerOptions(const QStringList &arguments, const QHash<QString, QString> &environment,
-                                      ServerOptions *out, QString *error, QString *helpText = nullptr);
+    ServerOptions *out, QString *error, QString *helpText = nullptr);
 
 } // namespace lark

@@ -22,9 +22,11 @@ Q_LOGGING_CATEGORY(lcProtocol, "lark.protocol", QtInfoMsg)
 
 using namespace Qt::Literals::StringLiterals;
 
-namespace lark {
+namespace lark
+{
 
-namespace {
+namespace
+{
 
 qint64 epochMs()
 {
@@ -75,7 +77,9 @@ bool Server::listen(QString *error)
     m_tcp->setMaxPendingConnections(100000);
     if (!m_tcp->listen(m_config.host, m_config.port)) {
         if (error)
-            *error = u"cannot listen on %1:%2: %3"_s.arg(m_config.host.toString()).arg(m_config.port).arg(m_tcp->errorString());
+            *error = u"cannot listen on %1:%2: %3"_s.arg(m_config.host.toString())
+                         .arg(m_config.port)
+                         .arg(m_tcp->errorString());
         delete m_tcp;
         m_tcp = nullptr;
         return false;
@@ -159,8 +163,9 @@ void Server::onWebSocketConnection()
         const QUrlQuery query(url);
         const QString ns = query.queryItemValue(u"ns"_s, QUrl::FullyDecoded);
         if (url.path() != u"/.ws"_s || !isValidNamespace(ns)) {
-            const QString reason = url.path() != u"/.ws"_s ? u"unknown endpoint %1; use /.ws?v=5&ns=<namespace>"_s.arg(url.path().left(64))
-                                                           : u"invalid namespace"_s;
+            const QString reason = url.path() != u"/.ws"_s
+                ? u"unknown endpoint %1; use /.ws?v=5&ns=<namespace>"_s.arg(url.path().left(64))
+                : u"invalid namespace"_s;
             qCWarning(lcProtocol).noquote() << "refusing" << socket->peerAddress().toString() << reason;
             socket->close(QWebSocketProtocol::CloseCodePolicyViolated, reason);
             socket->deleteLater();
@@ -214,8 +219,7 @@ Session *Server::attach(Connection *c, Database *db, const QString &lastSessionI
     s->remoteAddress = c->remoteAddress();
     s->createdAt = s->connectedAt = epochMs();
     m_sessions.insert(s->id(), s);
-    qCInfo(lcSession).noquote() << s->handle() << "connected from" << s->remoteAddress << "namespace"
-                                << db->name();
+    qCInfo(lcSession).noquote() << s->handle() << "connected from" << s->remoteAddress << "namespace" << db->name();
     noteSessionChanged(s);
     return s;
 }
@@ -290,10 +294,11 @@ void Server::endSession(Session *s, Session::EndReason reason)
         qCWarning(lcSession).noquote() << s->handle() << "skipped an op that no longer applies:" << e;
     QJsonArray fired;
     for (size_t i = 0; i < writes.size(); ++i)
-        fired.append(QJsonObject{{u"path"_s, writes[i].path.toString()}, {u"value"_s, writes[i].value.toJson()}});
+        fired.append(QJsonObject {{u"path"_s, writes[i].path.toString()}, {u"value"_s, writes[i].value.toJson()}});
     if (!writes.empty()) {
-        qCInfo(lcSession).noquote() << s->handle() << "firing" << writes.size() << "onDisconnect ops ("
-                                    << Session::endReasonName(reason) << ")";
+        qCInfo(lcSession).noquote() << u"%1 firing %2 onDisconnect ops (%3)"_s.arg(s->handle())
+                                           .arg(writes.size())
+                                           .arg(Session::endReasonName(reason));
         db->write(Path(), std::move(writes), {WriteOrigin::Kind::OnDisconnect, s->handle()});
     }
     s->queue().clear();
@@ -330,21 +335,13 @@ QJsonObject Server::describeSession(const Session &s) const
 {
     QJsonArray ops;
     for (const OnDisconnectQueue::Op &op : s.queue().ops()) {
-        ops.append(QJsonObject{{u"path"_s, op.path.toString()},
-                               {u"kind"_s, OnDisconnectQueue::kindName(op.kind)},
-                               {u"value"_s, op.value},
-                               {u"registeredAt"_s, double(op.registeredAt)}});
+        ops.append(QJsonObject {{u"path"_s, op.path.toString()}, {u"kind"_s, OnDisconnectQueue::kindName(op.kind)},
+            {u"value"_s, op.value}, {u"registeredAt"_s, double(op.registeredAt)}});
     }
-    QJsonObject o{{u"handle"_s, s.handle()},
-                  {u"id"_s, s.shortId()},
-                  {u"state"_s, Session::stateName(s.state())},
-                  {u"identity"_s, s.identity().describe()},
-                  {u"namespace"_s, s.database()->name()},
-                  {u"remote"_s, s.remoteAddress},
-                  {u"createdAt"_s, double(s.createdAt)},
-                  {u"connectedAt"_s, double(s.connectedAt)},
-                  {u"resumes"_s, s.resumeCount},
-                  {u"ops"_s, ops}};
+    QJsonObject o {{u"handle"_s, s.handle()}, {u"id"_s, s.shortId()}, {u"state"_s, Session::stateName(s.state())},
+        {u"identity"_s, s.identity().describe()}, {u"namespace"_s, s.database()->name()},
+        {u"remote"_s, s.remoteAddress}, {u"createdAt"_s, double(s.createdAt)},
+        {u"connectedAt"_s, double(s.connectedAt)}, {u"resumes"_s, s.resumeCount}, {u"ops"_s, ops}};
     if (s.state() == Session::State::Suspended) {
         o.insert(u"suspendedAt"_s, double(s.suspendedAt));
         o.insert(u"fireAt"_s, double(s.fireAt));

@@ -16,7 +16,8 @@
 class QTcpServer;
 class QWebSocketServer;
 
-namespace lark {
+namespace lark
+{
 
 class Connection;
 class Database;

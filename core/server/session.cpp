@@ -3,7 +3,8 @@
 
 using namespace Qt::Literals::StringLiterals;
 
-namespace lark {
+namespace lark
+{
 
 Session::Session(QString id, quint64 number, Database *db)
     : m_id(std::move(id))

@@ -6,7 +6,8 @@
 
 #include <QString>
 
-namespace lark {
+namespace lark
+{
 
 class Connection;
 class Database;
@@ -39,7 +40,8 @@ public:
 
     [[nodiscard]] const Identity &identity() const { return m_identity; }
     void setIdentity(const Identity &i) { m_identity = i; }
-    /** Whether an auth arrived since the last (re)attach; the first auth on a resumed connection may switch identity. */
+    /** Whether an auth arrived since the last (re)attach; the first auth on a resumed connection may switch identity.
+     */
     bool authSeenOnConnection = false;
 
     [[nodiscard]] Connection *connection() const { return m_connection; }
