@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+#include "adminfeed.h"
+
+#include "database.h"
+
+#include <QPointer>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace lark::client
+{
+
+AdminFeed::AdminFeed(Database *db, QObject *parent)
+    : QObject(parent)
+    , m_db(db)
+{
+    connect(db, &Database::connectedChanged, this, [this](bool connected) {
+        if (connected)
+            subscribe();
+    });
+    connect(db, &Database::extensionPush, this, [this](const QString &action, const QJsonValue &body) {
+        const QJsonObject s = body.toObject();
+        const QString handle = s.value(u"handle"_s).toString();
+        if (action == u"lark.session"_s) {
+            m_sessions.insert(handle, s);
+            m_byNumber.insert(number(handle), s);
+            Q_EMIT sessionUpdated(s);
+            Q_EMIT sessionsChanged();
+        } else if (action == u"lark.session.ended"_s) {
+            m_sessions.remove(handle);
+            m_byNumber.remove(number(handle));
+            Q_EMIT sessionEnded(s);
+            Q_EMIT sessionsChanged();
+        }
+    });
+    if (db->isConnected())
+        subscribe();
+}
+
+QJsonArray AdminFeed::sessions() const
+{
+    QJsonArray list;
+    for (const QJsonObject &s : m_byNumber)
+        list.append(s);
+    return list;
+}
+
+void AdminFeed::subscribe()
+{
+    QPointer<AdminFeed> self(this);
+    m_db->sendExtension(u"lark.watch"_s, {}, [self](const Error &e, const QJsonValue &d) {
+        if (!self)
+            return;
+        if (!e.isOk()) {
+            Q_EMIT self->error(e);
+            return;
+        }
+        // A fresh snapshot replaces what we had: sessions may have ended while we were away.
+        self->m_sessions.clear();
+        self->m_byNumber.clear();
+        for (const QJsonValue &v : d.toObject().value(u"sessions"_s).toArray()) {
+            const QJsonObject s = v.toObject();
+            const QString handle = s.value(u"handle"_s).toString();
+            self->m_sessions.insert(handle, s);
+            self->m_byNumber.insert(number(handle), s);
+        }
+        Q_EMIT self->sessionsChanged();
+    });
+}
+
+} // namespace lark::client

@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "reference.h"
+
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QMap>
+#include <QObject>
+
+namespace lark::client
+{
+
+class Database;
+
+/**
+ * The server's sessions and their queued onDisconnect ops, live (docs/protocol-extensions.md). Needs a database
+ * signed in as the admin (auth token "owner"); it subscribes after every (re)connect.
+ */
+class AdminFeed : public QObject
+{
+    Q_OBJECT
+    Q_PROPERTY(QJsonArray sessions READ sessions NOTIFY sessionsChanged)
+public:
+    explicit AdminFeed(Database *db, QObject *parent = nullptr);
+
+    /** Live and suspended sessions, ordered by handle number. */
+    [[nodiscard]] QJsonArray sessions() const;
+    [[nodiscard]] QJsonObject session(const QString &handle) const { return m_sessions.value(handle); }
+
+Q_SIGNALS:
+    void sessionsChanged();
+    void sessionUpdated(const QJsonObject &session);
+    /** A session ended; its ops (if any) were applied. */
+    void sessionEnded(const QJsonObject &session);
+    void error(const lark::client::Error &error);
+
+private:
+    void subscribe();
+    static int number(const QString &handle) { return handle.mid(1).toInt(); }
+
+    Database *m_db;
+    QMap<int, QJsonObject> m_byNumber;
+    QMap<QString, QJsonObject> m_sessions;
+};
+
+} // namespace lark::client

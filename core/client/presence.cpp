@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: MIT
+#include "presence.h"
+
+#include "database.h"
+#include "pushid.h"
+
+#include <QPointer>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace lark::client
+{
+
+Presence::Presence(Database *db, const QString &uid, const QString &root, QObject *parent)
+    : QObject(parent)
+    , m_db(db)
+    , m_user(db->ref(root).child(uid))
+{
+    m_listeners.append(db->ref(u".info/connected"_s).on(Event::Value, [this](const DataSnapshot &s, const QString &) {
+        onConnected(s.value().toBool());
+    }));
+    m_listeners.append(m_user.child(u"connections"_s).on(Event::Value, [this](const DataSnapshot &s, const QString &) {
+        if (s.childCount() != m_count) {
+            m_count = s.childCount();
+            Q_EMIT connectionCountChanged(m_count);
+        }
+    }));
+    m_listeners.append(m_user.child(u"lastSeen"_s).on(Event::Value, [this](const DataSnapshot &s, const QString &) {
+        const qint64 v = qint64(s.value().toDouble());
+        if (v != m_lastSeen) {
+            m_lastSeen = v;
+            Q_EMIT lastSeenChanged(v);
+        }
+    }));
+}
+
+Presence::~Presence()
+{
+    for (quint64 id : std::as_const(m_listeners))
+        m_db->off(id);
+}
+
+void Presence::setState(State s)
+{
+    if (s == m_state)
+        return;
+    m_state = s;
+    Q_EMIT stateChanged();
+}
+
+void Presence::onConnected(bool connected)
+{
+    ++m_generation;
+    if (!connected) {
+        setState(State::Offline);
+        return;
+    }
+    if (m_key.isEmpty() || !m_db->lastConnectResumed())
+        m_key = generatePushId(m_db->serverTimeMs());
+    setState(State::Registering);
+    const Reference entry = m_user.child(u"connections"_s).child(m_key);
+    const quint64 generation = m_generation;
+    auto pending = std::make_shared<int>(2);
+    QPointer<Presence> self(this);
+    auto confirmed = [self, entry, generation, pending](const Error &e) {
+        if (!self || generation != self->m_generation)
+            return;
+        if (!e.isOk()) {
+            Q_EMIT self->error(e);
+            return;
+        }
+        if (--*pending > 0)
+            return;
+        // Both ops are queued on the server: only now is it safe to say we are here.
+        entry.set(true, [self, generation](const Error &e) {
+            if (!self || generation != self->m_generation)
+                return;
+            if (e.isOk())
+                self->setState(State::Online);
+            else
+                Q_EMIT self->error(e);
+        });
+    };
+    entry.onDisconnect().remove(confirmed);
+    m_user.child(u"lastSeen"_s).onDisconnect().set(ServerValue::timestamp(), confirmed);
+}
+
+} // namespace lark::client
