@@ -169,16 +169,28 @@ void LinkProxy::onNewConnection()
             l->upstream->write(l->pendingUp);
             l->pendingUp.clear();
         });
-        auto onGone = [this, l] {
+        // A side that closed cleanly (a FIN after, say, a WebSocket close frame) is closed cleanly on the other side
+        // too, after its last bytes: aborting would turn a tab close into a reset and lose the close frame.
+        auto onGone = [this, l, forward](QTcpSocket *from, QTcpSocket *to, bool up) {
             // In a blackhole nobody hears about it until the network comes back (see setMode).
-            if (m_mode != Mode::Blackhole)
+            if (m_mode == Mode::Blackhole)
+                return;
+            if (!to || !l->upstreamConnected || to->state() == QAbstractSocket::UnconnectedState) {
                 removeLink(l);
+                return;
+            }
+            if (from->bytesAvailable() > 0)
+                forward(from, to, up);
+            if (m_mode == Mode::Delay && m_delayMs > 0)
+                QTimer::singleShot(m_delayMs, to, [to] { to->disconnectFromHost(); });
+            else
+                to->disconnectFromHost();
         };
-        connect(client, &QTcpSocket::disconnected, this, onGone);
-        connect(l->upstream, &QTcpSocket::disconnected, this, onGone);
-        connect(l->upstream, &QTcpSocket::errorOccurred, this, [l, onGone](QAbstractSocket::SocketError) {
-            if (!l->upstreamConnected)
-                onGone();
+        connect(client, &QTcpSocket::disconnected, this, [l, onGone] { onGone(l->client, l->upstream, true); });
+        connect(l->upstream, &QTcpSocket::disconnected, this, [l, onGone] { onGone(l->upstream, l->client, false); });
+        connect(l->upstream, &QTcpSocket::errorOccurred, this, [this, l](QAbstractSocket::SocketError) {
+            if (!l->upstreamConnected && m_mode != Mode::Blackhole)
+                removeLink(l); // the server is not there: the client sees its connection dropped
         });
         l->upstream->connectToHost(m_targetHost, m_targetPort);
         Q_EMIT countersChanged();
