@@ -10,6 +10,7 @@
 #include <QDateTime>
 #include <QElapsedTimer>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QSignalSpy>
 #include <QTcpServer>
 #include <QTest>
@@ -83,6 +84,11 @@ private Q_SLOTS:
     void backoffGrowsToTheCapAndResets();
     void pushIdsAreOrderedAndUnique();
     void adminFeed();
+    void authTokens();
+    void listensResumeWithHashes();
+    void writesInFlightAreResentAfterADrop();
+    void prioritiesAndMoves();
+    void serverTimeOffsetAndOfflineGet();
 };
 
 void TstClient::connectsAndExposesInfo()
@@ -402,6 +408,176 @@ void TstClient::adminFeed()
     QTRY_COMPARE_WITH_TIMEOUT(ended.count(), 1, 10000);
     QCOMPARE(ended.at(0).at(0).toJsonObject().value(u"endReason"_s).toString(), u"clean close"_s);
     QCOMPARE(feed.sessions().size(), 1);
+}
+
+namespace
+{
+
+/** An unsigned, emulator-style JWT (what the JS SDK builds from mockUserToken). */
+QString mockToken(const QString &uid)
+{
+    const auto part = [](const QJsonObject &o) {
+        return QString::fromLatin1(QJsonDocument(o)
+                                       .toJson(QJsonDocument::Compact)
+                                       .toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals));
+    };
+    return part({{u"alg"_s, u"none"_s}, {u"type"_s, u"JWT"_s}}) + u'.'
+        + part({{u"sub"_s, uid}, {u"user_id"_s, uid}, {u"iat"_s, 0}, {u"exp"_s, 4102444800.0}}) + u'.';
+}
+
+} // namespace
+
+void TstClient::authTokens()
+{
+    auto server = startTestServer();
+    DatabaseOptions user;
+    user.authToken = mockToken(u"alice"_s);
+    Database alice(serverUrl(*server), u"test"_s, user);
+    QSignalSpy refused(&alice, &Database::authFailed);
+    QTRY_VERIFY_WITH_TIMEOUT(alice.isConnected(), 10000);
+    auto identityOf = [&](const QString &sessionId) -> lark::Identity {
+        for (const lark::Session *s : server->sessions()) {
+            if (s->id() == sessionId)
+                return s->identity();
+        }
+        return {};
+    };
+    QTRY_COMPARE_WITH_TIMEOUT(identityOf(alice.sessionId()).uid, u"alice"_s, 10000);
+    QCOMPARE(identityOf(alice.sessionId()).kind, lark::Identity::Kind::User);
+
+    // A new token applies at once and after every reconnect.
+    alice.setAuthToken(u"owner"_s);
+    QTRY_VERIFY_WITH_TIMEOUT(identityOf(alice.sessionId()).isAdmin(), 10000);
+    QCOMPARE(refused.size(), 0);
+
+    DatabaseOptions bad;
+    bad.authToken = u"not.a-token.at-all"_s;
+    Database mallory(serverUrl(*server), u"test"_s, bad);
+    QSignalSpy malloryRefused(&mallory, &Database::authFailed);
+    QTRY_COMPARE_WITH_TIMEOUT(malloryRefused.size(), 1, 10000);
+    QVERIFY(!malloryRefused.at(0).at(0).value<Error>().isOk());
+}
+
+void TstClient::listensResumeWithHashes()
+{
+    auto server = startTestServer(50, 400, 5000);
+    lark::netsim::LinkProxy proxy(QHostAddress::LocalHost, server->port());
+    QVERIFY(proxy.listen());
+    Database writer(serverUrl(*server), u"test"_s);
+    Done seeded;
+    writer.ref(u"big"_s).set(QString(50000, u'x'), seeded.callback());
+    QVERIFY(seeded.wait());
+    Database reader(QUrl(u"ws://127.0.0.1:%1"_s.arg(proxy.port())), u"test"_s, fastReconnect());
+    Recorder big, small;
+    reader.ref(u"big"_s).on(Event::Value, big.callback());
+    reader.ref(u"small"_s).on(Event::Value, small.callback());
+    QTRY_VERIFY_WITH_TIMEOUT(big.events.size() == 1 && small.events.size() == 1, 10000);
+
+    proxy.setMode(lark::netsim::LinkProxy::Mode::Blackhole);
+    Done changed;
+    writer.ref(u"small"_s).set(u"changed while the reader was away"_s, changed.callback());
+    QVERIFY(changed.wait());
+    proxy.setMode(lark::netsim::LinkProxy::Mode::Pass);
+    const qint64 downBefore = proxy.bytesDown();
+    proxy.blip();
+    QTRY_VERIFY_WITH_TIMEOUT(reader.isConnected() && reader.lastConnectResumed(), 10000);
+    // The change made meanwhile arrives; the unchanged 50 KB value is not sent again, thanks to its hash.
+    QTRY_COMPARE_WITH_TIMEOUT(small.events.size(), 2, 10000);
+    QCOMPARE(small.events.constLast().first, QJsonValue(u"changed while the reader was away"_s));
+    QCOMPARE(big.events.size(), 1);
+    QVERIFY2(proxy.bytesDown() - downBefore < 5000, qPrintable(QString::number(proxy.bytesDown() - downBefore)));
+}
+
+void TstClient::writesInFlightAreResentAfterADrop()
+{
+    auto server = startTestServer(50, 400, 5000);
+    lark::netsim::LinkProxy proxy(QHostAddress::LocalHost, server->port());
+    QVERIFY(proxy.listen());
+    Database a(QUrl(u"ws://127.0.0.1:%1"_s.arg(proxy.port())), u"test"_s, fastReconnect());
+    QTRY_VERIFY_WITH_TIMEOUT(a.isConnected(), 10000);
+    proxy.setMode(lark::netsim::LinkProxy::Mode::Blackhole); // sent, never delivered, never acknowledged
+    QList<int> completed;
+    for (int i = 0; i < 5; ++i)
+        a.ref(u"log"_s).child(QString::number(i)).set(i, [&completed, i](const Error &e) {
+            if (e.isOk())
+                completed.append(i);
+        });
+    a.ref(u"last"_s).set(u"written last"_s);
+    QTRY_VERIFY_WITH_TIMEOUT(proxy.bytesDropped() > 0, 10000);
+    QVERIFY(completed.isEmpty());
+    proxy.setMode(lark::netsim::LinkProxy::Mode::Pass);
+    proxy.blip();
+    QTRY_COMPARE_WITH_TIMEOUT(completed, (QList<int> {0, 1, 2, 3, 4}), 10000);
+    Database b(serverUrl(*server), u"test"_s);
+    QJsonValue v;
+    bool got = false;
+    b.ref().get([&](const Error &, const DataSnapshot &s) {
+        v = s.value();
+        got = true;
+    });
+    QTRY_VERIFY_WITH_TIMEOUT(got, 10000);
+    QCOMPARE(v.toObject().value(u"log"_s).toObject().size(), 5);
+    QCOMPARE(v.toObject().value(u"last"_s), QJsonValue(u"written last"_s));
+}
+
+void TstClient::prioritiesAndMoves()
+{
+    auto server = startTestServer();
+    Database a(serverUrl(*server), u"test"_s), b(serverUrl(*server), u"test"_s);
+    Recorder moved;
+    QStringList order;
+    const Query byPriority = b.ref(u"tasks"_s).orderByPriority();
+    byPriority.on(Event::ChildMoved, moved.callback());
+    byPriority.on(Event::Value, [&](const DataSnapshot &s, const QString &) { order = s.childKeys(); });
+    Done d1, d2;
+    a.ref(u"tasks/t1"_s).setWithPriority(u"first"_s, 1, d1.callback());
+    a.ref(u"tasks/t2"_s).setWithPriority(u"second"_s, 2, d2.callback());
+    QVERIFY(d1.wait() && d2.wait());
+    QTRY_COMPARE_WITH_TIMEOUT(order, (QStringList {u"t1"_s, u"t2"_s}), 10000);
+    Done p;
+    a.ref(u"tasks/t1"_s).setPriority(3, p.callback());
+    QVERIFY(p.wait());
+    QVERIFY(p.error.isOk());
+    QTRY_COMPARE_WITH_TIMEOUT(order, (QStringList {u"t2"_s, u"t1"_s}), 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(moved.keys, (QStringList {u"t1"_s}), 10000);
+    QCOMPARE(moved.events.constFirst().second, u"t2"_s); // now after t2
+    QJsonValue priority;
+    bool got = false;
+    b.ref(u"tasks/t1"_s).get([&](const Error &, const DataSnapshot &s) {
+        priority = s.priority();
+        got = true;
+    });
+    QTRY_VERIFY_WITH_TIMEOUT(got, 10000);
+    QCOMPARE(priority, QJsonValue(3));
+}
+
+void TstClient::serverTimeOffsetAndOfflineGet()
+{
+    auto server = startTestServer();
+    Database a(serverUrl(*server), u"test"_s);
+    Recorder offset;
+    a.ref(u".info/serverTimeOffset"_s).on(Event::Value, offset.callback());
+    QTRY_VERIFY_WITH_TIMEOUT(a.isConnected() && !offset.events.isEmpty(), 10000);
+    QCOMPARE(offset.events.constLast().first.toDouble(), double(a.serverTimeOffset()));
+    // Same machine, same clock: the offset is the hello's transit time, far below a second.
+    QVERIFY(std::abs(a.serverTimeOffset()) < 1000);
+
+    Recorder cached;
+    a.ref(u"conf"_s).on(Event::Value, cached.callback());
+    Done set;
+    a.ref(u"conf"_s).set(QJsonObject {{u"theme"_s, u"dark"_s}}, set.callback());
+    QVERIFY(set.wait());
+    a.goOffline();
+    // Offline, get() answers from the complete local cache of a location that is listened to.
+    QJsonValue v;
+    bool got = false;
+    a.ref(u"conf"_s).get([&](const Error &e, const DataSnapshot &s) {
+        QVERIFY(e.isOk());
+        v = s.value();
+        got = true;
+    });
+    QTRY_VERIFY_WITH_TIMEOUT(got, 10000);
+    QCOMPARE(v, QJsonValue(QJsonObject {{u"theme"_s, u"dark"_s}}));
 }
 
 QTEST_GUILESS_MAIN(TstClient)
