@@ -528,10 +528,8 @@ void Database::onPush(const QString &action, const QJsonObject &body)
     refreshViews(path);
 }
 
-Node Database::localValue(const Path &at) const
+Node Database::withPendingWrites(Node base, const Path &at) const
 {
-    const Node *server = m_server.at(at);
-    Node base = server ? server->clone() : Node();
     for (const PendingWrite &w : m_writes) {
         for (const auto &[rel, node] : w.local) {
             const Path abs = w.path.child(rel);
@@ -542,6 +540,12 @@ Node Database::localValue(const Path &at) const
         }
     }
     return base;
+}
+
+Node Database::localValue(const Path &at) const
+{
+    const Node *server = m_server.at(at);
+    return withPendingWrites(server ? server->clone() : Node(), at);
 }
 
 std::shared_ptr<const Node> Database::localNode(const View &view) const
@@ -555,16 +559,7 @@ std::shared_ptr<const Node> Database::localNode(const View &view) const
     if (!view.tag)
         return std::make_shared<const Node>(localValue(view.path));
     // A window: the server's window with our pending writes on top, filtered again.
-    Node base = view.queryData.clone();
-    for (const PendingWrite &w : m_writes) {
-        for (const auto &[rel, node] : w.local) {
-            const Path abs = w.path.child(rel);
-            if (abs.contains(view.path))
-                base = node.valueAt(view.path.relativeTo(abs));
-            else if (view.path.contains(abs))
-                base.set(abs.relativeTo(view.path), node.clone());
-        }
-    }
+    Node base = withPendingWrites(view.queryData.clone(), view.path);
     return nodeFromSelection(view.query, &base);
 }
 

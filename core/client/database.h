@@ -180,6 +180,8 @@ private:
     [[nodiscard]] static QString viewKey(const Path &path, const QJsonObject &q);
     [[nodiscard]] std::shared_ptr<const Node> localNode(const View &view) const;
     [[nodiscard]] Node localValue(const Path &path) const;
+    /** base (the server's data at `at`) with our unacknowledged writes applied, in order. */
+    [[nodiscard]] Node withPendingWrites(Node base, const Path &at) const;
     void refreshViews(const Path &changed);
     void refreshView(View &view);
     void deliverInitial(View &view, Listener &listener);
