@@ -38,12 +38,17 @@ bool Path::isValidKey(const QString &key, QString *error)
 
 static bool parseImpl(const QString &text, bool relative, Path *out, QString *error)
 {
-    if (text.toUtf8().size() > Path::MaxPathBytes) {
+    const auto parts = QStringView(text).split(u'/', Qt::SkipEmptyParts);
+    // Counted like the SDK's ValidationPath: the keys' UTF-8 bytes plus one separator per key, whatever slashes
+    // the text has, so "a/b", "/a/b" and "/a/b/" get the same verdict.
+    qsizetype bytes = std::max<qsizetype>(1, parts.size());
+    for (const QStringView part : parts)
+        bytes += part.toUtf8().size();
+    if (bytes > Path::MaxPathBytes) {
         *error = u"path longer than 768 bytes"_s;
         return false;
     }
     QStringList keys;
-    const auto parts = QStringView(text).split(u'/', Qt::SkipEmptyParts);
     keys.reserve(parts.size());
     for (qsizetype i = 0; i < parts.size(); ++i) {
         const QString key = parts[i].toString();

@@ -4,6 +4,17 @@
 namespace lark::protocol
 {
 
+// The UTF-8 size of a decoded frame, without converting it: the message cap is in bytes.
+static qsizetype utf8Size(const QString &s)
+{
+    qsizetype n = 0;
+    for (const QChar c : s) {
+        const ushort u = c.unicode();
+        n += u < 0x80 ? 1 : (u < 0x800 || c.isSurrogate() ? 2 : 3); // a surrogate pair is 4 bytes
+    }
+    return n;
+}
+
 static bool isCountFrame(const QString &frame)
 {
     if (frame.isEmpty() || frame.size() > 6)
@@ -26,17 +37,20 @@ FrameAssembler::Result FrameAssembler::feed(const QString &frame, QString *messa
                 return Result::BadCount;
             m_remaining = count;
             m_buffer.clear();
+            m_bufferBytes = 0;
             return Result::Pending;
         }
-        // UTF-16 units never outnumber UTF-8 bytes, so this is a lower bound of the byte size.
-        if (frame.size() > m_maxBytes)
+        // UTF-16 units never outnumber UTF-8 bytes: only count the bytes when it could matter.
+        if (frame.size() > m_maxBytes || (frame.size() * 3 > m_maxBytes && utf8Size(frame) > m_maxBytes))
             return Result::TooBig;
         *message = frame;
         return Result::Message;
     }
-    if (m_buffer.size() + frame.size() > m_maxBytes) {
+    m_bufferBytes += utf8Size(frame);
+    if (m_bufferBytes > m_maxBytes) {
         m_remaining = 0;
         m_buffer.clear();
+        m_bufferBytes = 0;
         return Result::TooBig;
     }
     m_buffer += frame;

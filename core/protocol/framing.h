@@ -36,6 +36,7 @@ private:
     qsizetype m_maxBytes;
     int m_remaining = 0;
     QString m_buffer;
+    qsizetype m_bufferBytes = 0; // UTF-8 size of m_buffer
 };
 
 /** The SDK splits at 16384 characters; the server splits at 16384 bytes on UTF-8 code point boundaries. */

@@ -3,6 +3,8 @@
 
 #include "db/servervalues.h"
 
+#include <QJsonArray>
+
 using namespace Qt::Literals::StringLiterals;
 
 namespace lark
@@ -11,13 +13,27 @@ namespace lark
 namespace
 {
 
+// A queued value's children. Raw `om` values can be arrays, which are objects keyed by index (as in Node).
+QJsonObject childrenOf(const QJsonValue &json)
+{
+    if (!json.isArray())
+        return json.toObject();
+    QJsonObject o;
+    const QJsonArray a = json.toArray();
+    for (qsizetype i = 0; i < a.size(); ++i) {
+        if (!a.at(i).isNull())
+            o.insert(QString::number(i), a.at(i));
+    }
+    return o;
+}
+
 // Writes value at rel inside json (a queued value), turning leaves into objects on the way, as the SDK's
 // sparse snapshot tree does. Null removes, and an emptied object becomes null.
 QJsonValue withChild(const QJsonValue &json, const Path &rel, int i, const QJsonValue &value)
 {
     if (i == rel.size())
         return value;
-    QJsonObject o = json.isObject() ? json.toObject() : QJsonObject();
+    QJsonObject o = childrenOf(json);
     if (o.contains(u".value"_s)) // a leaf with priority: it becomes an object keeping its priority
         o.remove(u".value"_s);
     const QJsonValue child = withChild(o.value(rel.at(i)), rel, i + 1, value);
@@ -82,10 +98,11 @@ void OnDisconnectQueue::cancel(const Path &path)
         if (!m_ops[i].path.contains(path))
             continue;
         const Op op = m_ops[i];
-        if (!op.value.isNull() && (!op.value.isObject() || op.value.toObject().contains(u".value"_s)))
+        const bool leaf = !op.value.isArray() && (!op.value.isObject() || op.value.toObject().contains(u".value"_s));
+        if (!op.value.isNull() && leaf)
             return; // a queued remove (null) has no children either, so it is dropped like in the SDK
         std::vector<Op> split;
-        const QJsonObject children = op.value.toObject();
+        const QJsonObject children = childrenOf(op.value);
         for (auto it = children.constBegin(); it != children.constEnd(); ++it) {
             if (it.key() != u".priority"_s)
                 split.push_back({op.path.child(it.key()), it.value(), op.kind, op.registeredAt});
