@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: MIT
+#include "db/database.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QSignalSpy>
+#include <QTest>
+
+using namespace Qt::Literals::StringLiterals;
+using namespace lark;
+
+namespace
+{
+
+QJsonValue json(const QString &text)
+{
+    QJsonParseError pe;
+    const QJsonDocument doc = QJsonDocument::fromJson((u"["_s + text + u"]"_s).toUtf8(), &pe);
+    if (pe.error != QJsonParseError::NoError)
+        qFatal("bad test JSON %s: %s", qPrintable(text), qPrintable(pe.errorString()));
+    return doc.array().at(0);
+}
+
+Node node(const QString &text)
+{
+    Node n;
+    QString error;
+    if (!Node::fromJson(json(text), &n, &error))
+        qFatal("bad test node: %s", qPrintable(error));
+    return n;
+}
+
+Path path(const QString &text)
+{
+    Path p;
+    QString error;
+    if (!Path::parse(text, &p, &error))
+        qFatal("bad test path: %s", qPrintable(error));
+    return p;
+}
+
+Query query(const QString &text)
+{
+    Query q;
+    QString error;
+    if (!Query::fromWire(json(text).toObject(), &q, &error))
+        qFatal("bad test query: %s", qPrintable(error));
+    return q;
+}
+
+std::vector<Write> one(const QString &at, const QString &value)
+{
+    std::vector<Write> w;
+    w.push_back({path(at), node(value)});
+    return w;
+}
+
+/** Records the pushes it gets, decoded. */
+class Sink : public ListenerSink
+{
+public:
+    struct Push {
+        QString action;
+        QString path;
+        QJsonValue data;
+        qint64 tag;
+    };
+    void sendPush(const QByteArray &message) override
+    {
+        const QJsonObject d = QJsonDocument::fromJson(message).object().value(u"d"_s).toObject();
+        const QJsonObject b = d.value(u"b"_s).toObject();
+        pushes.push_back({d.value(u"a"_s).toString(), b.value(u"p"_s).toString(), b.value(u"d"_s),
+            qint64(b.value(u"t"_s).toDouble())});
+    }
+    std::vector<Push> take() { return std::exchange(pushes, {}); }
+    std::vector<Push> pushes;
+};
+
+const Query Default;
+
+} // namespace
+
+class TestDatabase : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void writeAndRead();
+    void listenSendsCurrentValue();
+    void listenSkipsKnownHash();
+    void pushesOnlyToOverlappingListens();
+    void changeAboveListen();
+    void batchIsOneMerge();
+    void priorityWrite();
+    void taggedQueryWindow();
+    void unlisten();
+    void relistenReplaces();
+    void changedSignal();
+};
+
+void TestDatabase::writeAndRead()
+{
+    Database db(u"ns"_s);
+    QCOMPARE(db.name(), u"ns"_s);
+    db.write(path(u"/a/b"_s), one(u""_s, uR"({"c":1,"d":{".value":"x",".priority":2}})"_s), {});
+    QCOMPARE(db.valueJson(Path()), json(uR"({"a":{"b":{"c":1,"d":{".value":"x",".priority":2}}}})"_s));
+    QCOMPARE(db.valueJson(path(u"/a/b/d/.priority"_s)), json(u"2"_s));
+    QCOMPARE(db.valueJson(path(u"/nothing"_s)), QJsonValue(QJsonValue::Null));
+    QCOMPARE(db.hashAt(path(u"/a/b"_s)), db.root().at(path(u"/a/b"_s))->hash());
+    QVERIFY(db.hashAt(path(u"/nothing"_s)).isEmpty());
+    db.write(path(u"/a/b/c"_s), one(u""_s, u"null"_s), {});
+    db.write(path(u"/a/b/d"_s), one(u""_s, u"null"_s), {});
+    QCOMPARE(db.valueJson(Path()), QJsonValue(QJsonValue::Null)); // emptied parents are gone
+}
+
+void TestDatabase::listenSendsCurrentValue()
+{
+    Database db(u"ns"_s);
+    db.write(Path(), one(u"/a"_s, uR"({"b":1})"_s), {});
+    Sink sink;
+    db.listen(&sink, path(u"/a"_s), Default, 0, {});
+    auto pushes = sink.take();
+    QCOMPARE(pushes.size(), 1u);
+    QCOMPARE(pushes[0].action, u"d"_s);
+    QCOMPARE(pushes[0].path, u"/a"_s);
+    QCOMPARE(pushes[0].data, json(uR"({"b":1})"_s));
+    QCOMPARE(pushes[0].tag, 0);
+    // An empty location needs no push: the client treats the ok as null (wire doc §9).
+    db.listen(&sink, path(u"/empty"_s), Default, 0, {});
+    QVERIFY(sink.take().empty());
+    QCOMPARE(db.listenCount(), 2);
+}
+
+void TestDatabase::listenSkipsKnownHash()
+{
+    Database db(u"ns"_s);
+    db.write(Path(), one(u"/a"_s, uR"({"b":1})"_s), {});
+    Sink sink;
+    db.listen(&sink, path(u"/a"_s), Default, 0, db.hashAt(path(u"/a"_s)));
+    QVERIFY(sink.take().empty());
+    db.listen(&sink, path(u"/a/b"_s), Default, 0, "stale");
+    QCOMPARE(sink.take().size(), 1u);
+}
+
+void TestDatabase::pushesOnlyToOverlappingListens()
+{
+    Database db(u"ns"_s);
+    Sink root, a, ab, abc, ay, x;
+    db.listen(&root, Path(), Default, 0, {});
+    db.listen(&a, path(u"/a"_s), Default, 0, {});
+    db.listen(&ab, path(u"/a/b"_s), Default, 0, {});
+    db.listen(&abc, path(u"/a/b/c"_s), Default, 0, {});
+    db.listen(&ay, path(u"/a/y"_s), Default, 0, {});
+    db.listen(&x, path(u"/x"_s), Default, 0, {});
+
+    db.write(path(u"/a/b"_s), one(u""_s, uR"({"c":{"d":1},"e":2})"_s), {});
+    // Ancestors get the change at its own path; the listen at the path gets it too.
+    for (Sink *s : {&root, &a, &ab}) {
+        const auto pushes = s->take();
+        QCOMPARE(pushes.size(), 1u);
+        QCOMPARE(pushes[0].path, u"/a/b"_s);
+        QCOMPARE(pushes[0].data, json(uR"({"c":{"d":1},"e":2})"_s));
+    }
+    // A descendant gets its own new value.
+    const auto below = abc.take();
+    QCOMPARE(below.size(), 1u);
+    QCOMPARE(below[0].path, u"/a/b/c"_s);
+    QCOMPARE(below[0].data, json(uR"({"d":1})"_s));
+    // Siblings and unrelated paths hear nothing.
+    QVERIFY(ay.take().empty());
+    QVERIFY(x.take().empty());
+
+    // A write below a listen's sibling reaches only the ancestors.
+    db.write(path(u"/a/z/q"_s), one(u""_s, u"true"_s), {});
+    QCOMPARE(root.take().size(), 1u);
+    QCOMPARE(a.take().size(), 1u);
+    QVERIFY(ab.take().empty());
+    QVERIFY(abc.take().empty());
+    QVERIFY(ay.take().empty());
+}
+
+void TestDatabase::changeAboveListen()
+{
+    Database db(u"ns"_s);
+    db.write(Path(), one(u"/a/b/c"_s, u"1"_s), {});
+    Sink deep;
+    db.listen(&deep, path(u"/a/b/c"_s), Default, 0, {});
+    deep.take();
+    db.write(path(u"/a"_s), one(u""_s, u"null"_s), {}); // deleting an ancestor deletes the listened value
+    const auto pushes = deep.take();
+    QCOMPARE(pushes.size(), 1u);
+    QCOMPARE(pushes[0].path, u"/a/b/c"_s);
+    QVERIFY(pushes[0].data.isNull());
+}
+
+void TestDatabase::batchIsOneMerge()
+{
+    Database db(u"ns"_s);
+    Sink root, a, ab, ade;
+    db.listen(&root, Path(), Default, 0, {});
+    db.listen(&a, path(u"/a"_s), Default, 0, {});
+    db.listen(&ab, path(u"/a/b"_s), Default, 0, {});
+    db.listen(&ade, path(u"/a/d/e"_s), Default, 0, {});
+    // An update at /a: {"b/c": 1, "d": {"e": 2}}.
+    std::vector<Write> writes;
+    writes.push_back({path(u"b/c"_s), node(u"1"_s)});
+    writes.push_back({path(u"d"_s), node(uR"({"e":2})"_s)});
+    db.write(path(u"/a"_s), std::move(writes), {});
+    QCOMPARE(db.valueJson(path(u"/a"_s)), json(uR"({"b":{"c":1},"d":{"e":2}})"_s));
+    // At and above the base: one merge with both changes, relative to the base.
+    for (Sink *s : {&root, &a}) {
+        const auto pushes = s->take();
+        QCOMPARE(pushes.size(), 1u);
+        QCOMPARE(pushes[0].action, u"m"_s);
+        QCOMPARE(pushes[0].path, u"/a"_s);
+        QCOMPARE(pushes[0].data, json(uR"({"b/c":1,"d":{"e":2}})"_s));
+    }
+    // Below the base each listen sees only the change that concerns it.
+    auto pushes = ab.take();
+    QCOMPARE(pushes.size(), 1u);
+    QCOMPARE(pushes[0].path, u"/a/b/c"_s);
+    QCOMPARE(pushes[0].data, json(u"1"_s));
+    pushes = ade.take();
+    QCOMPARE(pushes.size(), 1u);
+    QCOMPARE(pushes[0].path, u"/a/d/e"_s);
+    QCOMPARE(pushes[0].data, json(u"2"_s));
+}
+
+void TestDatabase::priorityWrite()
+{
+    Database db(u"ns"_s);
+    db.write(Path(), one(u"/a"_s, uR"({"b":1})"_s), {});
+    Sink a;
+    db.listen(&a, path(u"/a"_s), Default, 0, {});
+    a.take();
+    QSignalSpy changed(&db, &Database::changed);
+    db.write(path(u"/a/.priority"_s), one(u""_s, u"3"_s), {});
+    // A priority change is the new value of its node.
+    const auto pushes = a.take();
+    QCOMPARE(pushes.size(), 1u);
+    QCOMPARE(pushes[0].path, u"/a"_s);
+    QCOMPARE(pushes[0].data, json(uR"({"b":1,".priority":3})"_s));
+    QCOMPARE(changed.size(), 1);
+    QCOMPARE(changed.at(0).at(0).value<QList<Path>>(), QList<Path> {path(u"/a"_s)});
+}
+
+void TestDatabase::taggedQueryWindow()
+{
+    Database db(u"ns"_s);
+    db.write(Path(), one(u"/s"_s, uR"({"a":{"n":1},"b":{"n":2},"c":{"n":3}})"_s), {});
+    Sink sink;
+    const Query top2 = query(uR"({"l":2,"vf":"r","i":"n"})"_s);
+    db.listen(&sink, path(u"/s"_s), top2, 7, {});
+    auto pushes = sink.take();
+    QCOMPARE(pushes.size(), 1u);
+    QCOMPARE(pushes[0].tag, 7);
+    QCOMPARE(pushes[0].path, u"/s"_s);
+    QCOMPARE(pushes[0].data, json(uR"({"b":{"n":2},"c":{"n":3}})"_s));
+
+    // Outside the window: nothing changes for this query, nothing is pushed.
+    db.write(path(u"/s/a/n"_s), one(u""_s, u"0"_s), {});
+    QVERIFY(sink.take().empty());
+    // A child enters the window: the whole filtered result is pushed again, tagged.
+    db.write(path(u"/s/a/n"_s), one(u""_s, u"9"_s), {});
+    pushes = sink.take();
+    QCOMPARE(pushes.size(), 1u);
+    QCOMPARE(pushes[0].tag, 7);
+    QCOMPARE(pushes[0].action, u"d"_s);
+    QCOMPARE(pushes[0].data, json(uR"({"a":{"n":9},"c":{"n":3}})"_s));
+
+    // A known hash of the window skips the first push, like a default listen.
+    Sink other;
+    db.listen(&other, path(u"/s"_s), top2, 1, top2.resultHash(db.root().at(path(u"/s"_s))));
+    QVERIFY(other.take().empty());
+}
+
+void TestDatabase::unlisten()
+{
+    Database db(u"ns"_s);
+    Sink sink;
+    const Query q = query(uR"({"l":1,"vf":"l"})"_s);
+    db.listen(&sink, path(u"/a"_s), Default, 0, {});
+    db.listen(&sink, path(u"/a"_s), q, 3, {});
+    QCOMPARE(db.listenCount(), 2);
+    QVERIFY(!db.unlisten(&sink, path(u"/b"_s), Default.identifier()));
+    QVERIFY(!db.unlisten(&sink, path(u"/a/b"_s), Default.identifier()));
+    Sink stranger;
+    QVERIFY(!db.unlisten(&stranger, path(u"/a"_s), Default.identifier()));
+    QVERIFY(db.unlisten(&sink, path(u"/a"_s), Default.identifier()));
+    QCOMPARE(db.listenCount(), 1);
+    QVERIFY(!db.unlisten(&sink, path(u"/a"_s), Default.identifier()));
+    sink.take();
+    db.write(path(u"/a/x"_s), one(u""_s, u"1"_s), {});
+    const auto pushes = sink.take();
+    QCOMPARE(pushes.size(), 1u); // only the tagged listen is left
+    QCOMPARE(pushes[0].tag, 3);
+    QVERIFY(db.unlisten(&sink, path(u"/a"_s), q.identifier()));
+    QCOMPARE(db.listenCount(), 0);
+    db.write(path(u"/a/x"_s), one(u""_s, u"2"_s), {});
+    QVERIFY(sink.take().empty());
+}
+
+void TestDatabase::relistenReplaces()
+{
+    Database db(u"ns"_s);
+    Sink sink;
+    db.listen(&sink, path(u"/a"_s), Default, 0, {});
+    db.listen(&sink, path(u"/a"_s), Default, 0, {});
+    QCOMPARE(db.listenCount(), 1);
+    db.write(path(u"/a"_s), one(u""_s, u"1"_s), {});
+    QCOMPARE(sink.take().size(), 1u); // one listen, one push
+    // Another sink on the same path and query is another listen.
+    Sink other;
+    db.listen(&other, path(u"/a"_s), Default, 0, {});
+    QCOMPARE(db.listenCount(), 2);
+}
+
+void TestDatabase::changedSignal()
+{
+    Database db(u"ns"_s);
+    QSignalSpy changed(&db, &Database::changed);
+    std::vector<Write> writes;
+    writes.push_back({path(u"x"_s), node(u"1"_s)});
+    writes.push_back({path(u"y/z"_s), node(u"2"_s)});
+    db.write(path(u"/base"_s), std::move(writes), {WriteOrigin::Kind::OnDisconnect, u"S7"_s});
+    QCOMPARE(changed.size(), 1);
+    QCOMPARE(changed.at(0).at(0).value<QList<Path>>(), (QList<Path> {path(u"/base/x"_s), path(u"/base/y/z"_s)}));
+    const auto origin = changed.at(0).at(1).value<WriteOrigin>();
+    QCOMPARE(origin.kind, WriteOrigin::Kind::OnDisconnect);
+    QCOMPARE(origin.session, u"S7"_s);
+}
+
+QTEST_GUILESS_MAIN(TestDatabase)
+#include "tst_database.moc"

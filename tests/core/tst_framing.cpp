@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: MIT
+// Frame-count framing of the v5 protocol (wire doc §3) in both directions.
+#include "protocol/framing.h"
+
+#include <QTest>
+
+using namespace Qt::Literals::StringLiterals;
+using lark::protocol::FrameAssembler;
+using lark::protocol::MaxFrameBytes;
+using lark::protocol::splitFrames;
+using Result = FrameAssembler::Result;
+
+class TestFraming : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void smallMessageIsOneFrame();
+    void splitSizes_data();
+    void splitSizes();
+    void splitOnCodePoints_data();
+    void splitOnCodePoints();
+    void reassemble();
+    void keepAlive();
+    void countFrames_data();
+    void countFrames();
+    void badCount();
+    void tooBig();
+    void joinedCapCountsBytes();
+    void surrogatePairAcrossFrames();
+};
+
+static QString joined(const QList<QString> &frames)
+{
+    QString s;
+    for (qsizetype i = 1; i < frames.size(); ++i)
+        s += frames.at(i);
+    return s;
+}
+
+void TestFraming::smallMessageIsOneFrame()
+{
+    // Like the SDK: no count prefix unless the message is split.
+    const QByteArray msg = R"({"t":"d","d":{"r":1,"b":{"s":"ok","d":""}}})";
+    QCOMPARE(splitFrames(msg), QList<QString> {QString::fromUtf8(msg)});
+    const QByteArray exact(MaxFrameBytes, 'x');
+    QCOMPARE(splitFrames(exact).size(), 1);
+}
+
+void TestFraming::splitSizes_data()
+{
+    QTest::addColumn<int>("size");
+    QTest::addColumn<QList<int>>("pieces");
+
+    QTest::newRow("16385") << 16385 << QList<int> {16384, 1};
+    QTest::newRow("32768") << 32768 << QList<int> {16384, 16384};
+    QTest::newRow("40000") << 40000 << QList<int> {16384, 16384, 7232};
+}
+
+void TestFraming::splitSizes()
+{
+    QFETCH(int, size);
+    QFETCH(QList<int>, pieces);
+    QByteArray msg(size, 'x');
+    msg[0] = '{';
+    const QList<QString> frames = splitFrames(msg);
+    QCOMPARE(frames.size(), pieces.size() + 1);
+    QCOMPARE(frames.first(), QString::number(pieces.size()));
+    for (qsizetype i = 0; i < pieces.size(); ++i)
+        QCOMPARE(frames.at(i + 1).size(), pieces.at(i));
+    QCOMPARE(joined(frames).toUtf8(), msg);
+}
+
+void TestFraming::splitOnCodePoints_data()
+{
+    QTest::addColumn<QString>("character");
+    QTest::addColumn<int>("offset"); // where the multi-byte character starts, relative to the 16384 boundary
+
+    const QString chars[] = {u"é"_s, u"€"_s, u"😀"_s};
+    for (const QString &c : chars) {
+        const int bytes = int(c.toUtf8().size());
+        for (int offset = -bytes; offset <= 0; ++offset)
+            QTest::addRow("%d-byte char at boundary%+d", bytes, offset) << c << offset;
+    }
+}
+
+void TestFraming::splitOnCodePoints()
+{
+    QFETCH(QString, character);
+    QFETCH(int, offset);
+    // Plenty of the character around the boundary, starting exactly at 16384 + offset.
+    QByteArray msg(MaxFrameBytes + offset, 'a');
+    for (int i = 0; i < 200; ++i)
+        msg += character.toUtf8();
+    msg += QByteArray(MaxFrameBytes, 'z');
+    const QList<QString> frames = splitFrames(msg);
+    QVERIFY(frames.size() >= 3);
+    for (qsizetype i = 1; i < frames.size(); ++i) {
+        const QString &f = frames.at(i);
+        QVERIFY(f.toUtf8().size() <= MaxFrameBytes);
+        QVERIFY(!f.contains(QChar::ReplacementCharacter));
+        // No piece starts or ends inside a surrogate pair.
+        QVERIFY(!f.front().isLowSurrogate());
+        QVERIFY(!f.back().isHighSurrogate());
+    }
+    QCOMPARE(joined(frames).toUtf8(), msg);
+}
+
+void TestFraming::reassemble()
+{
+    QByteArray msg = R"({"t":"d","d":{"r":21,"a":"p","b":{"p":"/big","d":")";
+    msg += QByteArray(30000, 'x');
+    msg += QString(5000, QChar(0x20ac)).toUtf8() + u"🦆"_s.repeated(3000).toUtf8() + R"("}}})";
+    FrameAssembler assembler(16 * 1024 * 1024);
+    const QList<QString> frames = splitFrames(msg);
+    QString message;
+    for (qsizetype i = 0; i < frames.size() - 1; ++i) {
+        QCOMPARE(assembler.feed(frames.at(i), &message), Result::Pending);
+        QVERIFY(assembler.isBuffering());
+    }
+    QCOMPARE(assembler.feed(frames.back(), &message), Result::Message);
+    QVERIFY(!assembler.isBuffering());
+    QCOMPARE(message.toUtf8(), msg);
+    // The next message starts from a clean state.
+    QCOMPARE(assembler.feed(u"{\"t\":\"c\"}"_s, &message), Result::Message);
+    QCOMPARE(message, u"{\"t\":\"c\"}"_s);
+}
+
+void TestFraming::keepAlive()
+{
+    FrameAssembler assembler(1024);
+    QString message = u"unchanged"_s;
+    QCOMPARE(assembler.feed(u"0"_s, &message), Result::KeepAlive);
+    QCOMPARE(message, u"unchanged"_s);
+    QVERIFY(!assembler.isBuffering());
+}
+
+void TestFraming::countFrames_data()
+{
+    QTest::addColumn<QString>("first");
+    QTest::addColumn<int>("pieces"); // -1: the first frame is a whole message, not a count
+
+    QTest::newRow("1") << u"1"_s << 1;
+    QTest::newRow("leading zeros") << u"0002"_s << 2;
+    QTest::newRow("six digits") << u"000003"_s << 3;
+    QTest::newRow("seven digits is no count") << u"0000003"_s << -1;
+    QTest::newRow("negative is no count") << u"-1"_s << -1;
+    QTest::newRow("space is no count") << u" 2"_s << -1;
+    QTest::newRow("plus is no count") << u"+2"_s << -1;
+    QTest::newRow("json number") << u"2.0"_s << -1;
+}
+
+void TestFraming::countFrames()
+{
+    QFETCH(QString, first);
+    QFETCH(int, pieces);
+    FrameAssembler assembler(1024);
+    QString message;
+    if (pieces < 0) {
+        // Not a count: handed on as a message (it then fails JSON parsing as a protocol error).
+        QCOMPARE(assembler.feed(first, &message), Result::Message);
+        QCOMPARE(message, first);
+        return;
+    }
+    QCOMPARE(assembler.feed(first, &message), Result::Pending);
+    QString expected;
+    for (int i = 0; i < pieces; ++i) {
+        // While buffering, even a digit-only frame is a piece, not a count.
+        const QString piece = QString::number(i + 7);
+        expected += piece;
+        QCOMPARE(assembler.feed(piece, &message), i + 1 < pieces ? Result::Pending : Result::Message);
+    }
+    QCOMPARE(message, expected);
+}
+
+void TestFraming::badCount()
+{
+    FrameAssembler assembler(16 * 1024 * 1024);
+    QString message;
+    QCOMPARE(assembler.feed(QString::number(lark::protocol::MaxFrameCount + 1), &message), Result::BadCount);
+    QCOMPARE(assembler.feed(u"999999"_s, &message), Result::BadCount);
+    QVERIFY(!assembler.isBuffering());
+    QCOMPARE(assembler.feed(QString::number(lark::protocol::MaxFrameCount), &message), Result::Pending);
+}
+
+void TestFraming::tooBig()
+{
+    FrameAssembler assembler(1024);
+    QString message;
+    QCOMPARE(assembler.feed(QString(1024, u'x'), &message), Result::Message);
+    QCOMPARE(assembler.feed(QString(1025, u'x'), &message), Result::TooBig);
+    // Joined pieces are capped too, and the assembler does not stay stuck in the oversized message.
+    QCOMPARE(assembler.feed(u"3"_s, &message), Result::Pending);
+    QCOMPARE(assembler.feed(QString(600, u'x'), &message), Result::Pending);
+    QCOMPARE(assembler.feed(QString(600, u'x'), &message), Result::TooBig);
+    QVERIFY(!assembler.isBuffering());
+    QCOMPARE(assembler.feed(u"{}"_s, &message), Result::Message);
+}
+
+void TestFraming::joinedCapCountsBytes()
+{
+    // The cap is in UTF-8 bytes (lark-semantics.md §7, --max-message): 800 x é is 1600 bytes.
+    FrameAssembler assembler(1024);
+    QString message;
+    QCOMPARE(assembler.feed(QString(800, QChar(0xe9)), &message), Result::TooBig);
+    QCOMPARE(assembler.feed(u"2"_s, &message), Result::Pending);
+    QCOMPARE(assembler.feed(QString(400, QChar(0xe9)), &message), Result::Pending);
+    QCOMPARE(assembler.feed(QString(400, QChar(0xe9)), &message), Result::TooBig);
+    // 512 x é is exactly 1024 bytes.
+    QCOMPARE(assembler.feed(u"2"_s, &message), Result::Pending);
+    QCOMPARE(assembler.feed(QString(256, QChar(0xe9)), &message), Result::Pending);
+    QCOMPARE(assembler.feed(QString(256, QChar(0xe9)), &message), Result::Message);
+    QCOMPARE(message.size(), 512);
+}
+
+void TestFraming::surrogatePairAcrossFrames()
+{
+    // The SDK splits by UTF-16 units and may cut a pair; joining the decoded pieces puts it back together
+    // (when the client transport did not already replace the halves, wire doc §3).
+    FrameAssembler assembler(1024);
+    const QString emoji = u"😀"_s;
+    QString message;
+    QCOMPARE(assembler.feed(u"2"_s, &message), Result::Pending);
+    QCOMPARE(assembler.feed(u"\"a"_s + emoji.front(), &message), Result::Pending);
+    QCOMPARE(assembler.feed(emoji.back() + u"b\""_s, &message), Result::Message);
+    QCOMPARE(message, u"\"a😀b\""_s);
+}
+
+QTEST_GUILESS_MAIN(TestFraming)
+#include "tst_framing.moc"

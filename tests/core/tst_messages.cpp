@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: MIT
+// The envelopes the SDK parses (wire doc §0, §4, §6, §7): a wrong key or a missing `d` makes it hang or ignore.
+#include "protocol/messages.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QTest>
+
+using namespace Qt::Literals::StringLiterals;
+namespace protocol = lark::protocol;
+
+class TestMessages : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void hello();
+    void pong();
+    void reply();
+    void pushes();
+    void compact();
+};
+
+static QJsonObject parse(const QByteArray &message)
+{
+    QJsonParseError pe;
+    const QJsonDocument doc = QJsonDocument::fromJson(message, &pe);
+    if (pe.error != QJsonParseError::NoError || !doc.isObject())
+        qFatal("not a JSON object: %s", message.constData());
+    return doc.object();
+}
+
+void TestMessages::hello()
+{
+    const QJsonObject m = parse(protocol::hello(1795548417204, u"127.0.0.1:5057"_s, u"sid"_s));
+    QCOMPARE(m.value(u"t"_s).toString(), u"c"_s);
+    const QJsonObject inner = m.value(u"d"_s).toObject();
+    QCOMPARE(inner.value(u"t"_s).toString(), u"h"_s);
+    const QJsonObject h = inner.value(u"d"_s).toObject();
+    QCOMPARE(h.value(u"ts"_s).toDouble(), 1795548417204.0);
+    QCOMPARE(h.value(u"v"_s).toString(), u"5"_s); // a string, not a number
+    QCOMPARE(h.value(u"h"_s).toString(), u"127.0.0.1:5057"_s);
+    QCOMPARE(h.value(u"s"_s).toString(), u"sid"_s);
+}
+
+void TestMessages::pong()
+{
+    const QJsonObject m = parse(protocol::pong());
+    QCOMPARE(m.value(u"t"_s).toString(), u"c"_s);
+    const QJsonObject inner = m.value(u"d"_s).toObject();
+    QCOMPARE(inner.value(u"t"_s).toString(), u"o"_s);
+    QVERIFY(inner.contains(u"d"_s)); // without it the SDK ignores the message
+}
+
+void TestMessages::reply()
+{
+    QJsonObject m = parse(protocol::reply(7, u"ok"_s));
+    QCOMPARE(m.value(u"t"_s).toString(), u"d"_s);
+    QJsonObject d = m.value(u"d"_s).toObject();
+    QCOMPARE(d.value(u"r"_s).toInt(), 7);
+    QVERIFY(!d.contains(u"a"_s));
+    QCOMPARE(d.value(u"b"_s).toObject(), (QJsonObject {{u"s"_s, u"ok"_s}, {u"d"_s, u""_s}}));
+    m = parse(protocol::reply(8, u"datastale"_s, u"Transaction hash does not match"_s));
+    d = m.value(u"d"_s).toObject();
+    QCOMPARE(d.value(u"b"_s).toObject().value(u"s"_s).toString(), u"datastale"_s);
+    QCOMPARE(d.value(u"b"_s).toObject().value(u"d"_s).toString(), u"Transaction hash does not match"_s);
+    // A listen's ok carries an object, a get's the value; never an `error` key (the SDK throws on it).
+    m = parse(protocol::reply(9, u"ok"_s, QJsonObject {}));
+    QVERIFY(m.value(u"d"_s).toObject().value(u"b"_s).toObject().value(u"d"_s).isObject());
+    QVERIFY(!m.contains(u"error"_s));
+}
+
+void TestMessages::pushes()
+{
+    QJsonObject m = parse(protocol::dataPush(u"/a/b"_s, QJsonObject {{u"c"_s, 1}}));
+    QCOMPARE(m.value(u"t"_s).toString(), u"d"_s);
+    QJsonObject d = m.value(u"d"_s).toObject();
+    QCOMPARE(d.value(u"a"_s).toString(), u"d"_s);
+    QVERIFY(!d.contains(u"r"_s));
+    QJsonObject b = d.value(u"b"_s).toObject();
+    QCOMPARE(b.value(u"p"_s).toString(), u"/a/b"_s);
+    QCOMPARE(b.value(u"d"_s).toObject(), (QJsonObject {{u"c"_s, 1}}));
+    QVERIFY(!b.contains(u"t"_s)); // untagged: a default listen
+
+    m = parse(protocol::dataPush(u"/q"_s, QJsonValue::Null, 4));
+    b = m.value(u"d"_s).toObject().value(u"b"_s).toObject();
+    QCOMPARE(b.value(u"t"_s).toInt(), 4);
+    QVERIFY(b.contains(u"d"_s));
+    QVERIFY(b.value(u"d"_s).isNull());
+
+    m = parse(protocol::mergePush(u"/st"_s, QJsonObject {{u"b/c"_s, 20}}));
+    d = m.value(u"d"_s).toObject();
+    QCOMPARE(d.value(u"a"_s).toString(), u"m"_s);
+    QCOMPARE(d.value(u"b"_s).toObject().value(u"d"_s).toObject().value(u"b/c"_s).toInt(), 20);
+
+    m = parse(protocol::extensionPush(u"lark.session"_s, QJsonObject {{u"handle"_s, u"S1"_s}}));
+    d = m.value(u"d"_s).toObject();
+    QCOMPARE(d.value(u"a"_s).toString(), u"lark.session"_s);
+    QCOMPARE(d.value(u"b"_s).toObject().value(u"handle"_s).toString(), u"S1"_s);
+}
+
+void TestMessages::compact()
+{
+    // One line, no spaces: every byte counts towards the 16384-byte frames.
+    const QByteArray m = protocol::dataPush(u"/a"_s, QJsonObject {{u"k"_s, u"v"_s}});
+    QVERIFY(!m.contains(' '));
+    QVERIFY(!m.contains('\n'));
+    QCOMPARE(protocol::encode(QJsonObject {{u"t"_s, u"c"_s}}), QByteArray(R"({"t":"c"})"));
+}
+
+QTEST_GUILESS_MAIN(TestMessages)
+#include "tst_messages.moc"

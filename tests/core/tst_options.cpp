@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: MIT
+#include "server/options.h"
+
+#include <QTest>
+
+using namespace Qt::Literals::StringLiterals;
+using namespace lark;
+
+class TestOptions : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void duration_data();
+    void duration();
+    void defaults();
+    void fromCommandLine();
+    void fromEnvironment();
+    void commandLineWins();
+    void errors_data();
+    void errors();
+    void helpAndVersion();
+};
+
+void TestOptions::duration_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<int>("ms"); // -1: refused
+
+    QTest::newRow("5s") << u"5s"_s << 5000;
+    QTest::newRow("250ms") << u"250ms"_s << 250;
+    QTest::newRow("1m") << u"1m"_s << 60000;
+    QTest::newRow("1.5s") << u"1.5s"_s << 1500;
+    QTest::newRow("0ms") << u"0ms"_s << 0;
+    QTest::newRow("spaces") << u" 2 s "_s << 2000;
+    QTest::newRow("a day") << u"1440m"_s << 86400000;
+    // A bare number is refused: is it seconds or milliseconds?
+    QTest::newRow("bare number") << u"5"_s << -1;
+    QTest::newRow("empty") << QString() << -1;
+    QTest::newRow("unit only") << u"s"_s << -1;
+    QTest::newRow("hours") << u"1h"_s << -1;
+    QTest::newRow("negative") << u"-1s"_s << -1;
+    QTest::newRow("exponent") << u"1e3ms"_s << -1;
+    QTest::newRow("word") << u"5 seconds"_s << -1;
+    QTest::newRow("more than a day") << u"1441m"_s << -1;
+    QTest::newRow("overflow") << u"99999999999999999999s"_s << -1;
+}
+
+void TestOptions::duration()
+{
+    QFETCH(QString, text);
+    QFETCH(int, ms);
+    int out = -12345;
+    QString error;
+    QCOMPARE(parseDuration(text, &out, &error), ms >= 0);
+    if (ms >= 0) {
+        QCOMPARE(out, ms);
+    } else {
+        QCOMPARE(out, -12345);
+        QVERIFY(!error.isEmpty());
+    }
+}
+
+static ServerOptions parse(const QStringList &args, const QHash<QString, QString> &env = {})
+{
+    ServerOptions o;
+    QString error;
+    if (!parseServerOptions(QStringList {u"lark-server"_s} + args, env, &o, &error))
+        qWarning("unexpected error: %s", qPrintable(error));
+    return o;
+}
+
+void TestOptions::defaults()
+{
+    const ServerOptions o = parse({});
+    const ServerConfig d;
+    QCOMPARE(o.config.host, QHostAddress(QHostAddress::LocalHost));
+    QCOMPARE(o.config.port, 9000);
+    QCOMPARE(o.config.defaultNamespace, u"lark"_s);
+    QCOMPARE(o.config.pingIntervalMs, 5000);
+    QCOMPARE(o.config.deadAfterMs, 15000);
+    QCOMPARE(o.config.graceMs, 10000);
+    QCOMPARE(o.config.maxMessageBytes, 16 * 1024 * 1024);
+    QCOMPARE(o.config.maxBacklogBytes, d.maxBacklogBytes);
+    QVERIFY(o.importFile.isEmpty());
+    QVERIFY(!o.showHelp);
+    QVERIFY(!o.showVersion);
+}
+
+void TestOptions::fromCommandLine()
+{
+    const ServerOptions o = parse({u"--host"_s, u"0.0.0.0"_s, u"--port"_s, u"0"_s, u"--ns"_s, u"demo"_s,
+        u"--ping-interval"_s, u"100ms"_s, u"--dead-after=300ms"_s, u"--grace"_s, u"1.5s"_s, u"--import"_s,
+        u"data.json"_s, u"--max-message"_s, u"2048"_s});
+    QCOMPARE(o.config.host, QHostAddress(QHostAddress::AnyIPv4));
+    QCOMPARE(o.config.port, 0);
+    QCOMPARE(o.config.defaultNamespace, u"demo"_s);
+    QCOMPARE(o.config.pingIntervalMs, 100);
+    QCOMPARE(o.config.deadAfterMs, 300);
+    QCOMPARE(o.config.graceMs, 1500);
+    QCOMPARE(o.importFile, u"data.json"_s);
+    QCOMPARE(o.config.maxMessageBytes, 2048);
+}
+
+void TestOptions::fromEnvironment()
+{
+    const ServerOptions o = parse({},
+        {{u"LARK_HOST"_s, u"localhost"_s}, {u"LARK_PORT"_s, u"1234"_s}, {u"LARK_NS"_s, u"envns"_s},
+            {u"LARK_PING_INTERVAL"_s, u"1s"_s}, {u"LARK_DEAD_AFTER"_s, u"3s"_s}, {u"LARK_GRACE"_s, u"250ms"_s},
+            {u"LARK_IMPORT"_s, u"/tmp/x.json"_s}, {u"LARK_MAX_MESSAGE"_s, u"4096"_s}, {u"UNRELATED"_s, u"--port=1"_s}});
+    QCOMPARE(o.config.host, QHostAddress(QHostAddress::LocalHost)); // "localhost" means 127.0.0.1
+    QCOMPARE(o.config.port, 1234);
+    QCOMPARE(o.config.defaultNamespace, u"envns"_s);
+    QCOMPARE(o.config.pingIntervalMs, 1000);
+    QCOMPARE(o.config.deadAfterMs, 3000);
+    QCOMPARE(o.config.graceMs, 250);
+    QCOMPARE(o.importFile, u"/tmp/x.json"_s);
+    QCOMPARE(o.config.maxMessageBytes, 4096);
+}
+
+void TestOptions::commandLineWins()
+{
+    const QHash<QString, QString> env {{u"LARK_PORT"_s, u"1234"_s}, {u"LARK_GRACE"_s, u"5s"_s},
+        {u"LARK_NS"_s, u"envns"_s}, {u"LARK_DEAD_AFTER"_s, u"7s"_s}};
+    const ServerOptions o = parse({u"--port"_s, u"0"_s, u"--grace"_s, u"1s"_s}, env);
+    QCOMPARE(o.config.port, 0);
+    QCOMPARE(o.config.graceMs, 1000);
+    // Options not on the command line still come from the environment.
+    QCOMPARE(o.config.defaultNamespace, u"envns"_s);
+    QCOMPARE(o.config.deadAfterMs, 7000);
+    // A bad environment value does not matter when the command line overrides it.
+    ServerOptions out;
+    QString error;
+    QVERIFY2(parseServerOptions({u"lark-server"_s, u"--port"_s, u"1"_s}, {{u"LARK_PORT"_s, u"nope"_s}}, &out, &error),
+        qPrintable(error));
+    QCOMPARE(out.config.port, 1);
+}
+
+void TestOptions::errors_data()
+{
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QStringList>("env"); // name=value pairs
+    QTest::addColumn<QString>("mentions");
+
+    QTest::newRow("unknown option") << QStringList {u"--frobnicate"_s} << QStringList {} << u"frobnicate"_s;
+    QTest::newRow("positional") << QStringList {u"extra"_s} << QStringList {} << u"extra"_s;
+    QTest::newRow("missing value") << QStringList {u"--port"_s} << QStringList {} << u"port"_s;
+    QTest::newRow("port range") << QStringList {u"--port"_s, u"65536"_s} << QStringList {} << u"port"_s;
+    QTest::newRow("port text") << QStringList {u"--port"_s, u"http"_s} << QStringList {} << u"port"_s;
+    QTest::newRow("host name") << QStringList {u"--host"_s, u"example.com"_s} << QStringList {} << u"host"_s;
+    QTest::newRow("empty ns") << QStringList {u"--ns="_s} << QStringList {} << u"ns"_s;
+    QTest::newRow("bare number duration") << QStringList {u"--grace"_s, u"10"_s} << QStringList {} << u"grace"_s;
+    QTest::newRow("zero ping") << QStringList {u"--ping-interval"_s, u"0ms"_s} << QStringList {} << u"ping-interval"_s;
+    QTest::newRow("zero dead-after") << QStringList {u"--dead-after"_s, u"0s"_s} << QStringList {} << u"dead-after"_s;
+    QTest::newRow("max-message too small")
+        << QStringList {u"--max-message"_s, u"512"_s} << QStringList {} << u"max-message"_s;
+    QTest::newRow("max-message too big") << QStringList {u"--max-message"_s, u"2000000000"_s} << QStringList {}
+                                         << u"max-message"_s;
+    // Bad environment values are reported under the option they stand for.
+    QTest::newRow("env grace") << QStringList {} << QStringList {u"LARK_GRACE=soon"_s} << u"grace"_s;
+    QTest::newRow("env port") << QStringList {} << QStringList {u"LARK_PORT=-1"_s} << u"port"_s;
+    QTest::newRow("env host") << QStringList {} << QStringList {u"LARK_HOST=nowhere"_s} << u"host"_s;
+}
+
+void TestOptions::errors()
+{
+    QFETCH(QStringList, args);
+    QFETCH(QStringList, env);
+    QFETCH(QString, mentions);
+    QHash<QString, QString> environment;
+    for (const QString &e : std::as_const(env))
+        environment.insert(e.section(u'=', 0, 0), e.section(u'=', 1));
+    ServerOptions out;
+    out.config.port = 4242;
+    QString error;
+    QVERIFY(!parseServerOptions(QStringList {u"lark-server"_s} + args, environment, &out, &error));
+    QVERIFY2(error.contains(mentions), qPrintable(error));
+    QCOMPARE(out.config.port, 4242); // untouched on error
+}
+
+void TestOptions::helpAndVersion()
+{
+    ServerOptions o;
+    QString error, help;
+    QVERIFY(parseServerOptions({u"lark-server"_s, u"--help"_s}, {}, &o, &error, &help));
+    QVERIFY(o.showHelp);
+    // The help names every environment variable, so users can find them.
+    for (const char *env : {"LARK_HOST", "LARK_PORT", "LARK_NS", "LARK_PING_INTERVAL", "LARK_DEAD_AFTER", "LARK_GRACE",
+             "LARK_IMPORT", "LARK_MAX_MESSAGE"})
+        QVERIFY2(help.contains(QLatin1String(env)), env);
+    QVERIFY(parseServerOptions({u"lark-server"_s, u"-v"_s}, {}, &o, &error));
+    QVERIFY(o.showVersion);
+    QVERIFY(!o.showHelp);
+}
+
+QTEST_GUILESS_MAIN(TestOptions)
+#include "tst_options.moc"
