@@ -8,6 +8,7 @@ LARK_APT_PACKAGES=(
     qml6-module-qtquick qml6-module-qtquick-controls qml6-module-qtquick-layouts
     qml6-module-qtquick-window qml6-module-qtquick-templates qml6-module-qtqml-workerscript
     qml6-module-qttest qt6-qpa-plugins
+    qml6-module-qtqml qml6-module-qtqml-models desktop-file-utils appstream xvfb xauth
     nodejs npm
 )
 
@@ -36,14 +37,17 @@ lark_install_apt() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends $missing
 }
 
-# The interop tests drive the pinned Firebase JS SDK; install it from the committed lockfile.
+# The interop tests drive the pinned Firebase JS SDK, and the bench runs the peer firebase-server; install each
+# from its committed lockfile.
 lark_install_npm() {
-    local dir="$1/tests/interop"
-    [ -f "$dir/package-lock.json" ] || return 0
-    if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
-        echo "lark: installing the interop test client (npm ci)"
-        (cd "$dir" && env -u HTTP_PROXY -u http_proxy npm ci --no-audit --no-fund --loglevel=error)
-    fi
+    local dir
+    for dir in "$1/tests/interop" "$1/tests/bench/peer"; do
+        [ -f "$dir/package-lock.json" ] || continue
+        if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+            echo "lark: installing ${dir#"$1"/} (npm ci)"
+            (cd "$dir" && env -u HTTP_PROXY -u http_proxy npm ci --no-audit --no-fund --loglevel=error)
+        fi
+    done
 }
 
 lark_setup() {

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "db/database.h"
+
+#include <QAbstractItemModel>
+#include <QPointer>
+
+#include <memory>
+#include <vector>
+
+namespace lark::models
+{
+
+/**
+ * The data of one namespace as a tree, for the dashboard's TreeView.
+ *
+ * Children are mirrored lazily (when a row is expanded: canFetchMore/fetchMore) and a page at a time: the first
+ * pageSize children, then a "load more" row. Every write batch of the database is applied incrementally: rows are
+ * inserted and removed where keys appear and disappear and changed rows get dataChanged with the cause of the
+ * write, so views keep their expansion and selection. The model is never reset after construction.
+ */
+class DataTreeModel : public QAbstractItemModel
+{
+    Q_OBJECT
+    Q_PROPERTY(int pageSize READ pageSize WRITE setPageSize NOTIFY pageSizeChanged)
+    Q_PROPERTY(QString lastCause READ lastCause NOTIFY lastCauseChanged)
+public:
+    enum Roles {
+        KeyRole = Qt::UserRole + 1, /**< the key of the row (Qt::DisplayRole too) */
+        ValueRole, /**< leaf value as text, or "{n}" for objects */
+        TypeRole, /**< "string", "number", "boolean", "object" */
+        ChildCountRole, /**< number of children in the database (not just the loaded ones) */
+        PathRole, /**< absolute path, "/a/b" */
+        IsLoadMoreRow, /**< true for the "load more" pseudo-row after a page of children */
+        RemainingRole, /**< on a load-more row: children not shown yet */
+        ChangedAtRole, /**< epoch ms of the last write that touched this row, 0 if none since loaded */
+        CauseRole, /**< who made that write, e.g. "onDisconnect of S3" */
+    };
+    Q_ENUM(Roles)
+
+    explicit DataTreeModel(lark::Database *db, QObject *parent = nullptr);
+    ~DataTreeModel() override;
+
+    [[nodiscard]] QModelIndex index(int row, int column, const QModelIndex &parent = {}) const override;
+    [[nodiscard]] QModelIndex parent(const QModelIndex &child) const override;
+    [[nodiscard]] int rowCount(const QModelIndex &parent = {}) const override;
+    [[nodiscard]] int columnCount(const QModelIndex &parent = {}) const override;
+    [[nodiscard]] QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
+    [[nodiscard]] bool hasChildren(const QModelIndex &parent = {}) const override;
+    [[nodiscard]] bool canFetchMore(const QModelIndex &parent) const override;
+    void fetchMore(const QModelIndex &parent) override;
+    [[nodiscard]] QHash<int, QByteArray> roleNames() const override;
+
+    [[nodiscard]] int pageSize() const { return m_pageSize; }
+    void setPageSize(int size);
+    [[nodiscard]] const QString &lastCause() const { return m_lastCause; }
+
+    /** On a load-more row: shows the next page of its parent's children. */
+    Q_INVOKABLE void loadMore(const QModelIndex &loadMoreRow);
+    /** The index of a mirrored path, or invalid if it is not loaded. */
+    [[nodiscard]] Q_INVOKABLE QModelIndex indexForPath(const QString &path) const;
+
+    /** Admin edits: JSON (export format) at path; an empty result means it worked, else the reason. */
+    Q_INVOKABLE QString setJson(const QString &path, const QString &json);
+    Q_INVOKABLE QString removePath(const QString &path);
+
+    /** How a write origin is shown, e.g. "client write by S2". */
+    [[nodiscard]] static QString describeOrigin(const lark::WriteOrigin &origin);
+
+Q_SIGNALS:
+    void pageSizeChanged();
+    void lastCauseChanged();
+
+private:
+    struct Item {
+        QString key;
+        Item *parent = nullptr;
+        std::vector<std::unique_ptr<Item>> children; // mirrored children, then the load-more row if any
+        bool loaded = false; // children mirrored
+        bool loadMore = false; // this is a load-more row
+        bool hasLoadMoreRow = false;
+        int limit = 0; // children shown
+        int remaining = 0; // on a load-more row: children not shown, as last announced
+        qint64 changedAt = 0;
+        QString cause;
+    };
+
+    void onChanged(const QList<lark::Path> &paths, const lark::WriteOrigin &origin);
+    void applyChange(const lark::Path &path, const QString &cause, qint64 now);
+    void sync(Item *item, bool recursive);
+    void loadChildren(Item *item);
+    void touch(Item *item, const QString &cause, qint64 now);
+    [[nodiscard]] const Node *nodeFor(const Item *item) const;
+    [[nodiscard]] Path pathOf(const Item *item) const;
+    [[nodiscard]] QModelIndex indexOf(const Item *item) const;
+    [[nodiscard]] int rowOf(const Item *item) const;
+    [[nodiscard]] Item *itemFor(const QModelIndex &index) const;
+    [[nodiscard]] static int realChildCount(const Item *item);
+
+    QPointer<lark::Database> m_db;
+    std::unique_ptr<Item> m_root;
+    int m_pageSize = 50;
+    int m_syncing = 0; // inside sync(): views react to our signals, and must not start a nested change
+    QString m_lastCause;
+};
+
+} // namespace lark::models

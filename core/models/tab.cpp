@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: MIT
+#include "tab.h"
+
+#include "client/presence.h"
+#include "netsim/linkproxy.h"
+
+#include <QDateTime>
+#include <QJsonDocument>
+#include <QPointer>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace lark::models
+{
+
+using lark::client::Database;
+
+Tab::Tab(int tabId, const QString &uid, int windowId, const QHostAddress &serverHost, quint16 serverPort,
+    const Options &options, QObject *parent)
+    : QObject(parent)
+    , m_tabId(tabId)
+    , m_uid(uid)
+    , m_windowId(windowId)
+    , m_options(options)
+    , m_proxy(new lark::netsim::LinkProxy(serverHost, serverPort, this))
+{
+    if (!m_proxy->listen())
+        m_lastError = u"cannot open the simulated network (no free loopback port)"_s;
+    connect(m_proxy, &lark::netsim::LinkProxy::modeChanged, this, &Tab::changed);
+    m_countdown.setInterval(200);
+    connect(&m_countdown, &QTimer::timeout, this, &Tab::changed);
+    createClient();
+}
+
+void Tab::createClient()
+{
+    lark::client::DatabaseOptions o;
+    o.authToken = mockToken(m_uid);
+    o.minReconnectDelayMs = m_options.minReconnectDelayMs;
+    o.maxReconnectDelayMs = m_options.maxReconnectDelayMs;
+    m_db = new Database(QUrl(u"ws://127.0.0.1:%1"_s.arg(m_proxy->port())), m_options.ns, o, this);
+    m_presence = new lark::client::Presence(m_db, m_uid, u"presence"_s, this);
+
+    connect(m_db, &Database::stateChanged, this, [this] {
+        if (m_db->state() == Database::ConnectionState::WaitingToReconnect)
+            m_countdown.start();
+        else
+            m_countdown.stop();
+        Q_EMIT changed();
+    });
+    connect(m_db, &Database::sessionIdChanged, this, &Tab::changed);
+    connect(m_db, &Database::serverTimeOffsetChanged, this, &Tab::changed);
+    connect(m_db, &Database::connectedChanged, this, &Tab::onConnected);
+    connect(m_db, &Database::authFailed, this, [this](const lark::client::Error &e) {
+        m_lastError = e.toString();
+        Q_EMIT changed();
+    });
+    connect(m_presence, &lark::client::Presence::stateChanged, this, &Tab::changed);
+    connect(m_presence, &lark::client::Presence::connectionCountChanged, this, &Tab::changed);
+    connect(m_presence, &lark::client::Presence::error, this, [this](const lark::client::Error &e) {
+        m_lastError = e.toString();
+        Q_EMIT changed();
+    });
+}
+
+void Tab::reload()
+{
+    // Like a killed process that starts again: the old link dies without a close frame (its session is suspended
+    // and fires when the grace ends), and a fresh client connects without `ls`, so it gets a new session.
+    m_proxy->setMode(lark::netsim::LinkProxy::Mode::Pass);
+    m_proxy->blip();
+    m_countdown.stop();
+    m_presence->disconnect(this);
+    m_db->disconnect(this);
+    delete m_presence;
+    m_presence = nullptr;
+    m_db->deleteLater(); // its socket was reset under it; nothing reaches the server any more
+    m_db = nullptr;
+    m_lastError.clear();
+    createClient();
+    ++m_reloads;
+    Q_EMIT changed();
+}
+
+Tab::~Tab()
+{
+    // Presence unregisters its listeners from the database: it must go first (children die in creation order).
+    delete m_presence;
+    delete m_db;
+}
+
+QString Tab::mockToken(const QString &uid)
+{
+    const auto part = [](const QJsonObject &o) {
+        return QJsonDocument(o)
+            .toJson(QJsonDocument::Compact)
+            .toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals);
+    };
+    const qint64 now = QDateTime::currentSecsSinceEpoch();
+    const QByteArray token = part({{u"alg"_s, u"none"_s}, {u"typ"_s, u"JWT"_s}}) + '.'
+        + part({{u"sub"_s, uid}, {u"user_id"_s, uid}, {u"iat"_s, double(now)}, {u"exp"_s, double(now + 3600)}}) + '.';
+    return QString::fromLatin1(token);
+}
+
+void Tab::onConnected(bool connected)
+{
+    if (connected) {
+        // The naive pattern, shown beside Presence: one flag per user, whichever tab wrote last wins.
+        const lark::client::Reference flag = m_db->ref(u"status"_s).child(m_uid).child(u"online"_s);
+        QPointer<Tab> self(this);
+        flag.onDisconnect().set(false, [self, flag](const lark::client::Error &e) {
+            if (e.isOk())
+                flag.set(true);
+            else if (self) {
+                self->m_lastError = e.toString();
+                Q_EMIT self->changed();
+            }
+        });
+    }
+    Q_EMIT changed();
+}
+
+QString Tab::status() const
+{
+    switch (m_db->state()) {
+    case Database::ConnectionState::Connected:
+        return u"connected"_s;
+    case Database::ConnectionState::Connecting:
+        return m_db->reconnectAttempt() > 0 ? u"reconnecting"_s : u"connecting"_s;
+    case Database::ConnectionState::WaitingToReconnect:
+        return u"reconnecting"_s;
+    case Database::ConnectionState::Offline:
+        break;
+    }
+    return u"offline"_s;
+}
+
+int Tab::reconnectAttempt() const
+{
+    return m_db->reconnectAttempt();
+}
+
+int Tab::nextRetryInMs() const
+{
+    if (m_db->state() != Database::ConnectionState::WaitingToReconnect)
+        return 0;
+    return int(std::max<qint64>(0, m_db->nextReconnectAt() - QDateTime::currentMSecsSinceEpoch()));
+}
+
+QString Tab::sessionShort() const
+{
+    return m_db->sessionId().left(6);
+}
+
+bool Tab::resumed() const
+{
+    return m_db->lastConnectResumed();
+}
+
+qint64 Tab::serverTimeOffset() const
+{
+    return m_db->serverTimeOffset();
+}
+
+QString Tab::networkMode() const
+{
+    return lark::netsim::LinkProxy::modeName(m_proxy->mode());
+}
+
+QString Tab::presenceState() const
+{
+    switch (m_presence->state()) {
+    case lark::client::Presence::State::Online:
+        return u"online"_s;
+    case lark::client::Presence::State::Registering:
+        return u"registering"_s;
+    case lark::client::Presence::State::Offline:
+        break;
+    }
+    return u"offline"_s;
+}
+
+int Tab::connectionCount() const
+{
+    return m_presence->connectionCount();
+}
+
+void Tab::dropNetwork()
+{
+    m_proxy->setMode(lark::netsim::LinkProxy::Mode::Blackhole);
+}
+
+void Tab::blip()
+{
+    m_proxy->setMode(lark::netsim::LinkProxy::Mode::Pass);
+    m_proxy->blip();
+}
+
+void Tab::restoreNetwork()
+{
+    m_proxy->setMode(lark::netsim::LinkProxy::Mode::Pass);
+}
+
+void Tab::goOffline()
+{
+    m_db->goOffline();
+}
+
+void Tab::goOnline()
+{
+    m_db->goOnline();
+}
+
+void Tab::closeCleanly()
+{
+    // The close frame must reach the server before the sockets go: if the network is dropped, nothing can be
+    // said, exactly as with a real tab closed on a dead network.
+    m_db->goOffline();
+    QTimer::singleShot(1000, this, &QObject::deleteLater);
+}
+
+} // namespace lark::models

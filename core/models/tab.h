@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "client/database.h"
+
+#include <QHostAddress>
+#include <QObject>
+#include <QTimer>
+
+namespace lark::client
+{
+class Presence;
+}
+namespace lark::netsim
+{
+class LinkProxy;
+}
+
+namespace lark::models
+{
+
+/**
+ * One simulated browser tab: its own client Database, reaching the server through its own LinkProxy so its
+ * network can be broken alone, signed in as a user, with the multi-tab-safe Presence helper and, beside it, the
+ * naive boolean flag (status/<uid>/online) that the dashboard contrasts it with.
+ */
+class Tab : public QObject
+{
+    Q_OBJECT
+    Q_PROPERTY(int tabId READ tabId CONSTANT)
+    Q_PROPERTY(QString uid READ uid CONSTANT)
+    Q_PROPERTY(int windowId READ windowId CONSTANT)
+    Q_PROPERTY(QString status READ status NOTIFY changed)
+    Q_PROPERTY(int reconnectAttempt READ reconnectAttempt NOTIFY changed)
+    Q_PROPERTY(int nextRetryInMs READ nextRetryInMs NOTIFY changed)
+    Q_PROPERTY(QString sessionShort READ sessionShort NOTIFY changed)
+    Q_PROPERTY(bool resumed READ resumed NOTIFY changed)
+    Q_PROPERTY(qint64 serverTimeOffset READ serverTimeOffset NOTIFY changed)
+    Q_PROPERTY(QString networkMode READ networkMode NOTIFY changed)
+    Q_PROPERTY(QString presenceState READ presenceState NOTIFY changed)
+    Q_PROPERTY(int connectionCount READ connectionCount NOTIFY changed)
+    Q_PROPERTY(QString lastError READ lastError NOTIFY changed)
+    Q_PROPERTY(int reloads READ reloads NOTIFY changed)
+public:
+    struct Options {
+        int minReconnectDelayMs = 1000;
+        int maxReconnectDelayMs = 30000;
+        QString ns = QStringLiteral("lark");
+    };
+
+    Tab(int tabId, const QString &uid, int windowId, const QHostAddress &serverHost, quint16 serverPort,
+        const Options &options, QObject *parent = nullptr);
+    ~Tab() override;
+
+    [[nodiscard]] int tabId() const { return m_tabId; }
+    [[nodiscard]] const QString &uid() const { return m_uid; }
+    [[nodiscard]] int windowId() const { return m_windowId; }
+    /** "connected", "connecting", "reconnecting" or "offline", for the banner. */
+    [[nodiscard]] QString status() const;
+    [[nodiscard]] int reconnectAttempt() const;
+    [[nodiscard]] int nextRetryInMs() const;
+    [[nodiscard]] QString sessionShort() const;
+    [[nodiscard]] bool resumed() const;
+    [[nodiscard]] qint64 serverTimeOffset() const;
+    /** "pass", "blackhole", ... : what the tab's simulated network does. */
+    [[nodiscard]] QString networkMode() const;
+    [[nodiscard]] QString presenceState() const;
+    [[nodiscard]] int connectionCount() const;
+    [[nodiscard]] const QString &lastError() const { return m_lastError; }
+
+    [[nodiscard]] lark::client::Database *database() const { return m_db; }
+    [[nodiscard]] lark::netsim::LinkProxy *proxy() const { return m_proxy; }
+
+    /** A silent network drop: nothing passes and nobody is told (heartbeats find out). */
+    Q_INVOKABLE void dropNetwork();
+    /** A blip: the link is reset, the client reconnects and resumes its session. */
+    Q_INVOKABLE void blip();
+    Q_INVOKABLE void restoreNetwork();
+    /** goOffline(): a clean close, the server fires this tab's ops at once. */
+    Q_INVOKABLE void goOffline();
+    Q_INVOKABLE void goOnline();
+    /** A reload or a new process: the old connection dies without a close, a new client starts without `ls`. */
+    Q_INVOKABLE void reload();
+    [[nodiscard]] int reloads() const { return m_reloads; }
+    /** Closing the tab: a clean close, then the tab goes away once the close frame is out. */
+    void closeCleanly();
+
+    /** An unsigned emulator-style token (like the JS SDK's mockUserToken) that signs in as uid. */
+    [[nodiscard]] static QString mockToken(const QString &uid);
+
+Q_SIGNALS:
+    void changed();
+
+private:
+    void onConnected(bool connected);
+    void createClient();
+
+    int m_tabId;
+    QString m_uid;
+    int m_windowId;
+    Options m_options;
+    int m_reloads = 0;
+    lark::netsim::LinkProxy *m_proxy = nullptr;
+    lark::client::Database *m_db = nullptr;
+    lark::client::Presence *m_presence = nullptr;
+    QTimer m_countdown; // while waiting to reconnect, so "next retry in" counts down
+    QString m_lastError;
+};
+
+} // namespace lark::models

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: MIT
+#include "tabsmodel.h"
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace lark::models
+{
+
+TabsModel::TabsModel(QObject *parent)
+    : QAbstractListModel(parent)
+{
+}
+
+TabsModel::~TabsModel() = default;
+
+void TabsModel::setTarget(const QHostAddress &serverHost, quint16 serverPort, const Tab::Options &options)
+{
+    m_host = serverHost;
+    m_port = serverPort;
+    m_options = options;
+}
+
+Tab *TabsModel::openTab(const QString &uid, int windowId)
+{
+    if (m_port == 0 || uid.isEmpty())
+        return nullptr;
+    const int row = int(m_tabs.size());
+    beginInsertRows({}, row, row);
+    auto *tab = new Tab(m_nextId++, uid, windowId, m_host, m_port, m_options, this);
+    m_tabs.append(tab);
+    endInsertRows();
+    Q_EMIT countChanged();
+    return tab;
+}
+
+void TabsModel::closeTab(int tabId)
+{
+    for (qsizetype i = 0; i < m_tabs.size(); ++i) {
+        if (m_tabs.at(i)->tabId() != tabId)
+            continue;
+        beginRemoveRows({}, int(i), int(i));
+        Tab *tab = m_tabs.takeAt(i);
+        endRemoveRows();
+        tab->closeCleanly(); // deletes itself once its close frame is out
+        Q_EMIT countChanged();
+        return;
+    }
+}
+
+void TabsModel::closeWindowTabs(int windowId)
+{
+    QList<int> ids;
+    for (const Tab *t : std::as_const(m_tabs)) {
+        if (t->windowId() == windowId)
+            ids.append(t->tabId());
+    }
+    for (int id : std::as_const(ids))
+        closeTab(id);
+}
+
+Tab *TabsModel::tab(int tabId) const
+{
+    for (Tab *t : m_tabs) {
+        if (t->tabId() == tabId)
+            return t;
+    }
+    return nullptr;
+}
+
+Tab *TabsModel::at(int row) const
+{
+    return row >= 0 && row < m_tabs.size() ? m_tabs.at(row) : nullptr;
+}
+
+int TabsModel::countInWindow(int windowId) const
+{
+    return int(
+        std::count_if(m_tabs.begin(), m_tabs.end(), [windowId](const Tab *t) { return t->windowId() == windowId; }));
+}
+
+int TabsModel::rowCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : int(m_tabs.size());
+}
+
+QVariant TabsModel::data(const QModelIndex &index, int role) const
+{
+    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
+        return {};
+    Tab *t = m_tabs.at(index.row());
+    switch (role) {
+    case TabRole:
+        return QVariant::fromValue(t);
+    case TabIdRole:
+        return t->tabId();
+    case Qt::DisplayRole:
+    case UidRole:
+        return t->uid();
+    case WindowIdRole:
+        return t->windowId();
+    default:
+        return {};
+    }
+}
+
+QHash<int, QByteArray> TabsModel::roleNames() const
+{
+    return {{TabRole, "tab"}, {TabIdRole, "tabId"}, {UidRole, "uid"}, {WindowIdRole, "windowId"}};
+}
+
+} // namespace lark::models

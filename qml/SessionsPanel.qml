@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: MIT
+pragma ComponentBehavior: Bound
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+import Lark.Dashboard
+
+// The server's sessions and what each will write when it is gone, then the log of what was written.
+ColumnLayout {
+    id: root
+    spacing: 4
+
+    Label {
+        text: "Sessions & queued onDisconnect ops (" + Hub.sessions.queuedOpCount + " queued)"
+        font.bold: true
+        font.pixelSize: 16
+    }
+    ListView {
+        id: list
+        objectName: "sessionsList"
+        Layout.fillWidth: true
+        Layout.fillHeight: true
+        Layout.minimumHeight: 120
+        clip: true
+        spacing: 4
+        model: Hub.sessions
+        ScrollBar.vertical: ScrollBar {}
+        delegate: Rectangle {
+            id: card
+            required property string handle
+            required property string shortId
+            required property string sessionState
+            required property string identity
+            required property string remote
+            required property int resumes
+            required property var ops
+            required property real graceRemainingMs
+            required property real silentForMs
+            required property int deadAfterMs
+            required property string endReason
+            objectName: "session-" + card.shortId
+            width: list.width - 12
+            implicitHeight: col.implicitHeight + 10
+            radius: 4
+            color: Theme.panel
+            border.color: Theme.stateColor(card.sessionState)
+            opacity: card.sessionState === "ended" ? 0.6 : 1
+
+            ColumnLayout {
+                id: col
+                x: 6
+                y: 5
+                width: parent.width - 12
+                spacing: 2
+                RowLayout {
+                    Layout.fillWidth: true
+                    Label { text: card.handle; font.bold: true }
+                    Label { text: card.shortId + "…"; color: Theme.muted; font.family: "monospace" }
+                    Label { text: card.identity }
+                    Label { text: card.remote; color: Theme.muted }
+                    Label { visible: card.resumes > 0; text: "resumed ×" + card.resumes; color: Theme.muted }
+                    Item { Layout.fillWidth: true }
+                    Rectangle {
+                        radius: 3
+                        color: Theme.stateColor(card.sessionState)
+                        implicitWidth: stateLabel.implicitWidth + 10
+                        implicitHeight: stateLabel.implicitHeight + 4
+                        Label {
+                            id: stateLabel
+                            objectName: "sessionState"
+                            anchors.centerIn: parent
+                            color: "white"
+                            font.bold: true
+                            text: {
+                                switch (card.sessionState) {
+                                case "suspended":
+                                    return "suspended · fires in " + Theme.seconds(card.graceRemainingMs);
+                                case "silent":
+                                    return "silent " + Theme.seconds(card.silentForMs) + " · dead after " + Theme.seconds(card.deadAfterMs);
+                                case "ended":
+                                    return "ended · " + card.endReason;
+                                default:
+                                    return card.sessionState;
+                                }
+                            }
+                        }
+                    }
+                }
+                Repeater {
+                    model: card.ops
+                    delegate: Label {
+                        required property var modelData
+                        Layout.fillWidth: true
+                        elide: Text.ElideRight
+                        font.family: "monospace"
+                        text: "  " + modelData.kind + " " + modelData.path + (modelData.kind === "remove" ? "" : " = " + modelData.value)
+                    }
+                }
+                Label {
+                    visible: card.ops.length === 0 && card.sessionState !== "ended"
+                    text: "  no queued ops"
+                    color: Theme.muted
+                }
+            }
+        }
+    }
+
+    Label {
+        text: "Fired ops"
+        font.bold: true
+    }
+    ListView {
+        id: fired
+        objectName: "firedList"
+        Layout.fillWidth: true
+        Layout.preferredHeight: 110
+        clip: true
+        model: Hub.firedOps
+        ScrollBar.vertical: ScrollBar {}
+        delegate: Label {
+            required property real firedAt
+            required property string handle
+            required property string reason
+            required property string path
+            required property string value
+            width: fired.width - 12
+            elide: Text.ElideRight
+            font.family: "monospace"
+            text: new Date(firedAt).toLocaleTimeString(Qt.locale(), "hh:mm:ss") + "  " + handle + " (" + reason + ")  "
+                  + path + " = " + value
+        }
+        Label {
+            visible: fired.count === 0
+            width: fired.width
+            wrapMode: Text.Wrap
+            // The admin feed says that a session ended, not what its ops wrote: the log needs the embedded server.
+            text: Hub.remote ? "the fired-ops log is available in host mode only" : "nothing has fired yet"
+            color: Theme.muted
+        }
+    }
+}

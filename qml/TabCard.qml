@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: MIT
+pragma ComponentBehavior: Bound
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+import Lark.Dashboard
+
+// One simulated browser tab: its connection banner, presence, queued ops and the ways it can go away.
+Frame {
+    id: root
+    required property SimulatedTab tab
+    // Re-evaluated whenever any session's queue changes.
+    readonly property int queuedOps: (Hub.sessions.queuedOpCount + Hub.sessions.count) >= 0 && root.tab ? Hub.sessions.opCountOfShortId(root.tab.sessionShort) : 0
+
+    ColumnLayout {
+        anchors.fill: parent
+        spacing: 6
+
+        RowLayout {
+            Layout.fillWidth: true
+            Label {
+                text: "Tab " + root.tab.tabId + " — " + root.tab.uid
+                font.bold: true
+                font.pixelSize: 15
+                Layout.fillWidth: true
+            }
+            Label {
+                text: root.tab.networkMode === "pass" ? "network ok" : "network " + (root.tab.networkMode === "blackhole" ? "dropped" : root.tab.networkMode)
+                color: root.tab.networkMode === "pass" ? Theme.muted : Theme.danger
+            }
+        }
+
+        Banner {
+            tab: root.tab
+            Layout.fillWidth: true
+        }
+
+        Label {
+            Layout.fillWidth: true
+            wrapMode: Text.Wrap
+            color: Theme.muted
+            // What the tab itself knows about the user's connections is only current while it is connected.
+            text: "presence " + root.tab.presenceState + " · "
+                  + (root.tab.status === "connected"
+                     ? root.tab.uid + " has " + root.tab.connectionCount + (root.tab.connectionCount === 1 ? " connection" : " connections")
+                     : "this tab cannot see the server now")
+                  + " · " + root.queuedOps + " onDisconnect ops queued on the server"
+        }
+        Label {
+            visible: root.tab.lastError !== ""
+            text: root.tab.lastError
+            color: Theme.danger
+            Layout.fillWidth: true
+            wrapMode: Text.Wrap
+        }
+
+        Flow {
+            Layout.fillWidth: true
+            spacing: 4
+            Button {
+                objectName: "closeTab"
+                text: "Close tab"
+                ToolTip.visible: hovered
+                ToolTip.text: "Clean close (close frame): the server fires this tab's onDisconnect ops at once"
+                onClicked: Hub.tabs.closeTab(root.tab.tabId)
+            }
+            Button {
+                objectName: "dropNetwork"
+                text: "Drop network"
+                enabled: root.tab.networkMode !== "blackhole"
+                ToolTip.visible: hovered
+                ToolTip.text: "Silence, no close: ops fire after dead-after + grace unless the network comes back in time"
+                onClicked: root.tab.dropNetwork()
+            }
+            Button {
+                objectName: "blip"
+                text: "Blip"
+                ToolTip.visible: hovered
+                ToolTip.text: "Reset the connection: the client reconnects and resumes its session; ops stay queued"
+                onClicked: root.tab.blip()
+            }
+            Button {
+                objectName: "restoreNetwork"
+                text: "Restore network"
+                enabled: root.tab.networkMode !== "pass"
+                onClicked: root.tab.restoreNetwork()
+            }
+            Button {
+                objectName: "reload"
+                text: "Reload"
+                ToolTip.visible: hovered
+                ToolTip.text: "Like a reload after a crash or a new process: the old link dies without a close and a new session starts without resuming; the old session's ops fire when its grace ends"
+                onClicked: root.tab.reload()
+            }
+            Button {
+                objectName: "goOffline"
+                text: root.tab.status === "offline" ? "Go online" : "Go offline"
+                ToolTip.visible: hovered
+                ToolTip.text: root.tab.status === "offline" ? "Reconnect: a new session, new presence entry" : "goOffline(): a clean close, ops fire at once; the tab stays open"
+                onClicked: root.tab.status === "offline" ? root.tab.goOnline() : root.tab.goOffline()
+            }
+        }
+    }
+}

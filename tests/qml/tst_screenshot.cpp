@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: MIT
+// `lark --demo --screenshot out.png` end to end: the app starts its server and tabs, renders offscreen and saves a
+// real picture of the dashboard.
+#include <QImage>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace Qt::Literals::StringLiterals;
+
+class TstScreenshot : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void demoScreenshot();
+    void helpAndVersion();
+};
+
+void TstScreenshot::demoScreenshot()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString file = dir.filePath(u"out.png"_s);
+    QProcess app;
+    app.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    // Port 0: never collide with a server already running on 9000.
+    app.start(QStringLiteral(LARK_APP_PATH),
+        {u"--demo"_s, u"--port"_s, u"0"_s, u"--grace"_s, u"3s"_s, u"--screenshot"_s, file});
+    QVERIFY(app.waitForStarted());
+    QVERIFY2(app.waitForFinished(60000), "lark did not exit after the screenshot");
+    const QByteArray out = app.readAllStandardOutput();
+    QCOMPARE(app.exitStatus(), QProcess::NormalExit);
+    QVERIFY2(app.exitCode() == 0, out.constData());
+    QVERIFY(out.contains("server listening on ws://127.0.0.1:"));
+    QVERIFY(out.contains("grace 3s"));
+
+    QImage image(file);
+    QVERIFY2(!image.isNull(), "the screenshot is not a readable PNG");
+    QCOMPARE(image.size(), QSize(1440, 900)); // the main window's size in DashboardWindow.qml
+    // Not blank: a rendered dashboard has many colours (text, banners, panels).
+    QSet<QRgb> colours;
+    for (int y = 0; y < image.height(); y += 4) {
+        for (int x = 0; x < image.width(); x += 4)
+            colours.insert(image.pixel(x, y));
+    }
+    QVERIFY2(colours.size() > 20, qPrintable(u"only %1 colours"_s.arg(colours.size())));
+    // The green of a connected banner is there: the tabs really connected to the embedded server.
+    const QColor green(0x2e, 0x7d, 0x32);
+    QVERIFY(colours.contains(green.rgb()));
+}
+
+void TstScreenshot::helpAndVersion()
+{
+    // Without any display: --help and --version still answer, and a plain start says how to get a display.
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.remove(u"DISPLAY"_s);
+    env.remove(u"WAYLAND_DISPLAY"_s);
+    env.remove(u"QT_QPA_PLATFORM"_s);
+    QProcess app;
+    app.setProcessEnvironment(env);
+    app.start(QStringLiteral(LARK_APP_PATH), {u"--version"_s});
+    QVERIFY(app.waitForFinished(20000));
+    QCOMPARE(app.exitCode(), 0);
+    QVERIFY(app.readAllStandardOutput().startsWith("lark "));
+    app.start(QStringLiteral(LARK_APP_PATH), {u"--help"_s});
+    QVERIFY(app.waitForFinished(20000));
+    QCOMPARE(app.exitCode(), 0);
+    const QByteArray help = app.readAllStandardOutput();
+    QVERIFY(help.contains("--demo"));
+    QVERIFY(help.contains("--screenshot"));
+    QVERIFY(help.contains("--port"));
+    app.start(QStringLiteral(LARK_APP_PATH), {u"--port"_s, u"nope"_s});
+    QVERIFY(app.waitForFinished(20000));
+    QCOMPARE(app.exitCode(), 2);
+    app.start(QStringLiteral(LARK_APP_PATH), {u"--grace"_s, u"10"_s}); // durations need a unit, as for lark-server
+    QVERIFY(app.waitForFinished(20000));
+    QCOMPARE(app.exitCode(), 2);
+    QVERIFY(help.contains("--grace"));
+    app.start(QStringLiteral(LARK_APP_PATH), {});
+    QVERIFY(app.waitForFinished(20000));
+    QCOMPARE(app.exitCode(), 1);
+    QVERIFY(app.readAllStandardError().contains("xvfb-run"));
+}
+
+QTEST_GUILESS_MAIN(TstScreenshot)
+#include "tst_screenshot.moc"
