@@ -83,12 +83,13 @@ void Database::listen(
     if (tag > 0 || !query.loadsAllData()) {
         it->lastHash = query.resultHash(value);
         if (it->lastHash != clientHash)
-            sink->sendPush(protocol::dataPush(path.toString(), query.resultJson(value), tag));
+            sink->sendPush(protocol::splitFrames(protocol::dataPush(path.toString(), query.resultJson(value), tag)));
         return;
     }
     const QByteArray hash = value ? value->hash() : QByteArray();
     if (hash != clientHash)
-        sink->sendPush(protocol::dataPush(path.toString(), value ? value->toJson() : QJsonValue()));
+        sink->sendPush(
+            protocol::splitFrames(protocol::dataPush(path.toString(), value ? value->toJson() : QJsonValue())));
 }
 
 bool Database::unlisten(ListenerSink *sink, const Path &path, const QString &queryIdentifier)
@@ -122,7 +123,8 @@ void Database::pushTagged(Listen &listen, const Path &path)
     if (hash == listen.lastHash)
         return;
     listen.lastHash = std::move(hash);
-    listen.sink->sendPush(protocol::dataPush(path.toString(), listen.query.resultJson(value), listen.tag));
+    listen.sink->sendPush(
+        protocol::splitFrames(protocol::dataPush(path.toString(), listen.query.resultJson(value), listen.tag)));
 }
 
 void Database::write(const Path &base, std::vector<Write> writes, const WriteOrigin &origin)
@@ -150,18 +152,19 @@ void Database::write(const Path &base, std::vector<Write> writes, const WriteOri
 void Database::notifyAncestors(const Path &base, const std::vector<Change> &changes)
 {
     // Every listen at or above the batch's base sees the same message: build it at most once.
-    QByteArray shared;
-    auto message = [&]() -> const QByteArray & {
+    protocol::Frames shared;
+    auto message = [&]() -> const protocol::Frames & {
         if (shared.isEmpty()) {
             if (changes.size() == 1) {
-                shared = protocol::dataPush(changes.front().path.toString(), jsonAt(changes.front().path));
+                shared = protocol::splitFrames(
+                    protocol::dataPush(changes.front().path.toString(), jsonAt(changes.front().path)));
             } else {
                 QJsonObject merge;
                 for (const Change &c : changes) {
                     QString rel = c.path.relativeTo(base).toString().mid(1);
                     merge.insert(rel.isEmpty() ? u"/"_s : rel, jsonAt(c.path));
                 }
-                shared = protocol::mergePush(base.toString(), merge);
+                shared = protocol::splitFrames(protocol::mergePush(base.toString(), merge));
             }
         }
         return shared;
@@ -210,7 +213,7 @@ void Database::notifyBelow(ListenNode *node, const Path &path, const std::vector
             break;
         }
     }
-    QByteArray message;
+    protocol::Frames message;
     for (Listen &l : node->listens) {
         if (l.tag > 0 || !l.query.loadsAllData()) {
             pushTagged(l, path);
@@ -218,14 +221,15 @@ void Database::notifyBelow(ListenNode *node, const Path &path, const std::vector
         }
         if (message.isEmpty()) {
             if (covering) {
-                message = protocol::dataPush(path.toString(), jsonAt(path));
+                message = protocol::splitFrames(protocol::dataPush(path.toString(), jsonAt(path)));
             } else if (changes.size() == 1) {
-                message = protocol::dataPush(changes.front()->path.toString(), jsonAt(changes.front()->path));
+                message = protocol::splitFrames(
+                    protocol::dataPush(changes.front()->path.toString(), jsonAt(changes.front()->path)));
             } else {
                 QJsonObject merge;
                 for (const Change *c : changes)
                     merge.insert(c->path.relativeTo(path).toString().mid(1), jsonAt(c->path));
-                message = protocol::mergePush(path.toString(), merge);
+                message = protocol::splitFrames(protocol::mergePush(path.toString(), merge));
             }
         }
         l.sink->sendPush(message);

@@ -3,6 +3,7 @@
 
 #include "node.h"
 #include "path.h"
+#include "protocol/framing.h"
 #include "query.h"
 
 #include <QObject>
@@ -19,8 +20,8 @@ class ListenerSink
 {
 public:
     virtual ~ListenerSink() = default;
-    /** A complete protocol message (UTF-8 JSON), serialized once and shared by every recipient. */
-    virtual void sendPush(const QByteArray &message) = 0;
+    /** A complete protocol message, serialized and split into frames once and shared by every recipient. */
+    virtual void sendPush(const protocol::Frames &message) = 0;
 };
 
 /** Who caused a write: shown by the dashboard ("the onDisconnect of session S"). */

@@ -6,6 +6,27 @@ using namespace Qt::Literals::StringLiterals;
 namespace lark
 {
 
+// UTF-8 size without encoding: every write parses a path, and the two toUtf8() copies per key showed in its
+// profile (docs/performance.md). A lone surrogate counts 3, like the U+FFFD that toUtf8() writes for it.
+static qsizetype utf8Size(QStringView text)
+{
+    qsizetype bytes = 0;
+    for (qsizetype i = 0; i < text.size(); ++i) {
+        const char16_t u = text[i].unicode();
+        if (u < 0x80) {
+            bytes += 1;
+        } else if (u < 0x800) {
+            bytes += 2;
+        } else if (QChar::isHighSurrogate(u) && i + 1 < text.size() && QChar::isLowSurrogate(text[i + 1].unicode())) {
+            bytes += 4;
+            ++i;
+        } else {
+            bytes += 3;
+        }
+    }
+    return bytes;
+}
+
 bool Path::isValidKey(const QString &key, QString *error)
 {
     auto fail = [error](const QString &why) {
@@ -31,7 +52,7 @@ bool Path::isValidKey(const QString &key, QString *error)
             break;
         }
     }
-    if (key.toUtf8().size() > MaxKeyBytes)
+    if (key.size() * 3 > MaxKeyBytes && utf8Size(key) > MaxKeyBytes)
         return fail(u"key longer than 768 bytes"_s);
     return true;
 }
@@ -43,7 +64,7 @@ static bool parseImpl(const QString &text, bool relative, Path *out, QString *er
     // the text has, so "a/b", "/a/b" and "/a/b/" get the same verdict.
     qsizetype bytes = std::max<qsizetype>(1, parts.size());
     for (const QStringView part : parts)
-        bytes += part.toUtf8().size();
+        bytes += utf8Size(part);
     if (bytes > Path::MaxPathBytes) {
         *error = u"path longer than 768 bytes"_s;
         return false;

@@ -49,4 +49,7 @@ constexpr int MaxFrameCount = 100000;
  */
 [[nodiscard]] QList<QString> splitFrames(const QByteArray &utf8Message);
 
+/** A message ready for the socket, split once and shared (implicitly) by every connection it goes to. */
+using Frames = QList<QString>;
+
 } // namespace lark::protocol

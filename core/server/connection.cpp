@@ -88,16 +88,21 @@ void Connection::ping()
     m_socket->ping();
 }
 
-void Connection::sendPush(const QByteArray &message)
+void Connection::sendPush(const protocol::Frames &message)
 {
-    send(message);
+    sendFrames(message);
 }
 
 void Connection::send(const QByteArray &message)
 {
+    sendFrames(protocol::splitFrames(message));
+}
+
+void Connection::sendFrames(const protocol::Frames &frames)
+{
     if (m_lost || m_serverClosing)
         return;
-    for (const QString &frame : protocol::splitFrames(message))
+    for (const QString &frame : frames)
         m_socket->sendTextMessage(frame);
     if (m_socket->bytesToWrite() > m_server->config().maxBacklogBytes) {
         // Closing from inside a fan-out would change the listen lists being walked: defer it.

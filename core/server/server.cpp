@@ -9,6 +9,7 @@
 #include <QDateTime>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QMetaMethod>
 #include <QRandomGenerator>
 #include <QTcpServer>
 #include <QTcpSocket>
@@ -292,9 +293,14 @@ void Server::endSession(Session *s, Session::EndReason reason)
     std::vector<Write> writes = s->queue().resolve(db->root(), now, &errors);
     for (const QString &e : std::as_const(errors))
         qCWarning(lcSession).noquote() << s->handle() << "skipped an op that no longer applies:" << e;
+    // The admin views (watchers, dashboard signals) are built only when someone consumes them: at a mass
+    // disconnect this JSON was a fifth of the server's time with nobody listening (docs/performance.md).
+    const bool described = hasSessionObservers();
     QJsonArray fired;
-    for (size_t i = 0; i < writes.size(); ++i)
-        fired.append(QJsonObject {{u"path"_s, writes[i].path.toString()}, {u"value"_s, writes[i].value.toJson()}});
+    if (described && isSignalConnected(QMetaMethod::fromSignal(&Server::opsFired))) {
+        for (size_t i = 0; i < writes.size(); ++i)
+            fired.append(QJsonObject {{u"path"_s, writes[i].path.toString()}, {u"value"_s, writes[i].value.toJson()}});
+    }
     if (!writes.empty()) {
         qCInfo(lcSession).noquote() << u"%1 firing %2 onDisconnect ops (%3)"_s.arg(s->handle())
                                            .arg(writes.size())
@@ -303,16 +309,27 @@ void Server::endSession(Session *s, Session::EndReason reason)
     }
     s->queue().clear();
     m_sessions.remove(s->id());
-    const QJsonObject description = describeSession(*s);
-    if (!fired.isEmpty())
-        Q_EMIT opsFired(description, fired);
-    broadcastToWatchers(protocol::extensionPush(u"lark.session.ended"_s, description));
-    Q_EMIT sessionRemoved(description);
+    if (described) {
+        const QJsonObject description = describeSession(*s);
+        if (!fired.isEmpty())
+            Q_EMIT opsFired(description, fired);
+        broadcastToWatchers(protocol::extensionPush(u"lark.session.ended"_s, description));
+        Q_EMIT sessionRemoved(description);
+    }
     delete s;
+}
+
+bool Server::hasSessionObservers() const
+{
+    return !m_watchers.isEmpty() || isSignalConnected(QMetaMethod::fromSignal(&Server::sessionChanged))
+        || isSignalConnected(QMetaMethod::fromSignal(&Server::sessionRemoved))
+        || isSignalConnected(QMetaMethod::fromSignal(&Server::opsFired));
 }
 
 void Server::noteSessionChanged(Session *s)
 {
+    if (!hasSessionObservers())
+        return;
     const QJsonObject description = describeSession(*s);
     broadcastToWatchers(protocol::extensionPush(u"lark.session"_s, description));
     Q_EMIT sessionChanged(description);

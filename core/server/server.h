@@ -96,6 +96,8 @@ private:
     void endSession(Session *s, Session::EndReason reason);
     QString newSessionId() const;
     void broadcastToWatchers(const QByteArray &message);
+    /** Whether anyone consumes session descriptions (lark.watch connections or connected signals). */
+    [[nodiscard]] bool hasSessionObservers() const;
 
     ServerConfig m_config;
     QTcpServer *m_tcp = nullptr;

@@ -65,9 +65,11 @@ public:
         QJsonValue data;
         qint64 tag;
     };
-    void sendPush(const QByteArray &message) override
+    void sendPush(const lark::protocol::Frames &frames) override
     {
-        const QJsonObject d = QJsonDocument::fromJson(message).object().value(u"d"_s).toObject();
+        // One frame, or a count frame and the pieces.
+        const QString message = frames.size() == 1 ? frames.constFirst() : frames.mid(1).join(QString());
+        const QJsonObject d = QJsonDocument::fromJson(message.toUtf8()).object().value(u"d"_s).toObject();
         const QJsonObject b = d.value(u"b"_s).toObject();
         pushes.push_back({d.value(u"a"_s).toString(), b.value(u"p"_s).toString(), b.value(u"d"_s),
             qint64(b.value(u"t"_s).toDouble())});
