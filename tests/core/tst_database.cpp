@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: MIT
+#include "testvalues.h"
+
 #include "db/database.h"
 
 #include <QJsonArray>
@@ -11,33 +13,6 @@ using namespace lark;
 
 namespace
 {
-
-QJsonValue json(const QString &text)
-{
-    QJsonParseError pe;
-    const QJsonDocument doc = QJsonDocument::fromJson((u"["_s + text + u"]"_s).toUtf8(), &pe);
-    if (pe.error != QJsonParseError::NoError)
-        qFatal("bad test JSON %s: %s", qPrintable(text), qPrintable(pe.errorString()));
-    return doc.array().at(0);
-}
-
-Node node(const QString &text)
-{
-    Node n;
-    QString error;
-    if (!Node::fromJson(json(text), &n, &error))
-        qFatal("bad test node: %s", qPrintable(error));
-    return n;
-}
-
-Path path(const QString &text)
-{
-    Path p;
-    QString error;
-    if (!Path::parse(text, &p, &error))
-        qFatal("bad test path: %s", qPrintable(error));
-    return p;
-}
 
 Query query(const QString &text)
 {

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: MIT
+#include "testvalues.h"
+
 #include "db/node.h"
 
 #include <QJsonArray>
@@ -32,33 +34,6 @@ private Q_SLOTS:
     void valueOrder();
     void priorityOrder();
 };
-
-static QJsonValue json(const char *text)
-{
-    QJsonParseError pe;
-    const QJsonDocument doc = QJsonDocument::fromJson(QByteArray("[") + text + "]", &pe);
-    if (pe.error != QJsonParseError::NoError)
-        qFatal("bad test JSON %s: %s", text, qPrintable(pe.errorString()));
-    return doc.array().at(0);
-}
-
-static Node node(const char *text)
-{
-    Node n;
-    QString error;
-    if (!Node::fromJson(json(text), &n, &error))
-        qFatal("bad test node %s: %s", text, qPrintable(error));
-    return n;
-}
-
-static Path path(const QString &text)
-{
-    Path out;
-    QString error;
-    if (!Path::parse(text, &out, &error))
-        qFatal("bad test path: %s", qPrintable(error));
-    return out;
-}
 
 void TestNode::exportFormat_data()
 {

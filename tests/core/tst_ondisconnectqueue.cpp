@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The per-session sparse tree of onDisconnect ops (lark-semantics.md §4), which follows the SDK's own local model
 // (SparseSnapshotTree): the client applies the same ops to its cache when it goes offline, so both must agree.
+#include "testvalues.h"
+
 #include "server/ondisconnectqueue.h"
 
 #include <QJsonArray>
@@ -35,24 +37,6 @@ private Q_SLOTS:
 
 namespace
 {
-
-QJsonValue json(const QString &text)
-{
-    QJsonParseError pe;
-    const QJsonDocument doc = QJsonDocument::fromJson((u"["_s + text + u"]"_s).toUtf8(), &pe);
-    if (pe.error != QJsonParseError::NoError)
-        qFatal("bad test JSON %s: %s", qPrintable(text), qPrintable(pe.errorString()));
-    return doc.array().at(0);
-}
-
-Path path(const QString &text)
-{
-    Path p;
-    QString error;
-    if (!Path::parse(text, &p, &error))
-        qFatal("bad test path: %s", qPrintable(error));
-    return p;
-}
 
 /** "path=value" per op, in order: compact enough to compare whole queues. */
 QStringList dump(const OnDisconnectQueue &q)

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Query windows as the SDK sends them (wire doc §9, the `q` bodies it observed), evaluated on the server.
+#include "testvalues.h"
+
 #include "db/query.h"
 
 #include <QFile>
@@ -27,24 +29,6 @@ private Q_SLOTS:
     void leafAndNull();
     void compare();
 };
-
-static QJsonValue json(const QString &text)
-{
-    QJsonParseError pe;
-    const QJsonDocument doc = QJsonDocument::fromJson((u"["_s + text + u"]"_s).toUtf8(), &pe);
-    if (pe.error != QJsonParseError::NoError)
-        qFatal("bad test JSON %s: %s", qPrintable(text), qPrintable(pe.errorString()));
-    return doc.array().at(0);
-}
-
-static Node node(const QString &text)
-{
-    Node n;
-    QString error;
-    if (!Node::fromJson(json(text), &n, &error))
-        qFatal("bad test node: %s", qPrintable(error));
-    return n;
-}
 
 static Query query(const QString &text)
 {

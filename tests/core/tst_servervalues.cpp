@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: MIT
+#include "testvalues.h"
+
 #include "db/node.h"
 #include "db/servervalues.h"
 
@@ -24,15 +26,6 @@ private Q_SLOTS:
 };
 
 static constexpr qint64 Now = 1795548162235;
-
-static QJsonValue json(const QString &text)
-{
-    QJsonParseError pe;
-    const QJsonDocument doc = QJsonDocument::fromJson((u"["_s + text + u"]"_s).toUtf8(), &pe);
-    if (pe.error != QJsonParseError::NoError)
-        qFatal("bad test JSON %s: %s", qPrintable(text), qPrintable(pe.errorString()));
-    return doc.array().at(0);
-}
 
 void TestServerValues::resolve_data()
 {

@@ -2,6 +2,8 @@
 // The session lifecycle of lark-semantics.md §2 and §4: live -> suspended -> ended, live -> ended on a clean
 // close, resume with `ls`, takeover, identity change, ops firing once. Driven through Server's attach/lose calls
 // with connections whose sockets never connect, so no network and no waiting, except for a zero grace timer.
+#include "testvalues.h"
+
 #include "db/database.h"
 #include "server/connection.h"
 #include "server/server.h"
@@ -37,15 +39,6 @@ private Q_SLOTS:
 
 namespace
 {
-
-Path path(const QString &text)
-{
-    Path p;
-    QString error;
-    if (!Path::parse(text, &p, &error))
-        qFatal("bad test path: %s", qPrintable(error));
-    return p;
-}
 
 ServerConfig config(int graceMs = 3600 * 1000)
 {
