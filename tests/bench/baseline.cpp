@@ -8,6 +8,7 @@
 //  - "q" subscribes the socket to broadcasts, "p" broadcasts {"a":"d","b":<the request's b>} to every subscriber
 //    before the echo (like a listen push before the ack), "o"/"om" are kept and broadcast the same way when the
 //    socket closes (like onDisconnect ops).
+#include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QSet>
 #include <QTcpServer>
@@ -101,9 +102,21 @@ int main(int argc, char *argv[])
     // The same dispatcher as lark-server: poll() instead of glib (qt-websockets-at-scale.md §2).
     qputenv("QT_NO_GLIB", "1");
     QCoreApplication app(argc, argv);
-    const QStringList args = app.arguments();
-    const qsizetype i = args.indexOf(u"--port"_s);
-    const quint16 port = i >= 0 && i + 1 < args.size() ? quint16(args.at(i + 1).toUInt()) : 0;
+    QCommandLineParser parser;
+    parser.setApplicationDescription(u"The transport ceiling for lark-bench: a raw Qt WebSocket echo/broadcast "
+                                     u"server with no Lark code, on 127.0.0.1."_s);
+    parser.addHelpOption();
+    const QCommandLineOption portOption(
+        u"port"_s, u"Port to listen on (0: any free port, printed)."_s, u"port"_s, u"0"_s);
+    parser.addOption(portOption);
+    parser.process(app);
+    bool ok = false;
+    const uint requested = parser.value(portOption).toUInt(&ok);
+    if (!ok || requested > 65535) {
+        std::fprintf(stderr, "lark-bench-baseline: --port needs a number from 0 to 65535\n");
+        return 2;
+    }
+    const auto port = quint16(requested);
     Baseline server;
     if (!server.listen(port)) {
         std::fprintf(stderr, "lark-bench-baseline: cannot listen on port %u\n", port);
