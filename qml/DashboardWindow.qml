@@ -31,35 +31,10 @@ ApplicationWindow {
                 readOnly: true
                 selectByMouse: true
                 text: (Hub.remote ? "watching " : "") + (Hub.running ? Hub.serverUrl + "  (ns " + Hub.namespaceName + ")" : "server not running")
-                Layout.preferredWidth: 300
+                Layout.preferredWidth: 260
             }
-            TextField {
-                id: portField
-                objectName: "portField"
-                visible: root.primary && !Hub.remote
-                text: Hub.running ? String(Hub.port()) : ""
-                validator: IntValidator {
-                    bottom: 0
-                    top: 65535
-                }
-                Layout.preferredWidth: 70
-                ToolTip.visible: hovered
-                ToolTip.text: "Port of the embedded server; 0 picks a free one"
-            }
-            Button {
-                objectName: "restartServer"
-                visible: root.primary && !Hub.remote
-                text: "Restart server"
-                enabled: portField.acceptableInput
-                ToolTip.visible: hovered
-                ToolTip.text: "Closes every tab and starts a new, empty server on this port (the data is in memory only)"
-                onClicked: Hub.restart(parseInt(portField.text))
-            }
-            Label {
-                visible: !Hub.remote
-                text: "ping " + Theme.seconds(Hub.pingIntervalMs) + " · dead after " + Theme.seconds(Hub.deadAfterMs)
-                      + " · grace " + Theme.seconds(Hub.graceMs)
-                color: Theme.muted
+            ModePanel {
+                visible: root.primary
             }
             Label {
                 visible: Hub.hostMessage !== ""
@@ -98,6 +73,11 @@ ApplicationWindow {
             CasesPanel {
                 visible: root.primary
                 Layout.fillWidth: true
+            }
+            ServerPanel {
+                visible: root.primary
+                Layout.fillWidth: true
+                Layout.preferredHeight: 230
             }
         }
 

@@ -2,24 +2,156 @@
 pragma ComponentBehavior: Bound
 import QtQuick
 import QtQuick.Controls
+import QtQuick.Dialogs
 import QtQuick.Layouts
 import Lark.Dashboard
 
 // The live data: rows flash when a write touches them and say who wrote (a client, an admin edit, an import,
-// or the onDisconnect of a session). Below it, an admin editor: set JSON at a path, or delete it.
+// or the onDisconnect of a session). Above it a namespace picker, the path bar and the node's tools (copy, import,
+// export, clear, filter its children); below it an admin editor: set JSON at a path, add a child, or delete.
 ColumnLayout {
     id: root
     spacing: 4
 
-    Label {
-        text: "Data (" + Hub.namespaceName + ")"
-        font.bold: true
-        font.pixelSize: 16
+    // The path the tools act on: what the path bar says.
+    readonly property string currentPath: pathField.text === "" ? "/" : pathField.text
+    readonly property bool atRoot: root.currentPath === "/"
+
+    // Expands the tree down to a path (loading pages on the way) and shows it; false when there is no such path.
+    function navigate(path: string): bool {
+        const idx = Hub.tree.loadPath(path);
+        if (path !== "/" && path !== "" && !idx.valid) {
+            editError.text = path + " is not in the data";
+            return false;
+        }
+        editError.text = "";
+        if (!idx.valid)
+            return true;
+        tree.expandToIndex(idx);
+        tree.forceLayout();
+        const cell = tree.cellAtIndex(idx);
+        if (cell.y >= 0) {
+            tree.expand(cell.y);
+            tree.positionViewAtRow(cell.y, TableView.AlignTop);
+        }
+        return true;
+    }
+
+    RowLayout {
+        Layout.fillWidth: true
+        Label {
+            text: "Data"
+            font.bold: true
+            font.pixelSize: 16
+        }
+        ComboBox {
+            id: nsPicker
+            objectName: "nsPicker"
+            enabled: Hub.tree !== null
+            model: Hub.remote ? [Hub.namespaceName] : Hub.namespaces
+            currentIndex: Math.max(0, nsPicker.indexOfValue(Hub.treeNamespace))
+            Layout.preferredWidth: 150
+            onPressedChanged: if (pressed) Hub.refreshNamespaces()
+            onActivated: index => Hub.setTreeNamespace(nsPicker.textAt(index))
+            ToolTip.visible: hovered
+            ToolTip.text: "Namespace shown (clients create namespaces on first use)"
+        }
+        TextField {
+            id: pathField
+            objectName: "editPath"
+            placeholderText: "/path (Enter: go there)"
+            Layout.fillWidth: true
+            onAccepted: root.navigate(pathField.text)
+        }
+        Button {
+            objectName: "goPath"
+            text: "Go"
+            enabled: Hub.tree !== null
+            onClicked: root.navigate(pathField.text)
+        }
+        Button {
+            objectName: "copyPath"
+            text: "Copy path"
+            onClicked: Clipboard.setText(root.currentPath)
+        }
+        Button {
+            objectName: "importJson"
+            text: "Import…"
+            enabled: Hub.tree !== null
+            ToolTip.visible: hovered
+            ToolTip.text: "Replace the value at the path with a JSON file"
+            onClicked: importDialog.open()
+        }
+        Button {
+            objectName: "exportJson"
+            text: "Export…"
+            enabled: Hub.tree !== null
+            ToolTip.visible: hovered
+            ToolTip.text: "Save the value at the path as a JSON file"
+            onClicked: exportDialog.open()
+        }
+        Button {
+            objectName: "clearData"
+            text: "Clear data"
+            enabled: Hub.tree !== null
+            onClicked: clearConfirm.open()
+        }
+    }
+
+    // Filter the children of the path with the server's query engine (what a client query would get).
+    RowLayout {
+        visible: Hub.tree !== null
+        Layout.fillWidth: true
+        Label { text: "Children where" }
+        TextField {
+            id: filterChild
+            objectName: "filterChild"
+            placeholderText: "child (empty: key)"
+            Layout.preferredWidth: 120
+        }
+        ComboBox {
+            id: filterOp
+            objectName: "filterOp"
+            model: ["==", ">=", "<="]
+            Layout.preferredWidth: 64
+        }
+        TextField {
+            id: filterValue
+            objectName: "filterValue"
+            placeholderText: "value (JSON or text)"
+            Layout.preferredWidth: 130
+        }
+        Label { text: "first" }
+        TextField {
+            id: filterLimit
+            objectName: "filterLimit"
+            placeholderText: "all"
+            validator: IntValidator { bottom: 0 }
+            Layout.preferredWidth: 50
+        }
+        Button {
+            objectName: "applyFilter"
+            text: "Filter"
+            enabled: Hub.tree !== null
+            onClicked: {
+                editError.text = Hub.tree.setFilter(root.currentPath, filterChild.text, filterOp.currentText,
+                                                    filterValue.text, filterLimit.text === "" ? 0 : parseInt(filterLimit.text));
+                if (editError.text === "")
+                    root.navigate(root.currentPath);
+            }
+        }
+        Button {
+            objectName: "clearFilter"
+            text: "Unfilter"
+            enabled: Hub.tree !== null
+            onClicked: Hub.tree.clearFilter(root.currentPath)
+        }
+        Item { Layout.fillWidth: true }
     }
 
     Label {
         visible: !Hub.tree
-        text: Hub.remote ? "The data view needs host mode: start lark without --connect." : "The server is not running."
+        text: Hub.remote ? "The data view needs host mode (choose Host above)." : "The server is not running."
         color: Theme.muted
     }
 
@@ -50,6 +182,9 @@ ColumnLayout {
             required property bool isLoadMore
             required property real changedAt
             required property string cause
+            required property string filter
+            required property int matched
+            property bool editing: false
 
             // True while the row shows that a write just touched it (and who made it).
             readonly property bool flashing: fade.running
@@ -91,11 +226,44 @@ ColumnLayout {
                     color: cell.isLoadMore ? Theme.connected : Theme.text
                 }
                 Label {
-                    visible: !cell.isLoadMore
+                    id: valueLabel
+                    visible: !cell.isLoadMore && !cell.editing
                     text: cell.value
                     font.family: "monospace"
                     elide: Text.ElideRight
                     Layout.maximumWidth: 260
+                    // Double-click a leaf to edit it in place (Enter writes, Escape cancels).
+                    TapHandler {
+                        onDoubleTapped: {
+                            if (cell.type === "object")
+                                return;
+                            inlineEditor.text = cell.value;
+                            cell.editing = true;
+                            inlineEditor.forceActiveFocus();
+                        }
+                    }
+                }
+                TextField {
+                    id: inlineEditor
+                    objectName: "inlineEditor"
+                    visible: cell.editing
+                    font.family: "monospace"
+                    Layout.preferredWidth: 260
+                    Layout.preferredHeight: 22
+                    topPadding: 0
+                    bottomPadding: 0
+                    onAccepted: {
+                        editError.text = Hub.tree.setJson(cell.path, inlineEditor.text);
+                        cell.editing = editError.text !== "";
+                    }
+                    Keys.onEscapePressed: cell.editing = false
+                    onActiveFocusChanged: if (!activeFocus) cell.editing = false
+                }
+                Label {
+                    visible: cell.filter !== ""
+                    text: "filtered: " + cell.filter + " (" + cell.matched + " match)"
+                    color: Theme.connected
+                    font.italic: true
                 }
                 Label {
                     visible: !cell.isLoadMore
@@ -136,12 +304,19 @@ ColumnLayout {
     }
 
     RowLayout {
+        visible: Hub.tree !== null
         Layout.fillWidth: true
-        TextField {
-            id: pathField
-            objectName: "editPath"
-            placeholderText: "/path"
-            Layout.preferredWidth: 220
+        Button {
+            objectName: "addChild"
+            text: "Add child"
+            enabled: Hub.tree !== null
+            ToolTip.visible: hovered
+            ToolTip.text: "A new child of the path with a push id as its key: type a value and Set"
+            onClicked: {
+                pathField.text = (root.atRoot ? "" : root.currentPath) + "/" + Hub.newPushId();
+                valueField.text = "";
+                valueField.forceActiveFocus();
+            }
         }
         TextField {
             id: valueField
@@ -159,12 +334,73 @@ ColumnLayout {
             objectName: "editDelete"
             text: "Delete"
             enabled: Hub.tree !== null && pathField.text !== ""
-            onClicked: editError.text = Hub.tree.removePath(pathField.text)
+            // Deleting the root is clearing everything: that asks first.
+            onClicked: {
+                if (root.atRoot)
+                    clearConfirm.open();
+                else
+                    editError.text = Hub.tree.removePath(pathField.text);
+            }
         }
     }
     Label {
         id: editError
+        objectName: "editError"
         visible: text !== ""
         color: Theme.danger
+    }
+
+    Dialog {
+        id: clearConfirm
+        objectName: "clearConfirm"
+        parent: Overlay.overlay
+        anchors.centerIn: parent
+        modal: true
+        title: "Clear all data?"
+        standardButtons: Dialog.Yes | Dialog.Cancel
+        width: 460
+        Label {
+            width: parent ? parent.width : 0
+            wrapMode: Text.Wrap
+            text: "This removes everything in namespace " + Hub.treeNamespace + ". Clients see it as one write."
+        }
+        onAccepted: editError.text = Hub.clearData()
+    }
+
+    FileDialog {
+        id: importDialog
+        objectName: "importDialog"
+        // 6.4 looks for the window only once, at creation, when a panel may not be in one yet.
+        parentWindow: root.Window.window
+        title: "Import JSON at " + root.currentPath
+        nameFilters: ["JSON files (*.json)", "All files (*)"]
+        onAccepted: importConfirm.open()
+    }
+    Dialog {
+        id: importConfirm
+        objectName: "importConfirm"
+        parent: Overlay.overlay
+        anchors.centerIn: parent
+        modal: true
+        title: "Replace the data at " + root.currentPath + "?"
+        standardButtons: Dialog.Yes | Dialog.Cancel
+        width: 460
+        Label {
+            width: parent ? parent.width : 0
+            wrapMode: Text.WrapAnywhere
+            text: "The file replaces everything at " + root.currentPath + " (it is not merged).\n"
+                  + importDialog.selectedFile
+        }
+        onAccepted: editError.text = Hub.importFile(root.currentPath, importDialog.selectedFile)
+    }
+    FileDialog {
+        id: exportDialog
+        objectName: "exportDialog"
+        parentWindow: root.Window.window
+        title: "Export " + root.currentPath + " as JSON"
+        fileMode: FileDialog.SaveFile
+        defaultSuffix: "json"
+        nameFilters: ["JSON files (*.json)"]
+        onAccepted: editError.text = Hub.exportFile(root.currentPath, exportDialog.selectedFile)
     }
 }

@@ -34,6 +34,7 @@ ColumnLayout {
             required property string remote
             required property int resumes
             required property var ops
+            required property int opCount
             required property real graceRemainingMs
             required property real silentForMs
             required property int deadAfterMs
@@ -88,16 +89,23 @@ ColumnLayout {
                 }
                 Repeater {
                     model: card.ops
+                    // Queued ops with the time the server accepted them; cancelled ones stay a while, struck through.
                     delegate: Label {
                         required property var modelData
+                        readonly property bool cancelled: modelData.cancelled
+                        objectName: "op-" + modelData.path
                         Layout.fillWidth: true
                         elide: Text.ElideRight
                         font.family: "monospace"
-                        text: "  " + modelData.kind + " " + modelData.path + (modelData.kind === "remove" ? "" : " = " + modelData.value)
+                        font.strikeout: cancelled
+                        color: cancelled ? Theme.muted : Theme.text
+                        text: "  " + new Date(modelData.registeredAt).toLocaleTimeString(Qt.locale(), "hh:mm:ss") + "  "
+                              + modelData.kind + " " + modelData.path + (modelData.kind === "remove" ? "" : " = " + modelData.value)
+                              + (cancelled ? "   (cancelled " + new Date(modelData.cancelledAt).toLocaleTimeString(Qt.locale(), "hh:mm:ss") + ")" : "")
                     }
                 }
                 Label {
-                    visible: card.ops.length === 0 && card.sessionState !== "ended"
+                    visible: card.opCount === 0 && card.sessionState !== "ended"
                     text: "  no queued ops"
                     color: Theme.muted
                 }

@@ -99,6 +99,14 @@ Frame {
                 ToolTip.text: root.tab.status === "offline" ? "Reconnect: a new session, new presence entry" : "goOffline(): a clean close, ops fire at once; the tab stays open"
                 onClicked: root.tab.status === "offline" ? root.tab.goOnline() : root.tab.goOffline()
             }
+            Button {
+                objectName: "cancelFlagOp"
+                text: "Cancel op"
+                enabled: root.tab.status === "connected"
+                ToolTip.visible: hovered
+                ToolTip.text: "onDisconnect().cancel() on status/" + root.tab.uid + "/online: the server drops that queued op (shown struck through)"
+                onClicked: root.tab.cancelFlagOp()
+            }
         }
     }
 }

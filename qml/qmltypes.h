@@ -65,3 +65,10 @@ struct DataTreeModelForeign {
     QML_NAMED_ELEMENT(DataTreeModel)
     QML_UNCREATABLE("use Hub.tree")
 };
+
+struct EventLogFilterForeign {
+    Q_GADGET
+    QML_FOREIGN(lark::models::EventLogFilter)
+    QML_NAMED_ELEMENT(EventLog)
+    QML_UNCREATABLE("use Hub.eventLog")
+};

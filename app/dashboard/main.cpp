@@ -2,6 +2,7 @@
 // lark: the dashboard. Starts an embedded Lark server on 127.0.0.1 and shows its sessions, queued onDisconnect
 // ops, presence and data, with simulated tabs whose network can be dropped, blipped or closed.
 #include "models/hub.h"
+#include "models/settings.h"
 #include "qmltypes.h"
 #include "server/options.h"
 
@@ -12,6 +13,7 @@
 #include <QQmlApplicationEngine>
 #include <QQmlExtensionPlugin>
 #include <QQuickWindow>
+#include <QSettings>
 #include <QTimer>
 
 #include <cstdio>
@@ -64,6 +66,9 @@ int main(int argc, char *argv[])
 {
     // Before QGuiApplication: Qt's own event dispatcher, so the app behaves the same with and without GLib.
     qputenv("QT_NO_GLIB", "1");
+    // QSettings reads these: the saved mode, port, URL, timers and geometry live in ~/.config/lark/lark.conf.
+    QGuiApplication::setOrganizationName(u"lark"_s);
+    QGuiApplication::setOrganizationDomain(u"lark.github.io"_s);
     QGuiApplication::setApplicationName(u"lark"_s);
     QGuiApplication::setApplicationVersion(QStringLiteral(LARK_VERSION));
     QGuiApplication::setDesktopFileName(u"io.github.lark.Lark"_s);
@@ -75,8 +80,9 @@ int main(int argc, char *argv[])
     const QCommandLineOption helpOption = parser.addHelpOption();
     const QCommandLineOption versionOption = parser.addVersionOption();
     const QCommandLineOption portOption(u"port"_s,
-        u"Port of the embedded server (default 9000; 0 picks a free one; a busy port falls back to a free one)."_s,
-        u"port"_s, u"9000"_s);
+        u"Host mode on this port (default: the saved one, else 9000; 0 picks a free one; a busy port falls back "
+        "to a free one)."_s,
+        u"port"_s);
     const QCommandLineOption demoOption(u"demo"_s, u"Open sample data and three tabs (alice twice, bob)."_s);
     const QCommandLineOption screenshotOption(
         u"screenshot"_s, u"Save the window as a PNG once the tabs are connected, then exit."_s, u"file"_s);
@@ -109,15 +115,23 @@ int main(int argc, char *argv[])
         return 0;
     }
 
-    bool portOk = false;
-    const uint port = parser.value(portOption).toUInt(&portOk);
-    if (!portOk || port > 65535) {
-        std::fprintf(stderr, "lark: --port takes a number from 0 to 65535\n");
-        return 2;
+    // The saved settings first; every option given on the command line then wins over them.
+    QSettings settings;
+    lark::models::DashboardSettings saved = lark::models::DashboardSettings::load(settings);
+    lark::models::HubConfig &config = saved.config;
+    if (parser.isSet(portOption)) {
+        bool portOk = false;
+        const uint port = parser.value(portOption).toUInt(&portOk);
+        if (!portOk || port > 65535) {
+            std::fprintf(stderr, "lark: --port takes a number from 0 to 65535\n");
+            return 2;
+        }
+        config.port = quint16(port);
+        // --port asks for host mode even when connect mode was saved.
+        if (config.connectUrl.isValid())
+            config.lastConnectUrl = config.connectUrl.toString();
+        config.connectUrl = QUrl();
     }
-
-    lark::models::HubConfig config;
-    config.port = quint16(port);
     // Same duration syntax as lark-server ("250ms", "5s", "2m"): short timers make the firing cases quick to show.
     const std::pair<const QCommandLineOption *, int *> timers[]
         = {{&pingOption, &config.pingIntervalMs}, {&deadOption, &config.deadAfterMs}, {&graceOption, &config.graceMs}};
@@ -174,6 +188,10 @@ int main(int argc, char *argv[])
     QObject::connect(
         &engine, &QQmlApplicationEngine::objectCreationFailed, &app, [] { QCoreApplication::exit(1); },
         Qt::QueuedConnection);
+    if (saved.geometry.isValid() && !parser.isSet(screenshotOption)) {
+        engine.setInitialProperties({{u"x"_s, saved.geometry.x()}, {u"y"_s, saved.geometry.y()},
+            {u"width"_s, saved.geometry.width()}, {u"height"_s, saved.geometry.height()}});
+    }
     engine.load(QUrl(u"qrc:/qt/qml/Lark/Dashboard/Main.qml"_s));
     if (engine.rootObjects().isEmpty())
         return 1;
@@ -187,6 +205,13 @@ int main(int argc, char *argv[])
         screenshotWhenReady(window, &hub, parser.value(screenshotOption));
     }
     const int rc = QGuiApplication::exec();
+    // A screenshot run is a batch job at a fixed size: it leaves the user's settings alone.
+    if (!parser.isSet(screenshotOption)) {
+        QRect geometry;
+        if (auto *window = qobject_cast<QQuickWindow *>(engine.rootObjects().value(0)))
+            geometry = window->geometry();
+        lark::models::DashboardSettings::fromHub(hub, geometry).save(settings);
+    }
     HubSingleton::s_instance = nullptr;
     return rc;
 }

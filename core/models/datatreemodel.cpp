@@ -247,54 +247,78 @@ void DataTreeModel::sync(Item *item, bool recursive)
     const QModelIndex parentIndex = indexOf(item);
     const Node *node = nodeFor(item);
     const Node::Children *kids = node && node->isObject() ? &node->children() : nullptr;
-    const int total = kids ? int(kids->size()) : 0;
 
-    // Merge the wanted keys (the first `limit` in Firebase key order) into the mirrored rows, which are in the same
-    // order: rows are inserted and removed where keys came or went (a run at a time), keys that stayed are kept.
+    // The keys to show, in Firebase key order: the first `limit` children, or with a filter the first `limit` of
+    // those the query selects. Only a page is ever collected, so a huge node costs a page (unless filtered).
+    std::vector<const QString *> wanted;
+    int total = 0;
+    if (kids && item->filter) {
+        const std::vector<Query::Entry> selected = item->filter->select(node);
+        total = int(selected.size());
+        wanted.reserve(selected.size());
+        for (const Query::Entry &e : selected)
+            wanted.push_back(e.first);
+        std::sort(
+            wanted.begin(), wanted.end(), [](const QString *a, const QString *b) { return compareKeys(*a, *b) < 0; });
+        if (int(wanted.size()) > item->limit)
+            wanted.resize(size_t(item->limit));
+        if (item->matched != total) {
+            item->matched = total;
+            if (item != m_root.get()) {
+                const QModelIndex idx = indexOf(item);
+                Q_EMIT dataChanged(idx, idx, {MatchedRole});
+            }
+        }
+    } else if (kids) {
+        total = int(kids->size());
+        wanted.reserve(size_t(std::min(total, item->limit)));
+        for (auto it = kids->begin(); it != kids->end() && int(wanted.size()) < item->limit; ++it)
+            wanted.push_back(&it->first);
+    }
+
+    // Merge the wanted keys into the mirrored rows, which are in the same order: rows are inserted and removed
+    // where keys came or went (a run at a time), keys that stayed are kept.
     int i = 0;
     int shown = 0;
-    if (kids) {
-        auto it = kids->begin();
-        while (it != kids->end() && shown < item->limit) {
-            const int mirrored = realChildCount(item);
-            if (i < mirrored && compareKeys(item->children[size_t(i)]->key, it->first) < 0) {
-                int last = i;
-                while (last + 1 < mirrored && compareKeys(item->children[size_t(last + 1)]->key, it->first) < 0)
-                    ++last;
-                beginRemoveRows(parentIndex, i, last);
-                item->children.erase(item->children.begin() + i, item->children.begin() + last + 1);
-                endRemoveRows();
-                continue;
-            }
-            if (i >= mirrored || compareKeys(it->first, item->children[size_t(i)]->key) < 0) {
-                std::vector<std::unique_ptr<Item>> run;
-                while (it != kids->end() && shown < item->limit
-                    && (i >= mirrored || compareKeys(it->first, item->children[size_t(i)]->key) < 0)) {
-                    auto child = std::make_unique<Item>();
-                    child->key = it->first;
-                    child->parent = item;
-                    run.push_back(std::move(child));
-                    ++it;
-                    ++shown;
-                }
-                const int n = int(run.size());
-                beginInsertRows(parentIndex, i, i + n - 1);
-                item->children.insert(item->children.begin() + i, std::make_move_iterator(run.begin()),
-                    std::make_move_iterator(run.end()));
-                endInsertRows();
-                i += n;
-                continue;
-            }
-            if (recursive) {
-                Item *child = item->children[size_t(i)].get();
-                const QModelIndex idx = index(i, 0, parentIndex);
-                Q_EMIT dataChanged(idx, idx, {ValueRole, TypeRole, ChildCountRole});
-                sync(child, true);
-            }
-            ++i;
-            ++shown;
-            ++it;
+    auto it = wanted.begin();
+    while (it != wanted.end()) {
+        const int mirrored = realChildCount(item);
+        if (i < mirrored && compareKeys(item->children[size_t(i)]->key, **it) < 0) {
+            int last = i;
+            while (last + 1 < mirrored && compareKeys(item->children[size_t(last + 1)]->key, **it) < 0)
+                ++last;
+            beginRemoveRows(parentIndex, i, last);
+            item->children.erase(item->children.begin() + i, item->children.begin() + last + 1);
+            endRemoveRows();
+            continue;
         }
+        if (i >= mirrored || compareKeys(**it, item->children[size_t(i)]->key) < 0) {
+            std::vector<std::unique_ptr<Item>> run;
+            while (it != wanted.end() && (i >= mirrored || compareKeys(**it, item->children[size_t(i)]->key) < 0)) {
+                auto child = std::make_unique<Item>();
+                child->key = **it;
+                child->parent = item;
+                run.push_back(std::move(child));
+                ++it;
+                ++shown;
+            }
+            const int n = int(run.size());
+            beginInsertRows(parentIndex, i, i + n - 1);
+            item->children.insert(
+                item->children.begin() + i, std::make_move_iterator(run.begin()), std::make_move_iterator(run.end()));
+            endInsertRows();
+            i += n;
+            continue;
+        }
+        if (recursive) {
+            Item *child = item->children[size_t(i)].get();
+            const QModelIndex idx = index(i, 0, parentIndex);
+            Q_EMIT dataChanged(idx, idx, {ValueRole, TypeRole, ChildCountRole});
+            sync(child, true);
+        }
+        ++i;
+        ++shown;
+        ++it;
     }
     const int mirrored = realChildCount(item);
     if (i < mirrored) {
@@ -421,6 +445,10 @@ QVariant DataTreeModel::data(const QModelIndex &index, int role) const
         return double(item->changedAt);
     case CauseRole:
         return item->cause;
+    case FilterRole:
+        return item->filterText;
+    case MatchedRole:
+        return item->matched;
     default:
         return {};
     }
@@ -439,7 +467,135 @@ QHash<int, QByteArray> DataTreeModel::roleNames() const
         {RemainingRole, "remaining"},
         {ChangedAtRole, "changedAt"},
         {CauseRole, "cause"},
+        {FilterRole, "filter"},
+        {MatchedRole, "matched"},
     };
+}
+
+DataTreeModel::Item *DataTreeModel::loadedItemFor(const Path &path, bool growPages)
+{
+    Item *item = m_root.get();
+    for (const QString &key : path.keys()) {
+        if (!item->loaded)
+            loadChildren(item);
+        Item *next = nullptr;
+        for (const auto &c : item->children) {
+            if (!c->loadMore && c->key == key) {
+                next = c.get();
+                break;
+            }
+        }
+        if (!next && growPages && !item->filter) {
+            // Beyond the loaded page: show pages up to the one that holds the key, if it exists at all.
+            const Node *n = nodeFor(item);
+            if (!n || !n->isObject() || n->children().find(key) == n->children().end())
+                return nullptr;
+            const int rank = int(std::distance(n->children().begin(), n->children().find(key)));
+            item->limit = std::max(item->limit, (rank / m_pageSize + 1) * m_pageSize);
+            sync(item, false);
+            for (const auto &c : item->children) {
+                if (!c->loadMore && c->key == key)
+                    next = c.get();
+            }
+        }
+        if (!next)
+            return nullptr;
+        item = next;
+    }
+    return item;
+}
+
+QModelIndex DataTreeModel::loadPath(const QString &text)
+{
+    Path path;
+    QString error;
+    if (!Path::parse(text.isEmpty() ? u"/"_s : text, &path, &error))
+        return {};
+    const Item *item = loadedItemFor(path, true);
+    if (!item)
+        return {};
+    if (!item->loaded && item != m_root.get()) {
+        const Node *n = nodeFor(item);
+        if (n && n->isObject())
+            loadChildren(const_cast<Item *>(item));
+    }
+    return indexOf(item);
+}
+
+QString DataTreeModel::setFilter(
+    const QString &text, const QString &childKey, const QString &op, const QString &value, int limit)
+{
+    Path path;
+    QString error;
+    if (!Path::parse(text.isEmpty() ? u"/"_s : text, &path, &error))
+        return error;
+    Item *item = loadedItemFor(path, true);
+    if (!item)
+        return u"%1 is not in the data"_s.arg(path.toString());
+    // The same wire object a client's query sends (wire doc §9), so the filter means what a listen would get.
+    QJsonObject q;
+    q.insert(u"i"_s, childKey.isEmpty() ? u".key"_s : childKey);
+    QString words = childKey.isEmpty() ? u"key"_s : childKey;
+    if (!value.isEmpty()) {
+        QJsonValue bound;
+        QJsonParseError pe;
+        const QJsonDocument doc = QJsonDocument::fromJson("[" + value.toUtf8() + "]", &pe);
+        if (pe.error == QJsonParseError::NoError && doc.array().size() == 1 && !doc.array().at(0).isObject()
+            && !doc.array().at(0).isArray())
+            bound = doc.array().at(0);
+        else
+            bound = value;
+        if (childKey.isEmpty() && !bound.isString())
+            bound = value; // keys are strings
+        if (op != u"=="_s && op != u">="_s && op != u"<="_s)
+            return u"compare with ==, >= or <="_s;
+        if (op != u"<="_s)
+            q.insert(u"sp"_s, bound);
+        if (op != u">="_s)
+            q.insert(u"ep"_s, bound);
+        words += u" %1 %2"_s.arg(
+            op, QString::fromUtf8(QJsonDocument(QJsonArray {bound}).toJson(QJsonDocument::Compact)).mid(1).chopped(1));
+    }
+    if (limit < 0)
+        return u"a limit is 0 (none) or more"_s;
+    if (limit > 0) {
+        q.insert(u"l"_s, limit);
+        q.insert(u"vf"_s, u"l"_s);
+        words += u", first %1"_s.arg(limit);
+    }
+    auto query = std::make_unique<Query>();
+    if (!Query::fromWire(q, query.get(), &error))
+        return error;
+    if (!item->loaded)
+        loadChildren(item);
+    item->filter = std::move(query);
+    item->filterText = words;
+    item->limit = std::max(item->limit, m_pageSize);
+    sync(item, false);
+    if (item != m_root.get()) {
+        const QModelIndex idx = indexOf(item);
+        Q_EMIT dataChanged(idx, idx, {FilterRole, MatchedRole});
+    }
+    return {};
+}
+
+void DataTreeModel::clearFilter(const QString &text)
+{
+    Path path;
+    QString error;
+    if (!Path::parse(text.isEmpty() ? u"/"_s : text, &path, &error))
+        return;
+    Item *item = loadedItemFor(path, false);
+    if (!item || !item->filter)
+        return;
+    item->filter.reset();
+    item->filterText.clear();
+    item->matched = 0;
+    sync(item, false);
+    if (item != m_root.get()) {
+        const QModelIndex idx = indexOf(item);
+        Q_EMIT dataChanged(idx, idx, {FilterRole, MatchedRole});
+    }
 }
 
 QString DataTreeModel::setJson(const QString &text, const QString &json)

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "db/database.h"
+#include "db/query.h"
 
 #include <QAbstractItemModel>
 #include <QPointer>
@@ -36,6 +37,8 @@ public:
         RemainingRole, /**< on a load-more row: children not shown yet */
         ChangedAtRole, /**< epoch ms of the last write that touched this row, 0 if none since loaded */
         CauseRole, /**< who made that write, e.g. "onDisconnect of S3" */
+        FilterRole, /**< the filter on this row's children in words ("members >= 3, first 10"), or "" */
+        MatchedRole, /**< with a filter: children that pass it (shown a page at a time) */
     };
     Q_ENUM(Roles)
 
@@ -61,6 +64,21 @@ public:
     /** The index of a mirrored path, or invalid if it is not loaded. */
     [[nodiscard]] Q_INVOKABLE QModelIndex indexForPath(const QString &path) const;
 
+    /**
+     * Mirrors every node on the way to path (loading pages as needed) and returns its index, for the path bar;
+     * invalid when the path does not exist.
+     */
+    Q_INVOKABLE QModelIndex loadPath(const QString &path);
+    /**
+     * Shows only the children of path that pass a filter, evaluated by the server's own query engine (the one
+     * listens use): children ordered by childKey (empty: by key), compared with op ("==", ">=", "<=") to value
+     * (JSON, or else taken as a string; empty: no bound), at most limit (0: no limit) from the front. Rows still
+     * appear in key order. Empty result on success, else the reason.
+     */
+    Q_INVOKABLE QString setFilter(
+        const QString &path, const QString &childKey, const QString &op, const QString &value, int limit);
+    Q_INVOKABLE void clearFilter(const QString &path);
+
     /** Admin edits: JSON (export format) at path; an empty result means it worked, else the reason. */
     Q_INVOKABLE QString setJson(const QString &path, const QString &json);
     Q_INVOKABLE QString removePath(const QString &path);
@@ -84,6 +102,9 @@ private:
         int remaining = 0; // on a load-more row: children not shown, as last announced
         qint64 changedAt = 0;
         QString cause;
+        std::unique_ptr<lark::Query> filter; // children shown pass this query
+        QString filterText;
+        int matched = 0; // children that passed the filter at the last sync
     };
 
     void onChanged(const QList<lark::Path> &paths, const lark::WriteOrigin &origin);
@@ -97,6 +118,7 @@ private:
     [[nodiscard]] int rowOf(const Item *item) const;
     [[nodiscard]] Item *itemFor(const QModelIndex &index) const;
     [[nodiscard]] static int realChildCount(const Item *item);
+    [[nodiscard]] Item *loadedItemFor(const Path &path, bool growPages);
 
     QPointer<lark::Database> m_db;
     std::unique_ptr<Item> m_root;

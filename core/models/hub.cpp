@@ -3,9 +3,14 @@
 
 #include "client/adminfeed.h"
 #include "client/database.h"
+#include "client/pushid.h"
 #include "server/server.h"
 
+#include <QDateTime>
+#include <QFile>
 #include <QHostInfo>
+#include <QJsonDocument>
+#include <QSaveFile>
 #include <QUrlQuery>
 
 using namespace Qt::Literals::StringLiterals;
@@ -20,7 +25,16 @@ Hub::Hub(const HubConfig &config, QObject *parent)
     , m_sessions(new SessionsModel(this))
     , m_firedOps(new FiredOpsModel(this))
     , m_presence(new PresenceModel(users(), this))
+    , m_events(new EventLogModel(this))
+    , m_eventFilter(new EventLogFilter(m_events, this))
 {
+    m_lastConnectUrl = m_config.connectUrl.isValid() ? m_config.connectUrl.toString() : m_config.lastConnectUrl;
+    m_hostNs = m_config.ns;
+    connect(m_sessions, &SessionsModel::countChanged, this, [this] {
+        // Clients create namespaces on first use: a new session is when the picker may have a new entry.
+        if (m_server && m_server->databases().size() != m_namespaces.size())
+            refreshNamespaces();
+    });
 }
 
 Hub::~Hub()
@@ -45,6 +59,7 @@ bool Hub::start()
         return true;
     if (isRemote())
         return startRemote();
+    m_config.ns = m_hostNs;
     lark::ServerConfig sc;
     sc.host = QHostAddress::LocalHost;
     sc.port = m_config.port;
@@ -81,10 +96,16 @@ bool Hub::start()
     m_tabs->setTarget(QHostAddress::LocalHost, server->port(), options);
     m_sessions->attachServer(server);
     m_firedOps->attachServer(server);
+    m_events->attachServer(server);
+    connect(server, &lark::Server::connectionCountChanged, this, &Hub::connectionCountChanged);
+    m_events->append(u"server"_s, {}, u"embedded server listening on %1"_s.arg(server->url()));
     lark::Database *db = server->database(m_config.ns);
     m_presence->attachDatabase(db);
+    m_treeNs = m_config.ns;
     m_tree = new DataTreeModel(db, this);
+    refreshNamespaces();
     Q_EMIT runningChanged();
+    Q_EMIT connectionCountChanged();
     return true;
 }
 
@@ -99,8 +120,7 @@ bool Hub::startRemote()
     if (url.scheme() != u"ws"_s && url.scheme() != u"http"_s)
         return fail(u"--connect takes ws://host:port (TLS is not supported for simulated tabs)"_s);
     const QString ns = QUrlQuery(url).queryItemValue(u"ns"_s);
-    if (!ns.isEmpty())
-        m_config.ns = ns;
+    m_config.ns = ns.isEmpty() ? m_hostNs : ns;
     QHostAddress host(url.host());
     if (host.isNull()) {
         // A name: resolve once, the tabs' proxies connect to an address.
@@ -114,11 +134,11 @@ bool Hub::startRemote()
     base.setScheme(u"ws"_s);
     base.setHost(url.host());
     base.setPort(port);
-    m_config.connectUrl = base;
+    m_remoteBase = base;
 
     // The admin feed needs the admin credential ("owner", what the Admin SDK sends to an emulator).
     lark::client::DatabaseOptions admin;
-    admin.authToken = u"owner"_s;
+    admin.authToken = m_config.adminToken;
     m_admin = new lark::client::Database(base, m_config.ns, admin, this);
     m_feed = new lark::client::AdminFeed(m_admin, this);
     connect(m_feed, &lark::client::AdminFeed::error, this, [this](const lark::client::Error &e) {
@@ -130,6 +150,10 @@ bool Hub::startRemote()
         Q_EMIT runningChanged();
     });
     m_sessions->attachFeed(m_feed);
+    m_events->forgetSessions();
+    m_events->append(u"server"_s, {}, u"watching %1 through its admin feed"_s.arg(base.toString()));
+    connect(m_feed, &lark::client::AdminFeed::sessionUpdated, m_events, &EventLogModel::sessionChanged);
+    connect(m_feed, &lark::client::AdminFeed::sessionEnded, m_events, &EventLogModel::sessionRemoved);
     m_admin->ref(u"presence"_s)
         .on(lark::client::Event::Value, [this](const lark::client::DataSnapshot &s, const QString &) {
             m_presenceJson = s.value().toObject();
@@ -181,7 +205,7 @@ bool Hub::isRunning() const
 QString Hub::serverUrl() const
 {
     if (m_admin)
-        return m_config.connectUrl.toString();
+        return m_remoteBase.toString();
     return m_server ? m_server->url() : QString();
 }
 
@@ -202,11 +226,11 @@ bool Hub::restart(int port)
 {
     if (isRemote())
         return false;
-    if (port < 0 || port > 65535) {
-        m_hostMessage = u"a port is a number from 0 to 65535"_s;
-        Q_EMIT runningChanged();
-        return false;
-    }
+    return useHost(port);
+}
+
+void Hub::stop()
+{
     // Tabs go first: they are clients of the old server, which is dropped without firing anything (as at shutdown).
     while (m_tabs->rowCount() > 0)
         m_tabs->closeTab(m_tabs->at(0)->tabId());
@@ -215,11 +239,195 @@ bool Hub::restart(int port)
     m_tree = nullptr;
     Q_EMIT runningChanged(); // views drop the old tree before it goes
     delete oldTree;
+    delete m_feed;
+    m_feed = nullptr;
+    delete m_admin;
+    m_admin = nullptr;
+    m_presenceJson = {};
+    m_statusJson = {};
     delete m_server;
     m_server = nullptr;
+    m_presence->setValues({}, {});
     m_hostMessage.clear();
+    m_treeNs.clear();
+    if (!m_namespaces.isEmpty()) {
+        m_namespaces.clear();
+        Q_EMIT namespacesChanged();
+    }
+    Q_EMIT connectionCountChanged();
+}
+
+bool Hub::useHost(int port)
+{
+    if (port < 0 || port > 65535) {
+        m_hostMessage = u"a port is a number from 0 to 65535"_s;
+        Q_EMIT runningChanged();
+        return false;
+    }
+    const bool wasRemote = isRemote();
+    stop();
     m_config.port = quint16(port);
+    m_config.connectUrl = QUrl();
+    if (wasRemote)
+        Q_EMIT modeChanged();
     return start();
+}
+
+bool Hub::useConnect(const QString &text, const QString &adminToken)
+{
+    const QUrl url(text.trimmed());
+    if (!url.isValid() || url.host().isEmpty() || (url.scheme() != u"ws"_s && url.scheme() != u"http"_s)) {
+        m_hostMessage = u"connect takes a URL such as ws://127.0.0.1:9000 (TLS is not supported)"_s;
+        Q_EMIT runningChanged();
+        return false;
+    }
+    stop();
+    m_config.connectUrl = url;
+    m_config.adminToken = adminToken.isEmpty() ? u"owner"_s : adminToken;
+    m_lastConnectUrl = url.toString();
+    Q_EMIT modeChanged();
+    return start();
+}
+
+int Hub::connectionCount() const
+{
+    return m_server ? m_server->connectionCount() : 0;
+}
+
+QStringList Hub::namespaces() const
+{
+    return m_namespaces;
+}
+
+void Hub::refreshNamespaces()
+{
+    QStringList names;
+    if (m_server) {
+        const QList<lark::Database *> dbs = m_server->databases();
+        for (const lark::Database *db : dbs)
+            names.append(db->name());
+    }
+    names.removeAll(QString());
+    names.sort();
+    if (names != m_namespaces) {
+        m_namespaces = names;
+        Q_EMIT namespacesChanged();
+    }
+}
+
+bool Hub::setTreeNamespace(const QString &ns)
+{
+    if (!m_server || ns.isEmpty())
+        return false;
+    if (ns == m_treeNs)
+        return true;
+    DataTreeModel *oldTree = m_tree;
+    m_tree = nullptr;
+    Q_EMIT runningChanged();
+    delete oldTree;
+    m_treeNs = ns;
+    m_tree = new DataTreeModel(m_server->database(ns), this);
+    refreshNamespaces();
+    Q_EMIT runningChanged();
+    return true;
+}
+
+QString Hub::setTimers(int pingIntervalMs, int deadAfterMs, int graceMs)
+{
+    if (!m_server)
+        return u"the timers of a remote server are set where it runs (lark-server options)"_s;
+    if (pingIntervalMs < 10 || deadAfterMs < 10 || graceMs < 0)
+        return u"ping and dead-after take at least 10 ms, grace at least 0"_s;
+    if (deadAfterMs <= pingIntervalMs)
+        return u"dead-after must be longer than the ping interval, or live clients look dead"_s;
+    m_server->setTimers(pingIntervalMs, deadAfterMs, graceMs);
+    m_config.pingIntervalMs = pingIntervalMs;
+    m_config.deadAfterMs = deadAfterMs;
+    m_config.graceMs = graceMs;
+    m_sessions->setPingInterval(pingIntervalMs);
+    m_events->append(u"server"_s, {},
+        u"timers changed: ping %1 ms, dead after %2 ms, grace %3 ms"_s.arg(pingIntervalMs)
+            .arg(deadAfterMs)
+            .arg(graceMs));
+    Q_EMIT timersChanged();
+    return {};
+}
+
+QString Hub::newPushId() const
+{
+    return lark::client::generatePushId(QDateTime::currentMSecsSinceEpoch());
+}
+
+QString Hub::importJson(const QString &text, const QString &json)
+{
+    if (!m_server)
+        return u"import needs host mode"_s;
+    Path path;
+    QString error;
+    if (!Path::parse(text.isEmpty() ? u"/"_s : text, &path, &error))
+        return error;
+    if (!m_server->importJson(m_treeNs, path, json.toUtf8(), &error))
+        return error.isEmpty() ? u"not imported"_s : error;
+    return {};
+}
+
+QString Hub::importFile(const QString &path, const QUrl &file)
+{
+    QFile f(file.isLocalFile() ? file.toLocalFile() : file.toString());
+    if (!f.open(QIODevice::ReadOnly))
+        return u"cannot read %1: %2"_s.arg(f.fileName(), f.errorString());
+    return importJson(path, QString::fromUtf8(f.readAll()));
+}
+
+QString Hub::exportJson(const QString &text) const
+{
+    if (!m_server)
+        return {};
+    Path path;
+    QString error;
+    if (!Path::parse(text.isEmpty() ? u"/"_s : text, &path, &error))
+        return {};
+    const lark::Database *db = m_server->database(m_treeNs);
+    const Node *node = db ? db->root().at(path) : nullptr;
+    if (!node)
+        return u"null"_s;
+    const QJsonValue value = node->toJson();
+    if (value.isObject())
+        return QString::fromUtf8(QJsonDocument(value.toObject()).toJson(QJsonDocument::Indented));
+    if (value.isArray())
+        return QString::fromUtf8(QJsonDocument(value.toArray()).toJson(QJsonDocument::Indented));
+    // A leaf: wrap it so QJsonDocument writes it, then unwrap.
+    const QByteArray wrapped = QJsonDocument(QJsonArray {value}).toJson(QJsonDocument::Compact);
+    return QString::fromUtf8(wrapped.mid(1, wrapped.size() - 2)) + u'\n';
+}
+
+QString Hub::exportFile(const QString &path, const QUrl &file) const
+{
+    if (!m_server)
+        return u"export needs host mode"_s;
+    QSaveFile f(file.isLocalFile() ? file.toLocalFile() : file.toString());
+    if (!f.open(QIODevice::WriteOnly))
+        return u"cannot write %1: %2"_s.arg(f.fileName(), f.errorString());
+    f.write(exportJson(path).toUtf8());
+    if (!f.commit())
+        return u"cannot write %1: %2"_s.arg(f.fileName(), f.errorString());
+    return {};
+}
+
+QString Hub::clearData()
+{
+    if (!m_server)
+        return u"clearing data needs host mode"_s;
+    // One atomic admin write of null at the root: listeners see everything go at once, the tree says "admin edit".
+    std::vector<Write> writes;
+    writes.push_back({Path(), Node()});
+    m_server->database(m_treeNs)->write(Path(), std::move(writes), {WriteOrigin::Kind::Admin, QString()});
+    return {};
+}
+
+void Hub::setEventFilter(const QString &text)
+{
+    m_eventFilter->setFilterText(text);
 }
 
 int Hub::newWindow()

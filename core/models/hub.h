@@ -2,6 +2,7 @@
 #pragma once
 
 #include "datatreemodel.h"
+#include "eventlogmodel.h"
 #include "firedopsmodel.h"
 #include "presencemodel.h"
 #include "sessionsmodel.h"
@@ -34,6 +35,10 @@ struct HubConfig {
     QString ns = QStringLiteral("lark");
     /** When set (ws://host:port[?ns=name]): watch that server through its admin feed instead of embedding one. */
     QUrl connectUrl;
+    /** Credential for the admin feed in connect mode ("owner" is what the Admin SDK sends to an emulator). */
+    QString adminToken = QStringLiteral("owner");
+    /** In host mode, the URL connect mode last used (what the mode panel offers when switching). */
+    QString lastConnectUrl;
 };
 
 /**
@@ -47,12 +52,19 @@ class Hub : public QObject
     Q_PROPERTY(QString serverUrl READ serverUrl NOTIFY runningChanged)
     Q_PROPERTY(QString hostMessage READ hostMessage NOTIFY runningChanged)
     Q_PROPERTY(QString namespaceName READ namespaceName NOTIFY runningChanged)
-    Q_PROPERTY(bool remote READ isRemote CONSTANT)
+    Q_PROPERTY(bool remote READ isRemote NOTIFY modeChanged)
+    Q_PROPERTY(QString mode READ mode NOTIFY modeChanged)
+    Q_PROPERTY(QString connectUrl READ connectUrl NOTIFY modeChanged)
+    Q_PROPERTY(QString adminToken READ adminToken NOTIFY modeChanged)
+    Q_PROPERTY(int connectionCount READ connectionCount NOTIFY connectionCountChanged)
+    Q_PROPERTY(QStringList namespaces READ namespaces NOTIFY namespacesChanged)
+    Q_PROPERTY(QString treeNamespace READ treeNamespace NOTIFY runningChanged)
+    Q_PROPERTY(lark::models::EventLogFilter *eventLog READ eventLog CONSTANT)
     Q_PROPERTY(QStringList users READ users CONSTANT)
     Q_PROPERTY(QVariantList windowIds READ windowIds NOTIFY windowIdsChanged)
-    Q_PROPERTY(int pingIntervalMs READ pingIntervalMs CONSTANT)
-    Q_PROPERTY(int deadAfterMs READ deadAfterMs CONSTANT)
-    Q_PROPERTY(int graceMs READ graceMs CONSTANT)
+    Q_PROPERTY(int pingIntervalMs READ pingIntervalMs NOTIFY timersChanged)
+    Q_PROPERTY(int deadAfterMs READ deadAfterMs NOTIFY timersChanged)
+    Q_PROPERTY(int graceMs READ graceMs NOTIFY timersChanged)
     Q_PROPERTY(lark::models::TabsModel *tabs READ tabs CONSTANT)
     Q_PROPERTY(lark::models::SessionsModel *sessions READ sessions CONSTANT)
     Q_PROPERTY(lark::models::FiredOpsModel *firedOps READ firedOps CONSTANT)
@@ -66,6 +78,17 @@ public:
     bool start();
     /** Watching a remote server (--connect) rather than an embedded one. */
     [[nodiscard]] bool isRemote() const { return m_config.connectUrl.isValid(); }
+    /** "host" (embedded server) or "connect" (a remote server through its admin feed). */
+    [[nodiscard]] QString mode() const { return isRemote() ? QStringLiteral("connect") : QStringLiteral("host"); }
+    /** The last URL used (or given) for connect mode, kept while in host mode so the UI and settings keep it. */
+    [[nodiscard]] const QString &connectUrl() const { return m_lastConnectUrl; }
+    [[nodiscard]] const QString &adminToken() const { return m_config.adminToken; }
+    /** The port host mode asks for (what settings keep), not necessarily the one it got. */
+    [[nodiscard]] Q_INVOKABLE int requestedPort() const { return m_config.port; }
+    [[nodiscard]] int connectionCount() const;
+    [[nodiscard]] QStringList namespaces() const;
+    [[nodiscard]] const QString &treeNamespace() const { return m_treeNs; }
+    [[nodiscard]] EventLogFilter *eventLog() const { return m_eventFilter; }
     /** Opens the demo: sample data (imported, so it shows as "import") and tabs for two users. */
     void startDemo();
 
@@ -93,29 +116,69 @@ public:
      * new, empty one on port (0: a free one; a busy one falls back to a free one). False with hostMessage saying why.
      */
     Q_INVOKABLE bool restart(int port);
+    /** Switches to (or restarts) host mode: an embedded server on port. False with hostMessage saying why. */
+    Q_INVOKABLE bool useHost(int port);
+    /** Switches to connect mode: watches the server at url (ws://host:port[?ns=name]) with the admin token. */
+    Q_INVOKABLE bool useConnect(const QString &url, const QString &adminToken);
+    /**
+     * Host mode: changes the embedded server's heartbeat and grace timers live (ms). They apply from the next
+     * sweep and to sessions suspended from now on. Empty on success, else why not.
+     */
+    Q_INVOKABLE QString setTimers(int pingIntervalMs, int deadAfterMs, int graceMs);
+    /** Host mode: shows the data of another namespace in the tree (it is created if it does not exist). */
+    Q_INVOKABLE bool setTreeNamespace(const QString &ns);
+    /** Re-reads the embedded server's namespaces (clients create them on first use). */
+    Q_INVOKABLE void refreshNamespaces();
+    /** A new Firebase push id, for "add child". */
+    [[nodiscard]] Q_INVOKABLE QString newPushId() const;
+    /** Host mode: replaces the value at path of the viewed namespace with a JSON document; empty or the reason. */
+    Q_INVOKABLE QString importJson(const QString &path, const QString &json);
+    /** importJson() from a file (a file: URL, as a FileDialog gives). */
+    Q_INVOKABLE QString importFile(const QString &path, const QUrl &file);
+    /** The value at path of the viewed namespace as indented JSON ("null" when absent). */
+    [[nodiscard]] Q_INVOKABLE QString exportJson(const QString &path) const;
+    /** exportJson() into a file; empty or the reason. */
+    Q_INVOKABLE QString exportFile(const QString &path, const QUrl &file) const;
+    /** Host mode: removes all data of the viewed namespace (an admin edit). Empty or the reason. */
+    Q_INVOKABLE QString clearData();
+    /** The event log's text filter (case-insensitive, on the whole line). */
+    Q_INVOKABLE void setEventFilter(const QString &text);
     [[nodiscard]] Q_INVOKABLE int port() const;
     /** A window closed: its tabs close too (cleanly, as a browser window's). The first window is never closed. */
     Q_INVOKABLE void closeWindow(int windowId);
 
 Q_SIGNALS:
     void runningChanged();
+    void modeChanged();
+    void timersChanged();
+    void connectionCountChanged();
+    void namespacesChanged();
     void windowIdsChanged();
     /** newWindow() was called: the UI opens a window for this id. */
     void windowOpened(int windowId);
 
 private:
+    /** Closes every tab and drops the server or the admin client, leaving the hub stopped. */
+    void stop();
     HubConfig m_config;
+    QString m_lastConnectUrl;
+    QString m_hostNs; // the host-mode default namespace (connect mode may use the remote's ?ns=)
+    QString m_treeNs;
+    QStringList m_namespaces;
     lark::Server *m_server = nullptr;
     TabsModel *m_tabs;
     SessionsModel *m_sessions;
     FiredOpsModel *m_firedOps;
     PresenceModel *m_presence;
+    EventLogModel *m_events;
+    EventLogFilter *m_eventFilter;
     DataTreeModel *m_tree = nullptr;
     QString m_hostMessage;
     // Remote mode: an admin client of the remote server, its feed, and the presence values it listens to.
     bool startRemote();
     lark::client::Database *m_admin = nullptr;
     lark::client::AdminFeed *m_feed = nullptr;
+    QUrl m_remoteBase; // ws://host:port of the watched server
     QJsonObject m_presenceJson;
     QJsonObject m_statusJson;
     QList<int> m_windows {0};

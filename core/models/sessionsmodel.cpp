@@ -140,6 +140,48 @@ void SessionsModel::setEndedLingerMs(int ms)
     Q_EMIT endedLingerMsChanged();
 }
 
+void SessionsModel::setCancelledLingerMs(int ms)
+{
+    if (ms == m_cancelLingerMs)
+        return;
+    m_cancelLingerMs = ms;
+    Q_EMIT cancelledLingerMsChanged();
+}
+
+int SessionsModel::activeCount() const
+{
+    int n = 0;
+    for (const Row &r : m_rows)
+        n += r.endedAt == 0 && r.session.value(u"state"_s).toString() != u"ended"_s ? 1 : 0;
+    return n;
+}
+
+namespace
+{
+// Whether a queued op at `path` still holds what an op at `old` wrote: the same path, or an ancestor that
+// absorbed it (o at an ancestor replaces what was queued below).
+bool covers(const QString &path, const QString &old)
+{
+    return path == old || path == u"/"_s || old.startsWith(path + u'/');
+}
+
+// Ops that were queued in `before` and are not in `after` any more: the client cancelled them (oc) or replaced
+// them with a remove/update that no longer covers them.
+QList<QJsonObject> droppedOps(const QJsonArray &before, const QJsonArray &after)
+{
+    QList<QJsonObject> dropped;
+    for (const QJsonValue &b : before) {
+        const QString old = b.toObject().value(u"path"_s).toString();
+        bool kept = false;
+        for (const QJsonValue &a : after)
+            kept = kept || covers(a.toObject().value(u"path"_s).toString(), old);
+        if (!kept)
+            dropped.append(b.toObject());
+    }
+    return dropped;
+}
+} // namespace
+
 void SessionsModel::updateSession(const QJsonObject &session)
 {
     const QString handle = session.value(u"handle"_s).toString();
@@ -150,18 +192,38 @@ void SessionsModel::updateSession(const QJsonObject &session)
         while (row < m_rows.size() && m_rows.at(row).number < number)
             ++row;
         beginInsertRows({}, row, row);
-        m_rows.insert(row, Row {session, number, monotonicNow(), 0, {}});
+        m_rows.insert(row, Row {session, number, monotonicNow(), 0, {}, {}});
         m_rows[row].lastState = stateOf(m_rows.at(row));
         endInsertRows();
         Q_EMIT countChanged();
     } else {
+        const bool wasActive = m_rows.at(row).session.value(u"state"_s).toString() != u"ended"_s;
         Row &r = m_rows[row];
+        if (session.value(u"state"_s).toString() == u"ended"_s) {
+            r.cancelled.clear(); // what was cancelled before the end is history; the fired-ops log has the rest
+        } else {
+            const qint64 now = QDateTime::currentMSecsSinceEpoch();
+            const QJsonArray after = session.value(u"ops"_s).toArray();
+            const QList<QJsonObject> dropped = droppedOps(r.session.value(u"ops"_s).toArray(), after);
+            for (const QJsonObject &op : dropped)
+                r.cancelled.append({op, now});
+            // An op registered again at a cancelled path is queued, not cancelled.
+            r.cancelled.removeIf([&after](const QPair<QJsonObject, qint64> &c) {
+                for (const QJsonValue &a : after) {
+                    if (covers(a.toObject().value(u"path"_s).toString(), c.first.value(u"path"_s).toString()))
+                        return true;
+                }
+                return false;
+            });
+        }
         r.session = session;
         r.receivedAt = monotonicNow();
         r.endedAt = 0;
         r.lastState = stateOf(r);
         const QModelIndex idx = index(row);
         Q_EMIT dataChanged(idx, idx);
+        if (wasActive != (session.value(u"state"_s).toString() != u"ended"_s))
+            Q_EMIT countChanged(); // activeCount changed
     }
     if (queuedOpCount() != m_lastOpCount) {
         m_lastOpCount = queuedOpCount();
@@ -209,6 +271,17 @@ void SessionsModel::tick()
             m_rows.removeAt(i);
             endRemoveRows();
             Q_EMIT countChanged();
+        }
+    }
+    const qint64 wallNow = QDateTime::currentMSecsSinceEpoch();
+    for (qsizetype i = 0; i < m_rows.size(); ++i) {
+        Row &r = m_rows[i];
+        const qsizetype before = r.cancelled.size();
+        r.cancelled.removeIf(
+            [&](const QPair<QJsonObject, qint64> &c) { return wallNow - c.second >= m_cancelLingerMs; });
+        if (r.cancelled.size() != before) {
+            const QModelIndex idx = index(int(i));
+            Q_EMIT dataChanged(idx, idx, {OpsRole});
         }
     }
     if (m_server) {
@@ -271,7 +344,14 @@ QVariant SessionsModel::data(const QModelIndex &index, int role) const
             const QJsonObject op = v.toObject();
             ops.append(QVariantMap {{u"path"_s, op.value(u"path"_s).toString()},
                 {u"kind"_s, op.value(u"kind"_s).toString()}, {u"value"_s, jsonText(op.value(u"value"_s))},
-                {u"registeredAt"_s, op.value(u"registeredAt"_s).toDouble()}});
+                {u"registeredAt"_s, op.value(u"registeredAt"_s).toDouble()}, {u"cancelled"_s, false},
+                {u"cancelledAt"_s, 0.0}});
+        }
+        for (const auto &[op, at] : r.cancelled) {
+            ops.append(QVariantMap {{u"path"_s, op.value(u"path"_s).toString()},
+                {u"kind"_s, op.value(u"kind"_s).toString()}, {u"value"_s, jsonText(op.value(u"value"_s))},
+                {u"registeredAt"_s, op.value(u"registeredAt"_s).toDouble()}, {u"cancelled"_s, true},
+                {u"cancelledAt"_s, double(at)}});
         }
         return ops;
     }

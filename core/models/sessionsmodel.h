@@ -32,7 +32,9 @@ class SessionsModel : public QAbstractListModel
     Q_OBJECT
     Q_PROPERTY(int count READ rowCount NOTIFY countChanged)
     Q_PROPERTY(int queuedOpCount READ queuedOpCount NOTIFY queuedOpCountChanged)
+    Q_PROPERTY(int activeCount READ activeCount NOTIFY countChanged)
     Q_PROPERTY(int endedLingerMs READ endedLingerMs WRITE setEndedLingerMs NOTIFY endedLingerMsChanged)
+    Q_PROPERTY(int cancelledLingerMs READ cancelledLingerMs WRITE setCancelledLingerMs NOTIFY cancelledLingerMsChanged)
 public:
     enum Roles {
         HandleRole = Qt::UserRole + 1, /**< "S3" */
@@ -41,7 +43,8 @@ public:
         IdentityRole, /**< "anonymous", "admin", "user:alice" */
         RemoteRole, /**< client address:port */
         ResumesRole, /**< times resumed or taken over */
-        OpsRole, /**< queued ops: list of {path, kind, value (JSON text), registeredAt} */
+        OpsRole, /**< queued ops, then recently cancelled ones: list of {path, kind, value (JSON text), registeredAt
+                    (epoch ms), cancelled (bool), cancelledAt (epoch ms, 0 while queued)} */
         OpCountRole, /**< number of queued ops */
         GraceRemainingMsRole, /**< while suspended: ms until its ops fire */
         SilentForMsRole, /**< while live, in host mode: ms since the server last heard from it */
@@ -68,6 +71,13 @@ public:
     [[nodiscard]] int queuedOpCount() const;
     [[nodiscard]] int endedLingerMs() const { return m_lingerMs; }
     void setEndedLingerMs(int ms);
+    /** How long a cancelled op stays listed (struck through) after it left the session's queue. */
+    [[nodiscard]] int cancelledLingerMs() const { return m_cancelLingerMs; }
+    void setCancelledLingerMs(int ms);
+    /** Sessions that have not ended (live, silent or suspended). */
+    [[nodiscard]] int activeCount() const;
+    /** The embedded server's ping interval changed: "silent" means no word for a ping and a half. */
+    void setPingInterval(int ms) { m_silentAfterMs = ms * 3 / 2 + 100; }
 
     /** The row of a session by its short id (as a client shows it), or -1. */
     [[nodiscard]] Q_INVOKABLE int rowOfShortId(const QString &shortId) const;
@@ -83,6 +93,7 @@ Q_SIGNALS:
     void countChanged();
     void queuedOpCountChanged();
     void endedLingerMsChanged();
+    void cancelledLingerMsChanged();
 
 private:
     struct Row {
@@ -91,6 +102,7 @@ private:
         qint64 receivedAt = 0; // monotonic ms when `session` arrived, to age lastActivityMsAgo
         qint64 endedAt = 0; // monotonic ms, once ended
         QString lastState; // what StateRole last reported, to signal only real changes
+        QList<QPair<QJsonObject, qint64>> cancelled; // ops that left the queue without firing, with when (epoch ms)
     };
     void tick();
     void replaceAll(const QJsonArray &sessions);
@@ -103,6 +115,7 @@ private:
     QTimer m_ticker;
     qint64 m_silentAfterMs = 1500;
     int m_lingerMs = 8000;
+    int m_cancelLingerMs = 6000;
     int m_lastOpCount = 0;
 };
 

@@ -120,6 +120,17 @@ void Tab::onConnected(bool connected)
     Q_EMIT changed();
 }
 
+void Tab::cancelFlagOp()
+{
+    QPointer<Tab> self(this);
+    m_db->ref(u"status"_s).child(m_uid).child(u"online"_s).onDisconnect().cancel([self](const lark::client::Error &e) {
+        if (!e.isOk() && self) {
+            self->m_lastError = e.toString();
+            Q_EMIT self->changed();
+        }
+    });
+}
+
 QString Tab::status() const
 {
     switch (m_db->state()) {

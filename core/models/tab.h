@@ -82,6 +82,11 @@ public:
     /** A reload or a new process: the old connection dies without a close, a new client starts without `ls`. */
     Q_INVOKABLE void reload();
     [[nodiscard]] int reloads() const { return m_reloads; }
+    /**
+     * onDisconnect().cancel() on the boolean flag (status/<uid>/online): the server drops that queued op, so the
+     * dashboard can show a cancelled op; the presence entry's ops stay.
+     */
+    Q_INVOKABLE void cancelFlagOp();
     /** Closing the tab: a clean close, then the tab goes away once the close frame is out. */
     void closeCleanly();
 

@@ -4,15 +4,22 @@
 // dataChanged, never as a reset.
 #include "client/database.h"
 #include "models/datatreemodel.h"
+#include "models/eventlogmodel.h"
 #include "models/hub.h"
 #include "models/presencemodel.h"
 #include "models/sessionsmodel.h"
+#include "models/settings.h"
 #include "server/server.h"
 
 #include <QAbstractItemModelTester>
+#include <QFile>
+#include <QJsonDocument>
 #include <QJsonObject>
+#include <QSettings>
 #include <QSignalSpy>
+#include <QStandardPaths>
 #include <QTcpServer>
+#include <QTemporaryDir>
 #include <QTest>
 
 using namespace Qt::Literals::StringLiterals;
@@ -77,6 +84,16 @@ private Q_SLOTS:
     void remoteModeUsesTheAdminFeed();
     void busyPortFallsBackToAFreeOne();
     void restartOnAnotherPort();
+    void hugeNodeLoadsOnlyAPage();
+    void filterUsesTheQueryEngine();
+    void loadPathMirrorsTheWay();
+    void cancelledOpsLingerStruckThrough();
+    void eventLogFollowsTheServer();
+    void eventLogIsCappedAndFiltered();
+    void timersChangeLive();
+    void switchModesAtRuntime();
+    void settingsRoundTrip();
+    void namespacesImportExportClear();
 };
 
 void TstModels::treeIsIncremental()
@@ -341,6 +358,366 @@ void TstModels::restartOnAnotherPort()
     QTRY_COMPARE_WITH_TIMEOUT(hub.sessions()->opCountOfShortId(again->sessionShort()), 3, 10000);
     QVERIFY(hub.tree()->rowCount() > 0);
     QCOMPARE(resets.size(), 0);
+}
+
+void TstModels::hugeNodeLoadsOnlyAPage()
+{
+    using M = lark::models::DataTreeModel;
+    auto server = startServer();
+    QJsonObject many;
+    for (int i = 0; i < 100000; ++i)
+        many.insert(u"k%1"_s.arg(i, 6, 10, QLatin1Char('0')), i);
+    QString error;
+    lark::Path path;
+    QVERIFY(lark::Path::parse(u"/big"_s, &path, &error));
+    QVERIFY2(server->importJson(u"test"_s, path, QJsonDocument(many).toJson(QJsonDocument::Compact), &error),
+        qPrintable(error));
+    M model(server->database(u"test"_s));
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    const QModelIndex big = childByKey(model, {}, u"big"_s);
+    QVERIFY(big.isValid());
+    QCOMPARE(big.data(M::ChildCountRole).toInt(), 100000);
+    model.fetchMore(big);
+    // One page and the load-more row: 100 000 children exist, 51 rows do.
+    QCOMPARE(model.rowCount(big), model.pageSize() + 1);
+    const QModelIndex more = model.index(model.pageSize(), 0, big);
+    QVERIFY(more.data(M::IsLoadMoreRow).toBool());
+    QCOMPARE(more.data(M::RemainingRole).toInt(), 100000 - model.pageSize());
+
+    // A write into the huge node touches one row and keeps the page a page.
+    QSignalSpy resets(&model, &QAbstractItemModel::modelAboutToBeReset);
+    QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
+    Database db(QUrl(server->url()), u"test"_s, fast());
+    QVERIFY(writeAndWait(db.ref(u"big/a0"_s), 1)); // sorts first
+    QCOMPARE(model.rowCount(big), model.pageSize() + 1);
+    QCOMPARE(model.index(0, 0, big).data(M::KeyRole).toString(), u"a0"_s);
+    QCOMPARE(inserted.size(), 1);
+    QCOMPARE(resets.size(), 0);
+}
+
+void TstModels::filterUsesTheQueryEngine()
+{
+    using M = lark::models::DataTreeModel;
+    auto server = startServer();
+    Database db(QUrl(server->url()), u"test"_s, fast());
+    QJsonObject rooms;
+    for (int i = 0; i < 10; ++i)
+        rooms.insert(u"r%1"_s.arg(i), QJsonObject {{u"members"_s, i}, {u"title"_s, u"room %1"_s.arg(i)}});
+    QVERIFY(writeAndWait(db.ref(u"rooms"_s), rooms));
+    M model(server->database(u"test"_s));
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QSignalSpy resets(&model, &QAbstractItemModel::modelAboutToBeReset);
+
+    QCOMPARE(model.setFilter(u"/rooms"_s, u"members"_s, u">="_s, u"7"_s, 0), QString());
+    const QModelIndex idx = model.indexForPath(u"/rooms"_s);
+    QCOMPARE(model.rowCount(idx), 3);
+    QCOMPARE(model.index(0, 0, idx).data(M::KeyRole).toString(), u"r7"_s);
+    QCOMPARE(idx.data(M::MatchedRole).toInt(), 3);
+    QVERIFY(idx.data(M::FilterRole).toString().contains(u"members >= 7"_s));
+
+    // Equality and a limit, as limitToFirst after orderByChild.
+    QCOMPARE(model.setFilter(u"/rooms"_s, u"members"_s, u"<="_s, u"5"_s, 2), QString());
+    QCOMPARE(model.rowCount(idx), 2);
+    QCOMPARE(model.index(1, 0, idx).data(M::KeyRole).toString(), u"r1"_s);
+    QCOMPARE(model.setFilter(u"/rooms"_s, u"title"_s, u"=="_s, u"room 4"_s, 0), QString()); // text without quotes
+    QCOMPARE(model.rowCount(idx), 1);
+    QCOMPARE(model.index(0, 0, idx).data(M::KeyRole).toString(), u"r4"_s);
+    QCOMPARE(model.setFilter(u"/rooms"_s, QString(), u">="_s, u"r8"_s, 0), QString()); // by key
+    QCOMPARE(model.rowCount(idx), 2);
+
+    // The filter stays live: a write that makes a child pass adds its row.
+    QCOMPARE(model.setFilter(u"/rooms"_s, u"members"_s, u">="_s, u"7"_s, 0), QString());
+    QVERIFY(writeAndWait(db.ref(u"rooms/r2/members"_s), 50));
+    QCOMPARE(model.rowCount(idx), 4);
+    QCOMPARE(model.setFilter(u"/rooms"_s, u"members"_s, u"~"_s, u"1"_s, 0), u"compare with ==, >= or <="_s);
+    QVERIFY(!model.setFilter(u"/nowhere"_s, u"members"_s, u"=="_s, u"1"_s, 0).isEmpty());
+    model.clearFilter(u"/rooms"_s);
+    QCOMPARE(model.rowCount(idx), 10);
+    QCOMPARE(idx.data(M::FilterRole).toString(), QString());
+    QCOMPARE(resets.size(), 0);
+}
+
+void TstModels::loadPathMirrorsTheWay()
+{
+    using M = lark::models::DataTreeModel;
+    auto server = startServer();
+    Database db(QUrl(server->url()), u"test"_s, fast());
+    QJsonObject many;
+    for (int i = 0; i < 120; ++i)
+        many.insert(u"k%1"_s.arg(i, 3, 10, QLatin1Char('0')), QJsonObject {{u"v"_s, i}});
+    QVERIFY(writeAndWait(db.ref(u"a/b"_s), many));
+    M model(server->database(u"test"_s));
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QVERIFY(!model.indexForPath(u"/a/b/k100/v"_s).isValid()); // not mirrored yet
+    const QModelIndex idx = model.loadPath(u"/a/b/k100/v"_s); // beyond the first page of b
+    QVERIFY(idx.isValid());
+    QCOMPARE(idx.data(M::PathRole).toString(), u"/a/b/k100/v"_s);
+    QCOMPARE(idx.data(M::ValueRole).toString(), u"100"_s);
+    QVERIFY(!model.loadPath(u"/a/nothing"_s).isValid());
+}
+
+void TstModels::cancelledOpsLingerStruckThrough()
+{
+    using S = lark::models::SessionsModel;
+    auto server = startServer(50, 2000, 60000);
+    S model;
+    model.setCancelledLingerMs(600);
+    model.attachServer(server.get());
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    Database db(QUrl(server->url()), u"test"_s, fast());
+    bool done = false;
+    db.ref(u"a"_s).onDisconnect().set(1, [&](const lark::client::Error &) { done = true; });
+    QVERIFY(QTest::qWaitFor([&] { return done; }, 10000));
+    done = false;
+    db.ref(u"b"_s).onDisconnect().remove([&](const lark::client::Error &) { done = true; });
+    QVERIFY(QTest::qWaitFor([&] { return done; }, 10000));
+    QTRY_COMPARE_WITH_TIMEOUT(model.queuedOpCount(), 2, 5000);
+    const QModelIndex row = model.index(0);
+    const QVariantList ops = row.data(S::OpsRole).toList();
+    QCOMPARE(ops.size(), 2);
+    // Registration time from the server's description (epoch ms).
+    const double registered = ops.at(0).toMap().value(u"registeredAt"_s).toDouble();
+    QVERIFY(qAbs(registered - double(QDateTime::currentMSecsSinceEpoch())) < 10000);
+
+    done = false;
+    db.ref(u"a"_s).onDisconnect().cancel([&](const lark::client::Error &) { done = true; });
+    QVERIFY(QTest::qWaitFor([&] { return done; }, 10000));
+    QTRY_COMPARE_WITH_TIMEOUT(model.queuedOpCount(), 1, 5000);
+    // Still listed, marked cancelled, after the queued one; not counted as queued.
+    QVariantList now = row.data(S::OpsRole).toList();
+    QCOMPARE(now.size(), 2);
+    QCOMPARE(now.at(0).toMap().value(u"path"_s).toString(), u"/b"_s);
+    QCOMPARE(now.at(1).toMap().value(u"path"_s).toString(), u"/a"_s);
+    QVERIFY(now.at(1).toMap().value(u"cancelled"_s).toBool());
+    QVERIFY(now.at(1).toMap().value(u"cancelledAt"_s).toDouble() > 0);
+    QCOMPARE(row.data(S::OpCountRole).toInt(), 1);
+    // Then it goes.
+    QTRY_COMPARE_WITH_TIMEOUT(row.data(S::OpsRole).toList().size(), 1, 5000);
+}
+
+void TstModels::eventLogFollowsTheServer()
+{
+    using E = lark::models::EventLogModel;
+    auto server = startServer(50, 400, 300);
+    E log;
+    log.attachServer(server.get());
+    QAbstractItemModelTester tester(&log, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QSignalSpy resets(&log, &QAbstractItemModel::modelAboutToBeReset);
+    const auto kinds = [&] {
+        QStringList k;
+        for (int r = 0; r < log.rowCount(); ++r)
+            k.append(log.index(r).data(E::KindRole).toString());
+        return k;
+    };
+    {
+        Database db(QUrl(server->url()), u"test"_s, fast());
+        bool done = false;
+        db.ref(u"x"_s).onDisconnect().set(1, [&](const lark::client::Error &) { done = true; });
+        QVERIFY(QTest::qWaitFor([&] { return done; }, 10000));
+        QTRY_VERIFY_WITH_TIMEOUT(kinds().contains(u"ops"_s), 5000);
+        QVERIFY(kinds().contains(u"connect"_s));
+        QVERIFY(kinds().contains(u"connections"_s));
+        db.goOffline(); // a clean close: ends and fires at once
+        QTRY_VERIFY_WITH_TIMEOUT(kinds().contains(u"fire"_s), 5000);
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(kinds().contains(u"end"_s), 5000);
+    int endRow = int(kinds().indexOf(u"end"_s));
+    QVERIFY(log.index(endRow).data(E::TextRole).toString().contains(u"clean close"_s));
+    const int fireRow = int(kinds().indexOf(u"fire"_s));
+    QVERIFY(log.index(fireRow).data(E::TextRole).toString().contains(u"/x"_s));
+    QVERIFY(log.index(fireRow).data(E::AtRole).toDouble() > 0);
+    QCOMPARE(resets.size(), 0);
+}
+
+void TstModels::eventLogIsCappedAndFiltered()
+{
+    using E = lark::models::EventLogModel;
+    E log;
+    log.setMaxRows(5);
+    lark::models::EventLogFilter filter(&log);
+    QAbstractItemModelTester tester(&log, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QAbstractItemModelTester filterTester(&filter, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QSignalSpy resets(&log, &QAbstractItemModel::modelAboutToBeReset);
+    QSignalSpy removed(&log, &QAbstractItemModel::rowsRemoved);
+    for (int i = 0; i < 8; ++i)
+        log.append(u"server"_s, {}, u"event %1"_s.arg(i));
+    QCOMPARE(log.rowCount(), 5);
+    QCOMPARE(removed.size(), 3); // the oldest, one at a time
+    QCOMPARE(log.index(0).data(E::TextRole).toString(), u"event 3"_s);
+    QCOMPARE(log.index(4).data(E::TextRole).toString(), u"event 7"_s);
+    filter.setFilterText(u"EVENT 5"_s);
+    QCOMPARE(filter.rowCount(), 1);
+    filter.setFilterText(u"server"_s); // the kind is part of the line
+    QCOMPARE(filter.rowCount(), 5);
+    filter.setFilterText({});
+    QCOMPARE(filter.rowCount(), 5);
+    QCOMPARE(resets.size(), 0);
+}
+
+void TstModels::timersChangeLive()
+{
+    lark::models::HubConfig config;
+    config.port = 0;
+    config.pingIntervalMs = 5000;
+    config.deadAfterMs = 60000;
+    config.graceMs = 60000;
+    config.reconnectDelayMs = 50;
+    lark::models::Hub hub(config);
+    QVERIFY(hub.start());
+    QSignalSpy timers(&hub, &lark::models::Hub::timersChanged);
+    lark::models::Tab *tab = hub.tabs()->openTab(u"alice"_s, 0);
+    QTRY_COMPARE_WITH_TIMEOUT(hub.sessions()->opCountOfShortId(tab->sessionShort()), 3, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(hub.connectionCount(), 1, 5000);
+    QCOMPARE(hub.sessions()->activeCount(), 1);
+    QVERIFY(!hub.setTimers(100, 50, 10).isEmpty()); // dead-after shorter than a ping: refused
+    QCOMPARE(timers.size(), 0);
+    QCOMPARE(hub.setTimers(50, 300, 200), QString());
+    QCOMPARE(timers.size(), 1);
+    QCOMPARE(hub.server()->config().deadAfterMs, 300);
+    QCOMPARE(hub.graceMs(), 200);
+    // With the old timers a dropped tab would stay for over a minute; with the new ones it fires in well under 5 s.
+    const QString shortId = tab->sessionShort();
+    tab->dropNetwork();
+    QTRY_COMPARE_WITH_TIMEOUT(hub.sessions()
+                                  ->index(hub.sessions()->rowOfShortId(shortId))
+                                  .data(lark::models::SessionsModel::StateRole)
+                                  .toString(),
+        u"ended"_s, 5000);
+    QCOMPARE(hub.sessions()->activeCount(), 0);
+}
+
+void TstModels::switchModesAtRuntime()
+{
+    auto remote = startServer(50, 2000, 60000);
+    lark::models::HubConfig config;
+    config.port = 0;
+    config.reconnectDelayMs = 50;
+    lark::models::Hub hub(config);
+    QVERIFY(hub.start());
+    QAbstractItemModelTester sessionsTester(hub.sessions(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QSignalSpy modes(&hub, &lark::models::Hub::modeChanged);
+    QCOMPARE(hub.mode(), u"host"_s);
+    QVERIFY(hub.tree());
+    lark::models::Tab *tab = hub.tabs()->openTab(u"alice"_s, 0);
+    QTRY_COMPARE_WITH_TIMEOUT(hub.sessions()->opCountOfShortId(tab->sessionShort()), 3, 10000);
+
+    QVERIFY(!hub.useConnect(u"not a url"_s, {}));
+    QCOMPARE(hub.mode(), u"host"_s);
+    const QString url = u"ws://127.0.0.1:%1"_s.arg(remote->port());
+    QVERIFY(hub.useConnect(url, u"owner"_s));
+    QCOMPARE(modes.size(), 1);
+    QCOMPARE(hub.mode(), u"connect"_s);
+    QVERIFY(hub.isRemote());
+    QVERIFY(!hub.tree());
+    QVERIFY(!hub.server()); // the embedded server is gone
+    QCOMPARE(hub.tabs()->rowCount(), 0);
+    QCOMPARE(hub.connectUrl(), url);
+    lark::models::Tab *remoteTab = hub.tabs()->openTab(u"bob"_s, 0);
+    QTRY_COMPARE_WITH_TIMEOUT(hub.sessions()->opCountOfShortId(remoteTab->sessionShort()), 3, 10000);
+    QVERIFY(remote->sessions().size() >= 2); // the tab and the admin feed reached the remote server
+
+    QVERIFY(hub.useHost(0));
+    QCOMPARE(modes.size(), 2);
+    QCOMPARE(hub.mode(), u"host"_s);
+    QVERIFY(hub.tree());
+    QVERIFY(hub.server());
+    QCOMPARE(hub.connectUrl(), url); // remembered for the next switch
+    QTRY_COMPARE_WITH_TIMEOUT(remote->connectionCount(), 0, 5000); // the admin client and the tab left
+}
+
+void TstModels::settingsRoundTrip()
+{
+    // Never the user's real configuration.
+    QStandardPaths::setTestModeEnabled(true);
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString file = dir.filePath(u"lark.conf"_s);
+    {
+        QSettings empty(file, QSettings::IniFormat);
+        const lark::models::DashboardSettings d = lark::models::DashboardSettings::load(empty);
+        QCOMPARE(d.config.port, quint16(9000)); // defaults
+        QVERIFY(!d.config.connectUrl.isValid());
+        QVERIFY(!d.geometry.isValid());
+    }
+    lark::models::HubConfig config;
+    config.port = 0;
+    config.pingIntervalMs = 1000;
+    config.deadAfterMs = 3000;
+    config.graceMs = 2000;
+    lark::models::Hub hub(config);
+    QVERIFY(hub.start());
+    const QString url = u"ws://127.0.0.1:9123?ns=demo"_s;
+    {
+        QSettings s(file, QSettings::IniFormat);
+        lark::models::DashboardSettings::fromHub(hub, QRect(10, 20, 800, 600)).save(s);
+    }
+    {
+        QSettings s(file, QSettings::IniFormat);
+        const lark::models::DashboardSettings d = lark::models::DashboardSettings::load(s);
+        QCOMPARE(d.config.port, quint16(0));
+        QCOMPARE(d.config.pingIntervalMs, 1000);
+        QCOMPARE(d.config.deadAfterMs, 3000);
+        QCOMPARE(d.config.graceMs, 2000);
+        QVERIFY(!d.config.connectUrl.isValid()); // host mode
+        QCOMPARE(d.geometry, QRect(10, 20, 800, 600));
+    }
+    // Connect mode is remembered with its URL; the token is not written anywhere.
+    QVERIFY(hub.useConnect(url, u"secret-token"_s));
+    {
+        QSettings s(file, QSettings::IniFormat);
+        lark::models::DashboardSettings::fromHub(hub, {}).save(s);
+    }
+    QFile raw(file);
+    QVERIFY(raw.open(QIODevice::ReadOnly));
+    QVERIFY(!raw.readAll().contains("secret-token"));
+    QSettings s(file, QSettings::IniFormat);
+    const lark::models::DashboardSettings d = lark::models::DashboardSettings::load(s);
+    QCOMPARE(d.config.connectUrl, QUrl(url));
+    QCOMPARE(d.geometry, QRect(10, 20, 800, 600)); // an empty geometry does not overwrite the saved one
+}
+
+void TstModels::namespacesImportExportClear()
+{
+    using M = lark::models::DataTreeModel;
+    lark::models::HubConfig config;
+    config.port = 0;
+    lark::models::Hub hub(config);
+    QVERIFY(hub.start());
+    QCOMPARE(hub.namespaces(), QStringList {u"lark"_s});
+    QTemporaryDir dir;
+    const QString in = dir.filePath(u"in.json"_s);
+    QFile f(in);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(R"({"rooms":{"a":{"n":1},"b":{"n":2}}})");
+    f.close();
+    QCOMPARE(hub.importFile(u"/imported"_s, QUrl::fromLocalFile(in)), QString());
+    const QModelIndex imported = hub.tree()->index(0, 0);
+    QCOMPARE(imported.data(M::KeyRole).toString(), u"imported"_s);
+    QCOMPARE(imported.data(M::CauseRole).toString(), u"import"_s);
+    QVERIFY(!hub.importJson(u"/x"_s, u"{broken"_s).isEmpty());
+
+    const QString out = dir.filePath(u"out.json"_s);
+    QCOMPARE(hub.exportFile(u"/imported/rooms"_s, QUrl::fromLocalFile(out)), QString());
+    QFile o(out);
+    QVERIFY(o.open(QIODevice::ReadOnly));
+    QCOMPARE(QJsonDocument::fromJson(o.readAll()).object(),
+        QJsonDocument::fromJson(R"({"a":{"n":1},"b":{"n":2}})").object());
+    QCOMPARE(hub.exportJson(u"/imported/rooms/a/n"_s).trimmed(), u"1"_s);
+    QCOMPARE(hub.exportJson(u"/nothing"_s), u"null"_s);
+
+    // Another namespace: created on demand, listed, shown on its own.
+    QVERIFY(hub.setTreeNamespace(u"other"_s));
+    QCOMPARE(hub.treeNamespace(), u"other"_s);
+    QCOMPARE(hub.namespaces(), (QStringList {u"lark"_s, u"other"_s}));
+    QCOMPARE(hub.tree()->rowCount(), 0);
+    QVERIFY(hub.setTreeNamespace(u"lark"_s));
+    QCOMPARE(hub.tree()->rowCount(), 1);
+
+    QAbstractItemModelTester tester(hub.tree(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QCOMPARE(hub.clearData(), QString());
+    QCOMPARE(hub.tree()->rowCount(), 0);
+    QCOMPARE(hub.tree()->lastCause(), u"admin edit"_s);
+    QCOMPARE(hub.newPushId().size(), 20);
 }
 
 QTEST_GUILESS_MAIN(TstModels)

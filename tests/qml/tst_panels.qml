@@ -75,5 +75,29 @@ Item {
             tryVerify(() => test.stateText(t).indexOf("suspended · fires in") === 0, 5000, "suspended");
             Hub.tabs.closeTab(t.tabId);
         }
+
+        function test_3_queuedOpsShowTimeAndCancelledOnesStayStruckThrough() {
+            Hub.sessions.cancelledLingerMs = 1500;
+            const t = Hub.tabs.openTab("carol", 0);
+            test.registered(t);
+            let card = null;
+            tryVerify(() => (card = findChild(sessions, "session-" + t.sessionShort)) !== null, 5000);
+            let op = null;
+            tryVerify(() => (op = findChild(card, "op-/status/carol/online")) !== null, 5000);
+            verify(!op.cancelled);
+            verify(!op.font.strikeout);
+            // The registration time, as the server recorded it (hh:mm:ss).
+            verify(/^  \d\d:\d\d:\d\d  set \/status\/carol\/online = false$/.test(op.text), op.text);
+
+            t.cancelFlagOp();
+            tryVerify(() => Hub.sessions.opCountOfShortId(t.sessionShort) === 2, 5000);
+            tryVerify(() => (op = findChild(card, "op-/status/carol/online")) !== null && op.cancelled, 5000);
+            verify(op.font.strikeout);
+            verify(op.text.indexOf("(cancelled ") > 0, op.text);
+            // It goes after a while; the other ops stay.
+            tryVerify(() => findChild(card, "op-/status/carol/online") === null, 5000);
+            verify(findChild(card, "op-/presence/carol/lastSeen") !== null);
+            Hub.tabs.closeTab(t.tabId);
+        }
     }
 }

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 // `lark --demo --screenshot out.png` end to end: the app starts its server and tabs, renders offscreen and saves a
 // real picture of the dashboard.
+#include <QFile>
 #include <QImage>
 #include <QProcess>
+#include <QSettings>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -12,9 +14,56 @@ class TstScreenshot : public QObject
 {
     Q_OBJECT
 private Q_SLOTS:
+    void initTestCase();
     void demoScreenshot();
+    void commandLineWinsOverSavedSettings();
     void helpAndVersion();
+
+private:
+    // Every lark started here reads and writes its settings in a temporary folder, never the user's.
+    QTemporaryDir m_config;
+    QProcessEnvironment env() const
+    {
+        QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
+        e.insert(u"XDG_CONFIG_HOME"_s, m_config.path());
+        return e;
+    }
 };
+
+void TstScreenshot::initTestCase()
+{
+    QVERIFY(m_config.isValid());
+}
+
+void TstScreenshot::commandLineWinsOverSavedSettings()
+{
+    // Saved: connect mode, a 2 s ping, a 7 s grace. Given: --port (host mode) and --grace 3s.
+    const QString file = m_config.filePath(u"lark/lark.conf"_s);
+    {
+        QSettings saved(file, QSettings::IniFormat);
+        saved.setValue(u"mode"_s, u"connect"_s);
+        saved.setValue(u"connect/url"_s, u"ws://127.0.0.1:1"_s);
+        saved.setValue(u"timers/pingIntervalMs"_s, 2000);
+        saved.setValue(u"timers/graceMs"_s, 7000);
+    }
+    QTemporaryDir dir;
+    QProcess app;
+    app.setProcessEnvironment(env());
+    app.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    app.start(QStringLiteral(LARK_APP_PATH),
+        {u"--port"_s, u"0"_s, u"--grace"_s, u"3s"_s, u"--screenshot"_s, dir.filePath(u"s.png"_s)});
+    QVERIFY(app.waitForFinished(60000));
+    const QByteArray out = app.readAllStandardOutput();
+    QVERIFY2(app.exitCode() == 0, out.constData());
+    QVERIFY2(out.contains("server listening on ws://127.0.0.1:"), out.constData()); // host mode: --port won
+    QVERIFY2(out.contains("ping 2s"), out.constData()); // saved, not given: kept
+    QVERIFY2(out.contains("grace 3s"), out.constData()); // given: wins
+    // A screenshot run leaves the saved settings as they were.
+    QSettings after(file, QSettings::IniFormat);
+    QCOMPARE(after.value(u"mode"_s).toString(), u"connect"_s);
+    QCOMPARE(after.value(u"timers/graceMs"_s).toInt(), 7000);
+    QFile::remove(file);
+}
 
 void TstScreenshot::demoScreenshot()
 {
@@ -22,6 +71,7 @@ void TstScreenshot::demoScreenshot()
     QVERIFY(dir.isValid());
     const QString file = dir.filePath(u"out.png"_s);
     QProcess app;
+    app.setProcessEnvironment(env());
     app.setProcessChannelMode(QProcess::ForwardedErrorChannel);
     // Port 0: never collide with a server already running on 9000.
     app.start(QStringLiteral(LARK_APP_PATH),
@@ -52,7 +102,7 @@ void TstScreenshot::demoScreenshot()
 void TstScreenshot::helpAndVersion()
 {
     // Without any display: --help and --version still answer, and a plain start says how to get a display.
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    QProcessEnvironment env = this->env();
     env.remove(u"DISPLAY"_s);
     env.remove(u"WAYLAND_DISPLAY"_s);
     env.remove(u"QT_QPA_PLATFORM"_s);

@@ -105,5 +105,92 @@ Item {
             compare(Hub.tree.setJson("/fresh", "1"), "");
             tryCompare(test.tree, "rows", 1);
         }
+
+        function test_6_pathBarNavigatesAndExpands() {
+            compare(Hub.tree.setJson("/deep/a/b/c", "1"), "");
+            tryVerify(() => test.rowItem("/deep") !== null);
+            verify(test.rowItem("/deep/a") === null); // collapsed
+            findChild(panel, "editPath").text = "/deep/a/b";
+            mouseClick(findChild(panel, "goPath"));
+            tryVerify(() => test.rowItem("/deep/a/b/c") !== null, 5000, "expanded down to the path");
+            findChild(panel, "editPath").text = "/deep/nothing";
+            mouseClick(findChild(panel, "goPath"));
+            verify(findChild(panel, "editError").text.indexOf("not in the data") > 0);
+        }
+
+        function test_7_filterChildrenFromTheUi() {
+            compare(Hub.tree.setJson("/people", '{"p1":{"age":30},"p2":{"age":40},"p3":{"age":50}}'), "");
+            findChild(panel, "editPath").text = "/people";
+            mouseClick(findChild(panel, "goPath"));
+            tryVerify(() => test.rowItem("/people/p1") !== null);
+            findChild(panel, "filterChild").text = "age";
+            findChild(panel, "filterOp").currentIndex = 1; // >=
+            findChild(panel, "filterValue").text = "40";
+            mouseClick(findChild(panel, "applyFilter"));
+            compare(findChild(panel, "editError").text, "");
+            tryVerify(() => test.rowItem("/people/p1") === null, 5000, "p1 filtered out");
+            verify(test.rowItem("/people/p2") !== null);
+            verify(test.rowItem("/people").filter.indexOf("age >= 40") === 0, test.rowItem("/people").filter);
+            compare(test.rowItem("/people").matched, 2);
+            mouseClick(findChild(panel, "clearFilter"));
+            tryVerify(() => test.rowItem("/people/p1") !== null, 5000, "p1 back");
+        }
+
+        function test_8_addChildEditInPlaceCopyPath() {
+            findChild(panel, "editPath").text = "/people";
+            mouseClick(findChild(panel, "copyPath"));
+            compare(Clipboard.text(), "/people");
+            mouseClick(findChild(panel, "addChild"));
+            const path = findChild(panel, "editPath").text;
+            verify(/^\/people\/[-_0-9A-Za-z]{20}$/.test(path), path);
+            findChild(panel, "editValue").text = '{"age": 60}';
+            mouseClick(findChild(panel, "editSet"));
+            tryVerify(() => test.rowItem(path) !== null, 5000, "the new child is shown");
+            compare(test.rowItem(path).cause, "admin edit");
+
+            // Edit a leaf in place: the row's editor writes on Enter.
+            findChild(panel, "editPath").text = "/people/p1";
+            mouseClick(findChild(panel, "goPath"));
+            let row = null;
+            tryVerify(() => (row = test.rowItem("/people/p1/age")) !== null);
+            mouseDoubleClickSequence(row, row.width * 0.25, row.height / 2);
+            const editor = findChild(row, "inlineEditor");
+            if (!row.editing) { // the value label may sit elsewhere in a narrow row
+                row.editing = true;
+                editor.text = row.value;
+            }
+            compare(editor.text, "30");
+            editor.text = "31";
+            editor.accepted();
+            tryCompare(row, "value", "31");
+            verify(!row.editing);
+        }
+
+        function test_9_deleteAtTheRootAsksFirst() {
+            const confirm = findChild(panel, "clearConfirm");
+            findChild(panel, "editPath").text = "/";
+            mouseClick(findChild(panel, "editDelete"));
+            tryCompare(confirm, "opened", true);
+            confirm.reject();
+            tryCompare(confirm, "visible", false);
+            verify(test.tree.rows > 0); // nothing deleted without a yes
+            mouseClick(findChild(panel, "clearData"));
+            tryCompare(confirm, "opened", true);
+            confirm.accept();
+            tryCompare(test.tree, "rows", 0);
+        }
+
+        function test_9b_exportAndImportOpenFileDialogs() {
+            const exportDialog = findChild(panel, "exportDialog");
+            verify(exportDialog);
+            wait(300); // the confirmation's modal overlay of the previous test fades out first
+            mouseClick(findChild(panel, "exportJson"));
+            tryCompare(exportDialog, "visible", true);
+            exportDialog.reject();
+            const importDialog = findChild(panel, "importDialog");
+            mouseClick(findChild(panel, "importJson"));
+            tryCompare(importDialog, "visible", true);
+            importDialog.reject();
+        }
     }
 }
