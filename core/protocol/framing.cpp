@@ -79,4 +79,25 @@ QList<QString> splitFrames(const QByteArray &utf8Message)
     return pieces;
 }
 
+QByteArray serverTextFrame(const QByteArray &utf8Payload)
+{
+    const auto size = quint64(utf8Payload.size());
+    QByteArray frame;
+    frame.reserve(qsizetype(size) + 10);
+    frame.append(char(0x81)); // FIN + text
+    if (size < 126) {
+        frame.append(char(size));
+    } else if (size <= 0xffff) {
+        frame.append(char(126));
+        frame.append(char(size >> 8));
+        frame.append(char(size & 0xff));
+    } else {
+        frame.append(char(127));
+        for (int shift = 56; shift >= 0; shift -= 8)
+            frame.append(char((size >> shift) & 0xff));
+    }
+    frame.append(utf8Payload);
+    return frame;
+}
+
 } // namespace lark::protocol

@@ -52,4 +52,7 @@ constexpr int MaxFrameCount = 100000;
 /** A message ready for the socket, split once and shared (implicitly) by every connection it goes to. */
 using Frames = QList<QString>;
 
+/** One unmasked, final WebSocket text frame (RFC 6455 §5.2) carrying utf8Payload: what a server puts on the wire. */
+[[nodiscard]] QByteArray serverTextFrame(const QByteArray &utf8Payload);
+
 } // namespace lark::protocol

@@ -10,6 +10,7 @@
 #include <QDateTime>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QTcpSocket>
 #include <QWebSocket>
 
 using namespace Qt::Literals::StringLiterals;
@@ -102,8 +103,15 @@ void Connection::sendFrames(const protocol::Frames &frames)
 {
     if (m_lost || m_serverClosing)
         return;
-    for (const QString &frame : frames)
-        m_socket->sendTextMessage(frame);
+    for (const QString &frame : frames) {
+        // QWebSocket::sendTextMessage would encode, copy and frame per recipient; the server builds each frame
+        // once and every recipient copies it into its socket's buffer. QWebSocket writes its own frames (pings,
+        // close) synchronously to the same socket, so the order on the wire is kept.
+        if (m_tcp && m_socket->state() == QAbstractSocket::ConnectedState)
+            m_tcp->write(m_server->wireFrame(frame));
+        else
+            m_socket->sendTextMessage(frame);
+    }
     if (m_socket->bytesToWrite() > m_server->config().maxBacklogBytes) {
         // Closing from inside a fan-out would change the listen lists being walked: defer it.
         m_serverClosing = true;

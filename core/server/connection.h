@@ -6,7 +6,9 @@
 
 #include <QJsonObject>
 #include <QObject>
+#include <QPointer>
 #include <QSet>
+#include <QTcpSocket>
 #include <QWebSocketProtocol>
 
 class QWebSocket;
@@ -35,6 +37,8 @@ public:
     void sendPush(const protocol::Frames &message) override;
     void send(const QByteArray &message);
     void sendFrames(const protocol::Frames &frames);
+    /** The TCP socket under the WebSocket: text frames are written to it pre-built (see sendFrames). */
+    void setTcpSocket(QTcpSocket *socket) { m_tcp = socket; }
 
     /** Server-side close with a code and reason; the session is treated as lost abnormally (grace applies). */
     void closeWithError(QWebSocketProtocol::CloseCode code, const QString &reason);
@@ -84,6 +88,7 @@ private:
 
     Server *m_server;
     QWebSocket *m_socket;
+    QPointer<QTcpSocket> m_tcp;
     Database *m_db;
     Session *m_session = nullptr;
     protocol::FrameAssembler m_frames;

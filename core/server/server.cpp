@@ -152,6 +152,13 @@ void Server::onTcpConnection()
 {
     while (m_tcp->hasPendingConnections()) {
         QTcpSocket *socket = m_tcp->nextPendingConnection();
+        // Kept so the Connection can write pre-built frames to it (QWebSocket does not expose its socket).
+        const QString key = u"%1:%2"_s.arg(socket->peerAddress().toString()).arg(socket->peerPort());
+        m_tcpByPeer.insert(key, socket);
+        connect(socket, &QObject::destroyed, this, [this, key, socket] {
+            if (m_tcpByPeer.value(key) == socket)
+                m_tcpByPeer.remove(key);
+        });
         m_ws->handleConnection(socket);
     }
 }
@@ -173,10 +180,21 @@ void Server::onWebSocketConnection()
             continue;
         }
         auto *c = new Connection(this, socket, database(ns));
+        c->setTcpSocket(m_tcpByPeer.take(u"%1:%2"_s.arg(socket->peerAddress().toString()).arg(socket->peerPort())));
         m_connections.append(c);
         c->start(query.queryItemValue(u"ls"_s, QUrl::FullyDecoded));
         Q_EMIT connectionCountChanged(int(m_connections.size()));
     }
+}
+
+const QByteArray &Server::wireFrame(const QString &frame)
+{
+    // The same frame object goes to every recipient of a push (Database splits it once): compare identity.
+    if (frame.constData() != m_wireKey.constData() || frame.size() != m_wireKey.size()) {
+        m_wireKey = frame;
+        m_wireFrame = protocol::serverTextFrame(frame.toUtf8());
+    }
+    return m_wireFrame;
 }
 
 QString Server::newSessionId() const

@@ -190,6 +190,7 @@ struct Settings {
     bool baseline = true;
     bool peer = true;
     bool tiny = false;
+    bool qtListeners = false; // fan-out listeners on QWebSocket instead of the epoll client
     int workers = 0; // 0: by connection count
     int durationMs = 3000;
     int writeClients = 100;
@@ -425,14 +426,14 @@ void fail(QJsonObject &r, const QString &what)
 }
 
 /** Opens n connections over a fleet; adds errors for failures. Returns the answers. */
-QList<QJsonObject> openFleet(
-    Fleet &fleet, const Target &t, const QString &listen, const QString &ops, const QString &prefix, QJsonObject &r)
+QList<QJsonObject> openFleet(Fleet &fleet, const Target &t, const QString &listen, const QString &ops,
+    const QString &prefix, QJsonObject &r, bool raw = false)
 {
     const QList<QJsonObject> answers = fleet.call(
         [&](int i) {
             return QJsonObject {{u"cmd"_s, u"open"_s}, {u"url"_s, t.url.toString()}, {u"n"_s, fleet.share(i)},
                 {u"first"_s, fleet.first(i)}, {u"echo"_s, t.echo()}, {u"listen"_s, listen}, {u"ops"_s, ops},
-                {u"prefix"_s, prefix}};
+                {u"prefix"_s, prefix}, {u"raw"_s, raw}};
         },
         120000);
     int failed = 0, errors = 0, unanswered = 0;
@@ -520,9 +521,14 @@ QJsonObject runWrites(const Settings &s, const Target &t)
 QJsonObject runFanout(const Settings &s, const Target &t, int listeners)
 {
     QJsonObject r;
-    Fleet fleet(workersFor(s, listeners), listeners);
+    const bool raw = !s.qtListeners;
+    // An epoll worker does not pay per fd per loop iteration: fewer processes leave more CPU to the server.
+    const int workers = s.workers > 0 ? s.workers : raw ? (listeners >= 5000 ? 2 : 1) : workersFor(s, listeners);
+    Fleet fleet(workers, listeners);
     const QString path = u"/bench/fan-"_s + randomTag();
-    openFleet(fleet, t, path, QString(), QString(), r);
+    r.insert(u"listener_client"_s, raw ? u"epoll"_s : u"qt"_s);
+    r.insert(u"load_processes"_s, fleet.size());
+    openFleet(fleet, t, path, QString(), QString(), r, raw);
     if (r.contains(u"errors"_s))
         return r;
     QString error;
@@ -827,6 +833,8 @@ int main(int argc, char *argv[])
         "idle-memory). Default: all."_s,
         u"list"_s);
     const QCommandLineOption tinyOpt(u"tiny"_s, u"Every scenario at a tiny size (the bench_smoke test)."_s);
+    const QCommandLineOption qtListenersOpt(
+        u"qt-listeners"_s, u"fanout: listeners on QWebSocket (the old load client) instead of raw epoll sockets."_s);
     const QCommandLineOption urlOpt(
         u"url"_s, u"Use this running Lark server (ws://host:port) instead of starting one."_s, u"url"_s);
     const QCommandLineOption pidOpt(u"server-pid"_s, u"With --url: its pid, for the RSS and CPU figures."_s, u"pid"_s);
@@ -850,9 +858,9 @@ int main(int argc, char *argv[])
     const QCommandLineOption deadOpt(u"dead-after"_s,
         u"silent: the server's dead-after in ms (set on the started server; with --url, what it uses)."_s, u"ms"_s);
     const QCommandLineOption graceOpt(u"grace"_s, u"silent: the server's grace in ms (as --dead-after)."_s, u"ms"_s);
-    parser.addOptions(
-        {scenariosOpt, tinyOpt, urlOpt, pidOpt, serverOpt, baselineOpt, peerOpt, noPeerOpt, noBaselineOpt, jsonOpt,
-            workersOpt, durationOpt, listenersOpt, connectionsOpt, sessionsOpt, massOpt, silentOpt, deadOpt, graceOpt});
+    parser.addOptions({scenariosOpt, tinyOpt, qtListenersOpt, urlOpt, pidOpt, serverOpt, baselineOpt, peerOpt,
+        noPeerOpt, noBaselineOpt, jsonOpt, workersOpt, durationOpt, listenersOpt, connectionsOpt, sessionsOpt, massOpt,
+        silentOpt, deadOpt, graceOpt});
     parser.process(app);
 
     Settings s;
@@ -861,6 +869,7 @@ int main(int argc, char *argv[])
     s.peerDir = parser.value(peerOpt);
     s.baseline = !parser.isSet(noBaselineOpt);
     s.tiny = parser.isSet(tinyOpt);
+    s.qtListeners = parser.isSet(qtListenersOpt);
     if (s.tiny) {
         s.durationMs = 300;
         s.writeClients = 20;

@@ -34,7 +34,7 @@ QJsonObject Worker::handle(const QJsonObject &cmd)
 
 qint64 Worker::errorCount() const
 {
-    qint64 n = 0;
+    qint64 n = m_raw ? m_raw->errors() : 0;
     for (const Client *c : m_clients)
         n += c->errors;
     return n;
@@ -46,7 +46,7 @@ QString Worker::firstError() const
         if (!c->firstError.isEmpty())
             return c->firstError;
     }
-    return {};
+    return m_raw ? m_raw->firstError() : QString();
 }
 
 bool Worker::waitReplies(int timeoutMs)
@@ -63,6 +63,17 @@ QJsonObject Worker::open(const QJsonObject &cmd)
     const QByteArray listen = cmd.value(u"listen"_s).toString().toUtf8();
     const QString ops = cmd.value(u"ops"_s).toString();
     const QByteArray prefix = cmd.value(u"prefix"_s).toString().toUtf8();
+
+    if (cmd.value(u"raw"_s).toBool()) {
+        if (!ops.isEmpty())
+            return {{u"error"_s, u"the epoll listeners only listen (no ops)"_s}};
+        if (!m_raw)
+            m_raw = std::make_unique<RawListeners>();
+        QByteArray resource = url.path(QUrl::FullyEncoded).toUtf8();
+        if (url.hasQuery())
+            resource += "?" + url.query(QUrl::FullyEncoded).toUtf8();
+        return m_raw->open(url.host(), quint16(url.port(80)), resource, n, echo, listen);
+    }
 
     m_pendingReplies = 0;
     const qint64 t0 = nowUs();
@@ -221,6 +232,8 @@ QJsonObject Worker::arm(const QJsonObject &cmd)
             m_hist.add(t - qint64(stamp));
         };
     }
+    if (m_raw)
+        m_raw->arm(m_armUs, &m_received, &m_lastRecvUs, &m_hist);
     return {};
 }
 
@@ -230,7 +243,7 @@ QJsonObject Worker::report(const QJsonObject &cmd)
     waitFor([&] { return m_received >= expect; }, cmd.value(u"timeoutMs"_s).toInt(30000));
     // A moment more, so a doubled delivery would be counted.
     waitFor([] { return false; }, 100);
-    int closed = 0;
+    int closed = m_raw ? m_raw->closedCount() : 0;
     for (const Client *c : m_clients)
         closed += c->closed ? 1 : 0;
     return {{u"received"_s, double(m_received)}, {u"lastUs"_s, double(m_lastRecvUs)}, {u"hist"_s, m_hist.toJson()},

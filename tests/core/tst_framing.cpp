@@ -28,6 +28,8 @@ private Q_SLOTS:
     void tooBig();
     void joinedCapCountsBytes();
     void surrogatePairAcrossFrames();
+    void serverTextFrameHeader_data();
+    void serverTextFrameHeader();
 };
 
 static QString joined(const QList<QString> &frames)
@@ -224,6 +226,29 @@ void TestFraming::surrogatePairAcrossFrames()
     QCOMPARE(assembler.feed(u"\"a"_s + emoji.front(), &message), Result::Pending);
     QCOMPARE(assembler.feed(emoji.back() + u"b\""_s, &message), Result::Message);
     QCOMPARE(message, u"\"a😀b\""_s);
+}
+
+void TestFraming::serverTextFrameHeader_data()
+{
+    QTest::addColumn<int>("size");
+    QTest::addColumn<QByteArray>("header");
+    // RFC 6455 §5.2: FIN + text opcode, no mask; 7-bit length, then 126 + 16-bit, then 127 + 64-bit, big-endian.
+    QTest::newRow("empty") << 0 << QByteArray::fromHex("8100");
+    QTest::newRow("125") << 125 << QByteArray::fromHex("817d");
+    QTest::newRow("126") << 126 << QByteArray::fromHex("817e007e");
+    QTest::newRow("16384") << 16384 << QByteArray::fromHex("817e4000");
+    QTest::newRow("65535") << 65535 << QByteArray::fromHex("817effff");
+    QTest::newRow("65536") << 65536 << QByteArray::fromHex("817f0000000000010000");
+}
+
+void TestFraming::serverTextFrameHeader()
+{
+    QFETCH(int, size);
+    QFETCH(QByteArray, header);
+    const QByteArray payload(size, 'x');
+    const QByteArray frame = lark::protocol::serverTextFrame(payload);
+    QCOMPARE(frame.left(header.size()).toHex(), header.toHex());
+    QCOMPARE(frame.mid(header.size()), payload);
 }
 
 QTEST_GUILESS_MAIN(TestFraming)

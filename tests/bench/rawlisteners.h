@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// Cheap fan-out listeners for lark-bench's workers: raw non-blocking TCP sockets on one Linux epoll set, with a
+// hand-written WebSocket client handshake, masked text frames out, and only frame headers parsed on the way in.
+// A QWebSocket client decodes every frame to a QString and sits in a poll() over every fd; at 10 000 listeners
+// that made the load side, not the server, the limit (docs/performance.md). Here the Qt event loop sees a single
+// fd (the epoll set, through one QSocketNotifier), and a push costs a header parse and a scan for its stamp.
+
+#include "benchclient.h"
+
+#include <QJsonObject>
+#include <QObject>
+#include <QSocketNotifier>
+#include <QString>
+
+#include <netinet/in.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bench
+{
+
+class RawListeners : public QObject
+{
+public:
+    RawListeners();
+    ~RawListeners() override;
+    RawListeners(const RawListeners &) = delete;
+    RawListeners &operator=(const RawListeners &) = delete;
+
+    /** The answer of the worker's "open" command: connect n, wait for the hellos, then listen on path. */
+    QJsonObject open(
+        const QString &host, quint16 port, const QByteArray &resource, int n, bool echo, const QByteArray &listenPath);
+    /** Counts pushes whose stamp is at least fromUs from now on. */
+    void arm(qint64 fromUs, qint64 *received, qint64 *lastRecvUs, Histogram *hist);
+
+    [[nodiscard]] qint64 errors() const { return m_errors; }
+    [[nodiscard]] QString firstError() const { return m_firstError; }
+    [[nodiscard]] int closedCount() const;
+    [[nodiscard]] bool empty() const { return m_conns.empty(); }
+
+private:
+    struct Conn;
+    void drain();
+    void startMore();
+    void startConnect(Conn &c);
+    void onWritable(Conn &c);
+    void onReadable(Conn &c);
+    /** Parses frames from data; returns how many bytes were consumed (the rest is an incomplete frame). */
+    size_t parseFrames(Conn &c, const char *data, size_t size);
+    void onFrame(Conn &c, int opcode, bool fin, const char *payload, size_t len);
+    void onMessage(Conn &c, std::string_view m);
+    void sendFrame(Conn &c, int opcode, std::string_view payload);
+    void request(Conn &c, const char *action, const QByteArray &body);
+    void lose(Conn &c, const QString &why);
+    void note(const QString &what);
+
+    int m_epoll = -1;
+    std::unique_ptr<QSocketNotifier> m_notifier;
+    std::vector<std::unique_ptr<Conn>> m_conns;
+    sockaddr_in m_addr {};
+    QByteArray m_handshake;
+    bool m_echo = false;
+    size_t m_next = 0; // the next connection to start
+    int m_connecting = 0; // started, neither ready nor lost
+    std::vector<char> m_buf; // one read buffer for all connections
+    qint64 m_pendingReplies = 0;
+    qint64 m_errors = 0;
+    QString m_firstError;
+    // Fan-out counting (pointers into the worker, set by arm()).
+    qint64 m_armUs = -1;
+    qint64 *m_received = nullptr;
+    qint64 *m_lastRecvUs = nullptr;
+    Histogram *m_hist = nullptr;
+    qint64 m_readUs = 0; // when the current read returned: the receive time of everything in it
+};
+
+} // namespace bench
