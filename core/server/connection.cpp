@@ -306,6 +306,18 @@ bool Connection::parsePath(const QJsonObject &b, bool forWrite, Path *path, Repl
     return true;
 }
 
+bool Connection::parseLocation(const QJsonObject &b, Path *path, Query *query, Reply *error) const
+{
+    if (!parsePath(b, false, path, error))
+        return false;
+    QString why;
+    if (!Query::fromWire(b.value(u"q"_s).toObject(), query, &why)) {
+        *error = {InvalidRequest, why};
+        return false;
+    }
+    return true;
+}
+
 bool Connection::buildNode(const QJsonValue &json, const Path &at, Node *out, QString *error) const
 {
     QJsonValue resolved = json;
@@ -319,13 +331,10 @@ bool Connection::buildNode(const QJsonValue &json, const Path &at, Node *out, QS
 Connection::Reply Connection::handleListen(const QJsonObject &b)
 {
     Path path;
-    Reply error;
-    if (!parsePath(b, false, &path, &error))
-        return error;
     Query query;
-    QString why;
-    if (!Query::fromWire(b.value(u"q"_s).toObject(), &query, &why))
-        return {InvalidRequest, why};
+    Reply error;
+    if (!parseLocation(b, &path, &query, &error))
+        return error;
     const qint64 tag = qint64(b.value(u"t"_s).toDouble(0));
     if (!path.isRoot() && path.front() == u".info"_s)
         return {Ok, QJsonObject()}; // the SDK serves .info itself
@@ -337,13 +346,10 @@ Connection::Reply Connection::handleListen(const QJsonObject &b)
 Connection::Reply Connection::handleUnlisten(const QJsonObject &b)
 {
     Path path;
-    Reply error;
-    if (!parsePath(b, false, &path, &error))
-        return error;
     Query query;
-    QString why;
-    if (!Query::fromWire(b.value(u"q"_s).toObject(), &query, &why))
-        return {InvalidRequest, why};
+    Reply error;
+    if (!parseLocation(b, &path, &query, &error))
+        return error;
     m_listens.remove({path.toString(), query.identifier()});
     m_db->unlisten(this, path, query.identifier());
     return {Ok, QString()};
@@ -426,13 +432,10 @@ Connection::Reply Connection::handleMerge(const QJsonObject &b)
 Connection::Reply Connection::handleGet(const QJsonObject &b)
 {
     Path path;
-    Reply error;
-    if (!parsePath(b, false, &path, &error))
-        return error;
     Query query;
-    QString why;
-    if (!Query::fromWire(b.value(u"q"_s).toObject(), &query, &why))
-        return {InvalidRequest, why};
+    Reply error;
+    if (!parseLocation(b, &path, &query, &error))
+        return error;
     if (query.loadsAllData())
         return {Ok, m_db->valueJson(path)};
     return {Ok, query.resultJson(m_db->root().at(path))};

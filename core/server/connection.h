@@ -82,6 +82,8 @@ private:
 
     /** Parses b.p into *path; fails for malformed paths and (when writing) the read-only `.info`. */
     bool parsePath(const QJsonObject &b, bool forWrite, Path *path, Reply *error) const;
+    /** Parses b.p and b.q (listen, unlisten, get). */
+    bool parseLocation(const QJsonObject &b, Path *path, Query *query, Reply *error) const;
     bool parseMergeChildren(
         const QJsonObject &b, const Path &path, std::vector<std::pair<Path, QJsonValue>> *out, Reply *error) const;
     bool buildNode(const QJsonValue &json, const Path &at, Node *out, QString *error) const;
