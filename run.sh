@@ -16,7 +16,7 @@ if [ "${1:-}" = "--server" ]; then
 fi
 
 lark_setup "$top"
-lark_build "$top" default
+lark_build "$top" default lark lark-server
 
 case "$mode" in
 dashboard)

@@ -56,8 +56,14 @@ lark_setup() {
     lark_install_npm "$1"
 }
 
+# lark_build TOP PRESET [TARGET...]: configure and build; with targets, only those (run.sh skips the tests).
 lark_build() {
     local top="$1" preset="$2"
+    shift 2
     cmake --preset "$preset" -S "$top" >/dev/null
-    cmake --build --preset "$preset"
+    if [ $# -gt 0 ]; then
+        cmake --build --preset "$preset" --target "$@"
+    else
+        cmake --build --preset "$preset"
+    fi
 }
