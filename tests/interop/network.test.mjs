@@ -5,8 +5,8 @@
 // the multi-tab presence model.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Lark, waitFor, record, waitConnected, watchAdminFeed, elapse, database as fdb } from './lib/harness.mjs';
-import { presencePattern, settled } from './lib/presence.mjs';
+import { Lark, waitFor, record, waitConnected, elapse, database as fdb } from './lib/harness.mjs';
+import { presencePattern, settled, watchedPresence } from './lib/presence.mjs';
 
 const { set, get, onValue, onDisconnect, goOffline, serverTimestamp, ref, push } = fdb;
 
@@ -23,18 +23,7 @@ after(async () => { await lark?.close(); });
 
 test('a blip (RST) within the grace: the SDK resumes with ls, the observer never sees offline; goOffline fires once', async () => {
   const ns = lark.ns('blip');
-  const admin = await lark.app(ns, { admin: true });
-  const feed = await watchAdminFeed(admin);
-  const a = await lark.app(ns, { proxy: true });
-  const b = await lark.app(ns);
-  const status = record(b.ref('status/alice/state'));
-  const fires = record(b.ref('fires/alice'));
-  const p = presencePattern(a, 'alice');
-  await waitFor(() => status.last() === 'online', 15000, 'online at the observer');
-  await settled(p);
-  const sid = a.conn().lastSessionId;
-  const session = await waitFor(() => feed.find((s) => s.namespace === ns && s.identity === 'anonymous'
-    && s.ops?.length === 2)[0], 15000, "a's session with its two ops in the feed");
+  const { feed, a, status, fires, p, sid, session } = await watchedPresence(lark, ns);
   assert.equal(a.proxy.upgrades.length, 1);
   assert.ok(!a.proxy.upgrades[0].includes('ls='), 'the first connection has no ls');
 
@@ -73,18 +62,7 @@ test('a blip (RST) within the grace: the SDK resumes with ls, the observer never
 
 test('a silent drop (blackhole): the ops fire after dead-after + grace, not before; the SDK comes back fresh', async () => {
   const ns = lark.ns('silent');
-  const admin = await lark.app(ns, { admin: true });
-  const feed = await watchAdminFeed(admin);
-  const a = await lark.app(ns, { proxy: true });
-  const b = await lark.app(ns);
-  const status = record(b.ref('status/alice/state'));
-  const fires = record(b.ref('fires/alice'));
-  const p = presencePattern(a, 'alice');
-  await waitFor(() => status.last() === 'online', 15000, 'online at the observer');
-  await settled(p);
-  const sid = a.conn().lastSessionId;
-  const session = await waitFor(() => feed.find((s) => s.namespace === ns && s.identity === 'anonymous'
-    && s.ops?.length === 2)[0], 15000, "a's session in the feed");
+  const { feed, a, status, fires, p, sid, session } = await watchedPresence(lark, ns);
 
   const t0 = Date.now();
   a.proxy.setMode('blackhole');

@@ -4,8 +4,8 @@
 // old socket is closed without firing anything.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Lark, waitFor, record, watchAdminFeed, elapse, database as fdb } from './lib/harness.mjs';
-import { presencePattern, settled } from './lib/presence.mjs';
+import { Lark, waitFor, elapse, database as fdb } from './lib/harness.mjs';
+import { watchedPresence } from './lib/presence.mjs';
 
 const { goOffline } = fdb;
 
@@ -19,18 +19,7 @@ test('a half-open link: the SDK reconnects with ls while the server still holds 
     '--grace', `${GRACE_MS}ms`]);
   try {
     const ns = own.ns('takeover');
-    const admin = await own.app(ns, { admin: true });
-    const feed = await watchAdminFeed(admin);
-    const a = await own.app(ns, { proxy: true });
-    const b = await own.app(ns);
-    const status = record(b.ref('status/alice/state'));
-    const fires = record(b.ref('fires/alice'));
-    const p = presencePattern(a, 'alice');
-    await waitFor(() => status.last() === 'online', 15000, 'online at the observer');
-    await settled(p);
-    const sid = a.conn().lastSessionId;
-    const session = await waitFor(() => feed.find((s) => s.namespace === ns && s.identity === 'anonymous'
-      && s.ops?.length === 2)[0], 15000, "a's session in the feed");
+    const { feed, a, status, fires, p, sid, session } = await watchedPresence(own, ns);
 
     const t0 = Date.now();
     a.proxy.dropClientSide();

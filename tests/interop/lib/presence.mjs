@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The presence pattern as apps write it, for the network tests.
-import { waitFor, database as fdb } from './harness.mjs';
+import { waitFor, record, watchAdminFeed, database as fdb } from './harness.mjs';
 
 const { set, onValue, onDisconnect, serverTimestamp, increment, ref } = fdb;
 
@@ -26,4 +26,24 @@ export function presencePattern(a, uid) {
 /** Lets the SDK reconnect at once after a drop: its backoff allows that once a connection lived > 1.3 s. */
 export async function settled(state) {
   await waitFor(() => state.connects >= 1 && Date.now() - state.connectedAt > 1500, 15000, 'a settled connection');
+}
+
+/**
+ * The start of the network tests, on server `lark` and namespace `ns`: app `a` behind a proxy runs the presence
+ * pattern for alice, app `b` records her status and fire count, an admin app watches the feed. Resolves once `a`
+ * is online and settled and its session, with both ops, is in the feed.
+ */
+export async function watchedPresence(lark, ns) {
+  const feed = await watchAdminFeed(await lark.app(ns, { admin: true }));
+  const a = await lark.app(ns, { proxy: true });
+  const b = await lark.app(ns);
+  const status = record(b.ref('status/alice/state'));
+  const fires = record(b.ref('fires/alice'));
+  const p = presencePattern(a, 'alice');
+  await waitFor(() => status.last() === 'online', 15000, 'online at the observer');
+  await settled(p);
+  const sid = a.conn().lastSessionId;
+  const session = await waitFor(() => feed.find((s) => s.namespace === ns && s.identity === 'anonymous'
+    && s.ops?.length === 2)[0], 15000, "a's session with its two ops in the feed");
+  return { feed, a, status, fires, p, sid, session };
 }
