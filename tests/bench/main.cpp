@@ -425,6 +425,23 @@ void fail(QJsonObject &r, const QString &what)
     r.insert(u"errors"_s, e);
 }
 
+/** A client listening on prefix whose pushes feed obs; null, with the error in r, if it cannot connect. */
+std::unique_ptr<Client> openObserver(const Target &t, const QString &prefix, Observer &obs, QJsonObject &r)
+{
+    QString error;
+    std::unique_ptr<Client> observer = openClient(t, &error);
+    if (!observer) {
+        fail(r, error);
+        return nullptr;
+    }
+    obs.prefix = prefix;
+    observer->onPush = [&obs](Client *, const QString &m) { obs.onPush(m); };
+    if (!callOk(*observer, "q", "{\"p\":\"" + prefix.toUtf8() + "\",\"h\":\"\"}"))
+        fail(r, u"observer listen refused"_s);
+    obs.armed = true;
+    return observer;
+}
+
 /** Opens n connections over a fleet; adds errors for failures. Returns the answers. */
 QList<QJsonObject> openFleet(Fleet &fleet, const Target &t, const QString &listen, const QString &ops,
     const QString &prefix, QJsonObject &r, bool raw = false)
@@ -638,18 +655,10 @@ QJsonObject runDisconnect(const Settings &s, const Target &t, bool mass)
     QJsonObject r;
     const int n = mass ? s.mass : s.sessions;
     const QString prefix = (mass ? u"/bench/mass-"_s : u"/bench/disc-"_s) + randomTag();
-    QString error;
-    std::unique_ptr<Client> observer = openClient(t, &error);
-    if (!observer) {
-        fail(r, error);
-        return r;
-    }
     Observer obs;
-    obs.prefix = prefix;
-    observer->onPush = [&](Client *, const QString &m) { obs.onPush(m); };
-    if (!callOk(*observer, "q", "{\"p\":\"" + prefix.toUtf8() + "\",\"h\":\"\"}"))
-        fail(r, u"observer listen refused"_s);
-    obs.armed = true;
+    const std::unique_ptr<Client> observer = openObserver(t, prefix, obs, r);
+    if (!observer)
+        return r;
     Fleet fleet(mass ? workersFor(s, n) : 1, n);
     openFleet(fleet, t, QString(), mass ? u"mass"_s : u"disc"_s, prefix, r);
     if (r.contains(u"errors"_s))
@@ -721,18 +730,10 @@ QJsonObject runSilent(const Settings &s, const Target &t, int deadMs, int graceM
 {
     QJsonObject r;
     const QString prefix = u"/bench/silent-"_s + randomTag();
-    QString error;
-    std::unique_ptr<Client> observer = openClient(t, &error);
-    if (!observer) {
-        fail(r, error);
-        return r;
-    }
     Observer obs;
-    obs.prefix = prefix;
-    observer->onPush = [&](Client *, const QString &m) { obs.onPush(m); };
-    if (!callOk(*observer, "q", "{\"p\":\"" + prefix.toUtf8() + "\",\"h\":\"\"}"))
-        fail(r, u"observer listen refused"_s);
-    obs.armed = true;
+    const std::unique_ptr<Client> observer = openObserver(t, prefix, obs, r);
+    if (!observer)
+        return r;
     Fleet fleet(1, s.silent);
     openFleet(fleet, t, QString(), u"silent"_s, prefix, r);
     if (r.contains(u"errors"_s))
