@@ -96,11 +96,12 @@ Item {
         }
 
         function test_5_restartGivesAnEmptyServerAndTheViewFollows() {
-            const oldPort = Hub.port();
             verify(test.tree.rows > 0);
             verify(Hub.restart(0));
             verify(Hub.running);
-            verify(Hub.port() !== oldPort);
+            // Port 0 asks the kernel for any free port, which may be the one just released: the empty tree below
+            // is what shows a new server, not a different port.
+            verify(Hub.port() > 0);
             tryCompare(test.tree, "rows", 0);
             compare(Hub.tree.setJson("/fresh", "1"), "");
             tryCompare(test.tree, "rows", 1);
