@@ -11,25 +11,55 @@ ColumnLayout {
     required property int windowId
     spacing: 8
 
+    // Opens a tab as the user in the picker, if that is a user id a tab can sign in as.
+    function openTab(): void {
+        if (userPicker.problem === "")
+            Hub.tabs.openTab(userPicker.editText, root.windowId);
+    }
+
     RowLayout {
         Layout.fillWidth: true
         Label {
             text: "Open a tab as"
         }
+        // Any user id can be typed; the list offers the defaults and everyone seen in the presence data.
         ComboBox {
             id: userPicker
             objectName: "userPicker"
-            model: Hub.users
+            readonly property string problem: Hub.uidProblem(userPicker.editText)
+            editable: true
+            Layout.preferredWidth: 200
+            onAccepted: root.openTab()
+            // Not a binding: a new model resets the field to the first entry, which would wipe what is being
+            // typed whenever someone else's presence shows up. Swap the list, then put the text back.
+            Component.onCompleted: userPicker.model = Hub.users
+            Connections {
+                target: Hub
+                function onUsersChanged(): void {
+                    const typed = userPicker.editText;
+                    userPicker.model = Hub.users;
+                    userPicker.currentIndex = userPicker.find(typed, Qt.MatchExactly);
+                    userPicker.editText = typed;
+                }
+            }
         }
         Button {
             objectName: "openTab"
             text: "Open tab"
-            enabled: Hub.running
-            onClicked: Hub.tabs.openTab(userPicker.currentText, root.windowId)
+            enabled: Hub.running && userPicker.problem === ""
+            onClicked: root.openTab()
         }
         Item {
             Layout.fillWidth: true
         }
+    }
+    Label {
+        objectName: "uidProblem"
+        visible: userPicker.problem !== ""
+        text: userPicker.problem
+        color: Theme.danger
+        Layout.fillWidth: true
+        wrapMode: Text.Wrap
     }
 
     ScrollView {

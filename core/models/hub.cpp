@@ -24,12 +24,20 @@ Hub::Hub(const HubConfig &config, QObject *parent)
     , m_tabs(new TabsModel(this))
     , m_sessions(new SessionsModel(this))
     , m_firedOps(new FiredOpsModel(this))
-    , m_presence(new PresenceModel(users(), this))
+    , m_presence(new PresenceModel(defaultUsers(), this))
     , m_events(new EventLogModel(this))
     , m_eventFilter(new EventLogFilter(m_events, this))
 {
     m_lastConnectUrl = m_config.connectUrl.isValid() ? m_config.connectUrl.toString() : m_config.lastConnectUrl;
     m_hostNs = m_config.ns;
+    m_users = defaultUsers();
+    // Users come and go with the presence data (any source) and with tabs opened as someone new.
+    for (QAbstractItemModel *m :
+        {static_cast<QAbstractItemModel *>(m_presence), static_cast<QAbstractItemModel *>(m_tabs)}) {
+        connect(m, &QAbstractItemModel::rowsInserted, this, &Hub::refreshUsers);
+        connect(m, &QAbstractItemModel::rowsRemoved, this, &Hub::refreshUsers);
+        connect(m, &QAbstractItemModel::modelReset, this, &Hub::refreshUsers);
+    }
     connect(m_sessions, &SessionsModel::countChanged, this, [this] {
         // Clients create namespaces on first use: a new session is when the picker may have a new entry.
         if (m_server && m_server->databases().size() != m_namespaces.size())
@@ -48,9 +56,33 @@ Hub::~Hub()
     delete m_server;
 }
 
-QStringList Hub::users() const
+QStringList Hub::defaultUsers()
 {
     return {u"alice"_s, u"bob"_s, u"carol"_s};
+}
+
+QString Hub::uidProblem(const QString &uid) const
+{
+    return Tab::uidProblem(uid);
+}
+
+void Hub::refreshUsers()
+{
+    QStringList seen;
+    for (int r = 0; r < m_presence->rowCount(); ++r)
+        seen.append(m_presence->index(r).data(PresenceModel::UidRole).toString());
+    for (int r = 0; m_tabs && r < m_tabs->rowCount(); ++r)
+        seen.append(m_tabs->at(r)->uid());
+    const QStringList defaults = defaultUsers();
+    seen.removeIf(
+        [&defaults](const QString &uid) { return defaults.contains(uid) || !Tab::uidProblem(uid).isEmpty(); });
+    seen.sort();
+    seen.removeDuplicates();
+    const QStringList users = defaults + seen;
+    if (users != m_users) {
+        m_users = users;
+        Q_EMIT usersChanged();
+    }
 }
 
 bool Hub::start()

@@ -60,7 +60,7 @@ class Hub : public QObject
     Q_PROPERTY(QStringList namespaces READ namespaces NOTIFY namespacesChanged)
     Q_PROPERTY(QString treeNamespace READ treeNamespace NOTIFY runningChanged)
     Q_PROPERTY(lark::models::EventLogFilter *eventLog READ eventLog CONSTANT)
-    Q_PROPERTY(QStringList users READ users CONSTANT)
+    Q_PROPERTY(QStringList users READ users NOTIFY usersChanged)
     Q_PROPERTY(QVariantList windowIds READ windowIds NOTIFY windowIdsChanged)
     Q_PROPERTY(int pingIntervalMs READ pingIntervalMs NOTIFY timersChanged)
     Q_PROPERTY(int deadAfterMs READ deadAfterMs NOTIFY timersChanged)
@@ -96,7 +96,14 @@ public:
     [[nodiscard]] QString serverUrl() const;
     [[nodiscard]] const QString &hostMessage() const { return m_hostMessage; }
     [[nodiscard]] const QString &namespaceName() const { return m_config.ns; }
-    [[nodiscard]] QStringList users() const;
+    /**
+     * Who a tab can be opened as: the defaults, then every other user seen in the presence data or signed in by
+     * an open tab, in key order.
+     */
+    [[nodiscard]] const QStringList &users() const { return m_users; }
+    [[nodiscard]] static QStringList defaultUsers();
+    /** Why a tab cannot be opened as uid (not a valid Firebase key, ...), or empty when it can. */
+    [[nodiscard]] Q_INVOKABLE QString uidProblem(const QString &uid) const;
     [[nodiscard]] QVariantList windowIds() const;
     [[nodiscard]] int pingIntervalMs() const { return m_config.pingIntervalMs; }
     [[nodiscard]] int deadAfterMs() const { return m_config.deadAfterMs; }
@@ -154,12 +161,15 @@ Q_SIGNALS:
     void connectionCountChanged();
     void namespacesChanged();
     void windowIdsChanged();
+    void usersChanged();
     /** newWindow() was called: the UI opens a window for this id. */
     void windowOpened(int windowId);
 
 private:
     /** Closes every tab and drops the server or the admin client, leaving the hub stopped. */
     void stop();
+    void refreshUsers();
+    QStringList m_users;
     HubConfig m_config;
     QString m_lastConnectUrl;
     QString m_hostNs; // the host-mode default namespace (connect mode may use the remote's ?ns=)

@@ -2,6 +2,7 @@
 #include "tab.h"
 
 #include "client/presence.h"
+#include "db/path.h"
 #include "netsim/linkproxy.h"
 
 #include <QDateTime>
@@ -87,6 +88,19 @@ Tab::~Tab()
     // Presence unregisters its listeners from the database: it must go first (children die in creation order).
     delete m_presence;
     delete m_db;
+}
+
+QString Tab::uidProblem(const QString &uid)
+{
+    QString why;
+    if (!Path::isValidKey(uid, &why))
+        return uid.isEmpty() ? u"a user id cannot be empty"_s : why;
+    // A valid key can still be too long once it sits in the presence entry's path, which the SDK would refuse
+    // at registration: say so here rather than as a failed tab.
+    Path path;
+    if (!Path::parse(u"presence/%1/connections/%2"_s.arg(uid, QString(20, u'-')), &path, &why))
+        return u"too long: presence/<uid>/connections/<push id> would exceed the 768-byte path limit"_s;
+    return {};
 }
 
 QString Tab::mockToken(const QString &uid)

@@ -90,6 +90,12 @@ public:
     /** Closing the tab: a clean close, then the tab goes away once the close frame is out. */
     void closeCleanly();
 
+    /**
+     * Why uid cannot sign a tab in, or empty when it can: it must be a Firebase key (non-empty, none of
+     * `. $ # [ ] /` or control characters, at most 768 UTF-8 bytes), and the tab's deepest path,
+     * presence/<uid>/connections/<push id>, must stay within the 768-byte path limit.
+     */
+    [[nodiscard]] static QString uidProblem(const QString &uid);
     /** An unsigned emulator-style token (like the JS SDK's mockUserToken) that signs in as uid. */
     [[nodiscard]] static QString mockToken(const QString &uid);
 

@@ -22,7 +22,7 @@ void TabsModel::setTarget(const QHostAddress &serverHost, quint16 serverPort, co
 
 Tab *TabsModel::openTab(const QString &uid, int windowId)
 {
-    if (m_port == 0 || uid.isEmpty())
+    if (m_port == 0 || !Tab::uidProblem(uid).isEmpty())
         return nullptr;
     const int row = int(m_tabs.size());
     beginInsertRows({}, row, row);

@@ -32,7 +32,8 @@ public:
     [[nodiscard]] QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
     [[nodiscard]] QHash<int, QByteArray> roleNames() const override;
 
-    /** Opens a tab signed in as uid in a window; nullptr when there is no server to connect to. */
+    /** Opens a tab signed in as uid in a window; nullptr when there is no server or uid is not valid (Tab::uidProblem).
+     */
     Q_INVOKABLE lark::models::Tab *openTab(const QString &uid, int windowId);
     /** Closes a tab as a browser does: a clean close, so its onDisconnect ops fire at once. */
     Q_INVOKABLE void closeTab(int tabId);

@@ -94,6 +94,7 @@ private Q_SLOTS:
     void switchModesAtRuntime();
     void settingsRoundTrip();
     void namespacesImportExportClear();
+    void usersAreValidKeysFromPresenceAndTabs();
 };
 
 void TstModels::treeIsIncremental()
@@ -718,6 +719,58 @@ void TstModels::namespacesImportExportClear()
     QCOMPARE(hub.tree()->rowCount(), 0);
     QCOMPARE(hub.tree()->lastCause(), u"admin edit"_s);
     QCOMPARE(hub.newPushId().size(), 20);
+}
+
+void TstModels::usersAreValidKeysFromPresenceAndTabs()
+{
+    lark::models::HubConfig config;
+    config.port = 0;
+    config.reconnectDelayMs = 50;
+    lark::models::Hub hub(config);
+    QVERIFY(hub.start());
+    const QStringList defaults {u"alice"_s, u"bob"_s, u"carol"_s};
+    QCOMPARE(hub.users(), defaults);
+    QSignalSpy changed(&hub, &lark::models::Hub::usersChanged);
+
+    // Firebase key rules, each with its reason; and the presence entry's path must fit in 768 bytes.
+    QCOMPARE(hub.uidProblem(u"zoe"_s), QString());
+    QCOMPARE(hub.uidProblem(u"Zoë Ω 42"_s), QString());
+    QVERIFY(hub.uidProblem(QString()).contains(u"empty"_s));
+    for (const QString &bad : {u"a.b"_s, u"a$"_s, u"#a"_s, u"a[0]"_s, u"a/b"_s})
+        QVERIFY2(hub.uidProblem(bad).contains(u". $ # [ ] /"_s), qPrintable(bad));
+    QVERIFY(hub.uidProblem(u"a\nb"_s).contains(u"control character"_s));
+    QVERIFY(hub.uidProblem(QString(1, QChar(127))).contains(u"control character"_s));
+    QVERIFY(hub.uidProblem(QString(769, u'x')).contains(u"768 bytes"_s));
+    QVERIFY(hub.uidProblem(QString(726, u'x')).contains(u"too long"_s));
+    QCOMPARE(hub.uidProblem(QString(725, u'x')), QString());
+    QCOMPARE(hub.tabs()->openTab(u"a.b"_s, 0), nullptr);
+    QCOMPARE(hub.tabs()->openTab(QString(726, u'x'), 0), nullptr);
+    QCOMPARE(hub.tabs()->rowCount(), 0);
+    QCOMPARE(changed.size(), 0);
+
+    // A tab opened as a new user lists that user at once; the longest id that fits really signs a tab in.
+    lark::models::Tab *zoe = hub.tabs()->openTab(u"zoe"_s, 0);
+    QVERIFY(zoe);
+    QCOMPARE(hub.users(), defaults + QStringList {u"zoe"_s});
+    QCOMPARE(changed.size(), 1);
+    const QString longest(725, u'x');
+    lark::models::Tab *x = hub.tabs()->openTab(longest, 0);
+    QVERIFY(x);
+    QTRY_COMPARE_WITH_TIMEOUT(x->presenceState(), u"online"_s, 10000);
+    QCOMPARE(x->lastError(), QString());
+    QTRY_COMPARE_WITH_TIMEOUT(hub.presence()->connectionCount(longest), 1, 10000);
+
+    // Users only the data knows about (another client's) are listed too, in key order after the defaults.
+    QCOMPARE(hub.importJson(u"/presence/quinn"_s, u"{\"lastSeen\": 1}"_s), QString());
+    QCOMPARE(hub.importJson(u"/status/mallory"_s, u"{\"online\": false}"_s), QString());
+    const QStringList seen = defaults + QStringList {u"mallory"_s, u"quinn"_s, longest, u"zoe"_s};
+    QTRY_COMPARE_WITH_TIMEOUT(hub.users(), seen, 10000);
+
+    // Gone from the data and from the tabs: no longer offered. The defaults always are.
+    hub.tabs()->closeTab(zoe->tabId());
+    hub.tabs()->closeTab(x->tabId());
+    QCOMPARE(hub.clearData(), QString());
+    QTRY_COMPARE_WITH_TIMEOUT(hub.users(), defaults, 10000);
 }
 
 QTEST_GUILESS_MAIN(TstModels)
