@@ -2,7 +2,7 @@
 # Builds the .deb with cpack into a temporary folder and checks it (run by ctest as `cmake -P`):
 #  - Depends names the qml6-module-* package of every module that qml/*.qml imports, derived from the imports
 #    themselves, so a new import without its Depends entry fails here rather than on a user's machine
-#    (dpkg-shlibdeps cannot see QML imports, house style pitfall 8);
+#    (dpkg-shlibdeps cannot see QML imports, house style pitfall 8), and libqt6svg6 for the SVG window icon;
 #  - the binaries, desktop file, metainfo and icon are inside.
 # Arguments: -DBINARY_DIR=<build dir> -DQML_DIR=<source qml/> -DAPP_ID=<io.github.lark.Lark>
 cmake_minimum_required(VERSION 3.25)
@@ -70,6 +70,8 @@ list(LENGTH required n_required)
 if(n_required LESS 3)
     message(FATAL_ERROR "found only ${n_required} QML imports in ${QML_DIR}: the scan is broken")
 endif()
+# Plugins loaded at run time, not through an import: the SVG window icon (qml/appicon.h).
+list(APPEND required libqt6svg6)
 set(missing "")
 foreach(p IN LISTS required)
     if(NOT p IN_LIST packages)
@@ -77,7 +79,7 @@ foreach(p IN LISTS required)
     endif()
 endforeach()
 if(missing)
-    message(FATAL_ERROR "the .deb's Depends lacks ${missing} (imported by qml/*.qml).\nDepends: ${depends_line}")
+    message(FATAL_ERROR "the .deb's Depends lacks ${missing} (imported by qml/*.qml or loaded as plugins).\nDepends: ${depends_line}")
 endif()
 
 foreach(path usr/bin/lark usr/bin/lark-server usr/share/applications/${APP_ID}.desktop

@@ -11,6 +11,7 @@ LARK_APT_PACKAGES=(
     qml6-module-qtqml qml6-module-qtqml-models desktop-file-utils appstream xvfb xauth
     nodejs npm
     qml6-module-qtquick-dialogs qml6-module-qt-labs-folderlistmodel
+    libqt6svg6
 )
 
 lark_missing_apt_packages() {

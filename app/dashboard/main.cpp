@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // lark: the dashboard. Starts an embedded Lark server on 127.0.0.1 and shows its sessions, queued onDisconnect
 // ops, presence and data, with simulated tabs whose network can be dropped, blipped or closed.
+#include "appicon.h"
 #include "models/hub.h"
 #include "models/settings.h"
 #include "qmltypes.h"
@@ -161,6 +162,8 @@ int main(int argc, char *argv[])
     }
     QGuiApplication app(argc, argv);
     QGuiApplication::setApplicationDisplayName(u"Lark"_s);
+    // Every window (the first and each "New window") takes the application's icon.
+    QGuiApplication::setWindowIcon(lark::dashboard::appIcon());
 
     lark::models::Hub hub(config);
     if (!hub.start())
