@@ -26,6 +26,9 @@ AdminFeed::AdminFeed(Database *db, QObject *parent)
             m_byNumber.insert(number(handle), s);
             Q_EMIT sessionUpdated(s);
             Q_EMIT sessionsChanged();
+        } else if (action == u"lark.fired"_s) {
+            Q_EMIT opsFired(s.value(u"session"_s).toObject(), s.value(u"ops"_s).toArray(),
+                qint64(s.value(u"firedAt"_s).toDouble()));
         } else if (action == u"lark.session.ended"_s) {
             m_sessions.remove(handle);
             m_byNumber.remove(number(handle));

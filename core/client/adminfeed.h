@@ -33,6 +33,8 @@ Q_SIGNALS:
     void sessionUpdated(const QJsonObject &session);
     /** A session ended; its ops (if any) were applied. */
     void sessionEnded(const QJsonObject &session);
+    /** A session's ops were applied (just before it ended): what they wrote, resolved, at firedAt (epoch ms). */
+    void opsFired(const QJsonObject &session, const QJsonArray &ops, qint64 firedAt);
     void error(const lark::client::Error &error);
 
 private:

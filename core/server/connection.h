@@ -59,6 +59,9 @@ public:
     [[nodiscard]] qint64 lastActivity() const { return m_lastActivity; }
     [[nodiscard]] qint64 lastPing() const { return m_lastPing; }
     [[nodiscard]] bool resumed() const { return m_resumed; }
+    /** What the last heartbeat sweep concluded: no word from the peer for a ping interval and a half. */
+    [[nodiscard]] bool isSilent() const { return m_silent; }
+    void setSilent(bool silent) { m_silent = silent; }
 
 private:
     void onTextFrame(const QString &frame);
@@ -102,6 +105,7 @@ private:
     bool m_released = false;
     bool m_resumed = false;
     bool m_lost = false;
+    bool m_silent = false;
 };
 
 } // namespace lark

@@ -315,7 +315,7 @@ void Server::endSession(Session *s, Session::EndReason reason)
     // disconnect this JSON was a fifth of the server's time with nobody listening (docs/performance.md).
     const bool described = hasSessionObservers();
     QJsonArray fired;
-    if (described && isSignalConnected(QMetaMethod::fromSignal(&Server::opsFired))) {
+    if (described && (!m_watchers.isEmpty() || isSignalConnected(QMetaMethod::fromSignal(&Server::opsFired)))) {
         for (size_t i = 0; i < writes.size(); ++i)
             fired.append(QJsonObject {{u"path"_s, writes[i].path.toString()}, {u"value"_s, writes[i].value.toJson()}});
     }
@@ -329,8 +329,11 @@ void Server::endSession(Session *s, Session::EndReason reason)
     m_sessions.remove(s->id());
     if (described) {
         const QJsonObject description = describeSession(*s);
-        if (!fired.isEmpty())
+        if (!fired.isEmpty()) {
             Q_EMIT opsFired(description, fired);
+            broadcastToWatchers(protocol::extensionPush(u"lark.fired"_s,
+                QJsonObject {{u"session"_s, description}, {u"ops"_s, fired}, {u"firedAt"_s, double(now)}}));
+        }
         broadcastToWatchers(protocol::extensionPush(u"lark.session.ended"_s, description));
         Q_EMIT sessionRemoved(description);
     }
@@ -356,13 +359,26 @@ void Server::noteSessionChanged(Session *s)
 void Server::sweep()
 {
     const qint64 now = monotonicMs();
+    // A healthy peer answers every ping within a round trip: a ping interval and a half without a word is the first
+    // sign of a dead link, long before dead-after. Watchers hear of it when it starts and when it ends.
+    const qint64 silentAfter = qint64(m_config.pingIntervalMs) * 3 / 2 + 100;
+    const bool observed = hasSessionObservers();
     // Copy: abortDead() can drop connections from the list.
     const QList<Connection *> connections = m_connections;
     for (Connection *c : connections) {
-        if (now - c->lastActivity() >= m_config.deadAfterMs)
+        if (now - c->lastActivity() >= m_config.deadAfterMs) {
             c->abortDead();
-        else if (now - c->lastPing() >= m_config.pingIntervalMs)
+            continue;
+        }
+        if (now - c->lastPing() >= m_config.pingIntervalMs)
             c->ping();
+        const bool silent = now - c->lastActivity() > silentAfter;
+        if (silent != c->isSilent()) {
+            c->setSilent(silent);
+            Session *s = c->session();
+            if (observed && s && s->connection() == c)
+                noteSessionChanged(s);
+        }
     }
 }
 
@@ -384,6 +400,7 @@ QJsonObject Server::describeSession(const Session &s) const
     if (s.state() == Session::State::Live && s.connection()) {
         o.insert(u"lastActivityMsAgo"_s, double(monotonicMs() - s.connection()->lastActivity()));
         o.insert(u"deadAfterMs"_s, m_config.deadAfterMs);
+        o.insert(u"silent"_s, s.connection()->isSilent());
     }
     if (s.endReason() != Session::EndReason::None)
         o.insert(u"endReason"_s, Session::endReasonName(s.endReason()));

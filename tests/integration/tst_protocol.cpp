@@ -362,6 +362,27 @@ void TstProtocol::adminFeedShowsSessionsAndOps()
     QVERIFY(!QJsonDocument(push).toJson().contains(user.sessionId().toUtf8()));
     user.socket.close();
     QVERIFY(!admin.waitPush([](const QJsonObject &p) { return p.value(u"a"_s) == u"lark.session.ended"_s; }).isEmpty());
+    // What the ops wrote, resolved, came just before: lark.fired.
+    qsizetype firedAt = -1, endedAt = -1;
+    for (qsizetype i = 0; i < admin.pushes.size(); ++i) {
+        const QString a = admin.pushes.at(i).value(u"a"_s).toString();
+        if (a == u"lark.fired"_s)
+            firedAt = i;
+        else if (a == u"lark.session.ended"_s)
+            endedAt = i;
+    }
+    QVERIFY(firedAt >= 0);
+    QCOMPARE(endedAt, firedAt + 1);
+    const QJsonObject fired = admin.pushes.at(firedAt).value(u"b"_s).toObject();
+    QCOMPARE(fired.value(u"session"_s).toObject().value(u"endReason"_s).toString(), u"clean close"_s);
+    QCOMPARE(fired.value(u"session"_s).toObject().value(u"handle"_s), s.value(u"handle"_s));
+    const QJsonArray ops = fired.value(u"ops"_s).toArray();
+    QCOMPARE(ops.size(), 1);
+    QCOMPARE(ops.at(0).toObject().value(u"path"_s).toString(), u"/presence/u1"_s);
+    // The ServerValue is resolved, to the time of the batch.
+    QCOMPARE(ops.at(0).toObject().value(u"value"_s).toDouble(), fired.value(u"firedAt"_s).toDouble());
+    QVERIFY(fired.value(u"firedAt"_s).toDouble() >= op.value(u"registeredAt"_s).toDouble());
+    QVERIFY(!QJsonDocument(fired).toJson().contains(user.sessionId().toUtf8()));
 }
 
 void TstProtocol::adminFeedRefusedForNonAdmin()
