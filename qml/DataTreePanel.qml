@@ -77,7 +77,7 @@ ColumnLayout {
         Button {
             objectName: "importJson"
             text: "Import…"
-            enabled: Hub.tree !== null
+            enabled: Hub.tree !== null && !Hub.remote
             ToolTip.visible: hovered
             ToolTip.text: "Replace the value at the path with a JSON file"
             onClicked: importDialog.open()
@@ -93,7 +93,7 @@ ColumnLayout {
         Button {
             objectName: "clearData"
             text: "Clear data"
-            enabled: Hub.tree !== null
+            enabled: Hub.tree !== null && !Hub.remote
             onClicked: clearConfirm.open()
         }
     }
@@ -151,8 +151,18 @@ ColumnLayout {
 
     Label {
         visible: !Hub.tree
-        text: Hub.remote ? "The data view needs host mode (choose Host above)." : "The server is not running."
+        text: "The server is not running."
         color: Theme.muted
+    }
+    // Connect mode shows a copy kept in step by the admin client's listen: it knows what changed, not who did it.
+    Label {
+        objectName: "remoteTreeNote"
+        visible: Hub.tree !== null && Hub.remote
+        Layout.fillWidth: true
+        wrapMode: Text.Wrap
+        color: Theme.muted
+        text: "A read-only copy of the remote namespace " + Hub.treeNamespace
+              + ": changed rows flash \"remote write\". Write with a client, or use host mode to edit."
     }
 
     TreeView {
@@ -235,7 +245,7 @@ ColumnLayout {
                     // Double-click a leaf to edit it in place (Enter writes, Escape cancels).
                     TapHandler {
                         onDoubleTapped: {
-                            if (cell.type === "object")
+                            if (cell.type === "object" || Hub.remote)
                                 return;
                             inlineEditor.text = cell.value;
                             cell.editing = true;
@@ -309,7 +319,7 @@ ColumnLayout {
         Button {
             objectName: "addChild"
             text: "Add child"
-            enabled: Hub.tree !== null
+            enabled: Hub.tree !== null && !Hub.remote
             ToolTip.visible: hovered
             ToolTip.text: "A new child of the path with a push id as its key: type a value and Set"
             onClicked: {
@@ -327,13 +337,13 @@ ColumnLayout {
         Button {
             objectName: "editSet"
             text: "Set"
-            enabled: Hub.tree !== null && pathField.text !== ""
+            enabled: Hub.tree !== null && !Hub.remote && pathField.text !== ""
             onClicked: editError.text = Hub.tree.setJson(pathField.text, valueField.text)
         }
         Button {
             objectName: "editDelete"
             text: "Delete"
-            enabled: Hub.tree !== null && pathField.text !== ""
+            enabled: Hub.tree !== null && !Hub.remote && pathField.text !== ""
             // Deleting the root is clearing everything: that asks first.
             onClicked: {
                 if (root.atRoot)

@@ -141,8 +141,7 @@ ColumnLayout {
             visible: fired.count === 0
             width: fired.width
             wrapMode: Text.Wrap
-            // The admin feed says that a session ended, not what its ops wrote: the log needs the embedded server.
-            text: Hub.remote ? "the fired-ops log is available in host mode only" : "nothing has fired yet"
+            text: "nothing has fired yet"
             color: Theme.muted
         }
     }

@@ -389,9 +389,14 @@ void DataTreeModel::applyChange(const Path &path, const QString &cause, qint64 n
     }
 }
 
+void DataTreeModel::setMirror(const QString &readOnlyReason)
+{
+    m_readOnlyReason = readOnlyReason;
+}
+
 void DataTreeModel::onChanged(const QList<lark::Path> &paths, const lark::WriteOrigin &origin)
 {
-    const QString cause = describeOrigin(origin);
+    const QString cause = isMirror() ? u"remote write"_s : describeOrigin(origin);
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
     for (const Path &p : paths)
         applyChange(p, cause, now);
@@ -602,6 +607,8 @@ QString DataTreeModel::setJson(const QString &text, const QString &json)
 {
     if (!m_db)
         return u"no database"_s;
+    if (isMirror())
+        return m_readOnlyReason;
     Path path;
     QString error;
     if (!Path::parse(text, &path, &error))
@@ -626,6 +633,8 @@ QString DataTreeModel::removePath(const QString &text)
 {
     if (!m_db)
         return u"no database"_s;
+    if (isMirror())
+        return m_readOnlyReason;
     Path path;
     QString error;
     if (!Path::parse(text, &path, &error))

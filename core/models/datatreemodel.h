@@ -83,6 +83,13 @@ public:
     Q_INVOKABLE QString setJson(const QString &path, const QString &json);
     Q_INVOKABLE QString removePath(const QString &path);
 
+    /**
+     * The database is a local copy of a remote server's namespace (connect mode): every change is shown as
+     * "remote write" (the copy cannot know who wrote), and the admin edits are refused with readOnlyReason.
+     */
+    void setMirror(const QString &readOnlyReason);
+    [[nodiscard]] bool isMirror() const { return !m_readOnlyReason.isEmpty(); }
+
     /** How a write origin is shown, e.g. "client write by S2". */
     [[nodiscard]] static QString describeOrigin(const lark::WriteOrigin &origin);
 
@@ -125,6 +132,7 @@ private:
     int m_pageSize = 50;
     int m_syncing = 0; // inside sync(): views react to our signals, and must not start a nested change
     QString m_lastCause;
+    QString m_readOnlyReason; // set on a mirror
 };
 
 } // namespace lark::models

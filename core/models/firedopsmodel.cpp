@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "firedopsmodel.h"
 
+#include "client/adminfeed.h"
 #include "jsontext.h"
 #include "server/server.h"
 
@@ -18,14 +19,20 @@ FiredOpsModel::FiredOpsModel(QObject *parent)
 
 void FiredOpsModel::attachServer(lark::Server *server)
 {
-    connect(server, &lark::Server::opsFired, this, &FiredOpsModel::addFired);
+    connect(server, &lark::Server::opsFired, this,
+        [this](const QJsonObject &session, const QJsonArray &ops) { addFired(session, ops); });
 }
 
-void FiredOpsModel::addFired(const QJsonObject &session, const QJsonArray &ops)
+void FiredOpsModel::attachFeed(lark::client::AdminFeed *feed)
+{
+    connect(feed, &lark::client::AdminFeed::opsFired, this, &FiredOpsModel::addFired);
+}
+
+void FiredOpsModel::addFired(const QJsonObject &session, const QJsonArray &ops, qint64 firedAt)
 {
     if (ops.isEmpty())
         return;
-    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    const qint64 now = firedAt > 0 ? firedAt : QDateTime::currentMSecsSinceEpoch();
     const QString handle = session.value(u"handle"_s).toString();
     const QString reason = session.value(u"endReason"_s).toString();
     // Newest first; the batch keeps its registration order inside.

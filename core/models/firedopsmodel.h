@@ -9,11 +9,18 @@ namespace lark
 {
 class Server;
 }
+namespace lark::client
+{
+class AdminFeed;
+}
 
 namespace lark::models
 {
 
-/** The log of fired onDisconnect ops, newest first, capped at maxRows (host mode: the server's opsFired signal). */
+/**
+ * The log of fired onDisconnect ops, newest first, capped at maxRows: from the embedded server's opsFired signal
+ * (host mode) or the admin feed's lark.fired pushes (connect mode).
+ */
 class FiredOpsModel : public QAbstractListModel
 {
     Q_OBJECT
@@ -30,12 +37,14 @@ public:
 
     explicit FiredOpsModel(QObject *parent = nullptr);
     void attachServer(lark::Server *server);
+    void attachFeed(lark::client::AdminFeed *feed);
 
     [[nodiscard]] int rowCount(const QModelIndex &parent = {}) const override;
     [[nodiscard]] QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
     [[nodiscard]] QHash<int, QByteArray> roleNames() const override;
 
-    void addFired(const QJsonObject &session, const QJsonArray &ops);
+    /** A session fired ops; firedAt in epoch ms (0: now). */
+    void addFired(const QJsonObject &session, const QJsonArray &ops, qint64 firedAt = 0);
 
     static constexpr int maxRows = 200;
 

@@ -18,6 +18,31 @@ using namespace Qt::Literals::StringLiterals;
 namespace lark::models
 {
 
+namespace
+{
+// The writes that turn `have` into `want`, at paths that do not overlap, so a copy changes only where the source
+// did: equal subtrees (by their SDK hash) are skipped, and objects are compared key by key.
+void diffInto(const Node *have, const Node *want, const Path &at, std::vector<Write> &out)
+{
+    const bool haveNull = !have || have->isNull();
+    const bool wantNull = !want || want->isNull();
+    if (haveNull && wantNull)
+        return;
+    if (!haveNull && !wantNull && have->hash() == want->hash())
+        return;
+    if (!haveNull && !wantNull && have->isObject() && want->isObject() && have->priority() == want->priority()) {
+        for (const auto &[key, child] : have->children()) {
+            if (!want->child(key))
+                out.push_back({at.child(key), Node()});
+        }
+        for (const auto &[key, child] : want->children())
+            diffInto(have->child(key), child.get(), at.child(key), out);
+        return;
+    }
+    out.push_back({at, wantNull ? Node() : want->clone()});
+}
+} // namespace
+
 Hub::Hub(const HubConfig &config, QObject *parent)
     : QObject(parent)
     , m_config(config)
@@ -53,6 +78,7 @@ Hub::~Hub()
     delete m_feed;
     delete m_admin;
     delete m_tree;
+    delete m_mirror;
     delete m_server;
 }
 
@@ -186,6 +212,19 @@ bool Hub::startRemote()
     m_events->append(u"server"_s, {}, u"watching %1 through its admin feed"_s.arg(base.toString()));
     connect(m_feed, &lark::client::AdminFeed::sessionUpdated, m_events, &EventLogModel::sessionChanged);
     connect(m_feed, &lark::client::AdminFeed::sessionEnded, m_events, &EventLogModel::sessionRemoved);
+    m_firedOps->attachFeed(m_feed);
+    // The data tree shows a local copy of the namespace, kept in step by a root listen of the admin client; the
+    // copy only learns what changed, not who changed it.
+    m_mirror = new lark::Database(m_config.ns, this);
+    m_treeNs = m_config.ns;
+    m_tree = new DataTreeModel(m_mirror, this);
+    m_tree->setMirror(u"a remote server's data is read-only here: write it with a client, or use host mode"_s);
+    m_admin->ref().on(lark::client::Event::Value, [this](const lark::client::DataSnapshot &s, const QString &) {
+        std::vector<Write> writes;
+        diffInto(&m_mirror->root(), s.node(), Path(), writes);
+        if (!writes.empty())
+            m_mirror->write(Path(), std::move(writes), {WriteOrigin::Kind::Client, QString()});
+    });
     m_admin->ref(u"presence"_s)
         .on(lark::client::Event::Value, [this](const lark::client::DataSnapshot &s, const QString &) {
             m_presenceJson = s.value().toObject();
@@ -271,6 +310,8 @@ void Hub::stop()
     m_tree = nullptr;
     Q_EMIT runningChanged(); // views drop the old tree before it goes
     delete oldTree;
+    delete m_mirror;
+    m_mirror = nullptr;
     delete m_feed;
     m_feed = nullptr;
     delete m_admin;
@@ -413,13 +454,13 @@ QString Hub::importFile(const QString &path, const QUrl &file)
 
 QString Hub::exportJson(const QString &text) const
 {
-    if (!m_server)
+    if (!m_server && !m_mirror)
         return {};
     Path path;
     QString error;
     if (!Path::parse(text.isEmpty() ? u"/"_s : text, &path, &error))
         return {};
-    const lark::Database *db = m_server->database(m_treeNs);
+    const lark::Database *db = m_server ? m_server->database(m_treeNs) : m_mirror;
     const Node *node = db ? db->root().at(path) : nullptr;
     if (!node)
         return u"null"_s;
@@ -435,8 +476,8 @@ QString Hub::exportJson(const QString &text) const
 
 QString Hub::exportFile(const QString &path, const QUrl &file) const
 {
-    if (!m_server)
-        return u"export needs host mode"_s;
+    if (!m_server && !m_mirror)
+        return u"export needs a running server"_s;
     QSaveFile f(file.isLocalFile() ? file.toLocalFile() : file.toString());
     if (!f.open(QIODevice::WriteOnly))
         return u"cannot write %1: %2"_s.arg(f.fileName(), f.errorString());

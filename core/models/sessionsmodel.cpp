@@ -244,7 +244,9 @@ void SessionsModel::endSession(const QJsonObject &session)
 
 qint64 SessionsModel::silentFor(const Row &row) const
 {
-    if (!m_server || !row.session.contains(u"lastActivityMsAgo"_s))
+    // Aged from when the description arrived: a feed pushes one when the session turns silent, so the count
+    // is right while it matters.
+    if (!row.session.contains(u"lastActivityMsAgo"_s))
         return 0;
     return qint64(row.session.value(u"lastActivityMsAgo"_s).toDouble()) + (monotonicNow() - row.receivedAt);
 }
@@ -254,10 +256,10 @@ QString SessionsModel::stateOf(const Row &row) const
     const QString state = row.session.value(u"state"_s).toString();
     if (state != u"live"_s)
         return state;
-    // Only an embedded server can be asked how long it has not heard from a session; the admin feed reports it
-    // only along with other changes, so a remote quiet session would look silent when it is not.
+    // A remote server says when a session turns silent and when it speaks again (lark.session with `silent`);
+    // its lastActivityMsAgo is only as fresh as the last push, so it must not be aged into "silent" here.
     if (!m_server)
-        return state;
+        return row.session.value(u"silent"_s).toBool() ? u"silent"_s : state;
     return silentFor(row) > m_silentAfterMs ? u"silent"_s : state;
 }
 

@@ -39,7 +39,7 @@ public:
     enum Roles {
         HandleRole = Qt::UserRole + 1, /**< "S3" */
         ShortIdRole, /**< first characters of the session id */
-        StateRole, /**< "live", "silent" (host mode: no word for 1.5 pings), "suspended", "ended" */
+        StateRole, /**< "live", "silent" (no word for 1.5 pings), "suspended", "ended" */
         IdentityRole, /**< "anonymous", "admin", "user:alice" */
         RemoteRole, /**< client address:port */
         ResumesRole, /**< times resumed or taken over */
@@ -47,7 +47,7 @@ public:
                     (epoch ms), cancelled (bool), cancelledAt (epoch ms, 0 while queued)} */
         OpCountRole, /**< number of queued ops */
         GraceRemainingMsRole, /**< while suspended: ms until its ops fire */
-        SilentForMsRole, /**< while live, in host mode: ms since the server last heard from it */
+        SilentForMsRole, /**< while live: ms since the server last heard from it */
         DeadAfterMsRole, /**< while live: the silence limit */
         EndReasonRole, /**< once ended: "clean close", "timeout", ... */
         NamespaceRole, /**< the database the session writes to */

@@ -5,6 +5,7 @@
 #include "client/database.h"
 #include "models/datatreemodel.h"
 #include "models/eventlogmodel.h"
+#include "models/firedopsmodel.h"
 #include "models/hub.h"
 #include "models/presencemodel.h"
 #include "models/sessionsmodel.h"
@@ -12,6 +13,7 @@
 #include "server/server.h"
 
 #include <QAbstractItemModelTester>
+#include <QDateTime>
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -95,6 +97,7 @@ private Q_SLOTS:
     void settingsRoundTrip();
     void namespacesImportExportClear();
     void usersAreValidKeysFromPresenceAndTabs();
+    void connectModeMatchesHostMode();
 };
 
 void TstModels::treeIsIncremental()
@@ -289,7 +292,7 @@ void TstModels::remoteModeUsesTheAdminFeed()
     QVERIFY(hub.isRemote());
     QVERIFY(hub.isRunning());
     QCOMPARE(hub.namespaceName(), u"test"_s);
-    QVERIFY(!hub.tree()); // the data view needs the embedded server
+    QVERIFY(hub.tree()); // a copy of the remote namespace (connectModeMatchesHostMode)
     QAbstractItemModelTester sessionsTester(hub.sessions(), QAbstractItemModelTester::FailureReportingMode::QtTest);
     QAbstractItemModelTester presenceTester(hub.presence(), QAbstractItemModelTester::FailureReportingMode::QtTest);
 
@@ -609,7 +612,8 @@ void TstModels::switchModesAtRuntime()
     QCOMPARE(modes.size(), 1);
     QCOMPARE(hub.mode(), u"connect"_s);
     QVERIFY(hub.isRemote());
-    QVERIFY(!hub.tree());
+    QVERIFY(hub.tree()); // now the remote namespace's copy
+    QVERIFY(hub.tree()->isMirror());
     QVERIFY(!hub.server()); // the embedded server is gone
     QCOMPARE(hub.tabs()->rowCount(), 0);
     QCOMPARE(hub.connectUrl(), url);
@@ -771,6 +775,102 @@ void TstModels::usersAreValidKeysFromPresenceAndTabs()
     hub.tabs()->closeTab(x->tabId());
     QCOMPARE(hub.clearData(), QString());
     QTRY_COMPARE_WITH_TIMEOUT(hub.users(), defaults, 10000);
+}
+
+void TstModels::connectModeMatchesHostMode()
+{
+    using Tree = lark::models::DataTreeModel;
+    using Sessions = lark::models::SessionsModel;
+    using Fired = lark::models::FiredOpsModel;
+    // A separate server, as `lark-server` would be: detection 1.5 s with 50 ms pings, a short grace.
+    auto server = startServer(50, 1500, 300);
+    lark::models::HubConfig config;
+    config.connectUrl = QUrl(u"ws://127.0.0.1:%1?ns=test"_s.arg(server->port()));
+    config.reconnectDelayMs = 50;
+    lark::models::Hub hub(config);
+    QVERIFY(hub.start());
+    QVERIFY(!hub.server());
+    QAbstractItemModelTester sessionsTester(hub.sessions(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QAbstractItemModelTester firedTester(hub.firedOps(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+
+    // The data tree: a copy of the remote namespace, changed row by row, never reset; the cause is not known.
+    Tree *tree = hub.tree();
+    QVERIFY(tree);
+    QCOMPARE(hub.treeNamespace(), u"test"_s);
+    QAbstractItemModelTester treeTester(tree, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QSignalSpy treeResets(tree, &QAbstractItemModel::modelAboutToBeReset);
+    Database writer(QUrl(server->url()), u"test"_s, fast());
+    QVERIFY(writeAndWait(writer.ref(u"rooms/general/title"_s), u"General"_s));
+    QTRY_VERIFY_WITH_TIMEOUT(childByKey(*tree, {}, u"rooms"_s).isValid(), 10000);
+    const QModelIndex rooms = childByKey(*tree, {}, u"rooms"_s);
+    tree->fetchMore(rooms);
+    const QModelIndex general = childByKey(*tree, rooms, u"general"_s);
+    tree->fetchMore(general);
+    const QModelIndex title = childByKey(*tree, general, u"title"_s);
+    QCOMPARE(title.data(Tree::ValueRole).toString(), u"\"General\""_s);
+    QSignalSpy inserted(tree, &QAbstractItemModel::rowsInserted);
+    QSignalSpy removed(tree, &QAbstractItemModel::rowsRemoved);
+    QVERIFY(writeAndWait(writer.ref(u"rooms/general/title"_s), u"Lobby"_s));
+    QTRY_COMPARE_WITH_TIMEOUT(title.data(Tree::ValueRole).toString(), u"\"Lobby\""_s, 10000);
+    QCOMPARE(title.data(Tree::CauseRole).toString(), u"remote write"_s); // a row changed while shown flashes
+    QCOMPARE(inserted.size(), 0);
+    QCOMPARE(removed.size(), 0);
+    QVERIFY(writeAndWait(writer.ref(u"rooms/random/title"_s), u"Random"_s));
+    QTRY_COMPARE_WITH_TIMEOUT(tree->rowCount(rooms), 2, 10000);
+    QVERIFY(removeAndWait(writer.ref(u"rooms/general"_s)));
+    QTRY_COMPARE_WITH_TIMEOUT(tree->rowCount(rooms), 1, 10000);
+    QCOMPARE(childByKey(*tree, rooms, u"random"_s).isValid(), true);
+    QCOMPARE(hub.exportJson(u"/rooms/random/title"_s).trimmed(), u"\"Random\""_s);
+    // Edits would only change the copy: refused, with the reason.
+    QVERIFY(tree->setJson(u"/rooms/x"_s, u"1"_s).contains(u"read-only"_s));
+    QVERIFY(tree->removePath(u"/rooms"_s).contains(u"read-only"_s));
+    QVERIFY(tree->indexForPath(u"/rooms/random"_s).isValid());
+
+    // A tab whose network drops: the feed says when the server stops hearing from it (silent), and when it
+    // hears again after the network came back before dead-after.
+    lark::models::Tab *tab = hub.tabs()->openTab(u"bob"_s, 0);
+    QTRY_COMPARE_WITH_TIMEOUT(tab->presenceState(), u"online"_s, 10000);
+    const QString shortId = tab->sessionShort();
+    QTRY_COMPARE_WITH_TIMEOUT(hub.sessions()->opCountOfShortId(shortId), 3, 10000);
+    const auto row = [&] { return hub.sessions()->index(hub.sessions()->rowOfShortId(shortId)); };
+    QCOMPARE(row().data(Sessions::StateRole).toString(), u"live"_s);
+    tab->dropNetwork();
+    QTRY_COMPARE_WITH_TIMEOUT(row().data(Sessions::StateRole).toString(), u"silent"_s, 5000);
+    QVERIFY(row().data(Sessions::SilentForMsRole).toDouble() >= 100);
+    QCOMPARE(row().data(Sessions::DeadAfterMsRole).toInt(), 1500);
+    tab->restoreNetwork();
+    QTRY_COMPARE_WITH_TIMEOUT(row().data(Sessions::StateRole).toString(), u"live"_s, 5000);
+    QCOMPARE(hub.firedOps()->rowCount(), 0);
+
+    // Dropped for good: silent, suspended, then its ops fire and the log has them, resolved, as in host mode.
+    tab->dropNetwork();
+    QTRY_COMPARE_WITH_TIMEOUT(row().data(Sessions::StateRole).toString(), u"silent"_s, 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(row().data(Sessions::StateRole).toString(), u"suspended"_s, 5000);
+    const qint64 before = QDateTime::currentMSecsSinceEpoch();
+    QTRY_COMPARE_WITH_TIMEOUT(hub.firedOps()->rowCount(), 3, 10000);
+    QStringList paths;
+    for (int r = 0; r < 3; ++r) {
+        const QModelIndex i = hub.firedOps()->index(r);
+        QCOMPARE(i.data(Fired::HandleRole).toString(), row().data(Sessions::HandleRole).toString());
+        QCOMPARE(i.data(Fired::ReasonRole).toString(), u"timeout"_s);
+        QVERIFY(qAbs(i.data(Fired::FiredAtRole).toDouble() - double(before)) < 5000);
+        paths.append(i.data(Fired::PathRole).toString());
+        if (paths.back() == u"/presence/bob/lastSeen"_s) {
+            bool isNumber = false;
+            QVERIFY(i.data(Fired::ValueRole).toString().toDouble(&isNumber) > 0); // the timestamp, resolved
+            QVERIFY(isNumber);
+        }
+    }
+    QVERIFY2(paths.contains(u"/presence/bob/lastSeen"_s) && paths.contains(u"/status/bob/online"_s),
+        qPrintable(paths.join(u", "_s)));
+    QTRY_COMPARE_WITH_TIMEOUT(row().data(Sessions::StateRole).toString(), u"ended"_s, 5000);
+    // The tree follows what the ops wrote.
+    QTRY_VERIFY_WITH_TIMEOUT(
+        tree->indexForPath(u"/status/bob/online"_s).isValid() || tree->loadPath(u"/status/bob/online"_s).isValid(),
+        10000);
+    QTRY_COMPARE_WITH_TIMEOUT(
+        tree->loadPath(u"/status/bob/online"_s).data(Tree::ValueRole).toString(), u"false"_s, 10000);
+    QCOMPARE(treeResets.size(), 0);
 }
 
 QTEST_GUILESS_MAIN(TstModels)

@@ -92,7 +92,9 @@ Item {
             mouseClick(findChild(mode, "applyMode"));
             compare(Hub.mode, "connect");
             verify(Hub.remote);
-            compare(Hub.tree, null);
+            // The data view is the remote namespace's read-only copy (empty here: nothing answers).
+            verify(Hub.tree !== null);
+            verify(Hub.tree.setJson("/x", "1").indexOf("read-only") >= 0);
             compare(Hub.connectUrl, "ws://127.0.0.1:1");
             verify(!findChild(panel, "applyTimers").enabled); // a remote server's timers are its own
 
