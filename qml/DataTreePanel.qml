@@ -151,7 +151,7 @@ ColumnLayout {
 
     Label {
         visible: !Hub.tree
-        text: "The server is not running."
+        text: Hub.remote ? (Hub.running ? "Waiting for the remote server's data…" : "Not connected.") : "The server is not running."
         color: Theme.muted
     }
     // Connect mode shows a copy kept in step by the admin client's listen: it knows what changed, not who did it.

@@ -217,13 +217,18 @@ bool Hub::startRemote()
     // copy only learns what changed, not who changed it.
     m_mirror = new lark::Database(m_config.ns, this);
     m_treeNs = m_config.ns;
-    m_tree = new DataTreeModel(m_mirror, this);
-    m_tree->setMirror(u"a remote server's data is read-only here: write it with a client, or use host mode"_s);
     m_admin->ref().on(lark::client::Event::Value, [this](const lark::client::DataSnapshot &s, const QString &) {
         std::vector<Write> writes;
         diffInto(&m_mirror->root(), s.node(), Path(), writes);
         if (!writes.empty())
             m_mirror->write(Path(), std::move(writes), {WriteOrigin::Kind::Client, QString()});
+        if (!m_tree) {
+            // Made once the first snapshot is in, as host mode's tree is made on data that is already there:
+            // rows flash for what changes from now on, not for being loaded.
+            m_tree = new DataTreeModel(m_mirror, this);
+            m_tree->setMirror(u"a remote server's data is read-only here: write it with a client, or use host mode"_s);
+            Q_EMIT runningChanged();
+        }
     });
     m_admin->ref(u"presence"_s)
         .on(lark::client::Event::Value, [this](const lark::client::DataSnapshot &s, const QString &) {
