@@ -50,7 +50,8 @@ void EventLogModel::sessionChanged(const QJsonObject &s)
     const auto it = m_known.constFind(handle);
     const Known before = it == m_known.cend() ? Known {} : *it;
     const QString identity = s.value(u"identity"_s).toString();
-    m_known.insert(handle, Known {state, resumes, ops, identity});
+    const bool silent = state == u"live"_s && s.value(u"silent"_s).toBool();
+    m_known.insert(handle, Known {state, resumes, ops, identity, silent});
     if (it == m_known.cend()) {
         append(u"connect"_s, handle,
             u"%1 connected as %2 from %3 (ns %4)"_s.arg(handle, s.value(u"identity"_s).toString(),
@@ -66,6 +67,17 @@ void EventLogModel::sessionChanged(const QJsonObject &s)
         append(u"resume"_s, handle,
             u"%1 resumed (ls=its session id) from %2; %3 op(s) still queued"_s.arg(
                 handle, s.value(u"remote"_s).toString(), QString::number(ops)));
+    }
+    // The server says when it stops hearing from a live session and when it hears again: the first sign of a dead
+    // link, long before dead-after.
+    if (it != m_known.cend() && state == u"live"_s && silent != before.silent) {
+        if (silent)
+            append(u"silent"_s, handle,
+                u"%1 silent: no word for %2 s; dropped at %3 s"_s.arg(handle)
+                    .arg(s.value(u"lastActivityMsAgo"_s).toDouble() / 1000.0, 0, 'f', 1)
+                    .arg(s.value(u"deadAfterMs"_s).toDouble() / 1000.0, 0, 'f', 1));
+        else
+            append(u"silent"_s, handle, u"%1 heard from again"_s.arg(handle));
     }
     if (it != m_known.cend() && identity != before.identity && state != u"ended"_s)
         append(u"auth"_s, handle, u"%1 signed in as %2"_s.arg(handle, identity));

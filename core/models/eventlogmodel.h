@@ -27,7 +27,8 @@ class EventLogModel : public QAbstractListModel
 public:
     enum Roles {
         AtRole = Qt::UserRole + 1, /**< epoch ms */
-        KindRole, /**< "connect", "auth", "resume", "suspend", "ops", "fire", "end", "connections", "server" */
+        KindRole, /**< "connect", "auth", "silent", "resume", "suspend", "ops", "fire", "end", "connections",
+                     "server" */
         HandleRole, /**< session, "S3"; empty for server-wide events */
         TextRole, /**< what happened, in words (Qt::DisplayRole too) */
         LineRole, /**< "hh:mm:ss.zzz kind text": what the filter matches */
@@ -67,6 +68,7 @@ private:
         int resumes = 0;
         int ops = 0;
         QString identity;
+        bool silent = false;
     };
     QList<Row> m_rows;
     QHash<QString, Known> m_known; // what the last description of each session said, to tell what changed

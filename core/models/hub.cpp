@@ -213,6 +213,8 @@ bool Hub::startRemote()
     connect(m_feed, &lark::client::AdminFeed::sessionUpdated, m_events, &EventLogModel::sessionChanged);
     connect(m_feed, &lark::client::AdminFeed::sessionEnded, m_events, &EventLogModel::sessionRemoved);
     m_firedOps->attachFeed(m_feed);
+    connect(m_feed, &lark::client::AdminFeed::opsFired, m_events,
+        [this](const QJsonObject &session, const QJsonArray &ops) { m_events->opsFired(session, ops); });
     // The data tree shows a local copy of the namespace, kept in step by a root listen of the admin client; the
     // copy only learns what changed, not who changed it.
     m_mirror = new lark::Database(m_config.ns, this);

@@ -837,7 +837,7 @@ void TstModels::connectModeMatchesHostMode()
     const QString shortId = tab->sessionShort();
     QTRY_COMPARE_WITH_TIMEOUT(hub.sessions()->opCountOfShortId(shortId), 3, 10000);
     const auto row = [&] { return hub.sessions()->index(hub.sessions()->rowOfShortId(shortId)); };
-    QCOMPARE(row().data(Sessions::StateRole).toString(), u"live"_s);
+    QTRY_COMPARE_WITH_TIMEOUT(row().data(Sessions::StateRole).toString(), u"live"_s, 5000);
     tab->dropNetwork();
     QTRY_COMPARE_WITH_TIMEOUT(row().data(Sessions::StateRole).toString(), u"silent"_s, 5000);
     QVERIFY(row().data(Sessions::SilentForMsRole).toDouble() >= 100);
@@ -868,6 +868,29 @@ void TstModels::connectModeMatchesHostMode()
     QVERIFY2(paths.contains(u"/presence/bob/lastSeen"_s) && paths.contains(u"/status/bob/online"_s),
         qPrintable(paths.join(u", "_s)));
     QTRY_COMPARE_WITH_TIMEOUT(row().data(Sessions::StateRole).toString(), u"ended"_s, 5000);
+    // The event log says it all too, from the feed: silent, heard again, silent, suspended, fired (with paths).
+    const QString handle = row().data(Sessions::HandleRole).toString();
+    const auto logged = [&](const QString &kind) {
+        QStringList lines;
+        auto *log = hub.eventLog();
+        for (int r = 0; r < log->rowCount(); ++r) {
+            const QModelIndex i = log->index(r, 0);
+            if (i.data(lark::models::EventLogModel::KindRole).toString() == kind
+                && i.data(lark::models::EventLogModel::HandleRole).toString() == handle)
+                lines.append(i.data(lark::models::EventLogModel::TextRole).toString());
+        }
+        return lines;
+    };
+    QTRY_COMPARE_WITH_TIMEOUT(logged(u"fire"_s).size(), 1, 5000);
+    QVERIFY2(logged(u"fire"_s).constFirst().contains(u"/presence/bob/lastSeen"_s),
+        qPrintable(logged(u"fire"_s).join(u'\n')));
+    // (At least: a loaded machine can stall the 50 ms heartbeat into a short silence of its own.)
+    const QStringList silences = logged(u"silent"_s);
+    QVERIFY2(silences.size() >= 3, qPrintable(silences.join(u'\n')));
+    QVERIFY2(silences.constFirst().contains(u"silent: no word for"_s), qPrintable(silences.join(u'\n')));
+    QVERIFY2(silences.at(1).contains(u"heard from again"_s), qPrintable(silences.join(u'\n')));
+    QVERIFY2(silences.constLast().contains(u"silent: no word for"_s), qPrintable(silences.join(u'\n')));
+    QCOMPARE(logged(u"suspend"_s).size(), 1);
     // The tree follows what the ops wrote.
     QTRY_VERIFY_WITH_TIMEOUT(
         tree->indexForPath(u"/status/bob/online"_s).isValid() || tree->loadPath(u"/status/bob/online"_s).isValid(),
