@@ -3,6 +3,7 @@
 // transactions, namespaces, auth and the admin feed.
 
 #include "rawclient.h"
+#include "silentclient.h"
 #include "testserver.h"
 
 #include "db/node.h"
@@ -33,6 +34,7 @@ private Q_SLOTS:
     void mockTokenAndAdminAuth();
     void adminFeedShowsSessionsAndOps();
     void adminFeedRefusedForNonAdmin();
+    void adminFeedSaysWhenASessionGoesSilent();
 };
 
 void TstProtocol::handshakeFields()
@@ -394,6 +396,47 @@ void TstProtocol::adminFeedRefusedForNonAdmin()
     c.call(u"o"_s, {{u"p"_s, u"/x"_s}, {u"d"_s, 1}});
     for (const QJsonObject &p : std::as_const(c.pushes))
         QVERIFY(!p.value(u"a"_s).toString().startsWith(u"lark."_s));
+}
+
+void TstProtocol::adminFeedSaysWhenASessionGoesSilent()
+{
+    // Pings every 50 ms: silent after 175 ms without a word, dropped at 1.5 s.
+    auto server = startTestServer(50, 1500, 60000);
+    RawClient admin;
+    QVERIFY(admin.open(server->port()));
+    QCOMPARE(replyStatus(admin.call(u"gauth"_s, {{u"cred"_s, u"owner"_s}})), u"ok"_s);
+    QCOMPARE(replyStatus(admin.call(u"lark.watch"_s, {})), u"ok"_s);
+    SilentClient quiet; // never answers a ping
+    QVERIFY(quiet.open(server->port(), u"lark"_s));
+    const auto sessionPush = [](bool silent) {
+        return [silent](const QJsonObject &p) {
+            const QJsonObject s = p.value(u"b"_s).toObject();
+            return p.value(u"a"_s) == u"lark.session"_s && s.value(u"identity"_s) == u"anonymous"_s
+                && s.value(u"state"_s) == u"live"_s && s.contains(u"silent"_s)
+                && s.value(u"silent"_s).toBool() == silent;
+        };
+    };
+    const QJsonObject silent = admin.waitPush(sessionPush(true));
+    QVERIFY(!silent.isEmpty());
+    const QJsonObject s = silent.value(u"b"_s).toObject();
+    QVERIFY(s.value(u"lastActivityMsAgo"_s).toDouble() >= 175);
+    QCOMPARE(s.value(u"deadAfterMs"_s).toInt(), 1500);
+    // Any frame is life: the feed says so at the next sweep.
+    admin.pushes.clear();
+    quiet.sendText(R"({"t":"c","d":{"t":"p","d":{}}})");
+    QVERIFY(!admin.waitPush(sessionPush(false)).isEmpty());
+    // And silent again, then dropped at dead-after: suspended.
+    QVERIFY(!admin.waitPush(sessionPush(true)).isEmpty());
+    QVERIFY(!admin
+                 .waitPush([](const QJsonObject &p) {
+                     return p.value(u"a"_s) == u"lark.session"_s
+                         && p.value(u"b"_s).toObject().value(u"state"_s) == u"suspended"_s;
+                 })
+                 .isEmpty());
+    // A watcher that answers its pings is never reported silent.
+    for (const QJsonObject &p : std::as_const(admin.pushes))
+        QVERIFY(p.value(u"b"_s).toObject().value(u"identity"_s) != u"admin"_s
+            || !p.value(u"b"_s).toObject().value(u"silent"_s).toBool());
 }
 
 QTEST_GUILESS_MAIN(TstProtocol)
