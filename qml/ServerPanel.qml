@@ -93,6 +93,28 @@ ColumnLayout {
         }
     }
 
+    // Persistence (lark-server --data): with it, "Restart server" brings the sessions back suspended.
+    RowLayout {
+        Layout.fillWidth: true
+        visible: !Hub.remote
+        CheckBox {
+            objectName: "keepData"
+            text: "Keep data between restarts"
+            checked: Hub.keepData
+            onToggled: Hub.setKeepData(checked)
+            ToolTip.visible: hovered
+            ToolTip.text: "Data, sessions and queued ops in an SQLite file; applies from the next restart"
+        }
+        Label {
+            objectName: "persistence"
+            text: Hub.persistent ? "in " + Hub.dataFile
+                                 : (Hub.keepData ? "in memory until the next restart" : "in memory only")
+            color: Theme.muted
+            elide: Text.ElideMiddle
+            Layout.fillWidth: true
+        }
+    }
+
     RowLayout {
         Layout.fillWidth: true
         Label { text: "Event log" ; font.bold: true }

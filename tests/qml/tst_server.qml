@@ -6,7 +6,8 @@ import QtTest
 import Lark.Dashboard
 
 // The mode choice and the server panel against a real embedded server (short timers from tst_qml.cpp's setup):
-// timers applied live from the fields, the event log and its filter, and switching Host ↔ Connect with the UI.
+// timers applied live from the fields, the event log and its filter, switching Host ↔ Connect with the UI, and
+// whether the data is kept.
 Item {
     id: root
     width: 1200
@@ -106,6 +107,22 @@ Item {
             verify(Hub.tree !== null);
             verify(Hub.port() > 0);
             compare(Hub.connectUrl, "ws://127.0.0.1:1"); // kept for the next switch
+        }
+
+        function test_4_persistenceIsShown() {
+            // The setup's hub runs in memory; the toggle says what the next restart will do.
+            const box = findChild(panel, "keepData");
+            const where = findChild(panel, "persistence");
+            verify(box.visible);
+            compare(Hub.persistent, false);
+            compare(box.checked, false);
+            compare(where.text, "in memory only");
+            mouseClick(box);
+            compare(Hub.keepData, true);
+            compare(where.text, "in memory until the next restart");
+            mouseClick(box);
+            compare(Hub.keepData, false);
+            compare(where.text, "in memory only");
         }
     }
 }
