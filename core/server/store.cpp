@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "store.h"
 
+#include "logging.h"
 #include "session.h"
 
 #include <QFileInfo>
@@ -350,7 +351,7 @@ bool Store::record(const Database &db, const Path &base, const std::vector<Write
     if (m_logBytes > std::max(MinCompactBytes, m_snapshotBytes)) {
         QString why;
         if (!compact(&why))
-            qWarning("lark-server: compaction failed, the log keeps growing: %s", qPrintable(why));
+            qCWarning(lcServer).noquote() << "compaction failed, the log keeps growing:" << why;
     }
     return insertLog(db, base, writes, error);
 }
