@@ -43,6 +43,23 @@ Item {
             return lines;
         }
 
+        function test_0_persistenceIsShown() {
+            // The setup's hub runs in memory; the toggle says what the next restart will do.
+            const box = findChild(panel, "keepData");
+            const where = findChild(panel, "persistence");
+            verify(box.visible);
+            tryVerify(() => !isPolishScheduled(panel) && box.width > 0, 5000);
+            compare(Hub.persistent, false);
+            compare(box.checked, false);
+            compare(where.text, "in memory only");
+            mouseClick(box);
+            compare(Hub.keepData, true);
+            compare(where.text, "in memory until the next restart");
+            mouseClick(box);
+            compare(Hub.keepData, false);
+            compare(where.text, "in memory only");
+        }
+
         function test_1_summaryAndTimers() {
             const t = Hub.tabs.openTab("alice", 0);
             tryCompare(t, "presenceState", "online", 10000);
@@ -96,6 +113,8 @@ Item {
             compare(Hub.tree, null);
             compare(Hub.connectUrl, "ws://127.0.0.1:1");
             verify(!findChild(panel, "applyTimers").enabled); // a remote server's timers are its own
+            verify(!findChild(panel, "keepData").enabled); // and so is its data file
+            compare(findChild(panel, "persistence").text, "set on the remote server (lark-server --data)");
 
             mouseClick(findChild(mode, "modeHost"));
             test.setField("portField", "0");
@@ -107,22 +126,6 @@ Item {
             verify(Hub.tree !== null);
             verify(Hub.port() > 0);
             compare(Hub.connectUrl, "ws://127.0.0.1:1"); // kept for the next switch
-        }
-
-        function test_4_persistenceIsShown() {
-            // The setup's hub runs in memory; the toggle says what the next restart will do.
-            const box = findChild(panel, "keepData");
-            const where = findChild(panel, "persistence");
-            verify(box.visible);
-            compare(Hub.persistent, false);
-            compare(box.checked, false);
-            compare(where.text, "in memory only");
-            mouseClick(box);
-            compare(Hub.keepData, true);
-            compare(where.text, "in memory until the next restart");
-            mouseClick(box);
-            compare(Hub.keepData, false);
-            compare(where.text, "in memory only");
         }
     }
 }
