@@ -243,7 +243,7 @@ void TestStore::firedSessionIsGone()
     {
         Store store;
         QString error;
-        QVERIFY2(store.open(file, Store::Sync::Normal, &error), qPrintable(error));
+        QVERIFY2(store.open(file, Store::Sync::Full, &error), qPrintable(error)); // --fsync: the same file format
         Database db(u"app"_s);
         store.attach(&db);
         Session fires(u"firesfiresfiresfiresfi"_s, 1, &db), stays(u"staysstaysstaysstaysst"_s, 2, &db),

@@ -381,6 +381,14 @@ void TstModels::restartWithDataKeepsSessions()
     QVERIFY(hub.start());
     QVERIFY(hub.isPersistent());
     QVERIFY(QFile::exists(config.dataFile));
+    {
+        // A second dashboard on the same file still gets a server, in memory, and says why.
+        lark::models::Hub other(config);
+        QVERIFY(other.start());
+        QVERIFY(!other.isPersistent());
+        QVERIFY2(other.hostMessage().contains(u"data is not kept"_s) && other.hostMessage().contains(u"in use"_s),
+            qPrintable(other.hostMessage()));
+    }
     QAbstractItemModelTester sessionsTester(hub.sessions(), QAbstractItemModelTester::FailureReportingMode::QtTest);
     QAbstractItemModelTester presenceTester(hub.presence(), QAbstractItemModelTester::FailureReportingMode::QtTest);
     using S = lark::models::SessionsModel;
