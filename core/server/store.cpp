@@ -375,15 +375,15 @@ bool Store::saveSession(const Session &s, QString *error)
     sqlite3_bind_int64(m_saveSession, 5, s.createdAt);
     bindText(m_saveSession, 6, compactJson(ops));
     bool ok = step(m_saveSession, error);
-    if (ok && newNumber) {
-        // The number counter is kept apart from the rows: numbers of sessions that fired are never reused.
-        sqlite3_bind_int64(m_setNextSession, 1, sqlite3_int64(s.number() + 1));
-        ok = step(m_setNextSession, error) && step(m_commit, error);
-        if (ok)
-            m_storedNextSession = s.number() + 1;
-        else
-            step(m_rollback, nullptr);
-    }
+    if (!newNumber)
+        return ok;
+    // The number counter is kept apart from the rows: numbers of sessions that fired are never reused.
+    sqlite3_bind_int64(m_setNextSession, 1, sqlite3_int64(s.number() + 1));
+    ok = ok && step(m_setNextSession, error) && step(m_commit, error);
+    if (ok)
+        m_storedNextSession = s.number() + 1;
+    else
+        step(m_rollback, nullptr);
     return ok;
 }
 
