@@ -108,8 +108,8 @@ void Store::close()
         sqlite3_finalize(s);
     m_insertLog = m_saveSession = m_deleteSession = m_setNextSession = m_saveSnapshot = m_begin = m_commit = m_rollback
         = nullptr;
-    for (Database *db : m_databases) {
-        if (db->journal() == this)
+    for (const QPointer<Database> &db : m_databases) {
+        if (db && db->journal() == this)
             db->setJournal(nullptr);
     }
     m_databases.clear();
@@ -408,11 +408,17 @@ bool Store::compact(QString *error)
 {
     if (!m_db)
         return fail(u"not open"_s, error);
+    // Emptying the log needs every namespace's tree; one that went away (only possible outside Server) keeps it.
+    if (std::any_of(m_databases.begin(), m_databases.end(), [](const QPointer<Database> &db) { return !db; })) {
+        if (error)
+            *error = u"%1: a namespace's database is gone; the log is kept"_s.arg(m_fileName);
+        return false;
+    }
     if (!step(m_begin, error))
         return false;
     qint64 bytes = 0;
     bool ok = true;
-    for (const Database *db : m_databases) {
+    for (const QPointer<Database> &db : m_databases) {
         const QByteArray tree = compactJson(QJsonArray {db->root().toJson()});
         bytes += tree.size();
         bindText(m_saveSnapshot, 1, db->name().toUtf8());

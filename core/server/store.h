@@ -5,6 +5,7 @@
 #include "identity.h"
 #include "ondisconnectqueue.h"
 
+#include <QPointer>
 #include <QString>
 
 #include <functional>
@@ -101,7 +102,8 @@ private:
     sqlite3_stmt *m_begin = nullptr;
     sqlite3_stmt *m_commit = nullptr;
     sqlite3_stmt *m_rollback = nullptr;
-    std::vector<Database *> m_databases;
+    // Guarded: a database may go before its store (the journal pointer is only cleared when the store goes first).
+    std::vector<QPointer<Database>> m_databases;
     qint64 m_logBytes = 0;
     qint64 m_snapshotBytes = 0;
     quint64 m_storedNextSession = 1;
