@@ -79,7 +79,10 @@ RowLayout {
                         ? "Restarts the server from its data file: the tabs reconnect and resume their sessions"
                         : "Closes every tab and starts a new, empty server on this port (the data is in memory only)"
         onClicked: {
-            if (root.wantHost)
+            // restart() keeps the tabs when the server keeps its data; useHost() is the way back from Connect.
+            if (root.wantHost && !Hub.remote)
+                Hub.restart(parseInt(portField.text));
+            else if (root.wantHost)
                 Hub.useHost(parseInt(portField.text));
             else
                 Hub.useConnect(urlField.text, tokenField.text);

@@ -417,9 +417,10 @@ void TstModels::restartWithDataKeepsSessions()
     QCOMPARE(hub.presence()->connectionCount(u"bob"_s), 1);
 
     // The tab reconnects by itself and resumes: same session, ops kept, nothing fired.
+    // (The server's side turns live before the client has read its hello: wait for the client's view too.)
     QTRY_COMPARE_WITH_TIMEOUT(stateOf(staysId), u"live"_s, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(stays->resumed(), 10000);
     QCOMPARE(stays->sessionShort(), staysId);
-    QVERIFY(stays->resumed());
     QCOMPARE(hub.sessions()->opCountOfShortId(staysId), 3);
     // The dropped tab cannot: its ops fire once the fresh grace ends, and only its.
     QTRY_COMPARE_WITH_TIMEOUT(hub.presence()->connectionCount(u"bob"_s), 0, 10000);
