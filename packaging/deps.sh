@@ -4,7 +4,7 @@
 
 LARK_APT_PACKAGES=(
     build-essential cmake ninja-build pkg-config
-    qt6-base-dev qt6-websockets-dev qt6-declarative-dev libgl-dev
+    qt6-base-dev qt6-websockets-dev qt6-declarative-dev libgl-dev libsqlite3-dev
     qml6-module-qtquick qml6-module-qtquick-controls qml6-module-qtquick-layouts
     qml6-module-qtquick-window qml6-module-qtquick-templates qml6-module-qtqml-workerscript
     qml6-module-qttest qt6-qpa-plugins

@@ -74,11 +74,15 @@ RowLayout {
         text: root.wantHost ? (Hub.remote ? "Start server" : "Restart server") : (Hub.remote ? "Reconnect" : "Connect")
         enabled: root.wantHost ? portField.acceptableInput : urlField.text !== ""
         ToolTip.visible: hovered
-        ToolTip.text: root.wantHost
-                      ? "Closes every tab and starts a new, empty server on this port (the data is in memory only)"
-                      : "Closes every tab and watches this server instead"
+        ToolTip.text: !root.wantHost ? "Closes every tab and watches this server instead"
+                      : (Hub.persistent && Hub.keepData && !Hub.remote)
+                        ? "Restarts the server from its data file: the tabs reconnect and resume their sessions"
+                        : "Closes every tab and starts a new, empty server on this port (the data is in memory only)"
         onClicked: {
-            if (root.wantHost)
+            // restart() keeps the tabs when the server keeps its data; useHost() is the way back from Connect.
+            if (root.wantHost && !Hub.remote)
+                Hub.restart(parseInt(portField.text));
+            else if (root.wantHost)
                 Hub.useHost(parseInt(portField.text));
             else
                 Hub.useConnect(urlField.text, tokenField.text);

@@ -93,6 +93,30 @@ ColumnLayout {
         }
     }
 
+    // Persistence (lark-server --data): with it, "Restart server" brings the sessions back suspended.
+    // Always shown (disabled in connect mode): a row hidden and shown again could lag a layout pass on 6.4.
+    RowLayout {
+        Layout.fillWidth: true
+        CheckBox {
+            objectName: "keepData"
+            text: "Keep data between restarts"
+            enabled: !Hub.remote
+            checked: Hub.keepData
+            onToggled: Hub.setKeepData(checked)
+            ToolTip.visible: hovered
+            ToolTip.text: "Data, sessions and queued ops in an SQLite file; applies from the next restart"
+        }
+        Label {
+            objectName: "persistence"
+            text: Hub.remote ? "set on the remote server (lark-server --data)"
+                             : Hub.persistent ? "in " + Hub.dataFile
+                                              : (Hub.keepData ? "in memory until the next restart" : "in memory only")
+            color: Theme.muted
+            elide: Text.ElideMiddle
+            Layout.fillWidth: true
+        }
+    }
+
     RowLayout {
         Layout.fillWidth: true
         Label { text: "Event log" ; font.bold: true }

@@ -9,6 +9,7 @@
 
 #include <QCommandLineParser>
 #include <QElapsedTimer>
+#include <QFileInfo>
 #include <QGuiApplication>
 #include <QImage>
 #include <QQmlApplicationEngine>
@@ -97,7 +98,15 @@ int main(int argc, char *argv[])
         u"Silence after which a connection is dropped and its session suspended (default 15s)."_s, u"duration"_s);
     const QCommandLineOption graceOption(
         u"grace"_s, u"How long a suspended session may resume before its ops fire (default 10s)."_s, u"duration"_s);
-    parser.addOptions({portOption, demoOption, screenshotOption, connectOption, pingOption, deadOption, graceOption});
+    const QCommandLineOption dataOption(u"data"_s,
+        u"Keep the embedded server's data, sessions and queued ops in this SQLite file (as lark-server --data), so "
+        "\"Restart server\" brings the sessions back suspended. Default: the saved choice, else on, in "
+        "data.lark under the application data folder."_s,
+        u"file"_s);
+    const QCommandLineOption noDataOption(
+        u"no-data"_s, u"Keep the embedded server's data in memory only (lost on restart and exit)."_s);
+    parser.addOptions({portOption, demoOption, screenshotOption, connectOption, pingOption, deadOption, graceOption,
+        dataOption, noDataOption});
     // Parsed before QGuiApplication exists, so --help, --version and mistakes work without a display.
     QStringList arguments;
     for (int i = 0; i < argc; ++i)
@@ -145,6 +154,17 @@ int main(int argc, char *argv[])
             return 2;
         }
     }
+    if (parser.isSet(dataOption) && parser.isSet(noDataOption)) {
+        std::fprintf(stderr, "lark: --data and --no-data contradict each other\n");
+        return 2;
+    }
+    if (parser.isSet(dataOption)) {
+        config.keepData = true;
+        config.dataFile = QFileInfo(parser.value(dataOption)).absoluteFilePath();
+    } else if (parser.isSet(noDataOption) || parser.isSet(screenshotOption)) {
+        // A screenshot shows the demo alone, not what the user's data file holds.
+        config.keepData = false;
+    }
     if (parser.isSet(connectOption)) {
         config.connectUrl = QUrl(parser.value(connectOption));
         if (!config.connectUrl.isValid() || config.connectUrl.host().isEmpty()) {
@@ -175,9 +195,10 @@ int main(int argc, char *argv[])
             std::printf("lark: watching %s\n", qPrintable(hub.serverUrl()));
         } else {
             const auto text = [](int ms) { return ms % 1000 ? u"%1ms"_s.arg(ms) : u"%1s"_s.arg(ms / 1000); };
-            std::printf("lark: server listening on %s (ping %s, dead after %s, grace %s)\n",
+            std::printf("lark: server listening on %s (ping %s, dead after %s, grace %s; data %s)\n",
                 qPrintable(hub.serverUrl()), qPrintable(text(hub.pingIntervalMs())),
-                qPrintable(text(hub.deadAfterMs())), qPrintable(text(hub.graceMs())));
+                qPrintable(text(hub.deadAfterMs())), qPrintable(text(hub.graceMs())),
+                qPrintable(hub.isPersistent() ? u"in "_s + hub.dataFile() : u"in memory"_s));
         }
         std::fflush(stdout);
     }

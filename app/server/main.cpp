@@ -64,6 +64,11 @@ int main(int argc, char *argv[])
     }
 
     lark::Server server(options.config);
+    // Before the import, so that imported data lands in (and is kept by) the data file.
+    if (!server.openStore(&error)) {
+        std::fprintf(stderr, "lark-server: %s\n", qPrintable(error));
+        return 1;
+    }
     if (!options.importFile.isEmpty()) {
         QFile f(options.importFile);
         if (!f.open(QIODevice::ReadOnly)) {

@@ -127,7 +127,25 @@ void Database::pushTagged(Listen &listen, const Path &path)
         protocol::splitFrames(protocol::dataPush(path.toString(), listen.query.resultJson(value), listen.tag)));
 }
 
-void Database::write(const Path &base, std::vector<Write> writes, const WriteOrigin &origin)
+bool Database::write(const Path &base, std::vector<Write> writes, const WriteOrigin &origin, QString *error)
+{
+    QString why;
+    if (m_journal && !m_journal->record(*this, base, writes, &why)) {
+        if (error)
+            *error = why;
+        return false;
+    }
+    applyRecorded(base, std::move(writes), origin);
+    return true;
+}
+
+void Database::load(const Path &base, std::vector<Write> writes)
+{
+    for (Write &w : writes)
+        m_root.set(base.child(w.path), std::move(w.value));
+}
+
+void Database::applyRecorded(const Path &base, std::vector<Write> writes, const WriteOrigin &origin)
 {
     std::vector<Change> changes;
     changes.reserve(writes.size());

@@ -37,6 +37,20 @@ struct Write {
     Node value;
 };
 
+class Database;
+
+/**
+ * Makes batches durable before they are applied (lark-semantics.md §6). Implemented by the server's store, so the
+ * data tree does not depend on how or where batches are kept.
+ */
+class WriteJournal
+{
+public:
+    virtual ~WriteJournal() = default;
+    /** Records a validated batch (ServerValues resolved); false with a reason when it could not be kept. */
+    virtual bool record(const Database &db, const Path &base, const std::vector<Write> &writes, QString *error) = 0;
+};
+
 /**
  * One namespace's data tree with its listens. Writes are applied and fanned out synchronously, so a writer's own
  * listeners get their push before the caller acknowledges the write (wire doc §0.3).
@@ -68,8 +82,20 @@ public:
     bool unlisten(ListenerSink *sink, const Path &path, const QString &queryIdentifier);
     [[nodiscard]] int listenCount() const { return m_listenCount; }
 
-    /** Applies all writes as one atomic batch (paths must not overlap), then pushes to the affected listens. */
-    void write(const Path &base, std::vector<Write> writes, const WriteOrigin &origin);
+    /** Batches are recorded here before they are applied; nullptr (the default) keeps data in memory only. */
+    void setJournal(WriteJournal *journal) { m_journal = journal; }
+    [[nodiscard]] WriteJournal *journal() const { return m_journal; }
+
+    /**
+     * Records the batch in the journal, if any, then applies all writes as one atomic batch (paths must not
+     * overlap) and pushes to the affected listens. False with a reason, and nothing applied, when the journal
+     * could not record it.
+     */
+    bool write(const Path &base, std::vector<Write> writes, const WriteOrigin &origin, QString *error = nullptr);
+    /** Like write(), for a batch the caller has already made durable (e.g. with other changes in one transaction). */
+    void applyRecorded(const Path &base, std::vector<Write> writes, const WriteOrigin &origin);
+    /** Applies a batch without recording, pushing or signalling: loading stored data before anyone listens. */
+    void load(const Path &base, std::vector<Write> writes);
 
 Q_SIGNALS:
     /** After a batch was applied and pushed: the absolute paths that changed. */
@@ -101,6 +127,7 @@ private:
 
     QString m_name;
     Node m_root;
+    WriteJournal *m_journal = nullptr;
     ListenNode m_listens;
     int m_listenCount = 0;
 };

@@ -7,7 +7,9 @@
 #include "server/server.h"
 
 #include <QDateTime>
+#include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QHostInfo>
 #include <QJsonDocument>
 #include <QSaveFile>
@@ -125,8 +127,20 @@ bool Hub::start()
     sc.pingIntervalMs = m_config.pingIntervalMs;
     sc.deadAfterMs = m_config.deadAfterMs;
     sc.graceMs = m_config.graceMs;
+    if (m_config.keepData && !m_config.dataFile.isEmpty()) {
+        QDir().mkpath(QFileInfo(m_config.dataFile).absolutePath());
+        sc.dataFile = m_config.dataFile;
+    }
     auto *server = new lark::Server(sc, this);
     QString error;
+    QString storeProblem;
+    if (!server->openStore(&error)) {
+        // A locked or foreign file must not leave the dashboard without a server: run in memory and say why.
+        storeProblem = u"data is not kept: %1"_s.arg(error);
+        delete server;
+        sc.dataFile.clear();
+        server = new lark::Server(sc, this);
+    }
     if (!server->listen(&error)) {
         if (m_config.port == 0) {
             m_hostMessage = u"cannot start the server: %1"_s.arg(error);
@@ -147,6 +161,8 @@ bool Hub::start()
         }
         m_hostMessage = u"port %1 is busy (%2); using %3 instead"_s.arg(m_config.port).arg(error).arg(server->port());
     }
+    if (!storeProblem.isEmpty())
+        m_hostMessage = m_hostMessage.isEmpty() ? storeProblem : m_hostMessage + u"; "_s + storeProblem;
     m_server = server;
     Tab::Options options;
     options.minReconnectDelayMs = m_config.reconnectDelayMs;
@@ -157,6 +173,13 @@ bool Hub::start()
     m_events->attachServer(server);
     connect(server, &lark::Server::connectionCountChanged, this, &Hub::connectionCountChanged);
     m_events->append(u"server"_s, {}, u"embedded server listening on %1"_s.arg(server->url()));
+    if (isPersistent()) {
+        const qsizetype restored = server->sessions().size();
+        m_events->append(u"server"_s, {},
+            u"data kept in %1; %2 stored session%3 back suspended"_s.arg(sc.dataFile)
+                .arg(restored)
+                .arg(restored == 1 ? QString() : u"s"_s));
+    }
     lark::Database *db = server->database(m_config.ns);
     m_presence->attachDatabase(db);
     m_treeNs = m_config.ns;
@@ -304,7 +327,46 @@ bool Hub::restart(int port)
 {
     if (isRemote())
         return false;
+    if (isPersistent() && m_config.keepData)
+        return restartKeepingSessions(port);
     return useHost(port);
+}
+
+bool Hub::restartKeepingSessions(int port)
+{
+    if (port < 0 || port > 65535) {
+        m_hostMessage = u"a port is a number from 0 to 65535"_s;
+        Q_EMIT runningChanged();
+        return false;
+    }
+    // To the tabs this is their server going away and coming back, as after a crash: they are not closed (which
+    // would fire their ops) but reconnect by themselves, with their session ids.
+    m_events->append(u"server"_s, {}, u"restarting; sessions are kept in %1"_s.arg(m_config.dataFile));
+    m_sessions->detachServer();
+    DataTreeModel *oldTree = m_tree;
+    m_tree = nullptr;
+    Q_EMIT runningChanged(); // views drop the old tree before it goes
+    delete oldTree;
+    m_server->shutdown();
+    delete m_server;
+    m_server = nullptr;
+    m_hostMessage.clear();
+    m_treeNs.clear();
+    m_config.port = quint16(port);
+    return start();
+}
+
+bool Hub::isPersistent() const
+{
+    return m_server && m_server->store();
+}
+
+void Hub::setKeepData(bool keep)
+{
+    if (keep == m_config.keepData)
+        return;
+    m_config.keepData = keep;
+    Q_EMIT persistenceChanged();
 }
 
 void Hub::stop()

@@ -39,6 +39,13 @@ struct HubConfig {
     QString adminToken = QStringLiteral("owner");
     /** In host mode, the URL connect mode last used (what the mode panel offers when switching). */
     QString lastConnectUrl;
+    /**
+     * Host mode: keep the embedded server's data, sessions and queued ops in dataFile (lark-server --data), so
+     * that "Restart server" brings the sessions back suspended and the tabs resume them. Off: memory only.
+     */
+    bool keepData = false;
+    /** The SQLite file for keepData; remembered while keepData is off. */
+    QString dataFile;
 };
 
 /**
@@ -70,6 +77,9 @@ class Hub : public QObject
     Q_PROPERTY(lark::models::FiredOpsModel *firedOps READ firedOps CONSTANT)
     Q_PROPERTY(lark::models::PresenceModel *presence READ presence CONSTANT)
     Q_PROPERTY(lark::models::DataTreeModel *tree READ tree NOTIFY runningChanged)
+    Q_PROPERTY(bool keepData READ keepData NOTIFY persistenceChanged)
+    Q_PROPERTY(QString dataFile READ dataFile NOTIFY persistenceChanged)
+    Q_PROPERTY(bool persistent READ isPersistent NOTIFY runningChanged)
 public:
     explicit Hub(const HubConfig &config = {}, QObject *parent = nullptr);
     ~Hub() override;
@@ -115,12 +125,22 @@ public:
     [[nodiscard]] PresenceModel *presence() const { return m_presence; }
     [[nodiscard]] DataTreeModel *tree() const { return m_tree; }
     [[nodiscard]] lark::Server *server() const { return m_server; }
+    /** Whether the next host-mode start keeps data in dataFile(). */
+    [[nodiscard]] bool keepData() const { return m_config.keepData; }
+    [[nodiscard]] const QString &dataFile() const { return m_config.dataFile; }
+    /** Whether the running embedded server keeps its data in dataFile() (keepData, and the file could be opened). */
+    [[nodiscard]] bool isPersistent() const;
+    /** Turns keeping data on or off; it applies from the next (re)start of the embedded server. */
+    Q_INVOKABLE void setKeepData(bool keep);
 
     /** Opens another top-level window; returns its id. */
     Q_INVOKABLE int newWindow();
     /**
-     * Host mode: closes every tab, drops the embedded server with its (in-memory) data and sessions, and starts a
-     * new, empty one on port (0: a free one; a busy one falls back to a free one). False with hostMessage saying why.
+     * Host mode: restarts the embedded server on port (0: a free one; a busy one falls back to a free one).
+     * When it keeps its data (isPersistent()), the tabs stay open: the server closes them with 1001 and comes back
+     * with the data and every session suspended with a fresh grace, so tabs that reconnect resume and the ops of
+     * those that cannot (network dropped) fire after the grace (lark-semantics.md §1, last row). Otherwise it closes
+     * every tab and starts a new, empty server. False with hostMessage saying why.
      */
     Q_INVOKABLE bool restart(int port);
     /** Switches to (or restarts) host mode: an embedded server on port. False with hostMessage saying why. */
@@ -162,6 +182,7 @@ Q_SIGNALS:
     void namespacesChanged();
     void windowIdsChanged();
     void usersChanged();
+    void persistenceChanged();
     /** newWindow() was called: the UI opens a window for this id. */
     void windowOpened(int windowId);
 
@@ -169,6 +190,8 @@ private:
     /** Closes every tab and drops the server or the admin client, leaving the hub stopped. */
     void stop();
     void refreshUsers();
+    /** Drops the embedded server but not the tabs, and starts it again on port from its data file. */
+    bool restartKeepingSessions(int port);
     QStringList m_users;
     HubConfig m_config;
     QString m_lastConnectUrl;

@@ -124,6 +124,12 @@ int SessionsModel::opCountOfShortId(const QString &shortId) const
     return row < 0 ? 0 : int(m_rows.at(row).session.value(u"ops"_s).toArray().size());
 }
 
+QString SessionsModel::stateOfShortId(const QString &shortId) const
+{
+    const int row = rowOfShortId(shortId);
+    return row < 0 ? QString() : stateOf(m_rows.at(row));
+}
+
 int SessionsModel::queuedOpCount() const
 {
     int n = 0;

@@ -83,6 +83,8 @@ public:
     [[nodiscard]] Q_INVOKABLE int rowOfShortId(const QString &shortId) const;
     /** Queued ops of a session by its short id (what a tab's panel shows); 0 when it has none or is unknown. */
     [[nodiscard]] Q_INVOKABLE int opCountOfShortId(const QString &shortId) const;
+    /** What StateRole says of a session by its short id; empty when unknown. */
+    [[nodiscard]] Q_INVOKABLE QString stateOfShortId(const QString &shortId) const;
 
     /** A session description (docs/protocol-extensions.md SESSION) was created or changed. */
     void updateSession(const QJsonObject &session);

@@ -2,16 +2,27 @@
 #include "settings.h"
 
 #include <QSettings>
+#include <QStandardPaths>
 
 using namespace Qt::Literals::StringLiterals;
 
 namespace lark::models
 {
 
+QString DashboardSettings::defaultDataFile()
+{
+    return QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + u"/data.lark"_s;
+}
+
 DashboardSettings DashboardSettings::load(QSettings &s)
 {
     DashboardSettings d;
     HubConfig &c = d.config;
+    // The dashboard keeps its data by default, so "Restart server" shows sessions coming back (lark-semantics §6).
+    c.keepData = s.value(u"data/keep"_s, true).toBool();
+    c.dataFile = s.value(u"data/file"_s).toString();
+    if (c.dataFile.isEmpty())
+        c.dataFile = defaultDataFile();
     bool ok = false;
     const uint port = s.value(u"host/port"_s).toUInt(&ok);
     if (ok && port <= 65535)
@@ -41,6 +52,8 @@ DashboardSettings DashboardSettings::fromHub(const Hub &hub, const QRect &geomet
     d.config.deadAfterMs = hub.deadAfterMs();
     d.config.graceMs = hub.graceMs();
     d.config.lastConnectUrl = hub.connectUrl();
+    d.config.keepData = hub.keepData();
+    d.config.dataFile = hub.dataFile();
     if (hub.isRemote())
         d.config.connectUrl = QUrl(hub.connectUrl());
     d.geometry = geometry;
@@ -55,6 +68,12 @@ void DashboardSettings::save(QSettings &s) const
     s.setValue(u"timers/pingIntervalMs"_s, config.pingIntervalMs);
     s.setValue(u"timers/deadAfterMs"_s, config.deadAfterMs);
     s.setValue(u"timers/graceMs"_s, config.graceMs);
+    s.setValue(u"data/keep"_s, config.keepData);
+    // The default location is not written, so it follows AppDataLocation; a file given with --data is.
+    if (config.dataFile.isEmpty() || config.dataFile == defaultDataFile())
+        s.remove(u"data/file"_s);
+    else
+        s.setValue(u"data/file"_s, config.dataFile);
     if (geometry.isValid())
         s.setValue(u"window/geometry"_s, geometry);
     s.sync();

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "tabsmodel.h"
 
+#include "netsim/linkproxy.h"
+
 using namespace Qt::Literals::StringLiterals;
 
 namespace lark::models
@@ -18,6 +20,9 @@ void TabsModel::setTarget(const QHostAddress &serverHost, quint16 serverPort, co
     m_host = serverHost;
     m_port = serverPort;
     m_options = options;
+    // Open tabs follow a server that restarted elsewhere, as a browser tab reconnects to the same site.
+    for (Tab *tab : std::as_const(m_tabs))
+        tab->proxy()->setTarget(serverHost, serverPort);
 }
 
 Tab *TabsModel::openTab(const QString &uid, int windowId)

@@ -25,7 +25,7 @@ public:
     explicit TabsModel(QObject *parent = nullptr);
     ~TabsModel() override;
 
-    /** Where tabs connect (through their own proxies) and how they reconnect. */
+    /** Where tabs connect (through their own proxies) and how they reconnect; open tabs reconnect there too. */
     void setTarget(const QHostAddress &serverHost, quint16 serverPort, const Tab::Options &options);
 
     [[nodiscard]] int rowCount(const QModelIndex &parent = {}) const override;

@@ -45,6 +45,12 @@ public:
     /** Listens on 127.0.0.1 (port 0: any free port). */
     bool listen(quint16 port = 0);
     [[nodiscard]] quint16 port() const;
+    /** Where links opened from now on connect (open links keep theirs): the server moved to another port. */
+    void setTarget(const QHostAddress &host, quint16 port)
+    {
+        m_targetHost = host;
+        m_targetPort = port;
+    }
 
     [[nodiscard]] Mode mode() const { return m_mode; }
     void setMode(Mode mode);

@@ -24,6 +24,8 @@ namespace
 const QString Ok = u"ok"_s;
 const QString InvalidRequest = u"invalid_request"_s;
 const QString PermissionDenied = u"permission_denied"_s;
+// The data file could not keep a write or an op: refused, so the client never gets an `ok` that is not durable.
+const QString WriteFailed = u"write_failed"_s;
 
 qint64 nowMs()
 {
@@ -372,7 +374,9 @@ Connection::Reply Connection::handlePut(const QJsonObject &b)
         return {InvalidRequest, why};
     std::vector<Write> writes;
     writes.push_back({Path(), std::move(node)});
-    m_db->write(path, std::move(writes), {WriteOrigin::Kind::Client, m_session ? m_session->handle() : QString()});
+    if (!m_db->write(
+            path, std::move(writes), {WriteOrigin::Kind::Client, m_session ? m_session->handle() : QString()}, &why))
+        return {WriteFailed, why};
     return {Ok, QString()};
 }
 
@@ -424,8 +428,11 @@ Connection::Reply Connection::handleMerge(const QJsonObject &b)
             return {InvalidRequest, why};
         writes.push_back({rel, std::move(node)});
     }
-    if (!writes.empty())
-        m_db->write(path, std::move(writes), {WriteOrigin::Kind::Client, m_session ? m_session->handle() : QString()});
+    QString why;
+    if (!writes.empty()
+        && !m_db->write(
+            path, std::move(writes), {WriteOrigin::Kind::Client, m_session ? m_session->handle() : QString()}, &why))
+        return {WriteFailed, why};
     return {Ok, QString()};
 }
 
@@ -450,6 +457,7 @@ Connection::Reply Connection::handleOnDisconnect(const QString &action, const QJ
     if (!m_session)
         return {u"unavailable"_s, u"no session"_s};
     OnDisconnectQueue &queue = m_session->queue();
+    const OnDisconnectQueue before = queue;
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
     if (action == u"oc"_s) {
         queue.cancel(path);
@@ -483,6 +491,11 @@ Connection::Reply Connection::handleOnDisconnect(const QString &action, const QJ
         }
         queue.update(path, children, now);
     }
+    QString why;
+    if (!m_server->persistSession(m_session, &why)) {
+        queue = before; // an `ok` means the op is durable (lark-semantics.md §4)
+        return {WriteFailed, why};
+    }
     qCDebug(lcSession).noquote() << m_session->handle() << action << path.toString()
                                  << "queued ops:" << queue.ops().size();
     m_server->noteSessionChanged(m_session);
@@ -513,8 +526,17 @@ Connection::Reply Connection::handleAuth(const QString &action, const QJsonObjec
         m_resumed = false;
     }
     m_session->authSeenOnConnection = true;
-    if (identity != m_session->identity())
+    const bool changed = identity != m_session->identity();
+    if (changed) {
+        const Identity previous = m_session->identity();
+        m_session->setIdentity(identity);
+        QString why;
+        if (!m_server->persistSession(m_session, &why)) {
+            m_session->setIdentity(previous);
+            return {WriteFailed, why};
+        }
         qCInfo(lcSession).noquote() << m_session->handle() << "is now" << identity.describe();
+    }
     m_session->setIdentity(identity);
     m_server->noteSessionChanged(m_session);
     if (action == u"unauth"_s)

@@ -38,6 +38,8 @@ public:
     [[nodiscard]] const std::vector<Op> &ops() const { return m_ops; }
     [[nodiscard]] bool isEmpty() const { return m_ops.empty(); }
     void clear() { m_ops.clear(); }
+    /** Replaces the queue with ops that were queued before, e.g. by a session loaded from the store. */
+    void setOps(std::vector<Op> ops) { m_ops = std::move(ops); }
 
     /**
      * The writes to apply at fire time, in registration order, relative to the root, with ServerValues resolved

@@ -56,7 +56,16 @@ bool parseServerOptions(const QStringList &arguments, const QHash<QString, QStri
         u"import"_s, u"Load this JSON file into the default namespace (LARK_IMPORT)."_s, u"file"_s);
     const QCommandLineOption maxMessage(
         u"max-message"_s, u"Largest incoming message in bytes (LARK_MAX_MESSAGE). Default 16777216."_s, u"bytes"_s);
-    parser.addOptions({help, version, host, port, ns, ping, dead, grace, import, maxMessage});
+    const QCommandLineOption data(u"data"_s,
+        u"Keep data, sessions and queued onDisconnect ops in this SQLite file (LARK_DATA), created if missing. "
+        "A write is acknowledged once it is in the file; after a restart every session comes back suspended "
+        "with a fresh grace, so clients that reconnect resume and the others' ops fire once. "
+        "Default: none, everything is in memory and lost at exit."_s,
+        u"file"_s);
+    const QCommandLineOption fsync(u"fsync"_s,
+        u"With --data, flush every write to the disk (LARK_FSYNC=1): survives power loss, not only a crash or kill "
+        "of the server, at the cost of an fsync per write."_s);
+    parser.addOptions({help, version, host, port, ns, ping, dead, grace, import, maxMessage, data, fsync});
     if (helpText)
         *helpText = parser.helpText();
 
@@ -137,6 +146,20 @@ bool parseServerOptions(const QStringList &arguments, const QHash<QString, QStri
     }
     if (value(import, u"LARK_IMPORT"_s, &v))
         o.importFile = v;
+    if (value(data, u"LARK_DATA"_s, &v)) {
+        if (v.isEmpty()) {
+            *error = u"--data: the file name must not be empty"_s;
+            return false;
+        }
+        o.config.dataFile = v;
+    }
+    o.config.fsync = parser.isSet(fsync)
+        || (environment.contains(u"LARK_FSYNC"_s) && environment.value(u"LARK_FSYNC"_s) != u"0"_s
+            && !environment.value(u"LARK_FSYNC"_s).isEmpty());
+    if (o.config.fsync && o.config.dataFile.isEmpty()) {
+        *error = u"--fsync needs --data"_s;
+        return false;
+    }
     *out = o;
     return true;
 }

@@ -5,6 +5,7 @@
 #include "db/database.h"
 #include "logging.h"
 #include "protocol/messages.h"
+#include "store.h"
 
 #include <QDateTime>
 #include <QJsonArray>
@@ -70,8 +71,55 @@ Server::~Server()
     qDeleteAll(m_sessions);
 }
 
+bool Server::openStore(QString *error)
+{
+    if (m_store || m_config.dataFile.isEmpty())
+        return true;
+    auto store = std::make_unique<Store>();
+    QString why;
+    std::vector<Store::StoredSession> stored;
+    quint64 next = 1;
+    if (!store->open(m_config.dataFile, m_config.fsync ? Store::Sync::Full : Store::Sync::Normal, &why)
+        || !store->load([this](const QString &ns) { return database(ns); }, &stored, &next, &why)) {
+        if (error)
+            *error = why;
+        return false;
+    }
+    m_store = std::move(store);
+    for (Database *db : std::as_const(m_databases))
+        m_store->attach(db);
+    m_nextSessionNumber = std::max(m_nextSessionNumber, next);
+    // Every stored session was live or suspended when the server went away: none of them has a socket now, so all
+    // come back suspended with a fresh grace (lark-semantics.md §6), to be resumed with `ls` or to fire once.
+    const qint64 now = epochMs();
+    for (Store::StoredSession &st : stored) {
+        auto *s = new Session(st.id, st.number, database(st.ns));
+        s->setIdentity(st.identity);
+        s->queue().setOps(std::move(st.ops));
+        s->createdAt = s->connectedAt = st.createdAt;
+        s->setState(Session::State::Suspended);
+        s->suspendedAt = now;
+        s->fireAt = now + m_config.graceMs;
+        s->graceDeadline = monotonicMs() + m_config.graceMs;
+        m_graceDeadlines.emplace(s->graceDeadline, s->id());
+        m_sessions.insert(s->id(), s);
+        noteSessionChanged(s);
+    }
+    qCInfo(lcServer).noquote() << "data file" << m_config.dataFile << "loaded:" << m_databases.size() << "namespaces,"
+                               << stored.size() << "sessions back suspended for" << m_config.graceMs << "ms";
+    armGraceTimer();
+    return true;
+}
+
+bool Server::persistSession(Session *s, QString *error)
+{
+    return !m_store || m_store->saveSession(*s, error);
+}
+
 bool Server::listen(QString *error)
 {
+    if (!openStore(error))
+        return false;
     m_tcp = new QTcpServer(this);
     // Qt's default backlog of 50 turns a connection storm into SYN retransmits (qt-websockets-at-scale.md §3).
     m_tcp->setListenBacklogSize(4096);
@@ -131,6 +179,8 @@ Database *Server::database(const QString &ns)
     Database *&db = m_databases[name];
     if (!db) {
         db = new Database(name, this);
+        if (m_store)
+            m_store->attach(db);
         qCInfo(lcServer).noquote() << "created namespace" << name;
     }
     return db;
@@ -239,6 +289,9 @@ Session *Server::attach(Connection *c, Database *db, const QString &lastSessionI
     s->createdAt = s->connectedAt = epochMs();
     m_sessions.insert(s->id(), s);
     qCInfo(lcSession).noquote() << s->handle() << "connected from" << s->remoteAddress << "namespace" << db->name();
+    QString why;
+    if (!persistSession(s, &why))
+        qCWarning(lcSession).noquote() << s->handle() << "could not be stored:" << why;
     noteSessionChanged(s);
     return s;
 }
@@ -323,8 +376,15 @@ void Server::endSession(Session *s, Session::EndReason reason)
         qCInfo(lcSession).noquote() << u"%1 firing %2 onDisconnect ops (%3)"_s.arg(s->handle())
                                            .arg(writes.size())
                                            .arg(Session::endReasonName(reason));
-        db->write(Path(), std::move(writes), {WriteOrigin::Kind::OnDisconnect, s->handle()});
     }
+    // The fired batch and the end of the session are one transaction: after a crash the session has either fired
+    // (and is gone) or comes back with all its ops, so nothing fires twice and nothing is lost.
+    QString why;
+    if (m_store && !m_store->endSession(*db, writes, s->id(), &why))
+        qCCritical(lcSession).noquote() << s->handle() << "ended but could not be recorded; after a restart it"
+                                        << "may come back and fire again:" << why;
+    if (!writes.empty())
+        db->applyRecorded(Path(), std::move(writes), {WriteOrigin::Kind::OnDisconnect, s->handle()});
     s->queue().clear();
     m_sessions.remove(s->id());
     if (described) {
@@ -438,8 +498,7 @@ bool Server::importJson(const QString &ns, const Path &path, const QByteArray &j
         return false;
     std::vector<Write> writes;
     writes.push_back({Path(), std::move(node)});
-    database(ns)->write(path, std::move(writes), {WriteOrigin::Kind::Import, QString()});
-    return true;
+    return database(ns)->write(path, std::move(writes), {WriteOrigin::Kind::Import, QString()}, error);
 }
 
 void Server::shutdown()
@@ -456,6 +515,10 @@ void Server::shutdown()
         c->closeForShutdown();
     if (m_tcp)
         m_tcp->close();
+    // Sessions stay stored (they come back suspended); the log is folded into snapshots so the next start is quick.
+    QString why;
+    if (m_store && !m_store->compact(&why))
+        qCWarning(lcServer).noquote() << "could not compact the data file:" << why;
 }
 
 } // namespace lark

@@ -22,6 +22,7 @@ namespace lark
 
 class Connection;
 class Database;
+class Store;
 
 struct ServerConfig {
     QHostAddress host = QHostAddress::LocalHost;
@@ -32,6 +33,10 @@ struct ServerConfig {
     int graceMs = 10000;
     qint64 maxMessageBytes = 16 * 1024 * 1024; /**< one incoming message, frames joined */
     qint64 maxBacklogBytes = 8 * 1024 * 1024; /**< unsent bytes before a slow client is closed */
+    /** SQLite file keeping data, sessions and queued ops across restarts (lark-semantics.md §6); empty: memory only. */
+    QString dataFile;
+    /** With dataFile: fsync every write (synchronous=FULL) so it survives power loss, not only a process crash. */
+    bool fsync = false;
 };
 
 /**
@@ -46,7 +51,17 @@ public:
     explicit Server(const ServerConfig &config = {}, QObject *parent = nullptr);
     ~Server() override;
 
-    /** Starts listening; false with a reason (e.g. the port is taken). */
+    /**
+     * With a data file: opens it, loads the data and brings the stored sessions back suspended with a fresh grace.
+     * Does nothing without one or when already open. listen() calls it; call it earlier to import into stored data.
+     */
+    bool openStore(QString *error = nullptr);
+    /** The open store, or nullptr when data lives in memory only. */
+    [[nodiscard]] Store *store() const { return m_store.get(); }
+    /** Makes s (identity, queued ops) durable, if there is a store; false with a reason when it could not. */
+    bool persistSession(Session *s, QString *error);
+
+    /** Starts listening (opening the store first); false with a reason (e.g. the port is taken). */
     bool listen(QString *error = nullptr);
     [[nodiscard]] bool isListening() const;
     [[nodiscard]] quint16 port() const;
@@ -68,7 +83,10 @@ public:
     /** Replaces the value at path of a namespace with a JSON document (export format); false with a reason. */
     bool importJson(const QString &ns, const Path &path, const QByteArray &json, QString *error);
 
-    /** Closes every client with a close frame (1001); sessions are dropped without firing. */
+    /**
+     * Closes every client with a close frame (1001); sessions are dropped without firing. With a store they stay
+     * stored (and come back suspended on the next start), and the log is compacted into snapshots.
+     */
     void shutdown();
 
     // Called by connections.
@@ -103,6 +121,7 @@ private:
     [[nodiscard]] bool hasSessionObservers() const;
 
     ServerConfig m_config;
+    std::unique_ptr<Store> m_store;
     QTcpServer *m_tcp = nullptr;
     QWebSocketServer *m_ws = nullptr;
     QElapsedTimer m_clock;

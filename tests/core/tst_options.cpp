@@ -83,6 +83,8 @@ void TestOptions::defaults()
     QCOMPARE(o.config.maxMessageBytes, 16 * 1024 * 1024);
     QCOMPARE(o.config.maxBacklogBytes, d.maxBacklogBytes);
     QVERIFY(o.importFile.isEmpty());
+    QVERIFY(o.config.dataFile.isEmpty()); // in memory unless asked
+    QVERIFY(!o.config.fsync);
     QVERIFY(!o.showHelp);
     QVERIFY(!o.showVersion);
 }
@@ -91,7 +93,7 @@ void TestOptions::fromCommandLine()
 {
     const ServerOptions o = parse({u"--host"_s, u"0.0.0.0"_s, u"--port"_s, u"0"_s, u"--ns"_s, u"demo"_s,
         u"--ping-interval"_s, u"100ms"_s, u"--dead-after=300ms"_s, u"--grace"_s, u"1.5s"_s, u"--import"_s,
-        u"data.json"_s, u"--max-message"_s, u"2048"_s});
+        u"data.json"_s, u"--max-message"_s, u"2048"_s, u"--data"_s, u"/var/lib/lark/data.lark"_s, u"--fsync"_s});
     QCOMPARE(o.config.host, QHostAddress(QHostAddress::AnyIPv4));
     QCOMPARE(o.config.port, 0);
     QCOMPARE(o.config.defaultNamespace, u"demo"_s);
@@ -100,6 +102,8 @@ void TestOptions::fromCommandLine()
     QCOMPARE(o.config.graceMs, 1500);
     QCOMPARE(o.importFile, u"data.json"_s);
     QCOMPARE(o.config.maxMessageBytes, 2048);
+    QCOMPARE(o.config.dataFile, u"/var/lib/lark/data.lark"_s);
+    QVERIFY(o.config.fsync);
 }
 
 void TestOptions::fromEnvironment()
@@ -107,7 +111,8 @@ void TestOptions::fromEnvironment()
     const ServerOptions o = parse({},
         {{u"LARK_HOST"_s, u"localhost"_s}, {u"LARK_PORT"_s, u"1234"_s}, {u"LARK_NS"_s, u"envns"_s},
             {u"LARK_PING_INTERVAL"_s, u"1s"_s}, {u"LARK_DEAD_AFTER"_s, u"3s"_s}, {u"LARK_GRACE"_s, u"250ms"_s},
-            {u"LARK_IMPORT"_s, u"/tmp/x.json"_s}, {u"LARK_MAX_MESSAGE"_s, u"4096"_s}, {u"UNRELATED"_s, u"--port=1"_s}});
+            {u"LARK_IMPORT"_s, u"/tmp/x.json"_s}, {u"LARK_MAX_MESSAGE"_s, u"4096"_s}, {u"LARK_DATA"_s, u"env.lark"_s},
+            {u"LARK_FSYNC"_s, u"1"_s}, {u"UNRELATED"_s, u"--port=1"_s}});
     QCOMPARE(o.config.host, QHostAddress(QHostAddress::LocalHost)); // "localhost" means 127.0.0.1
     QCOMPARE(o.config.port, 1234);
     QCOMPARE(o.config.defaultNamespace, u"envns"_s);
@@ -116,6 +121,8 @@ void TestOptions::fromEnvironment()
     QCOMPARE(o.config.graceMs, 250);
     QCOMPARE(o.importFile, u"/tmp/x.json"_s);
     QCOMPARE(o.config.maxMessageBytes, 4096);
+    QCOMPARE(o.config.dataFile, u"env.lark"_s);
+    QVERIFY(o.config.fsync);
 }
 
 void TestOptions::commandLineWins()
@@ -160,6 +167,8 @@ void TestOptions::errors_data()
     QTest::newRow("env grace") << QStringList {} << QStringList {u"LARK_GRACE=soon"_s} << u"grace"_s;
     QTest::newRow("env port") << QStringList {} << QStringList {u"LARK_PORT=-1"_s} << u"port"_s;
     QTest::newRow("env host") << QStringList {} << QStringList {u"LARK_HOST=nowhere"_s} << u"host"_s;
+    QTest::newRow("empty data") << QStringList {u"--data="_s} << QStringList {} << u"--data"_s;
+    QTest::newRow("fsync without data") << QStringList {u"--fsync"_s} << QStringList {} << u"--fsync needs --data"_s;
 }
 
 void TestOptions::errors()
@@ -186,7 +195,7 @@ void TestOptions::helpAndVersion()
     QVERIFY(o.showHelp);
     // The help names every environment variable, so users can find them.
     for (const char *env : {"LARK_HOST", "LARK_PORT", "LARK_NS", "LARK_PING_INTERVAL", "LARK_DEAD_AFTER", "LARK_GRACE",
-             "LARK_IMPORT", "LARK_MAX_MESSAGE"})
+             "LARK_IMPORT", "LARK_MAX_MESSAGE", "LARK_DATA", "LARK_FSYNC", "--data", "--fsync"})
         QVERIFY2(help.contains(QLatin1String(env)), env);
     QVERIFY(parseServerOptions({u"lark-server"_s, u"-v"_s}, {}, &o, &error));
     QVERIFY(o.showVersion);

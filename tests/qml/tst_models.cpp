@@ -86,6 +86,7 @@ private Q_SLOTS:
     void remoteModeUsesTheAdminFeed();
     void busyPortFallsBackToAFreeOne();
     void restartOnAnotherPort();
+    void restartWithDataKeepsSessions();
     void hugeNodeLoadsOnlyAPage();
     void filterUsesTheQueryEngine();
     void loadPathMirrorsTheWay();
@@ -362,6 +363,83 @@ void TstModels::restartOnAnotherPort()
     QTRY_COMPARE_WITH_TIMEOUT(hub.sessions()->opCountOfShortId(again->sessionShort()), 3, 10000);
     QVERIFY(hub.tree()->rowCount() > 0);
     QCOMPARE(resets.size(), 0);
+}
+
+void TstModels::restartWithDataKeepsSessions()
+{
+    // lark-semantics.md §1, last row, through the dashboard: "Restart server" with data kept brings every session
+    // back suspended; the tabs reconnect and resume with their ops, a tab whose network is down cannot, and its
+    // ops fire after the fresh grace.
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    lark::models::HubConfig config;
+    config.port = 0;
+    config.pingIntervalMs = 50;
+    config.deadAfterMs = 400;
+    config.graceMs = 1500;
+    config.reconnectDelayMs = 50;
+    config.keepData = true;
+    config.dataFile = dir.filePath(u"sub/data.lark"_s); // the folder is created
+    lark::models::Hub hub(config);
+    QSignalSpy persistence(&hub, &lark::models::Hub::persistenceChanged);
+    QVERIFY(hub.start());
+    QVERIFY(hub.isPersistent());
+    QVERIFY(QFile::exists(config.dataFile));
+    {
+        // A second dashboard on the same file still gets a server, in memory, and says why.
+        lark::models::Hub other(config);
+        QVERIFY(other.start());
+        QVERIFY(!other.isPersistent());
+        QVERIFY2(other.hostMessage().contains(u"data is not kept"_s) && other.hostMessage().contains(u"in use"_s),
+            qPrintable(other.hostMessage()));
+    }
+    QAbstractItemModelTester sessionsTester(hub.sessions(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QAbstractItemModelTester presenceTester(hub.presence(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+    using S = lark::models::SessionsModel;
+    const auto stateOf = [&](const QString &shortId) {
+        const int row = hub.sessions()->rowOfShortId(shortId);
+        return row < 0 ? QString() : hub.sessions()->index(row).data(S::StateRole).toString();
+    };
+
+    lark::models::Tab *stays = hub.tabs()->openTab(u"alice"_s, 0);
+    lark::models::Tab *dropped = hub.tabs()->openTab(u"bob"_s, 0);
+    QTRY_COMPARE_WITH_TIMEOUT(hub.presence()->connectionCount(u"alice"_s), 1, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(hub.presence()->connectionCount(u"bob"_s), 1, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(hub.sessions()->opCountOfShortId(stays->sessionShort()), 3, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(hub.sessions()->opCountOfShortId(dropped->sessionShort()), 3, 10000);
+    const QString staysId = stays->sessionShort(), droppedId = dropped->sessionShort();
+    dropped->dropNetwork();
+    const int port = hub.port();
+
+    QVERIFY(hub.restart(port));
+    QVERIFY(hub.isPersistent());
+    QCOMPARE(hub.port(), port);
+    QCOMPARE(hub.tabs()->rowCount(), 2); // the tabs stay open
+    // Both sessions are back, suspended, before anyone reconnected; the data too.
+    QCOMPARE(stateOf(staysId), u"suspended"_s);
+    QCOMPARE(stateOf(droppedId), u"suspended"_s);
+    QCOMPARE(hub.presence()->connectionCount(u"bob"_s), 1);
+
+    // The tab reconnects by itself and resumes: same session, ops kept, nothing fired.
+    // (The server's side turns live before the client has read its hello: wait for the client's view too.)
+    QTRY_COMPARE_WITH_TIMEOUT(stateOf(staysId), u"live"_s, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(stays->resumed(), 10000);
+    QCOMPARE(stays->sessionShort(), staysId);
+    QCOMPARE(hub.sessions()->opCountOfShortId(staysId), 3);
+    // The dropped tab cannot: its ops fire once the fresh grace ends, and only its.
+    QTRY_COMPARE_WITH_TIMEOUT(hub.presence()->connectionCount(u"bob"_s), 0, 10000);
+    QVERIFY(stateOf(droppedId) == u"ended"_s || stateOf(droppedId).isEmpty()); // ended rows linger a while
+    QVERIFY(stateOf(staysId) != u"ended"_s);
+    QCOMPARE(hub.presence()->connectionCount(u"alice"_s), 1);
+
+    // Keeping data off applies from the next restart, which is then the old one: tabs closed, an empty server.
+    hub.setKeepData(false);
+    QCOMPARE(persistence.size(), 1);
+    QVERIFY(hub.isPersistent());
+    QVERIFY(hub.restart(0));
+    QVERIFY(!hub.isPersistent());
+    QCOMPARE(hub.tabs()->rowCount(), 0);
+    QCOMPARE(hub.sessions()->rowCount(), 0);
 }
 
 void TstModels::hugeNodeLoadsOnlyAPage()
@@ -642,6 +720,11 @@ void TstModels::settingsRoundTrip()
         const lark::models::DashboardSettings d = lark::models::DashboardSettings::load(empty);
         QCOMPARE(d.config.port, quint16(9000)); // defaults
         QVERIFY(!d.config.connectUrl.isValid());
+        QVERIFY(d.config.keepData); // the dashboard keeps its data by default...
+        // ...under the application data folder, which test mode moves away from the user's.
+        QCOMPARE(
+            d.config.dataFile, QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + u"/data.lark"_s);
+        QVERIFY(d.config.dataFile.contains(u"qttest"_s));
         QVERIFY(!d.geometry.isValid());
     }
     lark::models::HubConfig config;
@@ -665,6 +748,21 @@ void TstModels::settingsRoundTrip()
         QCOMPARE(d.config.graceMs, 2000);
         QVERIFY(!d.config.connectUrl.isValid()); // host mode
         QCOMPARE(d.geometry, QRect(10, 20, 800, 600));
+        QVERIFY(!d.config.keepData); // this hub ran in memory
+    }
+    // The toggle and a file of one's own (lark --data FILE) are remembered.
+    {
+        lark::models::DashboardSettings d;
+        d.config.keepData = true;
+        d.config.dataFile = dir.filePath(u"mine.lark"_s);
+        QSettings s(file, QSettings::IniFormat);
+        d.save(s);
+    }
+    {
+        QSettings s(file, QSettings::IniFormat);
+        const lark::models::DashboardSettings d = lark::models::DashboardSettings::load(s);
+        QVERIFY(d.config.keepData);
+        QCOMPARE(d.config.dataFile, dir.filePath(u"mine.lark"_s));
     }
     // Connect mode is remembered with its URL; the token is not written anywhere.
     QVERIFY(hub.useConnect(url, u"secret-token"_s));

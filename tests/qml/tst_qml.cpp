@@ -6,6 +6,7 @@
 
 #include <QQmlEngine>
 #include <QQmlExtensionPlugin>
+#include <QTemporaryDir>
 #include <QtQuickTest>
 
 #include <memory>
@@ -28,6 +29,12 @@ public Q_SLOTS:
         config.deadAfterMs = 1000;
         config.graceMs = 1500;
         config.reconnectDelayMs = 100;
+        // Tests of a restart with kept data (tst_restart.qml) get a data file in a temporary folder, never the
+        // user's; the others run in memory, so that a restart gives them an empty server.
+        if (qEnvironmentVariableIsSet("LARK_TEST_KEEP_DATA")) {
+            config.keepData = true;
+            config.dataFile = m_dataDir.filePath(u"data.lark"_s);
+        }
         m_hub = std::make_unique<lark::models::Hub>(config);
         if (!m_hub->start())
             qFatal("cannot start the embedded server: %s", qPrintable(m_hub->hostMessage()));
@@ -40,6 +47,7 @@ public Q_SLOTS:
     }
 
 private:
+    QTemporaryDir m_dataDir;
     std::unique_ptr<lark::models::Hub> m_hub;
 };
 

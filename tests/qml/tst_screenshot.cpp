@@ -26,6 +26,8 @@ private:
     {
         QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
         e.insert(u"XDG_CONFIG_HOME"_s, m_config.path());
+        e.insert(u"XDG_DATA_HOME"_s, m_config.path()); // and its data file, were one kept
+
         return e;
     }
 };

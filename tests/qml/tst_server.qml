@@ -6,7 +6,8 @@ import QtTest
 import Lark.Dashboard
 
 // The mode choice and the server panel against a real embedded server (short timers from tst_qml.cpp's setup):
-// timers applied live from the fields, the event log and its filter, and switching Host ↔ Connect with the UI.
+// timers applied live from the fields, the event log and its filter, switching Host ↔ Connect with the UI, and
+// whether the data is kept.
 Item {
     id: root
     width: 1200
@@ -40,6 +41,23 @@ Item {
             for (let r = 0; r < Hub.eventLog.count; ++r)
                 lines.push(Hub.eventLog.lineAt(r));
             return lines;
+        }
+
+        function test_0_persistenceIsShown() {
+            // The setup's hub runs in memory; the toggle says what the next restart will do.
+            const box = findChild(panel, "keepData");
+            const where = findChild(panel, "persistence");
+            verify(box.visible);
+            tryVerify(() => !isPolishScheduled(panel) && box.width > 0, 5000);
+            compare(Hub.persistent, false);
+            compare(box.checked, false);
+            compare(where.text, "in memory only");
+            mouseClick(box);
+            compare(Hub.keepData, true);
+            compare(where.text, "in memory until the next restart");
+            mouseClick(box);
+            compare(Hub.keepData, false);
+            compare(where.text, "in memory only");
         }
 
         function test_1_summaryAndTimers() {
@@ -95,6 +113,8 @@ Item {
             compare(Hub.tree, null); // the remote namespace's copy appears with its first snapshot: nothing answers
             compare(Hub.connectUrl, "ws://127.0.0.1:1");
             verify(!findChild(panel, "applyTimers").enabled); // a remote server's timers are its own
+            verify(!findChild(panel, "keepData").enabled); // and so is its data file
+            compare(findChild(panel, "persistence").text, "set on the remote server (lark-server --data)");
 
             mouseClick(findChild(mode, "modeHost"));
             test.setField("portField", "0");

@@ -1,0 +1,441 @@
+// SPDX-License-Identifier: MIT
+#include "store.h"
+
+#include "logging.h"
+#include "session.h"
+
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+
+#include <sqlite3.h>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace lark
+{
+
+namespace
+{
+
+// "Lark" in ASCII: PRAGMA application_id marks the file as ours, user_version gives its format.
+constexpr int LarkApplicationId = 0x4c61726b;
+
+const char *const Schema = R"(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+CREATE TABLE snapshots(ns TEXT PRIMARY KEY, tree TEXT NOT NULL);
+CREATE TABLE log(seq INTEGER PRIMARY KEY, ns TEXT NOT NULL, base TEXT NOT NULL, writes TEXT NOT NULL);
+CREATE TABLE sessions(id TEXT PRIMARY KEY, number INTEGER NOT NULL, ns TEXT NOT NULL, identity TEXT NOT NULL,
+                      created_at INTEGER NOT NULL, ops TEXT NOT NULL);
+INSERT INTO meta(key, value) VALUES ('format', 'lark'), ('next_session', 1);
+)";
+
+// Paths are stored in their wire form; keys cannot contain '/', so splitting gives the keys back exactly, including
+// a trailing .priority, which Path::parse would check against the wire rules.
+Path pathFromText(const QString &text)
+{
+    return Path(text.split(u'/', Qt::SkipEmptyParts));
+}
+
+QByteArray compactJson(const QJsonArray &a)
+{
+    return QJsonDocument(a).toJson(QJsonDocument::Compact);
+}
+
+QString columnText(sqlite3_stmt *stmt, int i)
+{
+    return QString::fromUtf8(
+        reinterpret_cast<const char *>(sqlite3_column_text(stmt, i)), sqlite3_column_bytes(stmt, i));
+}
+
+QJsonArray columnArray(sqlite3_stmt *stmt, int i, bool *ok)
+{
+    const QByteArray bytes(reinterpret_cast<const char *>(sqlite3_column_blob(stmt, i)), sqlite3_column_bytes(stmt, i));
+    const QJsonDocument doc = QJsonDocument::fromJson(bytes);
+    *ok = doc.isArray();
+    return doc.array();
+}
+
+void bindText(sqlite3_stmt *stmt, int i, const QByteArray &utf8)
+{
+    // SQLITE_TRANSIENT copies: the bytes are often temporaries of the caller.
+    sqlite3_bind_text(stmt, i, utf8.constData(), int(utf8.size()), SQLITE_TRANSIENT);
+}
+
+QJsonObject identityJson(const Identity &i)
+{
+    const QString kind = i.kind == Identity::Kind::Admin ? u"admin"_s
+        : i.kind == Identity::Kind::User                 ? u"user"_s
+                                                         : u"anonymous"_s;
+    return {{u"kind"_s, kind}, {u"uid"_s, i.uid}, {u"provider"_s, i.provider}, {u"claims"_s, i.claims}};
+}
+
+Identity identityFromJson(const QJsonObject &o)
+{
+    Identity i;
+    const QString kind = o.value(u"kind"_s).toString();
+    i.kind = kind == u"admin"_s ? Identity::Kind::Admin
+        : kind == u"user"_s     ? Identity::Kind::User
+                                : Identity::Kind::Anonymous;
+    i.uid = o.value(u"uid"_s).toString();
+    i.provider = o.value(u"provider"_s).toString();
+    i.claims = o.value(u"claims"_s).toObject();
+    return i;
+}
+
+OnDisconnectQueue::Kind kindFromName(const QString &name)
+{
+    if (name == OnDisconnectQueue::kindName(OnDisconnectQueue::Kind::Update))
+        return OnDisconnectQueue::Kind::Update;
+    if (name == OnDisconnectQueue::kindName(OnDisconnectQueue::Kind::Remove))
+        return OnDisconnectQueue::Kind::Remove;
+    return OnDisconnectQueue::Kind::Set;
+}
+
+} // namespace
+
+Store::Store() = default;
+
+Store::~Store()
+{
+    close();
+}
+
+void Store::close()
+{
+    for (sqlite3_stmt *s :
+        {m_insertLog, m_saveSession, m_deleteSession, m_setNextSession, m_saveSnapshot, m_begin, m_commit, m_rollback})
+        sqlite3_finalize(s);
+    m_insertLog = m_saveSession = m_deleteSession = m_setNextSession = m_saveSnapshot = m_begin = m_commit = m_rollback
+        = nullptr;
+    for (const QPointer<Database> &db : m_databases) {
+        if (db && db->journal() == this)
+            db->setJournal(nullptr);
+    }
+    m_databases.clear();
+    sqlite3_close(m_db);
+    m_db = nullptr;
+}
+
+bool Store::fail(const QString &what, QString *error) const
+{
+    if (error)
+        *error = u"%1: %2: %3"_s.arg(m_fileName, what, QString::fromUtf8(sqlite3_errmsg(m_db)));
+    return false;
+}
+
+bool Store::exec(const char *sql, QString *error)
+{
+    char *message = nullptr;
+    if (sqlite3_exec(m_db, sql, nullptr, nullptr, &message) == SQLITE_OK)
+        return true;
+    if (error)
+        *error = u"%1: %2"_s.arg(m_fileName, QString::fromUtf8(message));
+    sqlite3_free(message);
+    return false;
+}
+
+bool Store::prepare(const char *sql, sqlite3_stmt **stmt, QString *error)
+{
+    if (sqlite3_prepare_v3(m_db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, nullptr) != SQLITE_OK)
+        return fail(u"cannot prepare a statement"_s, error);
+    return true;
+}
+
+bool Store::step(sqlite3_stmt *stmt, QString *error)
+{
+    const int rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+        return true;
+    return fail(u"cannot write"_s, error);
+}
+
+bool Store::open(const QString &fileName, Sync sync, QString *error)
+{
+    close();
+    m_fileName = fileName;
+    if (QFileInfo(fileName).isDir()) {
+        *error = u"%1: is a directory, not a data file"_s.arg(fileName);
+        return false;
+    }
+    const int rc = sqlite3_open_v2(
+        QFile::encodeName(fileName).constData(), &m_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+    if (rc != SQLITE_OK) {
+        fail(u"cannot open"_s, error);
+        close();
+        return false;
+    }
+    sqlite3_extended_result_codes(m_db, 1);
+    // Exclusive locking: the lock is taken by the first read below and held until close, so a second server on the
+    // same file fails here instead of writing into it. It also lets WAL work without a shared-memory file.
+    if (!exec("PRAGMA locking_mode=EXCLUSIVE", error) || !checkFormat(error)) {
+        close();
+        return false;
+    }
+    const char *syncPragma = sync == Sync::Full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL";
+    if (!exec("PRAGMA journal_mode=WAL", error) || !exec(syncPragma, error)
+        || !prepare("INSERT INTO log(ns, base, writes) VALUES (?, ?, ?)", &m_insertLog, error)
+        || !prepare(
+            "INSERT OR REPLACE INTO sessions(id, number, ns, identity, created_at, ops) VALUES (?, ?, ?, ?, ?, ?)",
+            &m_saveSession, error)
+        || !prepare("DELETE FROM sessions WHERE id = ?", &m_deleteSession, error)
+        || !prepare("UPDATE meta SET value = ? WHERE key = 'next_session'", &m_setNextSession, error)
+        || !prepare("INSERT OR REPLACE INTO snapshots(ns, tree) VALUES (?, ?)", &m_saveSnapshot, error)
+        || !prepare("BEGIN IMMEDIATE", &m_begin, error) || !prepare("COMMIT", &m_commit, error)
+        || !prepare("ROLLBACK", &m_rollback, error)) {
+        close();
+        return false;
+    }
+    return true;
+}
+
+bool Store::checkFormat(QString *error)
+{
+    sqlite3_stmt *stmt = nullptr;
+    auto intPragma = [&](const char *sql, int *out) {
+        if (sqlite3_prepare_v2(m_db, sql, -1, &stmt, nullptr) != SQLITE_OK || sqlite3_step(stmt) != SQLITE_ROW) {
+            const int code = sqlite3_errcode(m_db);
+            sqlite3_finalize(stmt);
+            if (code == SQLITE_NOTADB) {
+                *error = u"%1: not a Lark data file (not an SQLite database)"_s.arg(m_fileName);
+                return false;
+            }
+            if ((code & 0xff) == SQLITE_BUSY) {
+                *error = u"%1: in use by another process (is another lark-server running on it?)"_s.arg(m_fileName);
+                return false;
+            }
+            return fail(u"cannot read"_s, error);
+        }
+        *out = sqlite3_column_int(stmt, 0);
+        sqlite3_finalize(stmt);
+        return true;
+    };
+    int version = 0, appId = 0, tables = 0;
+    if (!intPragma("PRAGMA user_version", &version) || !intPragma("PRAGMA application_id", &appId)
+        || !intPragma("SELECT count(*) FROM sqlite_schema", &tables))
+        return false;
+    if (version == 0 && appId == 0 && tables == 0) {
+        // A new (or empty) file: lay out the schema and mark it as a Lark store of this format.
+        const QByteArray init = QByteArray("BEGIN;") + Schema
+            + "PRAGMA application_id=" + QByteArray::number(LarkApplicationId)
+            + ";PRAGMA user_version=" + QByteArray::number(FormatVersion) + ";COMMIT;";
+        return exec(init.constData(), error);
+    }
+    if (appId != LarkApplicationId) {
+        *error = u"%1: not a Lark data file (an SQLite database of another application)"_s.arg(m_fileName);
+        return false;
+    }
+    if (version != FormatVersion) {
+        *error = u"%1: written in Lark data format %2, this lark-server reads format %3"_s.arg(m_fileName)
+                     .arg(version)
+                     .arg(FormatVersion);
+        return false;
+    }
+    return true;
+}
+
+bool Store::load(const std::function<Database *(const QString &)> &database, std::vector<StoredSession> *sessions,
+    quint64 *nextSessionNumber, QString *error)
+{
+    sqlite3_stmt *stmt = nullptr;
+    auto corrupt = [&](const QString &what) {
+        sqlite3_finalize(stmt);
+        *error = u"%1: damaged data file: %2"_s.arg(m_fileName, what);
+        return false;
+    };
+    m_snapshotBytes = 0;
+    if (!prepare("SELECT ns, tree FROM snapshots", &stmt, error))
+        return false;
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+        const QString ns = columnText(stmt, 0);
+        bool ok = false;
+        const QJsonArray tree = columnArray(stmt, 1, &ok);
+        Node root;
+        QString why;
+        if (!ok || tree.size() != 1 || !Node::fromJson(tree.at(0), &root, &why))
+            return corrupt(u"snapshot of %1: %2"_s.arg(ns, why));
+        m_snapshotBytes += sqlite3_column_bytes(stmt, 1);
+        std::vector<Write> writes;
+        writes.push_back({Path(), std::move(root)});
+        database(ns)->load(Path(), std::move(writes));
+    }
+    sqlite3_finalize(stmt);
+
+    m_logBytes = 0;
+    if (!prepare("SELECT ns, base, writes FROM log ORDER BY seq", &stmt, error))
+        return false;
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+        const QString ns = columnText(stmt, 0);
+        bool ok = false;
+        const QJsonArray rows = columnArray(stmt, 2, &ok);
+        if (!ok)
+            return corrupt(u"a logged batch of %1 is not JSON"_s.arg(ns));
+        m_logBytes += sqlite3_column_bytes(stmt, 2);
+        std::vector<Write> writes;
+        for (const QJsonValue &row : rows) {
+            const QJsonArray pair = row.toArray();
+            Node value;
+            QString why;
+            if (pair.size() != 2 || !Node::fromJson(pair.at(1), &value, &why))
+                return corrupt(u"a logged batch of %1: %2"_s.arg(ns, why));
+            writes.push_back({pathFromText(pair.at(0).toString()), std::move(value)});
+        }
+        database(ns)->load(pathFromText(columnText(stmt, 1)), std::move(writes));
+    }
+    sqlite3_finalize(stmt);
+
+    if (!prepare("SELECT id, number, ns, identity, created_at, ops FROM sessions ORDER BY number", &stmt, error))
+        return false;
+    quint64 next = 1;
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+        StoredSession s;
+        s.id = columnText(stmt, 0);
+        s.number = quint64(sqlite3_column_int64(stmt, 1));
+        s.ns = columnText(stmt, 2);
+        s.identity = identityFromJson(QJsonDocument::fromJson(columnText(stmt, 3).toUtf8()).object());
+        s.createdAt = sqlite3_column_int64(stmt, 4);
+        bool ok = false;
+        const QJsonArray ops = columnArray(stmt, 5, &ok);
+        if (!ok)
+            return corrupt(u"the ops of session S%1 are not JSON"_s.arg(s.number));
+        for (const QJsonValue &v : ops) {
+            const QJsonObject o = v.toObject();
+            s.ops.push_back({pathFromText(o.value(u"path"_s).toString()), o.value(u"value"_s),
+                kindFromName(o.value(u"kind"_s).toString()), qint64(o.value(u"registeredAt"_s).toDouble())});
+        }
+        next = std::max(next, s.number + 1);
+        sessions->push_back(std::move(s));
+    }
+    sqlite3_finalize(stmt);
+
+    if (!prepare("SELECT value FROM meta WHERE key = 'next_session'", &stmt, error))
+        return false;
+    if (sqlite3_step(stmt) == SQLITE_ROW)
+        next = std::max(next, quint64(sqlite3_column_int64(stmt, 0)));
+    sqlite3_finalize(stmt);
+    m_storedNextSession = next;
+    *nextSessionNumber = next;
+    return true;
+}
+
+void Store::attach(Database *db)
+{
+    if (std::find(m_databases.begin(), m_databases.end(), db) == m_databases.end())
+        m_databases.push_back(db);
+    db->setJournal(this);
+}
+
+bool Store::insertLog(const Database &db, const Path &base, const std::vector<Write> &writes, QString *error)
+{
+    QJsonArray rows;
+    for (const Write &w : writes)
+        rows.append(QJsonArray {w.path.toString(), w.value.toJson()});
+    const QByteArray json = compactJson(rows);
+    bindText(m_insertLog, 1, db.name().toUtf8());
+    bindText(m_insertLog, 2, base.toString().toUtf8());
+    bindText(m_insertLog, 3, json);
+    if (!step(m_insertLog, error))
+        return false;
+    m_logBytes += json.size();
+    return true;
+}
+
+bool Store::record(const Database &db, const Path &base, const std::vector<Write> &writes, QString *error)
+{
+    if (!m_db)
+        return fail(u"not open"_s, error);
+    // Compacting before this batch is logged snapshots the trees as they are now, which is what the log so far
+    // adds up to; the batch then starts the new log.
+    if (m_logBytes > std::max(MinCompactBytes, m_snapshotBytes)) {
+        QString why;
+        if (!compact(&why))
+            qCWarning(lcServer).noquote() << "compaction failed, the log keeps growing:" << why;
+    }
+    return insertLog(db, base, writes, error);
+}
+
+bool Store::saveSession(const Session &s, QString *error)
+{
+    if (!m_db)
+        return fail(u"not open"_s, error);
+    QJsonArray ops;
+    for (const OnDisconnectQueue::Op &op : s.queue().ops()) {
+        ops.append(QJsonObject {{u"path"_s, op.path.toString()}, {u"kind"_s, OnDisconnectQueue::kindName(op.kind)},
+            {u"value"_s, op.value}, {u"registeredAt"_s, double(op.registeredAt)}});
+    }
+    const bool newNumber = s.number() >= m_storedNextSession;
+    if (newNumber && !step(m_begin, error))
+        return false;
+    bindText(m_saveSession, 1, s.id().toUtf8());
+    sqlite3_bind_int64(m_saveSession, 2, sqlite3_int64(s.number()));
+    bindText(m_saveSession, 3, s.database()->name().toUtf8());
+    bindText(m_saveSession, 4, QJsonDocument(identityJson(s.identity())).toJson(QJsonDocument::Compact));
+    sqlite3_bind_int64(m_saveSession, 5, s.createdAt);
+    bindText(m_saveSession, 6, compactJson(ops));
+    bool ok = step(m_saveSession, error);
+    if (!newNumber)
+        return ok;
+    // The number counter is kept apart from the rows: numbers of sessions that fired are never reused.
+    sqlite3_bind_int64(m_setNextSession, 1, sqlite3_int64(s.number() + 1));
+    ok = ok && step(m_setNextSession, error) && step(m_commit, error);
+    if (ok)
+        m_storedNextSession = s.number() + 1;
+    else
+        step(m_rollback, nullptr);
+    return ok;
+}
+
+bool Store::endSession(const Database &db, const std::vector<Write> &writes, const QString &sessionId, QString *error)
+{
+    if (!m_db)
+        return fail(u"not open"_s, error);
+    if (!step(m_begin, error))
+        return false;
+    bindText(m_deleteSession, 1, sessionId.toUtf8());
+    const qint64 before = m_logBytes;
+    if ((!writes.empty() && !insertLog(db, Path(), writes, error)) || !step(m_deleteSession, error)
+        || !step(m_commit, error)) {
+        step(m_rollback, nullptr);
+        m_logBytes = before;
+        return false;
+    }
+    return true;
+}
+
+bool Store::compact(QString *error)
+{
+    if (!m_db)
+        return fail(u"not open"_s, error);
+    // Emptying the log needs every namespace's tree; one that went away (only possible outside Server) keeps it.
+    if (std::any_of(m_databases.begin(), m_databases.end(), [](const QPointer<Database> &db) { return !db; })) {
+        if (error)
+            *error = u"%1: a namespace's database is gone; the log is kept"_s.arg(m_fileName);
+        return false;
+    }
+    if (!step(m_begin, error))
+        return false;
+    qint64 bytes = 0;
+    bool ok = true;
+    for (const QPointer<Database> &db : m_databases) {
+        const QByteArray tree = compactJson(QJsonArray {db->root().toJson()});
+        bytes += tree.size();
+        bindText(m_saveSnapshot, 1, db->name().toUtf8());
+        bindText(m_saveSnapshot, 2, tree);
+        if (!(ok = step(m_saveSnapshot, error)))
+            break;
+    }
+    ok = ok && exec("DELETE FROM log", error) && step(m_commit, error);
+    if (!ok) {
+        step(m_rollback, nullptr);
+        return false;
+    }
+    m_snapshotBytes = bytes;
+    m_logBytes = 0;
+    // Fold the WAL into the main file so it does not keep the size of the old log.
+    sqlite3_wal_checkpoint_v2(m_db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+    return true;
+}
+
+} // namespace lark

@@ -1,0 +1,426 @@
+// SPDX-License-Identifier: MIT
+// The SQLite store of lark-semantics.md §6: data (log + snapshots), sessions with their queued ops, the fired
+// session's single transaction, refusal of files that are not a Lark store of this format, and the server
+// bringing stored sessions back suspended with a fresh grace.
+#include "testvalues.h"
+
+#include "db/database.h"
+#include "server/connection.h"
+#include "server/server.h"
+#include "server/session.h"
+#include "server/store.h"
+
+#include <QFile>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QWebSocket>
+
+#include <sqlite3.h>
+
+#include <map>
+
+using namespace Qt::Literals::StringLiterals;
+using namespace lark;
+
+class TestStore : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void writesSurviveReopen();
+    void compactionKeepsData();
+    void sessionsRoundTrip();
+    void firedSessionIsGone();
+    void refusesForeignFiles_data();
+    void refusesForeignFiles();
+    void unusablePathIsAnError();
+    void secondOpenIsRefused();
+    void failedRecordRefusesTheWrite();
+    void serverBringsSessionsBackSuspended();
+
+private:
+    QTemporaryDir m_dir;
+};
+
+namespace
+{
+
+/** Databases by namespace, created on demand as the server does, for Store::load. */
+struct Loaded {
+    std::map<QString, std::unique_ptr<Database>> dbs;
+    std::vector<Store::StoredSession> sessions;
+    quint64 next = 0;
+
+    bool load(Store &store, QString *error)
+    {
+        return store.load(
+            [this](const QString &ns) {
+                auto &db = dbs[ns];
+                if (!db)
+                    db = std::make_unique<Database>(ns);
+                return db.get();
+            },
+            &sessions, &next, error);
+    }
+    QJsonValue tree(const QString &ns) const { return dbs.count(ns) ? dbs.at(ns)->root().toJson() : QJsonValue(); }
+};
+
+void write(Database &db, const QString &base, std::vector<std::pair<QString, QString>> writes)
+{
+    std::vector<Write> batch;
+    for (const auto &[rel, value] : writes)
+        batch.push_back({Path(QString(rel).split(u'/', Qt::SkipEmptyParts)), node(value)});
+    QString error;
+    QVERIFY2(db.write(path(base), std::move(batch), {}, &error), qPrintable(error));
+}
+
+ServerConfig config(const QString &file, int graceMs)
+{
+    ServerConfig c;
+    c.port = 0;
+    c.graceMs = graceMs;
+    c.dataFile = file;
+    return c;
+}
+
+class FailingJournal : public WriteJournal
+{
+public:
+    bool record(const Database &, const Path &, const std::vector<Write> &, QString *error) override
+    {
+        *error = u"disk full"_s;
+        return false;
+    }
+};
+
+} // namespace
+
+void TestStore::writesSurviveReopen()
+{
+    const QString file = m_dir.filePath(u"reopen.lark"_s);
+    QJsonValue expected;
+    QByteArray hash;
+    {
+        Store store;
+        QString error;
+        QVERIFY2(store.open(file, Store::Sync::Normal, &error), qPrintable(error));
+        Database db(u"app"_s);
+        store.attach(&db);
+        write(db, u"/"_s, {{u"/"_s, uR"({"users":{"a":{"name":"Ann","age":3}},"gone":{"x":1}})"_s}});
+        write(db, u"/users"_s, {{u"b/name"_s, u"\"Bo\""_s}, {u"a/age"_s, u"4"_s}}); // an update: two writes
+        write(db, u"/users/a"_s, {{u".priority"_s, u"7"_s}}); // setPriority
+        write(db, u"/leaf"_s, {{u"/"_s, uR"({".value":"v",".priority":"p"})"_s}});
+        write(db, u"/gone"_s, {{u"/"_s, u"null"_s}}); // a delete
+        write(db, u"/deep/a/b/c"_s, {{u"/"_s, u"true"_s}});
+        expected = db.root().toJson();
+        hash = db.root().hash();
+    }
+    Store store;
+    QString error;
+    QVERIFY2(store.open(file, Store::Sync::Normal, &error), qPrintable(error));
+    Loaded l;
+    QVERIFY2(l.load(store, &error), qPrintable(error));
+    QCOMPARE(l.tree(u"app"_s), expected);
+    QCOMPARE(l.dbs.at(u"app"_s)->root().hash(), hash);
+    QCOMPARE(l.tree(u"app"_s).toObject().value(u"users"_s).toObject().value(u"a"_s).toObject().value(u".priority"_s),
+        QJsonValue(7));
+    QVERIFY(!l.tree(u"app"_s).toObject().contains(u"gone"_s));
+    QVERIFY(l.sessions.empty());
+}
+
+void TestStore::compactionKeepsData()
+{
+    const QString file = m_dir.filePath(u"compact.lark"_s);
+    QJsonValue expected;
+    {
+        Store store;
+        QString error;
+        QVERIFY2(store.open(file, Store::Sync::Normal, &error), qPrintable(error));
+        Database a(u"a"_s), b(u"b"_s);
+        store.attach(&a);
+        store.attach(&b);
+        write(b, u"/other"_s, {{u"/"_s, u"1"_s}});
+        // 300 writes of 5 KB: the log passes 1 MB and is folded into snapshots while writing.
+        const QString big = u"\""_s + QString(5000, u'x') + u"\""_s;
+        bool compacted = false;
+        for (int i = 0; i < 300; ++i) {
+            write(a, u"/items/%1"_s.arg(i % 50), {{u"/"_s, big}});
+            compacted = compacted || store.snapshotBytes() > 0;
+        }
+        QVERIFY(compacted);
+        QVERIFY(store.logBytes() < Store::MinCompactBytes);
+        write(a, u"/items/7"_s, {{u"/"_s, u"null"_s}}); // after the snapshot: only in the log
+        expected = a.root().toJson();
+    }
+    {
+        Store store;
+        QString error;
+        QVERIFY2(store.open(file, Store::Sync::Normal, &error), qPrintable(error));
+        Loaded l;
+        QVERIFY2(l.load(store, &error), qPrintable(error));
+        QCOMPARE(l.tree(u"a"_s), expected);
+        QCOMPARE(l.tree(u"b"_s), json(uR"({"other":1})"_s));
+        // An explicit compaction (as at clean shutdown) keeps it too.
+        for (auto &[ns, db] : l.dbs)
+            store.attach(db.get());
+        QVERIFY2(store.compact(&error), qPrintable(error));
+        QCOMPARE(store.logBytes(), 0);
+    }
+    Store store;
+    QString error;
+    QVERIFY2(store.open(file, Store::Sync::Normal, &error), qPrintable(error));
+    Loaded l;
+    QVERIFY2(l.load(store, &error), qPrintable(error));
+    QCOMPARE(l.tree(u"a"_s), expected);
+    QCOMPARE(l.tree(u"b"_s), json(uR"({"other":1})"_s));
+}
+
+void TestStore::sessionsRoundTrip()
+{
+    const QString file = m_dir.filePath(u"sessions.lark"_s);
+    std::vector<OnDisconnectQueue::Op> ops;
+    {
+        Store store;
+        QString error;
+        QVERIFY2(store.open(file, Store::Sync::Normal, &error), qPrintable(error));
+        Database db(u"app"_s);
+        Session s(u"abcdefghijklmnopqrstuv"_s, 7, &db);
+        Identity alice;
+        alice.kind = Identity::Kind::User;
+        alice.uid = u"alice"_s;
+        alice.provider = u"custom"_s;
+        alice.claims = QJsonObject {{u"sub"_s, u"alice"_s}};
+        s.setIdentity(alice);
+        s.createdAt = 1700000000123;
+        // Placeholders stay unresolved: they are resolved when the ops fire.
+        s.queue().set(path(u"/presence/alice/lastSeen"_s), json(uR"({".sv":"timestamp"})"_s), 1000);
+        s.queue().update(path(u"/status"_s), {{path(u"state"_s), json(u"\"offline\""_s)}}, 1001);
+        s.queue().set(path(u"/conns/c1"_s), QJsonValue::Null, 1002);
+        QVERIFY2(store.saveSession(s, &error), qPrintable(error));
+        s.queue().set(path(u"/count"_s), json(uR"({".sv":{"increment":-1}})"_s), 1003); // saved again: replaces
+        QVERIFY2(store.saveSession(s, &error), qPrintable(error));
+        ops = s.queue().ops();
+        Session admin(u"zyxwvutsrqponmlkjihgfe"_s, 8, &db);
+        Identity owner;
+        owner.kind = Identity::Kind::Admin;
+        owner.uid = u"owner"_s;
+        admin.setIdentity(owner);
+        QVERIFY2(store.saveSession(admin, &error), qPrintable(error));
+    }
+    Store store;
+    QString error;
+    QVERIFY2(store.open(file, Store::Sync::Normal, &error), qPrintable(error));
+    Loaded l;
+    QVERIFY2(l.load(store, &error), qPrintable(error));
+    QCOMPARE(l.sessions.size(), size_t(2));
+    const Store::StoredSession &s = l.sessions[0];
+    QCOMPARE(s.id, u"abcdefghijklmnopqrstuv"_s);
+    QCOMPARE(s.number, 7u);
+    QCOMPARE(s.ns, u"app"_s);
+    QCOMPARE(s.identity.kind, Identity::Kind::User);
+    QCOMPARE(s.identity.uid, u"alice"_s);
+    QCOMPARE(s.identity.provider, u"custom"_s);
+    QCOMPARE(s.identity.claims.value(u"sub"_s), QJsonValue(u"alice"_s));
+    QCOMPARE(s.createdAt, 1700000000123);
+    QCOMPARE(s.ops.size(), ops.size());
+    for (size_t i = 0; i < ops.size(); ++i) {
+        QCOMPARE(s.ops[i].path, ops[i].path);
+        QCOMPARE(s.ops[i].value, ops[i].value);
+        QCOMPARE(s.ops[i].kind, ops[i].kind);
+        QCOMPARE(s.ops[i].registeredAt, ops[i].registeredAt);
+    }
+    QCOMPARE(s.ops[1].kind, OnDisconnectQueue::Kind::Update);
+    QCOMPARE(s.ops[2].kind, OnDisconnectQueue::Kind::Remove);
+    QCOMPARE(l.sessions[1].identity.kind, Identity::Kind::Admin);
+    QVERIFY(l.sessions[1].ops.empty());
+    QCOMPARE(l.next, 9u);
+}
+
+void TestStore::firedSessionIsGone()
+{
+    const QString file = m_dir.filePath(u"fired.lark"_s);
+    {
+        Store store;
+        QString error;
+        QVERIFY2(store.open(file, Store::Sync::Full, &error), qPrintable(error)); // --fsync: the same file format
+        Database db(u"app"_s);
+        store.attach(&db);
+        Session fires(u"firesfiresfiresfiresfi"_s, 1, &db), stays(u"staysstaysstaysstaysst"_s, 2, &db),
+            last(u"lastlastlastlastlastla"_s, 3, &db);
+        fires.queue().set(path(u"/presence/a"_s), json(u"false"_s), 1);
+        stays.queue().set(path(u"/presence/b"_s), json(u"false"_s), 1);
+        for (Session *s : {&fires, &stays, &last})
+            QVERIFY2(store.saveSession(*s, &error), qPrintable(error));
+        std::vector<Write> batch;
+        batch.push_back({path(u"/presence/a"_s), node(u"false"_s)});
+        QVERIFY2(store.endSession(db, batch, fires.id(), &error), qPrintable(error));
+        QVERIFY2(store.endSession(db, {}, last.id(), &error), qPrintable(error)); // ended without ops
+    }
+    Store store;
+    QString error;
+    QVERIFY2(store.open(file, Store::Sync::Normal, &error), qPrintable(error));
+    Loaded l;
+    QVERIFY2(l.load(store, &error), qPrintable(error));
+    QCOMPARE(l.sessions.size(), size_t(1));
+    QCOMPARE(l.sessions[0].id, u"staysstaysstaysstaysst"_s);
+    // The fired batch was logged in the same transaction that deleted its session.
+    QCOMPARE(l.tree(u"app"_s), json(uR"({"presence":{"a":false}})"_s));
+    // The highest number (S3) is gone, yet numbers are never reused.
+    QCOMPARE(l.next, 4u);
+}
+
+void TestStore::refusesForeignFiles_data()
+{
+    QTest::addColumn<QString>("kind");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("text file") << u"text"_s << u"not a Lark data file (not an SQLite database)"_s;
+    QTest::newRow("other SQLite database") << u"sqlite"_s << u"not a Lark data file (an SQLite database of another"_s;
+    QTest::newRow("future format") << u"future"_s
+                                   << u"written in Lark data format 2, this lark-server reads format 1"_s;
+}
+
+void TestStore::refusesForeignFiles()
+{
+    QFETCH(QString, kind);
+    QFETCH(QString, message);
+    const QString file = m_dir.filePath(u"foreign-%1.db"_s.arg(kind));
+    if (kind == u"text"_s) {
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(QByteArray("{\"this is\": \"a JSON export, not a data file\"}\n").repeated(100));
+    } else if (kind == u"sqlite"_s) {
+        sqlite3 *db = nullptr;
+        QCOMPARE(sqlite3_open(QFile::encodeName(file).constData(), &db), SQLITE_OK);
+        QCOMPARE(sqlite3_exec(
+                     db, "CREATE TABLE notes(text TEXT); INSERT INTO notes VALUES ('mine')", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+        sqlite3_close(db);
+    } else {
+        {
+            Store store;
+            QString error;
+            QVERIFY2(store.open(file, Store::Sync::Normal, &error), qPrintable(error));
+        }
+        sqlite3 *db = nullptr;
+        QCOMPARE(sqlite3_open(QFile::encodeName(file).constData(), &db), SQLITE_OK);
+        QCOMPARE(sqlite3_exec(db, "PRAGMA user_version=2", nullptr, nullptr, nullptr), SQLITE_OK);
+        sqlite3_close(db);
+    }
+    QFile f(file);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QByteArray before = f.readAll();
+    f.close();
+
+    Store store;
+    QString error;
+    QVERIFY(!store.open(file, Store::Sync::Normal, &error));
+    QVERIFY2(error.contains(message), qPrintable(error));
+    QVERIFY2(error.contains(file), qPrintable(error));
+    // Refused without touching it.
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QCOMPARE(f.readAll(), before);
+    // And the store stays unusable, not half-open.
+    Database db(u"app"_s);
+    store.attach(&db);
+    std::vector<Write> batch;
+    batch.push_back({path(u"/a"_s), node(u"1"_s)});
+    QVERIFY(!db.write(Path(), std::move(batch), {}, &error));
+}
+
+void TestStore::unusablePathIsAnError()
+{
+    for (const QString &file : {m_dir.filePath(u"no/such/dir/data.lark"_s), m_dir.path()}) {
+        Store store;
+        QString error;
+        QVERIFY(!store.open(file, Store::Sync::Full, &error));
+        QVERIFY2(error.startsWith(file + u": "_s), qPrintable(error));
+    }
+    // The server reports it from openStore() and listen() instead of starting without its data.
+    Server server(config(m_dir.filePath(u"no/such/dir/data.lark"_s), 1000));
+    QString error;
+    QVERIFY(!server.listen(&error));
+    QVERIFY2(error.contains(u"no/such/dir/data.lark"_s), qPrintable(error));
+    QVERIFY(!server.isListening());
+}
+
+void TestStore::secondOpenIsRefused()
+{
+    const QString file = m_dir.filePath(u"locked.lark"_s);
+    Store first;
+    QString error;
+    QVERIFY2(first.open(file, Store::Sync::Normal, &error), qPrintable(error));
+    Store second;
+    QVERIFY(!second.open(file, Store::Sync::Normal, &error));
+    QVERIFY2(error.contains(u"in use"_s), qPrintable(error));
+}
+
+void TestStore::failedRecordRefusesTheWrite()
+{
+    Database db(u"app"_s);
+    write(db, u"/a"_s, {{u"/"_s, u"1"_s}});
+    FailingJournal journal;
+    db.setJournal(&journal);
+    QSignalSpy changed(&db, &Database::changed);
+    std::vector<Write> batch;
+    batch.push_back({Path(), node(u"2"_s)});
+    QString error;
+    QVERIFY(!db.write(path(u"/a"_s), std::move(batch), {}, &error));
+    QCOMPARE(error, u"disk full"_s);
+    QCOMPARE(db.valueJson(path(u"/a"_s)), QJsonValue(1)); // nothing applied
+    QCOMPARE(changed.size(), 0); // and nothing pushed
+}
+
+void TestStore::serverBringsSessionsBackSuspended()
+{
+    const QString file = m_dir.filePath(u"server.lark"_s);
+    QString id;
+    quint64 number = 0;
+    {
+        Server server(config(file, 3600 * 1000));
+        QString error;
+        QVERIFY2(server.openStore(&error), qPrintable(error));
+        Database *db = server.database(u"app"_s);
+        bool resumed = false;
+        Session *s = server.attach(new Connection(&server, new QWebSocket(), db), db, {}, &resumed);
+        s->queue().set(path(u"/presence/a"_s), json(u"false"_s), 1);
+        QVERIFY2(server.persistSession(s, &error), qPrintable(error));
+        id = s->id();
+        number = s->number();
+        QVERIFY(db->write(path(u"/presence/a"_s),
+            [] {
+                std::vector<Write> w;
+                w.push_back({Path(), node(u"true"_s)});
+                return w;
+            }(),
+            {}));
+        server.shutdown(); // clean: the session stays stored
+    }
+    const qint64 before = QDateTime::currentMSecsSinceEpoch();
+    Server server(config(file, 300));
+    QSignalSpy fired(&server, &Server::opsFired);
+    QString error;
+    QVERIFY2(server.openStore(&error), qPrintable(error));
+    QCOMPARE(server.sessions().size(), 1);
+    Session *s = server.sessions().constFirst();
+    QCOMPARE(s->id(), id);
+    QCOMPARE(s->number(), number);
+    QCOMPARE(s->state(), Session::State::Suspended);
+    QVERIFY(s->fireAt >= before + 300); // a fresh grace, from the restart
+    QCOMPARE(s->queue().ops().size(), size_t(1));
+    QCOMPARE(server.describeSession(*s).value(u"state"_s), QJsonValue(u"suspended"_s));
+    Database *db = server.database(u"app"_s);
+    QCOMPARE(db->valueJson(path(u"/presence/a"_s)), QJsonValue(true));
+    // Numbers keep counting across restarts.
+    bool resumed = true;
+    Session *fresh = server.attach(new Connection(&server, new QWebSocket(), db), db, {}, &resumed);
+    QVERIFY(!resumed);
+    QCOMPARE(fresh->number(), number + 1);
+    // Not resumed: it fires once, when the fresh grace ends.
+    QTRY_COMPARE_WITH_TIMEOUT(fired.size(), 1, 5000);
+    QCOMPARE(db->valueJson(path(u"/presence/a"_s)), QJsonValue(false));
+    QCOMPARE(server.sessions(), QList<Session *> {fresh});
+}
+
+QTEST_GUILESS_MAIN(TestStore)
+#include "tst_store.moc"
