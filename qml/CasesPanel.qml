@@ -47,4 +47,15 @@ GridLayout {
     Cell { text: "Reload" }
     Cell { text: "a reset; a new session" }
     Cell { text: "the old session's, after grace" }
+
+    // §1's last row. Without a data file the embedded server forgets everything, so there is nothing to resume.
+    Cell { text: "Restart server" }
+    Cell {
+        text: Hub.persistent ? "sessions come back suspended"
+                             : "a new, empty server"
+    }
+    Cell {
+        text: Hub.persistent ? "after grace, if it stays away"
+                             : "never: tabs close with it"
+    }
 }
