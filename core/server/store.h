@@ -41,7 +41,7 @@ class Store : public WriteJournal
 public:
     enum class Sync {
         Normal, /**< WAL + synchronous=NORMAL: survives a crash or kill of the process */
-        Full /**< WAL + synchronous=FULL: also survives power loss, at an fsync per write */
+        Full /**< WAL + synchronous=FULL: also survives power loss, at an fsync per commit */
     };
 
     /** The file format this build reads and writes (PRAGMA user_version). */
