@@ -151,7 +151,7 @@ void Server::onBatchCommitted(quint64 batch, bool ok, const QString &error)
 {
     if (!ok)
         qCCritical(lcServer).noquote() << "answering the requests that waited for the lost commit with write_failed";
-    // Copy: releasing sends, and a send never removes connections synchronously, but keep the walk simple.
+    // Taken out whole; a connection that still holds replies for a later batch is put back.
     const QList<Connection *> waiting = std::exchange(m_awaitingCommit, {});
     for (Connection *c : waiting) {
         if (c->releaseCommitted(batch, ok, error))
