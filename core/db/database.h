@@ -40,8 +40,9 @@ struct Write {
 class Database;
 
 /**
- * Makes batches durable before they are applied (lark-semantics.md §6). Implemented by the server's store, so the
- * data tree does not depend on how or where batches are kept.
+ * Records batches before they are applied (lark-semantics.md §6). Implemented by the server's store, so the data
+ * tree does not depend on how or where batches are kept. A recorded batch may become durable later (the store
+ * commits once per event-loop round): whoever acknowledges the write waits for that commit.
  */
 class WriteJournal
 {

@@ -6,6 +6,7 @@
 #include "protocol/messages.h"
 #include "server.h"
 #include "session.h"
+#include "store.h"
 
 #include <QDateTime>
 #include <QJsonArray>
@@ -258,6 +259,9 @@ void Connection::handleMessage(const QString &text)
 
 void Connection::handleRequest(qint64 r, const QString &action, const QJsonValue &bodyValue)
 {
+    Store *store = m_server->store();
+    const quint64 recordsBefore = store ? store->recordCount() : 0;
+    m_undo = nullptr;
     const QJsonObject b = bodyValue.toObject();
     Reply reply {Ok, QString()};
     if (!bodyValue.isObject() && !bodyValue.isUndefined() && !bodyValue.isNull()) {
@@ -286,7 +290,48 @@ void Connection::handleRequest(qint64 r, const QString &action, const QJsonValue
     if (reply.first != Ok)
         qCInfo(lcProtocol).noquote() << "refused" << action.left(64) << "from" << describe() << ":" << reply.first
                                      << reply.second.toString();
+    // Durability (lark-semantics.md §4, §6): a request that recorded something (a write, an o/om/oc, an auth that
+    // changed the stored identity) is only in the store's open batch, so its `ok` waits for that batch's commit.
+    // Order (wire doc §6): once a reply waits, every later reply of this connection waits behind it, even one that
+    // recorded nothing (a g or q answered after a pending write must not overtake its ok). Pushes are not held:
+    // listeners, the writer's own included, may see a write before it is durable, and so before its ok.
+    const quint64 batch = store && store->recordCount() != recordsBefore ? store->openBatch() : 0;
+    if (batch != 0 || !m_held.empty()) {
+        m_held.push_back({batch, r, reply.first, reply.second, std::exchange(m_undo, nullptr)});
+        m_server->awaitCommit(this);
+        return;
+    }
+    m_undo = nullptr;
     send(protocol::reply(r, reply.first, reply.second));
+}
+
+bool Connection::releaseCommitted(quint64 batch, bool ok, const QString &error)
+{
+    std::vector<std::function<void()>> undos;
+    // Batches commit in order, so every reply up to the first one waiting for a later batch can go.
+    while (!m_held.empty() && m_held.front().batch <= batch) {
+        HeldReply &h = m_held.front();
+        if (!ok && h.batch != 0 && h.status == Ok) {
+            // The write was applied and pushed when it was recorded and cannot be taken back from memory; the client
+            // hears that it is not durable. Queued ops and identities can be put back, so they are.
+            qCWarning(lcProtocol).noquote()
+                << "request" << h.r << "of" << describe() << "lost its commit: answered" << WriteFailed;
+            h.status = WriteFailed;
+            h.data = error;
+            if (h.undo)
+                undos.push_back(std::move(h.undo));
+        }
+        send(protocol::reply(h.r, h.status, h.data));
+        m_held.pop_front();
+    }
+    // The commit runs after the round's socket notifiers: without a flush the replies would wait for the next
+    // round's write notifications, a whole extra round of latency.
+    if (m_tcp && m_tcp->bytesToWrite() > 0)
+        m_tcp->flush();
+    // Newest first: each undo restores the state from before its own request.
+    for (auto it = undos.rbegin(); it != undos.rend(); ++it)
+        (*it)();
+    return !m_held.empty();
 }
 
 bool Connection::parsePath(const QJsonObject &b, bool forWrite, Path *path, Reply *error) const
@@ -496,6 +541,15 @@ Connection::Reply Connection::handleOnDisconnect(const QString &action, const QJ
         queue = before; // an `ok` means the op is durable (lark-semantics.md §4)
         return {WriteFailed, why};
     }
+    if (m_server->store()) {
+        // If the batch holding this op is lost, the client is told write_failed: then the op must not stay queued.
+        m_undo = [server = m_server, id = m_session->id(), before] {
+            if (Session *s = server->m_sessions.value(id)) {
+                s->queue() = before;
+                server->noteSessionChanged(s);
+            }
+        };
+    }
     qCDebug(lcSession).noquote() << m_session->handle() << action << path.toString()
                                  << "queued ops:" << queue.ops().size();
     m_server->noteSessionChanged(m_session);
@@ -534,6 +588,14 @@ Connection::Reply Connection::handleAuth(const QString &action, const QJsonObjec
         if (!m_server->persistSession(m_session, &why)) {
             m_session->setIdentity(previous);
             return {WriteFailed, why};
+        }
+        if (m_server->store()) {
+            m_undo = [server = m_server, id = m_session->id(), previous] {
+                if (Session *s = server->m_sessions.value(id)) {
+                    s->setIdentity(previous);
+                    server->noteSessionChanged(s);
+                }
+            };
         }
         qCInfo(lcSession).noquote() << m_session->handle() << "is now" << identity.describe();
     }

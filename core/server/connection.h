@@ -11,6 +11,9 @@
 #include <QTcpSocket>
 #include <QWebSocketProtocol>
 
+#include <deque>
+#include <functional>
+
 class QWebSocket;
 
 namespace lark
@@ -20,9 +23,11 @@ class Server;
 class Session;
 
 /**
- * One client WebSocket. Joins frames, parses the envelope and answers every request in order (the handlers are
- * synchronous, so replies cannot overtake each other); its listens push through it. Listens belong to the
- * connection, ops to its session (lark-semantics.md §2).
+ * One client WebSocket. Joins frames, parses the envelope and answers every request in order; its listens push
+ * through it. Listens belong to the connection, ops to its session (lark-semantics.md §2).
+ *
+ * With a data file, a reply whose request recorded something is held until the store commits that batch, and
+ * every later reply waits behind it (see handleRequest). Pushes are never held.
  */
 class Connection : public QObject, public ListenerSink
 {
@@ -63,6 +68,13 @@ public:
     [[nodiscard]] bool isSilent() const { return m_silent; }
     void setSilent(bool silent) { m_silent = silent; }
 
+    /**
+     * The store finished batch (durable if ok): sends the held replies that waited for it or an earlier one, and
+     * those queued behind them for order only; with !ok, an `ok` that waited for it becomes write_failed. Returns
+     * whether replies are still held (for a later batch).
+     */
+    bool releaseCommitted(quint64 batch, bool ok, const QString &error);
+
 private:
     void onTextFrame(const QString &frame);
     void onBinaryFrame();
@@ -91,7 +103,19 @@ private:
         const QJsonObject &b, const Path &path, std::vector<std::pair<Path, QJsonValue>> *out, Reply *error) const;
     bool buildNode(const QJsonValue &json, const Path &at, Node *out, QString *error) const;
 
+    /** A reply that is not sent yet: it waits for batch to commit (0: only for the replies ahead of it). */
+    struct HeldReply {
+        quint64 batch;
+        qint64 r;
+        QString status;
+        QJsonValue data;
+        std::function<void()> undo; /**< puts back in-memory state that a lost commit did not keep */
+    };
+
     Server *m_server;
+    std::deque<HeldReply> m_held;
+    // Set by a handler whose change can be undone in memory if its commit is lost (queued ops, identity).
+    std::function<void()> m_undo;
     QWebSocket *m_socket;
     QPointer<QTcpSocket> m_tcp;
     Database *m_db;

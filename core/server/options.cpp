@@ -63,8 +63,8 @@ bool parseServerOptions(const QStringList &arguments, const QHash<QString, QStri
         "Default: none, everything is in memory and lost at exit."_s,
         u"file"_s);
     const QCommandLineOption fsync(u"fsync"_s,
-        u"With --data, flush every write to the disk (LARK_FSYNC=1): survives power loss, not only a crash or kill "
-        "of the server, at the cost of an fsync per write."_s);
+        u"With --data, flush every commit to the disk (LARK_FSYNC=1): survives power loss, not only a crash or kill "
+        "of the server, at the cost of an fsync per commit (one per round of writes)."_s);
     parser.addOptions({help, version, host, port, ns, ping, dead, grace, import, maxMessage, data, fsync});
     if (helpText)
         *helpText = parser.helpText();

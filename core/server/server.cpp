@@ -58,6 +58,12 @@ Server::Server(const ServerConfig &config, QObject *parent)
     m_graceTimer.setSingleShot(true);
     m_graceTimer.setTimerType(Qt::PreciseTimer);
     connect(&m_graceTimer, &QTimer::timeout, this, &Server::onGraceTimer);
+    m_commitTimer.setSingleShot(true);
+    m_commitTimer.setInterval(0);
+    connect(&m_commitTimer, &QTimer::timeout, this, [this] {
+        if (!m_commitsPaused)
+            commitStore();
+    });
     qRegisterMetaType<lark::Path>();
     qRegisterMetaType<lark::WriteOrigin>();
 }
@@ -65,6 +71,11 @@ Server::Server(const ServerConfig &config, QObject *parent)
 Server::~Server()
 {
     shutdown();
+    if (m_store) {
+        // The store outlives this body (it is a member): it must not call back into a half-destroyed server.
+        m_store->setBatchOpenedHandler(nullptr);
+        m_store->setCommitHandler(nullptr);
+    }
     for (Connection *c : std::as_const(m_connections))
         c->silence();
     qDeleteAll(m_connections);
@@ -86,6 +97,8 @@ bool Server::openStore(QString *error)
         return false;
     }
     m_store = std::move(store);
+    m_store->setBatchOpenedHandler([this] { m_commitTimer.start(); });
+    m_store->setCommitHandler([this](quint64 batch, bool ok, const QString &why) { onBatchCommitted(batch, ok, why); });
     for (Database *db : std::as_const(m_databases))
         m_store->attach(db);
     m_nextSessionNumber = std::max(m_nextSessionNumber, next);
@@ -114,6 +127,36 @@ bool Server::openStore(QString *error)
 bool Server::persistSession(Session *s, QString *error)
 {
     return !m_store || m_store->saveSession(*s, error);
+}
+
+bool Server::commitStore(QString *error)
+{
+    return !m_store || m_store->commit(error);
+}
+
+void Server::setCommitsPausedForTesting(bool paused)
+{
+    m_commitsPaused = paused;
+    if (!paused && m_store && m_store->openBatch())
+        m_commitTimer.start();
+}
+
+void Server::awaitCommit(Connection *c)
+{
+    if (!m_awaitingCommit.contains(c))
+        m_awaitingCommit.append(c);
+}
+
+void Server::onBatchCommitted(quint64 batch, bool ok, const QString &error)
+{
+    if (!ok)
+        qCCritical(lcServer).noquote() << "answering the requests that waited for the lost commit with write_failed";
+    // Taken out whole; a connection that still holds replies for a later batch is put back.
+    const QList<Connection *> waiting = std::exchange(m_awaitingCommit, {});
+    for (Connection *c : waiting) {
+        if (c->releaseCommitted(batch, ok, error))
+            m_awaitingCommit.append(c);
+    }
 }
 
 bool Server::listen(QString *error)
@@ -299,6 +342,7 @@ Session *Server::attach(Connection *c, Database *db, const QString &lastSessionI
 void Server::connectionLost(Connection *c, Session *s, bool cleanClose)
 {
     m_connections.removeOne(c);
+    m_awaitingCommit.removeOne(c); // its held replies have nowhere to go
     Q_EMIT connectionCountChanged(int(m_connections.size()));
     if (!s || m_shuttingDown || s->connection() != c)
         return;
@@ -377,8 +421,9 @@ void Server::endSession(Session *s, Session::EndReason reason)
                                            .arg(writes.size())
                                            .arg(Session::endReasonName(reason));
     }
-    // The fired batch and the end of the session are one transaction: after a crash the session has either fired
-    // (and is gone) or comes back with all its ops, so nothing fires twice and nothing is lost.
+    // The fired batch and the end of the session are recorded together (one savepoint of the open batch, so one
+    // commit): after a crash the session has either fired (and is gone) or comes back with all its ops, so nothing
+    // fires twice and nothing is lost.
     QString why;
     if (m_store && !m_store->endSession(*db, writes, s->id(), &why))
         qCCritical(lcSession).noquote() << s->handle() << "ended but could not be recorded; after a restart it"
@@ -508,6 +553,11 @@ void Server::shutdown()
     m_shuttingDown = true;
     m_sweepTimer.stop();
     m_graceTimer.stop();
+    // Commit before closing: the replies that waited for it go out ahead of the close frames.
+    QString why;
+    if (m_store && !m_store->commit(&why))
+        qCWarning(lcServer).noquote() << "the last commit failed at shutdown:" << why;
+    m_commitTimer.stop();
     if (!m_connections.isEmpty())
         qCInfo(lcServer) << "closing" << m_connections.size() << "connections";
     const QList<Connection *> connections = m_connections;
@@ -516,9 +566,11 @@ void Server::shutdown()
     if (m_tcp)
         m_tcp->close();
     // Sessions stay stored (they come back suspended); the log is folded into snapshots so the next start is quick.
-    QString why;
     if (m_store && !m_store->compact(&why))
         qCWarning(lcServer).noquote() << "could not compact the data file:" << why;
+    if (m_store)
+        qCInfo(lcServer).noquote() << "data file:" << m_store->recordCount() << "records in" << m_store->commitCount()
+                                   << "commits";
 }
 
 } // namespace lark

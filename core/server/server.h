@@ -58,8 +58,15 @@ public:
     bool openStore(QString *error = nullptr);
     /** The open store, or nullptr when data lives in memory only. */
     [[nodiscard]] Store *store() const { return m_store.get(); }
-    /** Makes s (identity, queued ops) durable, if there is a store; false with a reason when it could not. */
+    /**
+     * Records s (identity, queued ops) in the store's open batch, if there is a store; false with a reason when it
+     * could not. It is durable once that batch is committed (see Connection's held replies).
+     */
     bool persistSession(Session *s, QString *error);
+    /** Commits the store's open batch now (normally done once per event-loop round); true without a store. */
+    bool commitStore(QString *error = nullptr);
+    /** Test seam: while paused, the end-of-round commit waits (a full batch or shutdown still commits). */
+    void setCommitsPausedForTesting(bool paused);
 
     /** Starts listening (opening the store first); false with a reason (e.g. the port is taken). */
     bool listen(QString *error = nullptr);
@@ -117,6 +124,9 @@ private:
     void endSession(Session *s, Session::EndReason reason);
     QString newSessionId() const;
     void broadcastToWatchers(const QByteArray &message);
+    void onBatchCommitted(quint64 batch, bool ok, const QString &error);
+    /** c has replies waiting for a commit: it hears of every commit until it has none. */
+    void awaitCommit(Connection *c);
     /** Whether anyone consumes session descriptions (lark.watch connections or connected signals). */
     [[nodiscard]] bool hasSessionObservers() const;
 
@@ -127,6 +137,11 @@ private:
     QElapsedTimer m_clock;
     QTimer m_sweepTimer;
     QTimer m_graceTimer;
+    // Group commit: armed (0 ms) when a record opens a batch. Qt's dispatcher runs timers after the posted events
+    // (where QWebSocket parses what was read) and the socket notifiers of its round, so it fires once per round.
+    QTimer m_commitTimer;
+    bool m_commitsPaused = false;
+    QList<Connection *> m_awaitingCommit;
     std::multimap<qint64, QString> m_graceDeadlines; // monotonic ms → id of a suspended session
     QHash<QString, Database *> m_databases;
     QHash<QString, Session *> m_sessions; // by id

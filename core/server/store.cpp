@@ -103,11 +103,14 @@ Store::~Store()
 
 void Store::close()
 {
-    for (sqlite3_stmt *s :
-        {m_insertLog, m_saveSession, m_deleteSession, m_setNextSession, m_saveSnapshot, m_begin, m_commit, m_rollback})
+    // Closing (a clean shutdown, or a store used on its own) keeps what was recorded.
+    if (m_db && m_batch)
+        commit();
+    for (sqlite3_stmt *s : {m_insertLog, m_saveSession, m_deleteSession, m_setNextSession, m_saveSnapshot, m_begin,
+             m_commit, m_rollback, m_savepoint, m_release, m_rollbackTo})
         sqlite3_finalize(s);
     m_insertLog = m_saveSession = m_deleteSession = m_setNextSession = m_saveSnapshot = m_begin = m_commit = m_rollback
-        = nullptr;
+        = m_savepoint = m_release = m_rollbackTo = nullptr;
     for (const QPointer<Database> &db : m_databases) {
         if (db && db->journal() == this)
             db->setJournal(nullptr);
@@ -156,6 +159,7 @@ bool Store::open(const QString &fileName, Sync sync, QString *error)
 {
     close();
     m_fileName = fileName;
+    m_failure.clear();
     if (QFileInfo(fileName).isDir()) {
         *error = u"%1: is a directory, not a data file"_s.arg(fileName);
         return false;
@@ -184,7 +188,8 @@ bool Store::open(const QString &fileName, Sync sync, QString *error)
         || !prepare("UPDATE meta SET value = ? WHERE key = 'next_session'", &m_setNextSession, error)
         || !prepare("INSERT OR REPLACE INTO snapshots(ns, tree) VALUES (?, ?)", &m_saveSnapshot, error)
         || !prepare("BEGIN IMMEDIATE", &m_begin, error) || !prepare("COMMIT", &m_commit, error)
-        || !prepare("ROLLBACK", &m_rollback, error)) {
+        || !prepare("ROLLBACK", &m_rollback, error) || !prepare("SAVEPOINT op", &m_savepoint, error)
+        || !prepare("RELEASE op", &m_release, error) || !prepare("ROLLBACK TO op", &m_rollbackTo, error)) {
         close();
         return false;
     }
@@ -342,18 +347,103 @@ bool Store::insertLog(const Database &db, const Path &base, const std::vector<Wr
     return true;
 }
 
+bool Store::beginRecord(QString *error)
+{
+    if (!m_failure.isEmpty()) {
+        if (error)
+            *error
+                = u"%1: writes are refused since a commit failed (%2); a restart continues from the last commit"_s.arg(
+                    m_fileName, m_failure);
+        return false;
+    }
+    // A full batch is committed before this record, never between the statements of one record.
+    if (m_batch && m_batchRecords >= m_maxBatchRecords && !commit(error))
+        return false;
+    if (!m_batch) {
+        if (!step(m_begin, error))
+            return false;
+        m_batch = ++m_lastBatch;
+        m_batchRecords = 0;
+        m_logBytesAtBegin = m_logBytes;
+        m_storedNextSessionAtBegin = m_storedNextSession;
+        if (m_batchOpened)
+            m_batchOpened();
+    }
+    ++m_batchRecords;
+    return true;
+}
+
+void Store::checkBatchLost(const QString &why)
+{
+    // SQLite may roll back the whole transaction on some errors (SQLITE_FULL, SQLITE_IOERR, ...), not only the
+    // statement: then every record of the batch is gone from the file although applied in memory.
+    if (!m_batch || !sqlite3_get_autocommit(m_db))
+        return;
+    qCCritical(lcServer).noquote() << "the data file rolled back a whole transaction; its records are applied in"
+                                   << "memory but not stored, and writes are refused from now on:" << why;
+    finishBatch(false, why);
+}
+
+void Store::finishBatch(bool ok, const QString &why)
+{
+    const quint64 batch = m_batch;
+    m_batch = 0;
+    m_batchRecords = 0;
+    if (!ok) {
+        m_logBytes = m_logBytesAtBegin;
+        m_storedNextSession = m_storedNextSessionAtBegin;
+        m_failure = why.isEmpty() ? u"unknown error"_s : why;
+    }
+    if (m_committed)
+        m_committed(batch, ok, why);
+}
+
+bool Store::commit(QString *error)
+{
+    if (!m_batch)
+        return true;
+    QString why;
+    bool ok = false;
+    if (!m_testCommitFailure.isEmpty())
+        why = u"%1: %2"_s.arg(m_fileName, m_testCommitFailure);
+    else
+        ok = step(m_commit, &why);
+    if (ok) {
+        ++m_commitCount;
+    } else {
+        // The batch cannot be taken back from memory (it was applied and pushed when it was recorded), so the
+        // file and memory now differ: finishBatch() makes the store refuse every later record.
+        step(m_rollback, nullptr);
+        qCCritical(lcServer).noquote() << "a commit of the data file failed; its" << m_batchRecords
+                                       << "records are applied in memory but not stored, and writes are refused"
+                                       << "from now on:" << why;
+    }
+    finishBatch(ok, why);
+    if (!ok && error)
+        *error = why;
+    return ok;
+}
+
 bool Store::record(const Database &db, const Path &base, const std::vector<Write> &writes, QString *error)
 {
     if (!m_db)
         return fail(u"not open"_s, error);
     // Compacting before this batch is logged snapshots the trees as they are now, which is what the log so far
     // adds up to; the batch then starts the new log.
-    if (m_logBytes > std::max(MinCompactBytes, m_snapshotBytes)) {
+    if (m_logBytes > std::max(MinCompactBytes, m_snapshotBytes) && m_failure.isEmpty()) {
         QString why;
         if (!compact(&why))
             qCWarning(lcServer).noquote() << "compaction failed, the log keeps growing:" << why;
     }
-    return insertLog(db, base, writes, error);
+    QString why;
+    if (!beginRecord(&why) || !insertLog(db, base, writes, &why)) {
+        checkBatchLost(why);
+        if (error)
+            *error = why;
+        return false;
+    }
+    ++m_recordCount;
+    return true;
 }
 
 bool Store::saveSession(const Session &s, QString *error)
@@ -365,42 +455,70 @@ bool Store::saveSession(const Session &s, QString *error)
         ops.append(QJsonObject {{u"path"_s, op.path.toString()}, {u"kind"_s, OnDisconnectQueue::kindName(op.kind)},
             {u"value"_s, op.value}, {u"registeredAt"_s, double(op.registeredAt)}});
     }
-    const bool newNumber = s.number() >= m_storedNextSession;
-    if (newNumber && !step(m_begin, error))
+    QString why;
+    if (!beginRecord(&why)) {
+        if (error)
+            *error = why;
         return false;
-    bindText(m_saveSession, 1, s.id().toUtf8());
-    sqlite3_bind_int64(m_saveSession, 2, sqlite3_int64(s.number()));
-    bindText(m_saveSession, 3, s.database()->name().toUtf8());
-    bindText(m_saveSession, 4, QJsonDocument(identityJson(s.identity())).toJson(QJsonDocument::Compact));
-    sqlite3_bind_int64(m_saveSession, 5, s.createdAt);
-    bindText(m_saveSession, 6, compactJson(ops));
-    bool ok = step(m_saveSession, error);
-    if (!newNumber)
-        return ok;
-    // The number counter is kept apart from the rows: numbers of sessions that fired are never reused.
-    sqlite3_bind_int64(m_setNextSession, 1, sqlite3_int64(s.number() + 1));
-    ok = ok && step(m_setNextSession, error) && step(m_commit, error);
-    if (ok)
-        m_storedNextSession = s.number() + 1;
-    else
-        step(m_rollback, nullptr);
-    return ok;
+    }
+    const bool newNumber = s.number() >= m_storedNextSession;
+    // A savepoint keeps the row and the number counter together without ending the batch's transaction.
+    bool ok = !newNumber || step(m_savepoint, &why);
+    if (ok) {
+        bindText(m_saveSession, 1, s.id().toUtf8());
+        sqlite3_bind_int64(m_saveSession, 2, sqlite3_int64(s.number()));
+        bindText(m_saveSession, 3, s.database()->name().toUtf8());
+        bindText(m_saveSession, 4, QJsonDocument(identityJson(s.identity())).toJson(QJsonDocument::Compact));
+        sqlite3_bind_int64(m_saveSession, 5, s.createdAt);
+        bindText(m_saveSession, 6, compactJson(ops));
+        ok = step(m_saveSession, &why);
+        if (newNumber) {
+            // The number counter is kept apart from the rows: numbers of sessions that fired are never reused.
+            sqlite3_bind_int64(m_setNextSession, 1, sqlite3_int64(s.number() + 1));
+            ok = ok && step(m_setNextSession, &why) && step(m_release, &why);
+            if (ok) {
+                m_storedNextSession = s.number() + 1;
+            } else {
+                step(m_rollbackTo, nullptr);
+                step(m_release, nullptr);
+            }
+        }
+    }
+    if (!ok) {
+        checkBatchLost(why);
+        if (error)
+            *error = why;
+        return false;
+    }
+    ++m_recordCount;
+    return true;
 }
 
 bool Store::endSession(const Database &db, const std::vector<Write> &writes, const QString &sessionId, QString *error)
 {
     if (!m_db)
         return fail(u"not open"_s, error);
-    if (!step(m_begin, error))
-        return false;
-    bindText(m_deleteSession, 1, sessionId.toUtf8());
-    const qint64 before = m_logBytes;
-    if ((!writes.empty() && !insertLog(db, Path(), writes, error)) || !step(m_deleteSession, error)
-        || !step(m_commit, error)) {
-        step(m_rollback, nullptr);
-        m_logBytes = before;
+    QString why;
+    if (!beginRecord(&why)) {
+        if (error)
+            *error = why;
         return false;
     }
+    // The fired batch and the row's deletion are one savepoint inside the batch's transaction, so they are
+    // committed (or lost) together.
+    const qint64 before = m_logBytes;
+    bindText(m_deleteSession, 1, sessionId.toUtf8());
+    if (!step(m_savepoint, &why) || (!writes.empty() && !insertLog(db, Path(), writes, &why))
+        || !step(m_deleteSession, &why) || !step(m_release, &why)) {
+        step(m_rollbackTo, nullptr);
+        step(m_release, nullptr);
+        m_logBytes = before;
+        checkBatchLost(why);
+        if (error)
+            *error = why;
+        return false;
+    }
+    ++m_recordCount;
     return true;
 }
 
@@ -408,12 +526,22 @@ bool Store::compact(QString *error)
 {
     if (!m_db)
         return fail(u"not open"_s, error);
+    // After a lost batch, memory holds writes the file does not: snapshotting them would store writes that were
+    // refused to their clients. The file stays as of its last commit.
+    if (!m_failure.isEmpty()) {
+        if (error)
+            *error = u"%1: not compacted, a commit failed earlier (%2)"_s.arg(m_fileName, m_failure);
+        return false;
+    }
     // Emptying the log needs every namespace's tree; one that went away (only possible outside Server) keeps it.
     if (std::any_of(m_databases.begin(), m_databases.end(), [](const QPointer<Database> &db) { return !db; })) {
         if (error)
             *error = u"%1: a namespace's database is gone; the log is kept"_s.arg(m_fileName);
         return false;
     }
+    // The snapshots are of memory, which includes the open batch: commit it first, then compact on its own.
+    if (!commit(error))
+        return false;
     if (!step(m_begin, error))
         return false;
     qint64 bytes = 0;

@@ -28,6 +28,12 @@ class Session;
  * identity or queue changes; a session that fires is deleted in the transaction that logs its batch, so after a
  * crash it either fired (and is gone) or comes back with all its ops.
  *
+ * Group commit: records go into one open transaction (a *batch*) that stays open until commit(), which the server
+ * calls once per event-loop round; a batch is also committed before it would exceed maxBatchRecords(). A record is
+ * durable only once its batch is committed: callers hold back what they promise about it (the `ok`) until the
+ * commit handler reports that batch. If a batch cannot be committed, its records are lost from the file while
+ * already applied in memory; the store then refuses every further record (see failure()).
+ *
  * The file is opened in exclusive locking mode: a second server on the same file is refused, not interleaved.
  */
 class Store : public WriteJournal
@@ -35,13 +41,15 @@ class Store : public WriteJournal
 public:
     enum class Sync {
         Normal, /**< WAL + synchronous=NORMAL: survives a crash or kill of the process */
-        Full /**< WAL + synchronous=FULL: also survives power loss, at an fsync per write */
+        Full /**< WAL + synchronous=FULL: also survives power loss, at an fsync per commit */
     };
 
     /** The file format this build reads and writes (PRAGMA user_version). */
     static constexpr int FormatVersion = 1;
     /** Log size that triggers compaction, unless the last snapshot was larger. */
     static constexpr qint64 MinCompactBytes = 1024 * 1024;
+    /** Records per transaction before it is committed within a round: bounds latency and the WAL's growth. */
+    static constexpr int MaxBatchRecords = 1000;
 
     struct StoredSession {
         QString id;
@@ -80,6 +88,31 @@ public:
 
     /** Writes every attached namespace's tree as its snapshot and empties the log, in one transaction. */
     bool compact(QString *error);
+
+    /** The batch that records go into now; 0 when no transaction is open (everything recorded is committed). */
+    [[nodiscard]] quint64 openBatch() const { return m_batch; }
+    /** Counts records (writes, session saves and ends) accepted into a batch; lets a caller see that it recorded. */
+    [[nodiscard]] quint64 recordCount() const { return m_recordCount; }
+    /** Commits the open batch, if any, and reports it to the commit handler; false with a reason if it failed. */
+    bool commit(QString *error = nullptr);
+    /** Called when a record opens a new batch (the server arms its end-of-round commit). */
+    void setBatchOpenedHandler(std::function<void()> handler) { m_batchOpened = std::move(handler); }
+    /** Called after every commit attempt of a batch, with its id, whether it is durable and why not. */
+    void setCommitHandler(std::function<void(quint64 batch, bool ok, const QString &error)> handler)
+    {
+        m_committed = std::move(handler);
+    }
+    [[nodiscard]] int maxBatchRecords() const { return m_maxBatchRecords; }
+    void setMaxBatchRecords(int records) { m_maxBatchRecords = std::max(1, records); }
+    /**
+     * Why a batch was lost, or empty. Once set, every record is refused: the file no longer holds what memory
+     * holds, so later records (deltas on top of it) would not replay to what clients saw. A restart loads the
+     * file as of its last commit, which holds every write that was acknowledged.
+     */
+    [[nodiscard]] const QString &failure() const { return m_failure; }
+    /** Test seam: commits fail with this reason (and are really rolled back) while it is not empty. */
+    void setCommitFailureForTesting(const QString &reason) { m_testCommitFailure = reason; }
+    [[nodiscard]] quint64 commitCount() const { return m_commitCount; }
     [[nodiscard]] qint64 logBytes() const { return m_logBytes; }
     [[nodiscard]] qint64 snapshotBytes() const { return m_snapshotBytes; }
 
@@ -89,6 +122,12 @@ private:
     bool prepare(const char *sql, sqlite3_stmt **stmt, QString *error);
     bool step(sqlite3_stmt *stmt, QString *error);
     bool insertLog(const Database &db, const Path &base, const std::vector<Write> &writes, QString *error);
+    /** Opens a batch if none is (committing a full one first); false when records are refused. */
+    bool beginRecord(QString *error);
+    /** After a failed statement: if SQLite rolled the whole transaction back, the open batch is lost. */
+    void checkBatchLost(const QString &why);
+    /** Ends the open batch as committed (ok) or lost, restores counters of a lost one, and reports it. */
+    void finishBatch(bool ok, const QString &why);
     bool checkFormat(QString *error);
     void close();
 
@@ -102,11 +141,27 @@ private:
     sqlite3_stmt *m_begin = nullptr;
     sqlite3_stmt *m_commit = nullptr;
     sqlite3_stmt *m_rollback = nullptr;
+    sqlite3_stmt *m_savepoint = nullptr;
+    sqlite3_stmt *m_release = nullptr;
+    sqlite3_stmt *m_rollbackTo = nullptr;
     // Guarded: a database may go before its store (the journal pointer is only cleared when the store goes first).
     std::vector<QPointer<Database>> m_databases;
     qint64 m_logBytes = 0;
     qint64 m_snapshotBytes = 0;
     quint64 m_storedNextSession = 1;
+    quint64 m_batch = 0;
+    quint64 m_lastBatch = 0;
+    int m_batchRecords = 0;
+    int m_maxBatchRecords = MaxBatchRecords;
+    quint64 m_recordCount = 0;
+    quint64 m_commitCount = 0;
+    // What a lost batch had changed in the counters above, so they can be put back.
+    qint64 m_logBytesAtBegin = 0;
+    quint64 m_storedNextSessionAtBegin = 1;
+    QString m_failure;
+    QString m_testCommitFailure;
+    std::function<void()> m_batchOpened;
+    std::function<void(quint64, bool, const QString &)> m_committed;
 };
 
 } // namespace lark

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The SQLite store of lark-semantics.md §6: data (log + snapshots), sessions with their queued ops, the fired
-// session's single transaction, refusal of files that are not a Lark store of this format, and the server
+// session's single transaction, group commit (records share a batch until it is committed; a lost commit makes
+// the store refuse later records), refusal of files that are not a Lark store of this format, and the server
 // bringing stored sessions back suspended with a fresh grace.
 #include "testvalues.h"
 
@@ -37,6 +38,8 @@ private Q_SLOTS:
     void unusablePathIsAnError();
     void secondOpenIsRefused();
     void failedRecordRefusesTheWrite();
+    void recordsAreGroupedUntilCommit();
+    void lostCommitRefusesLaterRecords();
     void serverBringsSessionsBackSuspended();
 
 private:
@@ -369,6 +372,90 @@ void TestStore::failedRecordRefusesTheWrite()
     QCOMPARE(error, u"disk full"_s);
     QCOMPARE(db.valueJson(path(u"/a"_s)), QJsonValue(1)); // nothing applied
     QCOMPARE(changed.size(), 0); // and nothing pushed
+}
+
+void TestStore::recordsAreGroupedUntilCommit()
+{
+    const QString file = m_dir.filePath(u"group.lark"_s);
+    Store store;
+    QString error;
+    QVERIFY2(store.open(file, Store::Sync::Normal, &error), qPrintable(error));
+    std::vector<std::pair<quint64, bool>> reported;
+    int opened = 0;
+    store.setBatchOpenedHandler([&] { ++opened; });
+    store.setCommitHandler([&](quint64 batch, bool ok, const QString &) { reported.emplace_back(batch, ok); });
+    Database db(u"app"_s);
+    store.attach(&db);
+
+    // Records share the open batch until commit().
+    QCOMPARE(store.openBatch(), quint64(0));
+    write(db, u"/a"_s, {{u"/"_s, u"1"_s}});
+    const quint64 first = store.openBatch();
+    QVERIFY(first != 0);
+    write(db, u"/b"_s, {{u"/"_s, u"2"_s}});
+    QCOMPARE(store.openBatch(), first);
+    QCOMPARE(opened, 1);
+    QCOMPARE(store.commitCount(), quint64(0));
+    QVERIFY(reported.empty());
+    QVERIFY2(store.commit(&error), qPrintable(error));
+    QCOMPARE(store.openBatch(), quint64(0));
+    QCOMPARE(reported, (std::vector<std::pair<quint64, bool>> {{first, true}}));
+    QVERIFY(store.commit(&error)); // nothing open: nothing reported
+    QCOMPARE(reported.size(), size_t(1));
+
+    // A full batch is committed before the next record; a session's end is never split by that.
+    store.setMaxBatchRecords(2);
+    Session s(u"sessionsessionsession1"_s, 1, &db);
+    s.queue().set(path(u"/gone"_s), json(u"true"_s), 1);
+    QVERIFY2(store.saveSession(s, &error), qPrintable(error));
+    write(db, u"/c"_s, {{u"/"_s, u"3"_s}});
+    QCOMPARE(reported.size(), size_t(1));
+    std::vector<Write> fired;
+    fired.push_back({path(u"/gone"_s), node(u"true"_s)});
+    QVERIFY2(store.endSession(db, fired, s.id(), &error), qPrintable(error));
+    QCOMPARE(reported.size(), size_t(2)); // the full batch (session + /c) went first
+    QVERIFY(reported.back().second);
+    QCOMPARE(store.recordCount(), quint64(5));
+    store.setCommitHandler(nullptr);
+    store.setBatchOpenedHandler(nullptr);
+}
+
+void TestStore::lostCommitRefusesLaterRecords()
+{
+    const QString file = m_dir.filePath(u"lostcommit.lark"_s);
+    {
+        Store store;
+        QString error;
+        QVERIFY2(store.open(file, Store::Sync::Normal, &error), qPrintable(error));
+        Database db(u"app"_s);
+        store.attach(&db);
+        write(db, u"/kept"_s, {{u"/"_s, u"1"_s}});
+        QVERIFY2(store.commit(&error), qPrintable(error));
+        write(db, u"/lost"_s, {{u"/"_s, u"2"_s}});
+        store.setCommitFailureForTesting(u"disk full"_s);
+        bool reportedOk = true;
+        store.setCommitHandler([&](quint64, bool ok, const QString &) { reportedOk = ok; });
+        QVERIFY(!store.commit(&error));
+        QVERIFY2(error.contains(u"disk full"_s), qPrintable(error));
+        QVERIFY(!reportedOk);
+        QVERIFY(!store.failure().isEmpty());
+        // Memory cannot be replayed from the file any more: every later record, and compaction, is refused.
+        store.setCommitFailureForTesting({});
+        std::vector<Write> batch;
+        batch.push_back({Path(), node(u"3"_s)});
+        QVERIFY(!db.write(path(u"/after"_s), std::move(batch), {}, &error));
+        QVERIFY2(error.contains(u"refused"_s), qPrintable(error));
+        QCOMPARE(db.valueJson(path(u"/after"_s)), QJsonValue());
+        QVERIFY(!store.compact(&error));
+        store.setCommitHandler(nullptr);
+    }
+    // The file is as of the last commit.
+    Store store;
+    QString error;
+    QVERIFY2(store.open(file, Store::Sync::Normal, &error), qPrintable(error));
+    Loaded l;
+    QVERIFY2(l.load(store, &error), qPrintable(error));
+    QCOMPARE(l.tree(u"app"_s), json(uR"({"kept":1})"_s));
 }
 
 void TestStore::serverBringsSessionsBackSuspended()

@@ -17,6 +17,8 @@ class TstPersistence : public QObject
 
 private Q_SLOTS:
     void crashAndCleanRestart();
+    void ackedWritesSurviveAKill_data();
+    void ackedWritesSurviveAKill();
     void foreignFileIsRefused();
 
 private:
@@ -174,6 +176,83 @@ void TstPersistence::crashAndCleanRestart()
     QCOMPARE(get(admin2, u"/presence/a"_s), QJsonValue(false));
     QCOMPARE(get(admin2, u"/status/a"_s), json(uR"({"state":"offline"})"_s));
 
+    server.terminate();
+    QVERIFY(server.waitForFinished(10000));
+}
+
+void TstPersistence::ackedWritesSurviveAKill_data()
+{
+    // Where the kill lands is up to the scheduler: a few tries give an early ack more chances to be caught.
+    QTest::addColumn<int>("attempt");
+    for (int i = 1; i <= 4; ++i)
+        QTest::addRow("kill %d", i) << i;
+}
+
+void TstPersistence::ackedWritesSurviveAKill()
+{
+    // Several clients pipeline writes (group commit puts many of them in one transaction) and the server is
+    // killed while they are still being answered: every write and op whose ok arrived must be in the file.
+    QFile::remove(m_dir.filePath(u"data.lark"_s));
+    QProcess server;
+    quint16 port = start(server);
+    QVERIFY(port != 0);
+    constexpr int Clients = 4, MaxWrites = 20000, KillAfterAcks = 2000;
+    std::vector<std::unique_ptr<RawClient>> clients;
+    std::vector<qint64> opRequest;
+    std::vector<std::vector<qint64>> writeRequests(Clients);
+    for (int c = 0; c < Clients; ++c) {
+        clients.push_back(std::make_unique<RawClient>());
+        QVERIFY(clients.back()->open(port));
+        opRequest.push_back(clients.back()->request(u"o"_s, {{u"p"_s, u"/gone/c%1"_s.arg(c)}, {u"d"_s, true}}));
+    }
+    auto acked = [&] {
+        qsizetype n = 0;
+        for (const auto &client : clients)
+            n += client->replies.size();
+        return n;
+    };
+    // Writes keep going out until the kill, so it lands in the middle of the stream: some writes are acknowledged,
+    // others are in flight.
+    int sent = 0;
+    while (acked() < KillAfterAcks && sent < MaxWrites) {
+        for (int c = 0; c < Clients; ++c) {
+            for (int i = sent; i < sent + 10; ++i)
+                writeRequests[size_t(c)].push_back(
+                    clients[size_t(c)]->request(u"p"_s, {{u"p"_s, u"/k/c%1/w%2"_s.arg(c).arg(i)}, {u"d"_s, i}}));
+        }
+        sent += 10;
+        QCoreApplication::processEvents();
+    }
+    server.kill();
+    QVERIFY(server.waitForFinished(10000));
+    QTRY_VERIFY_WITH_TIMEOUT(
+        std::all_of(clients.begin(), clients.end(), [](const auto &c) { return c->closed; }), 10000);
+    QVERIFY(acked() >= KillAfterAcks);
+    qInfo("%lld of %d requests were acknowledged before the kill", qlonglong(acked()), Clients * (sent + 1));
+
+    port = start(server);
+    QVERIFY(port != 0);
+    RawClient admin;
+    QVERIFY(admin.open(port));
+    const QJsonObject tree = get(admin, u"/k"_s).toObject();
+    const QJsonArray sessions = watch(admin);
+    for (int c = 0; c < Clients; ++c) {
+        const RawClient &client = *clients[size_t(c)];
+        // Replies came in request order, every one of them ok.
+        QVERIFY(std::is_sorted(client.replyOrder.begin(), client.replyOrder.end()));
+        for (qint64 r : client.replyOrder)
+            QCOMPARE(replyStatus(client.replies.value(r)), u"ok"_s);
+        const QJsonObject mine = tree.value(u"c%1"_s.arg(c)).toObject();
+        for (int i = 0; i < sent; ++i) {
+            if (client.replies.contains(writeRequests[size_t(c)][size_t(i)]))
+                QCOMPARE(mine.value(u"w%1"_s.arg(i)), QJsonValue(i));
+        }
+        if (client.replies.contains(opRequest[size_t(c)])) {
+            const QJsonObject s = byHandle(sessions, u"S%1"_s.arg(c + 1));
+            QCOMPARE(s.value(u"state"_s), u"suspended"_s);
+            QCOMPARE(s.value(u"ops"_s).toArray().size(), 1);
+        }
+    }
     server.terminate();
     QVERIFY(server.waitForFinished(10000));
 }

@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: MIT
+// Group commit of the --data store against a real server over loopback: an `ok` goes out only after the commit
+// that made its request durable (lark-semantics.md §4, §6), replies on a connection stay in request order when
+// some of them wait for a commit (wire doc §6), and a lost commit answers the waiting requests with write_failed.
+
+#include "rawclient.h"
+
+#include "server/server.h"
+#include "server/session.h"
+#include "server/store.h"
+
+#include <QTemporaryDir>
+
+using namespace Qt::Literals::StringLiterals;
+using namespace lark;
+
+class TstGroupCommit : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void okWaitsForTheCommit();
+    void pipelinedRequestsStayInOrder();
+    void lostCommitAnswersWriteFailed();
+
+private:
+    std::unique_ptr<Server> startServer(const QString &file);
+    QTemporaryDir m_dir;
+};
+
+namespace
+{
+
+QJsonObject getBody(const QString &path)
+{
+    return {{u"p"_s, path}, {u"q"_s, QJsonObject()}};
+}
+
+QJsonObject putBody(const QString &path, const QJsonValue &value)
+{
+    return {{u"p"_s, path}, {u"d"_s, value}};
+}
+
+/** Whether c has any reply to a request numbered from first to last. */
+bool anyReply(const RawClient &c, qint64 first, qint64 last)
+{
+    for (qint64 r = first; r <= last; ++r) {
+        if (c.replies.contains(r))
+            return true;
+    }
+    return false;
+}
+
+} // namespace
+
+std::unique_ptr<Server> TstGroupCommit::startServer(const QString &file)
+{
+    ServerConfig config;
+    config.port = 0;
+    config.graceMs = 60000;
+    config.dataFile = m_dir.filePath(file);
+    auto server = std::make_unique<Server>(config);
+    QString error;
+    if (!server->listen(&error))
+        qFatal("cannot start the test server: %s", qPrintable(error));
+    return server;
+}
+
+void TstGroupCommit::okWaitsForTheCommit()
+{
+    auto server = startServer(u"ok.lark"_s);
+    RawClient writer, other;
+    QVERIFY(writer.open(server->port()));
+    QVERIFY(other.open(server->port()));
+    QCOMPARE(replyStatus(writer.call(u"q"_s, {{u"p"_s, u"/x"_s}, {u"h"_s, u""_s}})), u"ok"_s);
+    QTRY_COMPARE(server->store()->openBatch(), quint64(0)); // the sessions' rows are committed
+
+    server->setCommitsPausedForTesting(true);
+    const quint64 commits = server->store()->commitCount();
+    const qint64 put = writer.request(u"p"_s, putBody(u"/x"_s, 1));
+    const qint64 get = writer.request(u"g"_s, getBody(u"/x"_s));
+    // The writer's own listener hears of the write before it is durable (wire doc §0.3: push before ack) ...
+    QVERIFY(!writer.waitPush([](const QJsonObject &p) { return pushData(p) == QJsonValue(1); }).isEmpty());
+    // ... and another connection may read it, while the writer's ok, and the get queued behind it, still wait.
+    QCOMPARE(other.call(u"g"_s, getBody(u"/x"_s)).value(u"d"_s), QJsonValue(1));
+    QVERIFY(server->store()->openBatch() != 0);
+    QCOMPARE(server->store()->commitCount(), commits);
+    QVERIFY(!anyReply(writer, put, get));
+
+    server->setCommitsPausedForTesting(false);
+    QTRY_VERIFY(writer.replies.contains(get));
+    QVERIFY(server->store()->commitCount() > commits);
+    QCOMPARE(replyStatus(writer.replies.value(put)), u"ok"_s);
+    QCOMPARE(writer.replies.value(get).value(u"d"_s), QJsonValue(1));
+    QCOMPARE(writer.replyOrder.mid(writer.replyOrder.size() - 2), (QList<qint64> {put, get}));
+
+    // The same for an onDisconnect op and an auth that changes the stored identity.
+    server->setCommitsPausedForTesting(true);
+    const qint64 op = writer.request(u"o"_s, putBody(u"/x"_s, u"gone"_s));
+    const qint64 auth = writer.request(u"gauth"_s, {{u"cred"_s, u"owner"_s}});
+    const qint64 marker = writer.request(u"p"_s, putBody(u"/x"_s, 2));
+    QVERIFY(!writer.waitPush([](const QJsonObject &p) { return pushData(p) == QJsonValue(2); }).isEmpty());
+    QVERIFY(!anyReply(writer, op, marker));
+    server->setCommitsPausedForTesting(false);
+    QTRY_VERIFY(writer.replies.contains(marker));
+    QCOMPARE(writer.replyOrder.mid(writer.replyOrder.size() - 3), (QList<qint64> {op, auth, marker}));
+    for (qint64 r : {op, auth, marker})
+        QCOMPARE(replyStatus(writer.replies.value(r)), u"ok"_s);
+}
+
+void TstGroupCommit::pipelinedRequestsStayInOrder()
+{
+    auto server = startServer(u"order.lark"_s);
+    RawClient c, watcher;
+    QVERIFY(c.open(server->port()));
+    QVERIFY(watcher.open(server->port()));
+    QCOMPARE(replyStatus(watcher.call(u"q"_s, {{u"p"_s, u"/items"_s}, {u"h"_s, u""_s}})), u"ok"_s);
+
+    // Every kind of request, interleaved; each get must see the write just before it. Paused first, so that the
+    // whole first half is held behind the first write; then with batches of 3 records, so that commits also
+    // happen in the middle of a round and replies are released batch by batch.
+    struct Expect {
+        qint64 r;
+        QString action;
+        QJsonValue data; // for g: the value
+    };
+    std::vector<Expect> expected;
+    auto pipeline = [&](int from, int to) {
+        for (int i = from; i < to; ++i) {
+            const QString item = u"/items/i%1"_s.arg(i);
+            expected.push_back({c.request(u"p"_s, putBody(item, i)), u"p"_s, {}});
+            expected.push_back({c.request(u"g"_s, getBody(item)), u"g"_s, i});
+            expected.push_back({c.request(u"q"_s, {{u"p"_s, item}, {u"h"_s, u""_s}}), u"q"_s, {}});
+            expected.push_back({c.request(u"m"_s, {{u"p"_s, item}, {u"d"_s, QJsonObject {{u"n"_s, i}}}}), u"m"_s, {}});
+            expected.push_back({c.request(u"g"_s, getBody(item + u"/n"_s)), u"g"_s, i});
+            expected.push_back({c.request(u"o"_s, putBody(u"/od/i%1"_s.arg(i), true)), u"o"_s, {}});
+            expected.push_back(
+                {c.request(u"om"_s, {{u"p"_s, u"/od"_s}, {u"d"_s, QJsonObject {{u"m%1"_s.arg(i), i}}}}), u"om"_s, {}});
+            if (i % 2)
+                expected.push_back({c.request(u"oc"_s, putBody(u"/od/i%1"_s.arg(i), {})), u"oc"_s, {}});
+            expected.push_back({c.request(u"n"_s, {{u"p"_s, item}}), u"n"_s, {}});
+            expected.push_back({c.request(u"s"_s, {{u"c"_s, QJsonObject()}}), u"s"_s, {}});
+        }
+    };
+    auto lastItemPushed = [&](int i) { return !watcher.waitPush(pushAt(u"d"_s, u"/items/i%1/n"_s.arg(i))).isEmpty(); };
+
+    QTRY_COMPARE(server->store()->openBatch(), quint64(0));
+    server->setCommitsPausedForTesting(true);
+    pipeline(0, 20);
+    QVERIFY(lastItemPushed(19)); // the server has handled all of them
+    QVERIFY(c.replies.isEmpty()); // and answered none: everything waits behind the first write's commit
+    server->store()->setMaxBatchRecords(3);
+    const quint64 commits = server->store()->commitCount();
+    server->setCommitsPausedForTesting(false);
+    pipeline(20, 60);
+    QVERIFY(lastItemPushed(59));
+    QTRY_COMPARE(c.replies.size(), qsizetype(expected.size()));
+
+    QList<qint64> order;
+    for (const Expect &e : expected)
+        order.append(e.r);
+    QCOMPARE(c.replyOrder, order);
+    for (const Expect &e : expected) {
+        const QJsonObject reply = c.replies.value(e.r);
+        QVERIFY2(replyStatus(reply) == u"ok"_s, qPrintable(e.action + u" "_s + QString::number(e.r)));
+        if (e.action == u"g"_s)
+            QCOMPARE(reply.value(u"d"_s), e.data);
+    }
+    // 40 items of 4 or 5 records each, at most 3 per commit.
+    QVERIFY(server->store()->commitCount() - commits >= 60);
+    // The queued ops are what the pipeline left: o for every item, cancelled for odd ones, plus the om keys.
+    Session *s = nullptr;
+    for (Session *candidate : server->sessions()) {
+        if (candidate->id() == c.sessionId())
+            s = candidate;
+    }
+    QVERIFY(s);
+    QCOMPARE(s->queue().ops().size(), size_t(30 + 60));
+}
+
+void TstGroupCommit::lostCommitAnswersWriteFailed()
+{
+    const QString file = u"lost.lark"_s;
+    {
+        auto server = startServer(file);
+        RawClient c;
+        QVERIFY(c.open(server->port()));
+        QCOMPARE(replyStatus(c.call(u"p"_s, putBody(u"/kept"_s, 1))), u"ok"_s);
+        QCOMPARE(replyStatus(c.call(u"o"_s, putBody(u"/od/a"_s, 1))), u"ok"_s);
+
+        server->setCommitsPausedForTesting(true);
+        const qint64 put = c.request(u"p"_s, putBody(u"/lost"_s, 2));
+        const qint64 op = c.request(u"o"_s, putBody(u"/od/b"_s, 2));
+        const qint64 get = c.request(u"g"_s, getBody(u"/lost"_s));
+        QTRY_VERIFY(server->sessions().constFirst()->queue().ops().size() == 2);
+        server->store()->setCommitFailureForTesting(u"disk on fire"_s);
+        server->setCommitsPausedForTesting(false);
+        QTRY_VERIFY(c.replies.contains(get));
+        QCOMPARE(c.replyOrder.mid(c.replyOrder.size() - 3), (QList<qint64> {put, op, get}));
+        QCOMPARE(replyStatus(c.replies.value(put)), u"write_failed"_s);
+        QVERIFY(c.replies.value(put).value(u"d"_s).toString().contains(u"disk on fire"_s));
+        QCOMPARE(replyStatus(c.replies.value(op)), u"write_failed"_s);
+        // The write cannot be taken back from memory (it was pushed); the op can, and is.
+        QCOMPARE(c.replies.value(get).value(u"d"_s), QJsonValue(2));
+        QCOMPARE(server->sessions().constFirst()->queue().ops().size(), size_t(1));
+        QVERIFY(!server->store()->failure().isEmpty());
+
+        // From now on writes are refused at once, until a restart; reads still work.
+        server->store()->setCommitFailureForTesting({});
+        const QJsonObject refused = c.call(u"p"_s, putBody(u"/after"_s, 3));
+        QCOMPARE(replyStatus(refused), u"write_failed"_s);
+        QCOMPARE(c.call(u"g"_s, getBody(u"/after"_s)).value(u"d"_s), QJsonValue());
+        QCOMPARE(replyStatus(c.call(u"o"_s, putBody(u"/od/c"_s, 3))), u"write_failed"_s);
+        QCOMPARE(c.call(u"g"_s, getBody(u"/kept"_s)).value(u"d"_s), QJsonValue(1));
+    }
+    // The file is as of the last commit: every acknowledged write and op, none of the lost batch.
+    auto server = startServer(file);
+    RawClient c;
+    QVERIFY(c.open(server->port()));
+    QCOMPARE(c.call(u"g"_s, getBody(u"/kept"_s)).value(u"d"_s), QJsonValue(1));
+    QCOMPARE(c.call(u"g"_s, getBody(u"/lost"_s)).value(u"d"_s), QJsonValue());
+    QCOMPARE(server->sessions().size(), 2);
+    QCOMPARE(server->sessions().constFirst()->queue().ops().size(), size_t(1));
+}
+
+QTEST_GUILESS_MAIN(TstGroupCommit)
+#include "tst_groupcommit.moc"
