@@ -68,7 +68,7 @@ QJsonObject Worker::open(const QJsonObject &cmd)
         if (!ops.isEmpty())
             return {{u"error"_s, u"the epoll listeners only listen (no ops)"_s}};
         if (!m_raw)
-            m_raw = std::make_unique<RawListeners>();
+            m_raw = std::make_unique<RawClients>();
         QByteArray resource = url.path(QUrl::FullyEncoded).toUtf8();
         if (url.hasQuery())
             resource += "?" + url.query(QUrl::FullyEncoded).toUtf8();

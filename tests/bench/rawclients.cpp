@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "rawlisteners.h"
+#include "rawclients.h"
 
 #include <arpa/inet.h>
 #include <cerrno>
@@ -34,7 +34,7 @@ bool contains(std::string_view hay, std::string_view needle)
 
 } // namespace
 
-struct RawListeners::Conn {
+struct RawClients::Conn {
     enum class State { Idle, Connecting, Handshake, Open, Closed };
     int fd = -1;
     State state = State::Idle;
@@ -50,7 +50,7 @@ struct RawListeners::Conn {
     qint64 outstanding = 0;
 };
 
-RawListeners::RawListeners()
+RawClients::RawClients()
     : m_buf(size_t(256) << 10)
 {
     m_epoll = epoll_create1(EPOLL_CLOEXEC);
@@ -60,7 +60,7 @@ RawListeners::RawListeners()
     QObject::connect(m_notifier.get(), &QSocketNotifier::activated, this, [this] { drain(); });
 }
 
-RawListeners::~RawListeners()
+RawClients::~RawClients()
 {
     m_notifier.reset();
     for (const auto &c : m_conns) {
@@ -71,7 +71,7 @@ RawListeners::~RawListeners()
         ::close(m_epoll);
 }
 
-int RawListeners::closedCount() const
+int RawClients::closedCount() const
 {
     int n = 0;
     for (const auto &c : m_conns)
@@ -79,13 +79,13 @@ int RawListeners::closedCount() const
     return n;
 }
 
-void RawListeners::note(const QString &what)
+void RawClients::note(const QString &what)
 {
     if (m_firstError.isEmpty())
         m_firstError = what.left(200);
 }
 
-QJsonObject RawListeners::open(
+QJsonObject RawClients::open(
     const QString &host, quint16 port, const QByteArray &resource, int n, bool echo, const QByteArray &listenPath)
 {
     if (m_epoll < 0)
@@ -129,7 +129,7 @@ QJsonObject RawListeners::open(
         {u"tHello"_s, double(tHello)}, {u"tListen"_s, double(tListen)}, {u"tOps"_s, double(tListen)}};
 }
 
-void RawListeners::arm(qint64 fromUs, qint64 *received, qint64 *lastRecvUs, Histogram *hist)
+void RawClients::arm(qint64 fromUs, qint64 *received, qint64 *lastRecvUs, Histogram *hist)
 {
     m_armUs = fromUs;
     m_received = received;
@@ -137,13 +137,13 @@ void RawListeners::arm(qint64 fromUs, qint64 *received, qint64 *lastRecvUs, Hist
     m_hist = hist;
 }
 
-void RawListeners::startMore()
+void RawClients::startMore()
 {
     while (m_next < m_conns.size() && m_connecting < Window)
         startConnect(*m_conns[m_next++]);
 }
 
-void RawListeners::startConnect(Conn &c)
+void RawClients::startConnect(Conn &c)
 {
     ++m_connecting;
     c.state = Conn::State::Connecting;
@@ -166,7 +166,7 @@ void RawListeners::startConnect(Conn &c)
         lose(c, u"epoll_ctl: "_s + QString::fromLocal8Bit(std::strerror(errno)));
 }
 
-void RawListeners::drain()
+void RawClients::drain()
 {
     epoll_event events[512];
     // Bounded, so the worker's own commands (queued from its stdin thread) still get their turn.
@@ -188,7 +188,7 @@ void RawListeners::drain()
     startMore();
 }
 
-void RawListeners::onWritable(Conn &c)
+void RawClients::onWritable(Conn &c)
 {
     if (c.state == Conn::State::Connecting) {
         int err = 0;
@@ -225,7 +225,7 @@ void RawListeners::onWritable(Conn &c)
     }
 }
 
-void RawListeners::onReadable(Conn &c)
+void RawClients::onReadable(Conn &c)
 {
     for (;;) {
         const ssize_t n = ::read(c.fd, m_buf.data(), m_buf.size());
@@ -284,7 +284,7 @@ void RawListeners::onReadable(Conn &c)
     }
 }
 
-size_t RawListeners::parseFrames(Conn &c, const char *data, size_t size)
+size_t RawClients::parseFrames(Conn &c, const char *data, size_t size)
 {
     const auto *u = reinterpret_cast<const unsigned char *>(data);
     size_t pos = 0;
@@ -325,7 +325,7 @@ size_t RawListeners::parseFrames(Conn &c, const char *data, size_t size)
     return pos;
 }
 
-void RawListeners::onFrame(Conn &c, int opcode, bool fin, const char *payload, size_t len)
+void RawClients::onFrame(Conn &c, int opcode, bool fin, const char *payload, size_t len)
 {
     switch (opcode) {
     case 0x9: // ping: the server's heartbeat drops listeners that do not answer
@@ -359,7 +359,7 @@ void RawListeners::onFrame(Conn &c, int opcode, bool fin, const char *payload, s
     }
 }
 
-void RawListeners::onMessage(Conn &c, std::string_view m)
+void RawClients::onMessage(Conn &c, std::string_view m)
 {
     // Frame counts (wire doc §3): a short all-digit message announces how many messages the next one spans.
     if (c.countPending == 0 && !m.empty() && m.size() <= 6
@@ -422,7 +422,7 @@ void RawListeners::onMessage(Conn &c, std::string_view m)
     m_hist->add(m_readUs - stamp);
 }
 
-void RawListeners::sendFrame(Conn &c, int opcode, std::string_view payload)
+void RawClients::sendFrame(Conn &c, int opcode, std::string_view payload)
 {
     std::string frame;
     frame.reserve(payload.size() + 14);
@@ -447,7 +447,7 @@ void RawListeners::sendFrame(Conn &c, int opcode, std::string_view payload)
         onWritable(c);
 }
 
-void RawListeners::request(Conn &c, const char *action, const QByteArray &body)
+void RawClients::request(Conn &c, const char *action, const QByteArray &body)
 {
     const QByteArray m = "{\"t\":\"d\",\"d\":{\"r\":" + QByteArray::number(c.nextR++) + ",\"a\":\"" + action
         + "\",\"b\":" + body + "}}";
@@ -455,7 +455,7 @@ void RawListeners::request(Conn &c, const char *action, const QByteArray &body)
     sendFrame(c, 0x1, std::string_view(m.constData(), size_t(m.size())));
 }
 
-void RawListeners::lose(Conn &c, const QString &why)
+void RawClients::lose(Conn &c, const QString &why)
 {
     if (c.state == Conn::State::Closed)
         return;

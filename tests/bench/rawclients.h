@@ -24,13 +24,13 @@
 namespace bench
 {
 
-class RawListeners : public QObject
+class RawClients : public QObject
 {
 public:
-    RawListeners();
-    ~RawListeners() override;
-    RawListeners(const RawListeners &) = delete;
-    RawListeners &operator=(const RawListeners &) = delete;
+    RawClients();
+    ~RawClients() override;
+    RawClients(const RawClients &) = delete;
+    RawClients &operator=(const RawClients &) = delete;
 
     /** The answer of the worker's "open" command: connect n, wait for the hellos, then listen on path. */
     QJsonObject open(
