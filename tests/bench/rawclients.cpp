@@ -1,13 +1,21 @@
 // SPDX-License-Identifier: MIT
 #include "rawclients.h"
 
+#include <QJsonArray>
+
+#include <algorithm>
 #include <arpa/inet.h>
 #include <cerrno>
+#include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 using namespace Qt::Literals::StringLiterals;
@@ -32,6 +40,20 @@ bool contains(std::string_view hay, std::string_view needle)
     return hay.find(needle) != std::string_view::npos;
 }
 
+qint64 nowNs()
+{
+    timespec ts {};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return qint64(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+void appendNumber(std::string &s, qint64 v)
+{
+    char digits[24];
+    const auto res = std::to_chars(digits, digits + sizeof digits, v);
+    s.append(digits, size_t(res.ptr - digits));
+}
+
 } // namespace
 
 struct RawClients::Conn {
@@ -48,6 +70,24 @@ struct RawClients::Conn {
     std::string counted;
     qint64 nextR = 1;
     qint64 outstanding = 0;
+    int index = 0; // the client number: a writer writes to <prefix>/<index>
+    bool dirty = false; // in m_dirty: has frames queued while corked
+    // writes phase
+    std::string writeBody; // {"p":"<prefix>/<index>","d":
+    std::deque<std::pair<qint64, qint64>> sentAt; // (r, µs the latency counts from), in send order
+};
+
+struct RawClients::WritePhase {
+    qint64 start = 0, end = 0; // µs
+    bool closedLoop = true;
+    qint64 sent = 0, acked = 0, inWindow = 0;
+    qint64 refused = 0; // acks without "s":"ok"
+    qint64 unmatched = 0; // replies whose r was not sent (or was answered already)
+    qint64 abandoned = 0; // writes on connections that were lost: never to be acked
+    int lost = 0; // connections lost during the phase
+    Histogram hist; // ack latency
+    Histogram lag; // open loop: how late send() ran after the scheduled time
+    qint64 maxLagUs = 0;
 };
 
 RawClients::RawClients()
@@ -63,6 +103,8 @@ RawClients::RawClients()
 RawClients::~RawClients()
 {
     m_notifier.reset();
+    if (m_timer >= 0)
+        ::close(m_timer);
     for (const auto &c : m_conns) {
         if (c->fd >= 0)
             ::close(c->fd);
@@ -85,8 +127,8 @@ void RawClients::note(const QString &what)
         m_firstError = what.left(200);
 }
 
-QJsonObject RawClients::open(
-    const QString &host, quint16 port, const QByteArray &resource, int n, bool echo, const QByteArray &listenPath)
+QJsonObject RawClients::open(const QString &host, quint16 port, const QByteArray &resource, int first, int n, bool echo,
+    const QByteArray &listenPath)
 {
     if (m_epoll < 0)
         return {{u"error"_s, u"epoll_create1 failed"_s}};
@@ -100,21 +142,23 @@ QJsonObject RawClients::open(
         + "\r\nSec-WebSocket-Version: 13\r\n\r\n";
 
     const qint64 t0 = nowUs();
-    const size_t first = m_conns.size();
-    for (int i = 0; i < n; ++i)
+    const size_t from = m_conns.size();
+    for (int i = 0; i < n; ++i) {
         m_conns.push_back(std::make_unique<Conn>());
-    m_next = first;
+        m_conns.back()->index = first + i;
+    }
+    m_next = from;
     startMore();
     waitFor([this] { return m_next >= m_conns.size() && m_connecting == 0; }, 60000);
     const qint64 tHello = nowUs();
     int opened = 0;
-    for (size_t i = first; i < m_conns.size(); ++i)
+    for (size_t i = from; i < m_conns.size(); ++i)
         opened += m_conns[i]->ready && m_conns[i]->state == Conn::State::Open ? 1 : 0;
 
     m_pendingReplies = 0;
     if (!listenPath.isEmpty()) {
         const QByteArray body = "{\"p\":\"" + listenPath + "\",\"h\":\"\"}";
-        for (size_t i = first; i < m_conns.size(); ++i) {
+        for (size_t i = from; i < m_conns.size(); ++i) {
             Conn &c = *m_conns[i];
             if (c.ready && c.state == Conn::State::Open) {
                 ++m_pendingReplies;
@@ -172,20 +216,44 @@ void RawClients::drain()
     // Bounded, so the worker's own commands (queued from its stdin thread) still get their turn.
     for (int round = 0; round < 16; ++round) {
         const int n = epoll_wait(m_epoll, events, 512, 0);
-        for (int i = 0; i < n; ++i) {
-            Conn &c = *static_cast<Conn *>(events[i].data.ptr);
-            if (c.state == Conn::State::Closed)
-                continue;
-            if (c.state == Conn::State::Connecting || (events[i].events & EPOLLOUT))
-                onWritable(c);
-            if (c.state != Conn::State::Closed && c.state != Conn::State::Connecting
-                && (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
-                onReadable(c);
-        }
+        handleEvents(events, n);
         if (n < 512)
             break;
     }
     startMore();
+}
+
+void RawClients::handleEvents(const epoll_event *events, int n)
+{
+    m_corked = true;
+    for (int i = 0; i < n; ++i) {
+        if (!events[i].data.ptr) { // the writes phase's timerfd: it only had to wake the loop
+            uint64_t expirations = 0;
+            [[maybe_unused]] const ssize_t r = ::read(m_timer, &expirations, sizeof expirations);
+            continue;
+        }
+        Conn &c = *static_cast<Conn *>(events[i].data.ptr);
+        if (c.state == Conn::State::Closed)
+            continue;
+        if (c.state == Conn::State::Connecting || (events[i].events & EPOLLOUT))
+            onWritable(c);
+        if (c.state != Conn::State::Closed && c.state != Conn::State::Connecting
+            && (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+            onReadable(c);
+    }
+    flushCorked();
+}
+
+void RawClients::flushCorked()
+{
+    m_corked = false;
+    for (Conn *c : m_dirty) {
+        c->dirty = false;
+        // With EPOLLOUT armed the socket is full: the writable event sends the rest.
+        if (c->state != Conn::State::Closed && !c->writeArmed)
+            onWritable(*c);
+    }
+    m_dirty.clear();
 }
 
 void RawClients::onWritable(Conn &c)
@@ -335,6 +403,8 @@ void RawClients::onFrame(Conn &c, int opcode, bool fin, const char *payload, siz
         return;
     case 0x8:
         sendFrame(c, 0x8, std::string_view(payload, std::min<size_t>(len, 2)));
+        if (!c.writeArmed)
+            onWritable(c); // now, even while corked: lose() closes the socket
         lose(c, u"close frame from the server"_s);
         return;
     case 0x1:
@@ -388,13 +458,21 @@ void RawClients::onMessage(Conn &c, std::string_view m)
     }
     const size_t r = m.find(R"("r":)");
     if (r != std::string_view::npos) {
+        // A reply: matched by its number, and "ok" unless the status says otherwise (no JSON parse). The baseline
+        // echoes each request as its reply, so there any message with an "r" is a success.
+        qint64 number = 0;
+        for (size_t i = r + 4; i < m.size() && m[i] >= '0' && m[i] <= '9'; ++i)
+            number = number * 10 + (m[i] - '0');
         const bool ok = m_echo || contains(m, R"("s":"ok")");
         if (!ok) {
             ++m_errors;
             note(QString::fromUtf8(m.data(), qsizetype(std::min<size_t>(m.size(), 200))));
         }
         --c.outstanding;
-        --m_pendingReplies;
+        if (m_phase)
+            onReply(c, number, ok);
+        else
+            --m_pendingReplies;
         return;
     }
     if (!m_received)
@@ -424,8 +502,9 @@ void RawClients::onMessage(Conn &c, std::string_view m)
 
 void RawClients::sendFrame(Conn &c, int opcode, std::string_view payload)
 {
-    std::string frame;
-    frame.reserve(payload.size() + 14);
+    const bool queued = !c.out.empty();
+    std::string &frame = c.out; // built in place, after whatever the socket has not taken yet
+    frame.reserve(frame.size() + payload.size() + 14);
     frame.push_back(char(0x80 | opcode));
     if (payload.size() < 126) {
         frame.push_back(char(0x80 | payload.size()));
@@ -441,8 +520,13 @@ void RawClients::sendFrame(Conn &c, int opcode, std::string_view payload)
     frame.append(reinterpret_cast<const char *>(Mask), 4);
     for (size_t i = 0; i < payload.size(); ++i)
         frame.push_back(char(payload[i] ^ char(Mask[i % 4])));
-    const bool queued = !c.out.empty();
-    c.out += frame;
+    if (m_corked) {
+        if (!c.dirty) {
+            c.dirty = true;
+            m_dirty.push_back(&c);
+        }
+        return;
+    }
     if (!queued)
         onWritable(c);
 }
@@ -474,6 +558,177 @@ void RawClients::lose(Conn &c, const QString &why)
     // Its replies will not come: do not make the open phase wait for them.
     m_pendingReplies -= std::max<qint64>(0, c.outstanding);
     c.outstanding = 0;
+    if (m_phase) {
+        ++m_phase->lost;
+        m_phase->abandoned += qint64(c.sentAt.size());
+        c.sentAt.clear();
+        note(u"writer lost: "_s + why);
+    }
+}
+
+// ---- the writes scenario ----
+
+void RawClients::sendWrite(Conn &c, qint64 fromUs)
+{
+    WritePhase &p = *m_phase;
+    const qint64 n = p.sent++;
+    if (c.state != Conn::State::Open) {
+        ++p.abandoned; // lost earlier in the phase: counted as sent and never acked, which fails the run
+        return;
+    }
+    const qint64 r = c.nextR++;
+    c.sentAt.emplace_back(r, fromUs);
+    ++c.outstanding;
+    std::string &m = m_message;
+    m.assign(R"({"t":"d","d":{"r":)");
+    appendNumber(m, r);
+    m.append(R"(,"a":"p","b":)");
+    m.append(c.writeBody);
+    appendNumber(m, n);
+    m.append("}}}");
+    sendFrame(c, 0x1, m);
+}
+
+void RawClients::onReply(Conn &c, qint64 r, bool ok)
+{
+    WritePhase &p = *m_phase;
+    qint64 fromUs = -1;
+    // Replies come in request order on a connection, so this is nearly always the front.
+    if (!c.sentAt.empty() && c.sentAt.front().first == r) {
+        fromUs = c.sentAt.front().second;
+        c.sentAt.pop_front();
+    } else {
+        const auto it = std::find_if(
+            c.sentAt.begin(), c.sentAt.end(), [r](const std::pair<qint64, qint64> &e) { return e.first == r; });
+        if (it != c.sentAt.end()) {
+            fromUs = it->second;
+            c.sentAt.erase(it);
+        }
+    }
+    if (fromUs < 0) {
+        ++p.unmatched;
+        note(u"a reply to r=%1, which was not sent or was answered already"_s.arg(r));
+        return;
+    }
+    if (!ok)
+        ++p.refused;
+    const qint64 t = m_readUs;
+    p.hist.add(t - fromUs);
+    ++p.acked;
+    if (t <= p.end)
+        ++p.inWindow;
+    if (p.closedLoop && t < p.end)
+        sendWrite(c, nowUs()); // corked: goes out with the other writes of this read batch
+}
+
+QJsonObject RawClients::writes(int inflight, qint64 durationUs, double rate, const QByteArray &prefix)
+{
+    std::vector<Conn *> live;
+    for (const auto &c : m_conns) {
+        if (c->ready && c->state == Conn::State::Open)
+            live.push_back(c.get());
+    }
+    if (live.empty())
+        return {{u"error"_s, u"no open connections"_s}};
+    if (m_timer < 0) {
+        m_timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+        epoll_event ev {};
+        ev.events = EPOLLIN;
+        ev.data.ptr = nullptr;
+        if (m_timer < 0 || epoll_ctl(m_epoll, EPOLL_CTL_ADD, m_timer, &ev) < 0)
+            return {{u"error"_s, u"timerfd: "_s + QString::fromLocal8Bit(std::strerror(errno))}};
+    }
+    for (Conn *c : live) {
+        c->writeBody = "{\"p\":\"" + prefix.toStdString() + "/" + std::to_string(c->index) + "\",\"d\":";
+        c->sentAt.clear();
+    }
+    // The default timer slack (50 µs) would let every timed wake-up run late by up to that much.
+    const int slackBefore = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+
+    m_phase = std::make_unique<WritePhase>();
+    WritePhase &p = *m_phase;
+    const qint64 errorsBefore = m_errors;
+    p.closedLoop = rate <= 0;
+    const qint64 startNs = nowNs();
+    p.start = startNs / 1000;
+    p.end = p.start + durationUs;
+    const qint64 endNs = p.end * 1000;
+    const qint64 deadlineNs = endNs + qint64(15) * 1000000000; // for the last acks
+    // Open loop: write j is due at start + j / rate.
+    const auto dueNs = [&](qint64 j) { return startNs + qint64(std::llround(double(j) * 1e9 / rate)); };
+    qint64 nextDue = startNs;
+    if (p.closedLoop) {
+        m_corked = true;
+        for (Conn *c : live) {
+            for (int j = 0; j < inflight; ++j)
+                sendWrite(*c, nowUs());
+        }
+        flushCorked();
+    }
+
+    qint64 armedNs = -1;
+    const auto armTimer = [&](qint64 atNs) {
+        if (atNs == armedNs)
+            return;
+        itimerspec its {};
+        its.it_value.tv_sec = atNs / 1000000000;
+        its.it_value.tv_nsec = atNs % 1000000000;
+        timerfd_settime(m_timer, TFD_TIMER_ABSTIME, &its, nullptr);
+        armedNs = atNs;
+    };
+    epoll_event events[512];
+    QString loopError;
+    for (;;) {
+        qint64 now = nowNs();
+        if (!p.closedLoop && nextDue <= now && nextDue < endNs) {
+            // Everything due by now goes out, each with its own scheduled time.
+            m_corked = true;
+            while (nextDue <= now && nextDue < endNs) {
+                const qint64 lateUs = (now - nextDue) / 1000;
+                p.lag.add(lateUs);
+                p.maxLagUs = std::max(p.maxLagUs, lateUs);
+                sendWrite(*live[size_t(p.sent) % live.size()], nextDue / 1000);
+                nextDue = dueNs(p.sent);
+                if (nextDue > now)
+                    now = nowNs(); // sending took time: more may be due
+            }
+            flushCorked();
+        }
+        if (now >= endNs && p.acked + p.abandoned >= p.sent)
+            break;
+        if (now >= deadlineNs)
+            break;
+        // Wake for the next due write, the end of the window, or the deadline; or when a socket has news.
+        armTimer(now < endNs ? (p.closedLoop ? endNs : std::min(nextDue, endNs)) : deadlineNs);
+        const int n = epoll_wait(m_epoll, events, 512, -1);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            loopError = u"epoll_wait: "_s + QString::fromLocal8Bit(std::strerror(errno));
+            break;
+        }
+        handleEvents(events, n);
+    }
+    armTimer(0); // disarm
+    prctl(PR_SET_TIMERSLACK, slackBefore > 0 ? static_cast<unsigned long>(slackBefore) : 50000UL, 0, 0, 0);
+
+    QJsonObject answer {{u"sent"_s, double(p.sent)}, {u"acked"_s, double(p.acked)}, {u"inWindow"_s, double(p.inWindow)},
+        {u"windowUs"_s, double(p.end - p.start)}, {u"errors"_s, double(m_errors - errorsBefore)},
+        {u"refused"_s, double(p.refused)}, {u"unmatched"_s, double(p.unmatched)}, {u"lost"_s, p.lost},
+        {u"firstError"_s, m_firstError}, {u"hist"_s, p.hist.toJson()}, {u"client"_s, u"epoll"_s}};
+    if (!p.closedLoop) {
+        answer.insert(u"lag"_s, p.lag.toJson());
+        answer.insert(u"lagMaxUs"_s, double(p.maxLagUs));
+    }
+    if (!loopError.isEmpty())
+        answer.insert(u"error"_s, loopError);
+    for (Conn *c : live) {
+        c->sentAt.clear();
+        c->outstanding = 0;
+    }
+    m_phase.reset();
+    return answer;
 }
 
 } // namespace bench
