@@ -192,6 +192,7 @@ struct Settings {
     bool tiny = false;
     bool qtListeners = false; // fan-out listeners on QWebSocket instead of the epoll client
     bool qtWriters = false; // writes scenario: writers on QWebSocket instead of the epoll client
+    double writeRate = 0; // writes scenario: the open-loop phase's rate; 0: half the best closed-loop rate
     int workers = 0; // 0: by connection count
     int durationMs = 3000;
     int writeClients = 100;
@@ -536,7 +537,7 @@ QJsonObject runWrites(const Settings &s, const Target &t)
     // Cores busy during the 16-in-flight phase: shows which side of the run was the limit.
     r.insert(u"server_cores"_s, (processCpuSeconds(t.pid) - serverCpu0) / wall);
     r.insert(u"load_cores"_s, (fleet.cpuSeconds() - loadCpu0) / wall);
-    const double half = std::max(one, sixteen) / 2;
+    const double half = s.writeRate > 0 ? s.writeRate : std::max(one, sixteen) / 2;
     Histogram hist, lag;
     double lagMaxUs = 0;
     const double serverCpuH = processCpuSeconds(t.pid), loadCpuH = fleet.cpuSeconds(), wallH = double(nowUs());
@@ -869,6 +870,8 @@ int main(int argc, char *argv[])
         u"qt-listeners"_s, u"fanout: listeners on QWebSocket (the old load client) instead of raw epoll sockets."_s);
     const QCommandLineOption qtWritersOpt(
         u"qt-writers"_s, u"writes: writers on QWebSocket (the old load client) instead of raw epoll sockets."_s);
+    const QCommandLineOption writeRateOpt(u"write-rate"_s,
+        u"writes: run the open-loop (latency) phase at this many writes/s instead of half the best rate."_s, u"n"_s);
     const QCommandLineOption urlOpt(
         u"url"_s, u"Use this running Lark server (ws://host:port) instead of starting one."_s, u"url"_s);
     const QCommandLineOption pidOpt(u"server-pid"_s, u"With --url: its pid, for the RSS and CPU figures."_s, u"pid"_s);
@@ -892,9 +895,9 @@ int main(int argc, char *argv[])
     const QCommandLineOption deadOpt(u"dead-after"_s,
         u"silent: the server's dead-after in ms (set on the started server; with --url, what it uses)."_s, u"ms"_s);
     const QCommandLineOption graceOpt(u"grace"_s, u"silent: the server's grace in ms (as --dead-after)."_s, u"ms"_s);
-    parser.addOptions({scenariosOpt, tinyOpt, qtListenersOpt, qtWritersOpt, urlOpt, pidOpt, serverOpt, baselineOpt,
-        peerOpt, noPeerOpt, noBaselineOpt, jsonOpt, workersOpt, durationOpt, listenersOpt, connectionsOpt, sessionsOpt,
-        massOpt, silentOpt, deadOpt, graceOpt});
+    parser.addOptions({scenariosOpt, tinyOpt, qtListenersOpt, qtWritersOpt, writeRateOpt, urlOpt, pidOpt, serverOpt,
+        baselineOpt, peerOpt, noPeerOpt, noBaselineOpt, jsonOpt, workersOpt, durationOpt, listenersOpt, connectionsOpt,
+        sessionsOpt, massOpt, silentOpt, deadOpt, graceOpt});
     parser.process(app);
 
     Settings s;
@@ -905,6 +908,7 @@ int main(int argc, char *argv[])
     s.tiny = parser.isSet(tinyOpt);
     s.qtListeners = parser.isSet(qtListenersOpt);
     s.qtWriters = parser.isSet(qtWritersOpt);
+    s.writeRate = parser.value(writeRateOpt).toDouble();
     if (s.tiny) {
         s.durationMs = 300;
         s.writeClients = 20;
@@ -1024,11 +1028,17 @@ int main(int argc, char *argv[])
         rows.append({u"writes"_s, u"  server CPU µs per acked write"_s, u"server_cpu_us_per_write"_s, false});
         rows.append({u"writes"_s, u"  server cores busy at 16 in flight"_s, u"server_cores"_s, false});
         rows.append({u"writes"_s, u"  load cores busy at 16 in flight"_s, u"load_cores"_s, false});
-        rows.append({u"writes"_s, u"ack p50 ms at 50 % of max"_s, u"p50_ms"_s, false});
-        rows.append({u"writes"_s, u"ack p99 ms at 50 % of max"_s, u"p99_ms"_s, false, 5, u"≤ 5 ms"_s});
-        rows.append({u"writes"_s, u"  server cores busy at 50 % of max"_s, u"half_server_cores"_s, false});
+        const QString at = s.writeRate > 0 ? u"at %1/s"_s.arg(s.writeRate, 0, 'f', 0) : u"at 50 % of max"_s;
+        rows.append({u"writes"_s, u"ack p50 ms "_s + at, u"p50_ms"_s, false});
+        // The target is for half the best rate; at another rate it is shown, not judged.
+        rows.append({u"writes"_s, u"ack p99 ms "_s + at, u"p99_ms"_s, false, s.writeRate > 0 ? -1.0 : 5.0,
+            u"≤ 5 ms at 50 %"_s});
+        rows.append({u"writes"_s, u"  ack p99.9 ms "_s + at, u"p999_ms"_s, false});
+        rows.append({u"writes"_s, u"  open loop: writes/s offered"_s, u"half_rate"_s, false});
+        rows.append({u"writes"_s, u"  open loop: acked/s inside the window"_s, u"half_achieved"_s, false});
+        rows.append({u"writes"_s, u"  server cores busy "_s + at, u"half_server_cores"_s, false});
         if (!s.qtWriters)
-            rows.append({u"writes"_s, u"  load's own send lag p99 ms at 50 %"_s, u"send_lag_p99_ms"_s, false});
+            rows.append({u"writes"_s, u"  load's own send lag p99 ms "_s + at, u"send_lag_p99_ms"_s, false});
     }
     if (scenarios.contains(u"fanout"_s)) {
         for (const int n : std::as_const(s.listeners)) {
