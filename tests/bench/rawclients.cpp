@@ -34,6 +34,8 @@ constexpr unsigned char Mask[4] = {0x37, 0xfa, 0x21, 0x3d};
 // At most this many handshakes in progress, as in the Qt path.
 constexpr int Window = 512;
 constexpr size_t MaxFrame = size_t(64) << 20;
+// The writes phase's open loop sends on this tick (ns): at most this much of a write's latency is the wait for it.
+constexpr qint64 TickNs = 50000;
 
 bool contains(std::string_view hay, std::string_view needle)
 {
@@ -667,16 +669,22 @@ QJsonObject RawClients::writes(int inflight, qint64 durationUs, double rate, con
         flushCorked();
     }
 
-    qint64 armedNs = -1;
-    const auto armTimer = [&](qint64 atNs) {
-        if (atNs == armedNs)
-            return;
+    // One timerfd_settime per write cost this process a whole core in a VM (each one reprograms the host's
+    // timer). So the open loop wakes on a periodic tick and sends what has come due since; the wait for the
+    // tick is part of each write's latency, as is any other lateness of this process.
+    const auto armTimer = [&](qint64 atNs, qint64 everyNs) {
         itimerspec its {};
         its.it_value.tv_sec = atNs / 1000000000;
         its.it_value.tv_nsec = atNs % 1000000000;
+        its.it_interval.tv_sec = everyNs / 1000000000;
+        its.it_interval.tv_nsec = everyNs % 1000000000;
         timerfd_settime(m_timer, TFD_TIMER_ABSTIME, &its, nullptr);
-        armedNs = atNs;
     };
+    if (p.closedLoop)
+        armTimer(endNs, 0);
+    else
+        armTimer(startNs + TickNs, TickNs);
+    bool ended = false;
     epoll_event events[512];
     QString loopError;
     for (;;) {
@@ -699,8 +707,10 @@ QJsonObject RawClients::writes(int inflight, qint64 durationUs, double rate, con
             break;
         if (now >= deadlineNs)
             break;
-        // Wake for the next due write, the end of the window, or the deadline; or when a socket has news.
-        armTimer(now < endNs ? (p.closedLoop ? endNs : std::min(nextDue, endNs)) : deadlineNs);
+        if (now >= endNs && !ended) {
+            ended = true;
+            armTimer(deadlineNs, 0); // the window is over: only the last acks are awaited
+        }
         const int n = epoll_wait(m_epoll, events, 512, -1);
         if (n < 0) {
             if (errno == EINTR)
@@ -710,7 +720,7 @@ QJsonObject RawClients::writes(int inflight, qint64 durationUs, double rate, con
         }
         handleEvents(events, n);
     }
-    armTimer(0); // disarm
+    armTimer(0, 0); // disarm
     prctl(PR_SET_TIMERSLACK, slackBefore > 0 ? static_cast<unsigned long>(slackBefore) : 50000UL, 0, 0, 0);
 
     QJsonObject answer {{u"sent"_s, double(p.sent)}, {u"acked"_s, double(p.acked)}, {u"inWindow"_s, double(p.inWindow)},

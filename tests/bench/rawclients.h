@@ -7,8 +7,9 @@
 // that made the load side, not the server, the limit (docs/performance.md). Here the Qt event loop sees a single
 // fd (the epoll set, through one QSocketNotifier), and a push costs a header parse and a scan for its stamp.
 // The same connections are the fan-out listeners (open() with a listen path, then arm()) and the writers of the
-// writes scenario (open() without one, then writes()). A writes phase runs its own epoll loop, with a timerfd for
-// the open-loop schedule, so neither Qt's loop nor its timers stand between a due write and its send().
+// writes scenario (open() without one, then writes()). A writes phase runs its own epoll loop, woken by a periodic
+// timerfd (50 µs) for the open-loop schedule, so neither Qt's loop nor its timers stand between a due write and its
+// send().
 
 #include "benchclient.h"
 
@@ -48,8 +49,9 @@ public:
      * The worker's "writes" command on these connections: sets {"p":prefix/<index>,"d":<n>} for durationUs, then
      * waits (at most 15 s) for every ack. rate 0: closed loop, inflight per connection, latency from the send.
      * rate > 0 (per second, this process): open loop, write j is due at start + j / rate and goes to connection
-     * j mod n, whatever the acks do; its latency is taken from that scheduled time, not from when send() ran, so
-     * a late load process shows up in the figure instead of hiding it (no coordinated omission).
+     * j mod n, whatever the acks do; it is sent on the first tick at or after that time. Its latency is taken from
+     * the scheduled time, not from when send() ran, so the tick and any lateness of this process are counted
+     * instead of hidden (no coordinated omission).
      */
     QJsonObject writes(int inflight, qint64 durationUs, double rate, const QByteArray &prefix);
 
