@@ -114,6 +114,7 @@ private:
 };
 
 double processCpuSeconds(qint64 pid);
+qint64 preemptions(qint64 pid);
 
 /** Several workers sharing N connections. */
 class Fleet
@@ -148,6 +149,13 @@ public:
         double sum = 0;
         for (const auto &w : m_workers)
             sum += processCpuSeconds(w->pid());
+        return sum;
+    }
+    [[nodiscard]] qint64 preemptions() const
+    {
+        qint64 sum = 0;
+        for (const auto &w : m_workers)
+            sum += ::preemptions(w->pid());
         return sum;
     }
     /** Sends make(i) to every worker at once and collects the answers. */
@@ -298,6 +306,24 @@ double processCpuSeconds(qint64 pid)
     if (fields.size() < 13)
         return 0;
     return double(fields.at(11).toLongLong() + fields.at(12).toLongLong()) / double(sysconf(_SC_CLK_TCK));
+}
+
+/**
+ * How often the process's main thread was preempted so far (nonvoluntary_ctxt_switches): each time, it was
+ * runnable and another task got its CPU. 0 when unknown.
+ */
+qint64 preemptions(qint64 pid)
+{
+    if (pid <= 0)
+        return 0;
+    QFile f(u"/proc/%1/status"_s.arg(pid));
+    if (!f.open(QIODevice::ReadOnly))
+        return 0;
+    for (const QByteArray &line : f.readAll().split('\n')) {
+        if (line.startsWith("nonvoluntary_ctxt_switches:"))
+            return line.mid(27).trimmed().toLongLong();
+    }
+    return 0;
 }
 
 QString loadAverage()
@@ -541,10 +567,15 @@ QJsonObject runWrites(const Settings &s, const Target &t)
     Histogram hist, lag;
     double lagMaxUs = 0;
     const double serverCpuH = processCpuSeconds(t.pid), loadCpuH = fleet.cpuSeconds(), wallH = double(nowUs());
+    const qint64 serverPreemptedH = preemptions(t.pid), loadPreemptedH = fleet.preemptions();
     const double achieved = phase(1, half, &hist, &lag, &lagMaxUs);
     const double wallHalf = (double(nowUs()) - wallH) / 1e6;
     r.insert(u"half_server_cores"_s, (processCpuSeconds(t.pid) - serverCpuH) / wallHalf);
     r.insert(u"half_load_cores"_s, (fleet.cpuSeconds() - loadCpuH) / wallHalf);
+    // With the server and the load each near a core, on 2 cores, a preemption is a likely source of the tail.
+    if (t.pid > 0)
+        r.insert(u"half_server_preempted"_s, double(preemptions(t.pid) - serverPreemptedH));
+    r.insert(u"half_load_preempted"_s, double(fleet.preemptions() - loadPreemptedH));
     // CPU per write holds up under CPU contention from other processes, where rates and latencies do not.
     if (sixteen > 0 && r.value(u"server_cores"_s).toDouble() > 0)
         r.insert(u"server_cpu_us_per_write"_s, r.value(u"server_cores"_s).toDouble() / sixteen * 1e6);
@@ -1037,6 +1068,7 @@ int main(int argc, char *argv[])
         rows.append({u"writes"_s, u"  open loop: writes/s offered"_s, u"half_rate"_s, false});
         rows.append({u"writes"_s, u"  open loop: acked/s inside the window"_s, u"half_achieved"_s, false});
         rows.append({u"writes"_s, u"  server cores busy "_s + at, u"half_server_cores"_s, false});
+        rows.append({u"writes"_s, u"  server preempted (times), open loop"_s, u"half_server_preempted"_s, false});
         if (!s.qtWriters)
             rows.append({u"writes"_s, u"  load's own send lag p99 ms "_s + at, u"send_lag_p99_ms"_s, false});
     }
