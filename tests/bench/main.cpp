@@ -523,11 +523,14 @@ QJsonObject runWrites(const Settings &s, const Target &t)
             },
             s.durationMs + 60000);
         double inWindow = 0, windowUs = 0, sent = 0, acked = 0, errors = 0, unmatched = 0, lost = 0;
+        QString firstError;
         for (const QJsonObject &a : answers) {
+            if (firstError.isEmpty())
+                firstError = a.value(u"firstError"_s).toString();
             if (!a.value(u"ok"_s).toBool())
                 fail(r, a.value(u"error"_s).toString());
             // Guards the default: a worker that fell back to its Qt clients would measure something else.
-            if (a.value(u"client"_s).toString() != r.value(u"writer_client"_s).toString())
+            if (a.value(u"ok"_s).toBool() && a.value(u"client"_s).toString() != r.value(u"writer_client"_s).toString())
                 fail(r, u"a worker wrote with its %1 clients"_s.arg(a.value(u"client"_s).toString()));
             inWindow += a.value(u"inWindow"_s).toDouble();
             windowUs = std::max(windowUs, a.value(u"windowUs"_s).toDouble());
@@ -543,6 +546,8 @@ QJsonObject runWrites(const Settings &s, const Target &t)
             if (lagMaxUs)
                 *lagMaxUs = std::max(*lagMaxUs, a.value(u"lagMaxUs"_s).toDouble());
         }
+        if (errors > 0 || unmatched > 0 || lost > 0)
+            fail(r, u"first error: "_s + firstError);
         if (errors > 0)
             fail(r, u"%1 writes refused (%2 in flight)"_s.arg(errors).arg(inflight));
         if (unmatched > 0)
