@@ -66,13 +66,13 @@ QJsonObject Worker::open(const QJsonObject &cmd)
 
     if (cmd.value(u"raw"_s).toBool()) {
         if (!ops.isEmpty())
-            return {{u"error"_s, u"the epoll listeners only listen (no ops)"_s}};
+            return {{u"error"_s, u"the epoll clients only listen and write (no ops)"_s}};
         if (!m_raw)
-            m_raw = std::make_unique<RawListeners>();
+            m_raw = std::make_unique<RawClients>();
         QByteArray resource = url.path(QUrl::FullyEncoded).toUtf8();
         if (url.hasQuery())
             resource += "?" + url.query(QUrl::FullyEncoded).toUtf8();
-        return m_raw->open(url.host(), quint16(url.port(80)), resource, n, echo, listen);
+        return m_raw->open(url.host(), quint16(url.port(80)), resource, m_first, n, echo, listen);
     }
 
     m_pendingReplies = 0;
@@ -146,6 +146,8 @@ QJsonObject Worker::writes(const QJsonObject &cmd)
     const qint64 durationUs = qint64(cmd.value(u"ms"_s).toDouble()) * 1000;
     const double rate = cmd.value(u"rate"_s).toDouble(); // per second for this worker; 0: closed loop
     const QByteArray prefix = cmd.value(u"prefix"_s).toString().toUtf8();
+    if (m_raw && !m_raw->empty())
+        return m_raw->writes(inflight, durationUs, rate, prefix);
     const qint64 errorsBefore = errorCount();
 
     std::vector<Client *> live;
@@ -212,7 +214,7 @@ QJsonObject Worker::writes(const QJsonObject &cmd)
         c->onReply = [this](Client *, qint64, bool) { --m_pendingReplies; };
     return {{u"sent"_s, double(sent)}, {u"acked"_s, double(acked)}, {u"inWindow"_s, double(inWindow)},
         {u"windowUs"_s, double(end - start)}, {u"errors"_s, double(errorCount() - errorsBefore)},
-        {u"firstError"_s, firstError()}, {u"hist"_s, hist.toJson()}};
+        {u"firstError"_s, firstError()}, {u"hist"_s, hist.toJson()}, {u"client"_s, u"qt"_s}};
 }
 
 QJsonObject Worker::arm(const QJsonObject &cmd)

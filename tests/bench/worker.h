@@ -6,7 +6,7 @@
 // counts over several workers because one Qt event loop polls every socket it owns on every iteration.
 
 #include "benchclient.h"
-#include "rawlisteners.h"
+#include "rawclients.h"
 
 #include <QJsonObject>
 
@@ -34,7 +34,7 @@ private:
     bool waitReplies(int timeoutMs);
 
     std::vector<Client *> m_clients;
-    std::unique_ptr<RawListeners> m_raw; // "open" with "raw": the epoll listeners instead of m_clients
+    std::unique_ptr<RawClients> m_raw; // "open" with "raw": the epoll clients instead of m_clients
     int m_first = 0;
     qint64 m_pendingReplies = 0;
     // fan-out listening
