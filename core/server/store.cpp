@@ -164,6 +164,13 @@ bool Store::open(const QString &fileName, Sync sync, QString *error)
         *error = u"%1: is a directory, not a data file"_s.arg(fileName);
         return false;
     }
+    // The file holds full session ids, which are bearer secrets (lark-semantics.md §2): a new file is readable by
+    // its owner only. SQLite gives its WAL the same permissions. An existing file keeps the mode its owner chose.
+    if (!QFileInfo::exists(fileName)) {
+        QFile created(fileName);
+        if (created.open(QIODevice::WriteOnly | QIODevice::NewOnly))
+            created.setPermissions(QFile::ReadOwner | QFile::WriteOwner);
+    }
     const int rc = sqlite3_open_v2(
         QFile::encodeName(fileName).constData(), &m_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
     if (rc != SQLITE_OK) {

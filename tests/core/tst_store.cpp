@@ -12,6 +12,7 @@
 #include "server/store.h"
 
 #include <QFile>
+#include <QFileInfo>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -37,6 +38,7 @@ private Q_SLOTS:
     void refusesForeignFiles();
     void unusablePathIsAnError();
     void secondOpenIsRefused();
+    void newFileIsPrivate();
     void failedRecordRefusesTheWrite();
     void recordsAreGroupedUntilCommit();
     void lostCommitRefusesLaterRecords();
@@ -356,6 +358,17 @@ void TestStore::secondOpenIsRefused()
     Store second;
     QVERIFY(!second.open(file, Store::Sync::Normal, &error));
     QVERIFY2(error.contains(u"in use"_s), qPrintable(error));
+}
+
+void TestStore::newFileIsPrivate()
+{
+    // Session ids in the file are bearer secrets: other users of the machine must not read them.
+    const QString file = m_dir.filePath(u"private.lark"_s);
+    Store store;
+    QString error;
+    QVERIFY2(store.open(file, Store::Sync::Normal, &error), qPrintable(error));
+    QCOMPARE(QFileInfo(file).permissions() & ~(QFile::ReadUser | QFile::WriteUser | QFile::ExeUser),
+        QFile::ReadOwner | QFile::WriteOwner);
 }
 
 void TestStore::failedRecordRefusesTheWrite()
