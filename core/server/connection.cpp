@@ -115,6 +115,10 @@ void Connection::sendFrames(const protocol::Frames &frames)
         else
             m_socket->sendTextMessage(frame);
     }
+    if (m_tcp && !m_flushQueued) {
+        m_flushQueued = true;
+        m_server->flushAtEndOfRound(this);
+    }
     if (m_socket->bytesToWrite() > m_server->config().maxBacklogBytes) {
         // Closing from inside a fan-out would change the listen lists being walked: defer it.
         m_serverClosing = true;
@@ -127,6 +131,13 @@ void Connection::sendFrames(const protocol::Frames &frames)
             },
             Qt::QueuedConnection);
     }
+}
+
+void Connection::flushNow()
+{
+    m_flushQueued = false;
+    if (m_tcp && m_tcp->bytesToWrite() > 0)
+        m_tcp->flush();
 }
 
 void Connection::closeWithError(QWebSocketProtocol::CloseCode code, const QString &reason)

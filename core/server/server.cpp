@@ -290,6 +290,25 @@ const QByteArray &Server::wireFrame(const QString &frame)
     return m_wireFrame;
 }
 
+void Server::flushAtEndOfRound(Connection *c)
+{
+    m_toFlush.emplace_back(c);
+    if (m_toFlush.size() > 1)
+        return;
+    // Queued: it runs after the requests already posted for this round (QWebSocket reads in posted events), so
+    // everything they sent to a connection goes out in one write().
+    QMetaObject::invokeMethod(
+        this,
+        [this] {
+            const std::vector<QPointer<Connection>> batch = std::exchange(m_toFlush, {});
+            for (const QPointer<Connection> &c : batch) {
+                if (c)
+                    c->flushNow();
+            }
+        },
+        Qt::QueuedConnection);
+}
+
 QString Server::newSessionId() const
 {
     // 128 random bits, base64url: a bearer secret (lark-semantics.md §2).

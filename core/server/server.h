@@ -8,10 +8,12 @@
 #include <QHostAddress>
 #include <QJsonObject>
 #include <QObject>
+#include <QPointer>
 #include <QTimer>
 
 #include <map>
 #include <memory>
+#include <vector>
 
 class QTcpServer;
 class QTcpSocket;
@@ -107,6 +109,11 @@ public:
     [[nodiscard]] qint64 monotonicMs() const { return m_clock.elapsed(); }
     /** frame as a ready WebSocket text frame; the last one is kept, so a fan-out encodes its push only once. */
     const QByteArray &wireFrame(const QString &frame);
+    /**
+     * Writes c's queued frames once the requests of this round are handled, instead of on the socket's write
+     * notification in the next round: one write() per connection and round either way, without the extra poll.
+     */
+    void flushAtEndOfRound(Connection *c);
 
 Q_SIGNALS:
     void sessionChanged(const QJsonObject &session);
@@ -153,6 +160,7 @@ private:
     QByteArray m_wireFrame;
     quint64 m_nextSessionNumber = 1;
     bool m_shuttingDown = false;
+    std::vector<QPointer<Connection>> m_toFlush;
 
     friend class Connection;
 };
