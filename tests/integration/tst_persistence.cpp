@@ -4,6 +4,7 @@
 // reconnects with `ls` resumes without anything firing, and a session that does not come back fires once.
 
 #include "rawclient.h"
+#include "serverprocess.h"
 
 #include <QProcess>
 #include <QRegularExpression>
@@ -70,21 +71,9 @@ QJsonValue get(RawClient &c, const QString &path)
 quint16 TstPersistence::start(QProcess &p)
 {
     p.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-    p.start(QStringLiteral(LARK_SERVER_PATH),
+    return startServerProcess(p,
         {u"--port"_s, u"0"_s, u"--data"_s, m_dir.filePath(u"data.lark"_s), u"--grace"_s, u"1s"_s, u"--ping-interval"_s,
             u"100ms"_s, u"--dead-after"_s, u"500ms"_s});
-    if (!p.waitForStarted(10000))
-        return 0;
-    static const QRegularExpression re(u"listening on ws://127\\.0\\.0\\.1:(\\d+)"_s);
-    QString out;
-    if (!QTest::qWaitFor(
-            [&] {
-                out += QString::fromUtf8(p.readAllStandardOutput());
-                return re.match(out).hasMatch() || p.state() == QProcess::NotRunning;
-            },
-            10000))
-        return 0;
-    return quint16(re.match(out).captured(1).toUInt());
 }
 
 void TstPersistence::crashAndCleanRestart()

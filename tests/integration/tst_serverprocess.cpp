@@ -2,6 +2,7 @@
 // The lark-server executable as users run it: options, environment, import, and a clean shutdown on SIGTERM.
 
 #include "rawclient.h"
+#include "serverprocess.h"
 
 #include <QProcess>
 #include <QRegularExpression>
@@ -19,30 +20,7 @@ private Q_SLOTS:
     void badOptionsExplainThemselves();
     void importAndEnvironment();
     void sigtermClosesClientsCleanly();
-
-private:
-    /** Starts lark-server with args; returns its port from the "listening on" line, 0 on failure. */
-    static quint16 start(QProcess &p, const QStringList &args,
-        const QProcessEnvironment &env = QProcessEnvironment::systemEnvironment());
 };
-
-quint16 TstServerProcess::start(QProcess &p, const QStringList &args, const QProcessEnvironment &env)
-{
-    p.setProcessEnvironment(env);
-    p.start(QStringLiteral(LARK_SERVER_PATH), args);
-    if (!p.waitForStarted(10000))
-        return 0;
-    static const QRegularExpression re(u"listening on ws://127\\.0\\.0\\.1:(\\d+)"_s);
-    QString out;
-    if (!QTest::qWaitFor(
-            [&] {
-                out += QString::fromUtf8(p.readAllStandardOutput());
-                return re.match(out).hasMatch() || p.state() == QProcess::NotRunning;
-            },
-            10000))
-        return 0;
-    return quint16(re.match(out).captured(1).toUInt());
-}
 
 void TstServerProcess::helpAndVersion()
 {
@@ -95,7 +73,7 @@ void TstServerProcess::importAndEnvironment()
     env.insert(u"LARK_NS"_s, u"fromenv"_s);
     env.insert(u"LARK_GRACE"_s, u"nonsense"_s); // the command line wins over the environment
     QProcess p;
-    const quint16 port = start(p, {u"--import"_s, json.fileName(), u"--grace"_s, u"2s"_s}, env);
+    const quint16 port = startServerProcess(p, {u"--import"_s, json.fileName(), u"--grace"_s, u"2s"_s}, env);
     QVERIFY(port != 0);
     RawClient c;
     QVERIFY(c.open(port, u"fromenv"_s));
@@ -109,7 +87,7 @@ void TstServerProcess::importAndEnvironment()
 void TstServerProcess::sigtermClosesClientsCleanly()
 {
     QProcess p;
-    const quint16 port = start(p, {u"--port"_s, u"0"_s});
+    const quint16 port = startServerProcess(p, {u"--port"_s, u"0"_s});
     QVERIFY(port != 0);
     RawClient c;
     QVERIFY(c.open(port));
