@@ -277,19 +277,26 @@ void stopTarget(Target &t)
     t.proc->waitForFinished(2000);
 }
 
-/** Server RSS in KiB from /proc, 0 when unknown. */
-qint64 rssKb(qint64 pid)
+/** A number field of /proc/<pid>/status (its first word after the colon), 0 when unknown. */
+qint64 procStatusField(qint64 pid, const QByteArray &field)
 {
     if (pid <= 0)
         return 0;
     QFile f(u"/proc/%1/status"_s.arg(pid));
     if (!f.open(QIODevice::ReadOnly))
         return 0;
+    const QByteArray prefix = field + ':';
     for (const QByteArray &line : f.readAll().split('\n')) {
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').value(0).toLongLong();
+        if (line.startsWith(prefix))
+            return line.mid(prefix.size()).trimmed().split(' ').value(0).toLongLong();
     }
     return 0;
+}
+
+/** Server RSS in KiB, 0 when unknown. */
+qint64 rssKb(qint64 pid)
+{
+    return procStatusField(pid, "VmRSS");
 }
 
 /** CPU seconds (user + system) a process has used so far; 0 when unknown. */
@@ -314,16 +321,7 @@ double processCpuSeconds(qint64 pid)
  */
 qint64 preemptions(qint64 pid)
 {
-    if (pid <= 0)
-        return 0;
-    QFile f(u"/proc/%1/status"_s.arg(pid));
-    if (!f.open(QIODevice::ReadOnly))
-        return 0;
-    for (const QByteArray &line : f.readAll().split('\n')) {
-        if (line.startsWith("nonvoluntary_ctxt_switches:"))
-            return line.mid(27).trimmed().toLongLong();
-    }
-    return 0;
+    return procStatusField(pid, "nonvoluntary_ctxt_switches");
 }
 
 QString loadAverage()
