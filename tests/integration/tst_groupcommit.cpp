@@ -4,6 +4,7 @@
 // some of them wait for a commit (wire doc §6), and a lost commit answers the waiting requests with write_failed.
 
 #include "rawclient.h"
+#include "testserver.h"
 
 #include "server/server.h"
 #include "server/session.h"
@@ -59,11 +60,7 @@ std::unique_ptr<Server> TstGroupCommit::startServer(const QString &file)
     config.port = 0;
     config.graceMs = 60000;
     config.dataFile = m_dir.filePath(file);
-    auto server = std::make_unique<Server>(config);
-    QString error;
-    if (!server->listen(&error))
-        qFatal("cannot start the test server: %s", qPrintable(error));
-    return server;
+    return startConfiguredServer(config);
 }
 
 void TstGroupCommit::okWaitsForTheCommit()
