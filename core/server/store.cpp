@@ -257,10 +257,18 @@ bool Store::load(const std::function<Database *(const QString &)> &database, std
         *error = u"%1: damaged data file: %2"_s.arg(m_fileName, what);
         return false;
     };
+    // A read error ends a step loop like its last row would: without this check a damaged page would load as
+    // less data, silently.
+    auto finished = [&](int rc, const QString &what) {
+        if (rc == SQLITE_DONE)
+            return true;
+        return corrupt(u"%1: %2"_s.arg(what, QString::fromUtf8(sqlite3_errmsg(m_db))));
+    };
+    int rc = SQLITE_DONE;
     m_snapshotBytes = 0;
     if (!prepare("SELECT ns, tree FROM snapshots", &stmt, error))
         return false;
-    while (sqlite3_step(stmt) == SQLITE_ROW) {
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         const QString ns = columnText(stmt, 0);
         bool ok = false;
         const QJsonArray tree = columnArray(stmt, 1, &ok);
@@ -273,12 +281,14 @@ bool Store::load(const std::function<Database *(const QString &)> &database, std
         writes.push_back({Path(), std::move(root)});
         database(ns)->load(Path(), std::move(writes));
     }
+    if (!finished(rc, u"reading the snapshots"_s))
+        return false;
     sqlite3_finalize(stmt);
 
     m_logBytes = 0;
     if (!prepare("SELECT ns, base, writes FROM log ORDER BY seq", &stmt, error))
         return false;
-    while (sqlite3_step(stmt) == SQLITE_ROW) {
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         const QString ns = columnText(stmt, 0);
         bool ok = false;
         const QJsonArray rows = columnArray(stmt, 2, &ok);
@@ -296,12 +306,14 @@ bool Store::load(const std::function<Database *(const QString &)> &database, std
         }
         database(ns)->load(pathFromText(columnText(stmt, 1)), std::move(writes));
     }
+    if (!finished(rc, u"reading the log"_s))
+        return false;
     sqlite3_finalize(stmt);
 
     if (!prepare("SELECT id, number, ns, identity, created_at, ops FROM sessions ORDER BY number", &stmt, error))
         return false;
     quint64 next = 1;
-    while (sqlite3_step(stmt) == SQLITE_ROW) {
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         StoredSession s;
         s.id = columnText(stmt, 0);
         s.number = quint64(sqlite3_column_int64(stmt, 1));
@@ -320,6 +332,8 @@ bool Store::load(const std::function<Database *(const QString &)> &database, std
         next = std::max(next, s.number + 1);
         sessions->push_back(std::move(s));
     }
+    if (!finished(rc, u"reading the sessions"_s))
+        return false;
     sqlite3_finalize(stmt);
 
     if (!prepare("SELECT value FROM meta WHERE key = 'next_session'", &stmt, error))

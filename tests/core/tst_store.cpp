@@ -39,6 +39,7 @@ private Q_SLOTS:
     void unusablePathIsAnError();
     void secondOpenIsRefused();
     void newFileIsPrivate();
+    void damagedPageIsAnError();
     void failedRecordRefusesTheWrite();
     void recordsAreGroupedUntilCommit();
     void lostCommitRefusesLaterRecords();
@@ -369,6 +370,41 @@ void TestStore::newFileIsPrivate()
     QVERIFY2(store.open(file, Store::Sync::Normal, &error), qPrintable(error));
     QCOMPARE(QFileInfo(file).permissions() & ~(QFile::ReadUser | QFile::WriteUser | QFile::ExeUser),
         QFile::ReadOwner | QFile::WriteOwner);
+}
+
+void TestStore::damagedPageIsAnError()
+{
+    // A page of the log zeroed on disk: loading must fail, not load the rows before it as if they were all.
+    const QString file = m_dir.filePath(u"damaged.lark"_s);
+    {
+        Store store;
+        QString error;
+        QVERIFY2(store.open(file, Store::Sync::Normal, &error), qPrintable(error));
+        Database db(u"app"_s);
+        store.attach(&db);
+        const QString value = u"\""_s + QString(900, u'v') + u"\""_s;
+        for (int i = 0; i < 200; ++i)
+            write(db, u"/items/%1"_s.arg(i), {{u"/"_s, value}});
+        QVERIFY(store.commit(&error));
+    } // closing checkpoints the WAL into the file
+    QFile f(file);
+    QVERIFY(f.open(QIODevice::ReadWrite));
+    const qint64 pageSize = 4096;
+    const qint64 pages = f.size() / pageSize;
+    QVERIFY2(pages > 20, "the log should span many pages");
+    f.seek((pages * 2 / 3) * pageSize);
+    f.write(QByteArray(pageSize, '\0'));
+    f.close();
+
+    Store store;
+    QString error;
+    bool loaded = store.open(file, Store::Sync::Normal, &error);
+    if (loaded) {
+        Loaded l;
+        loaded = l.load(store, &error);
+    }
+    QVERIFY(!loaded);
+    QVERIFY2(error.contains(file), qPrintable(error));
 }
 
 void TestStore::failedRecordRefusesTheWrite()
