@@ -335,10 +335,6 @@ bool Connection::releaseCommitted(quint64 batch, bool ok, const QString &error)
         send(protocol::reply(h.r, h.status, h.data));
         m_held.pop_front();
     }
-    // The commit runs after the round's socket notifiers: without a flush the replies would wait for the next
-    // round's write notifications, a whole extra round of latency.
-    if (m_tcp && m_tcp->bytesToWrite() > 0)
-        m_tcp->flush();
     // Newest first: each undo restores the state from before its own request.
     for (auto it = undos.rbegin(); it != undos.rend(); ++it)
         (*it)();
