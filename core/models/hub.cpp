@@ -172,6 +172,12 @@ bool Hub::start()
     m_firedOps->attachServer(server);
     m_events->attachServer(server);
     connect(server, &lark::Server::connectionCountChanged, this, &Hub::connectionCountChanged);
+    connect(server, &lark::Server::storeFailed, this, [this](const QString &reason) {
+        // Writes are refused from now on: the header says so until the next (re)start clears it.
+        m_hostMessage = u"the data file failed (%1): writes are refused until the server restarts"_s.arg(reason);
+        m_events->append(u"server"_s, {}, m_hostMessage);
+        Q_EMIT runningChanged();
+    });
     m_events->append(u"server"_s, {}, u"embedded server listening on %1"_s.arg(server->url()));
     if (isPersistent()) {
         const qsizetype restored = server->sessions().size();

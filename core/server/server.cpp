@@ -149,8 +149,10 @@ void Server::awaitCommit(Connection *c)
 
 void Server::onBatchCommitted(quint64 batch, bool ok, const QString &error)
 {
-    if (!ok)
+    if (!ok) {
         qCCritical(lcServer).noquote() << "answering the requests that waited for the lost commit with write_failed";
+        Q_EMIT storeFailed(error);
+    }
     // Taken out whole; a connection that still holds replies for a later batch is put back.
     const QList<Connection *> waiting = std::exchange(m_awaitingCommit, {});
     for (Connection *c : waiting) {

@@ -121,6 +121,8 @@ Q_SIGNALS:
     /** A session's ops were applied: its description and the fired ops (paths, kinds, resolved values). */
     void opsFired(const QJsonObject &session, const QJsonArray &ops);
     void connectionCountChanged(int count);
+    /** A commit of the data file failed: from now on writes are refused until a restart (Store::failure()). */
+    void storeFailed(const QString &reason);
 
 private:
     void onTcpConnection();

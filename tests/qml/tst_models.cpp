@@ -11,6 +11,7 @@
 #include "models/sessionsmodel.h"
 #include "models/settings.h"
 #include "server/server.h"
+#include "server/store.h"
 
 #include <QAbstractItemModelTester>
 #include <QDateTime>
@@ -87,6 +88,7 @@ private Q_SLOTS:
     void busyPortFallsBackToAFreeOne();
     void restartOnAnotherPort();
     void restartWithDataKeepsSessions();
+    void failedDataFileIsShown();
     void hugeNodeLoadsOnlyAPage();
     void filterUsesTheQueryEngine();
     void loadPathMirrorsTheWay();
@@ -440,6 +442,34 @@ void TstModels::restartWithDataKeepsSessions()
     QVERIFY(!hub.isPersistent());
     QCOMPARE(hub.tabs()->rowCount(), 0);
     QCOMPARE(hub.sessions()->rowCount(), 0);
+}
+
+void TstModels::failedDataFileIsShown()
+{
+    // A commit that fails leaves the server refusing writes until a restart: the dashboard must say so, not
+    // carry on as if data were kept.
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    lark::models::HubConfig config;
+    config.port = 0;
+    config.keepData = true;
+    config.dataFile = dir.filePath(u"data.lark"_s);
+    lark::models::Hub hub(config);
+    QVERIFY(hub.start());
+    QVERIFY(hub.isPersistent());
+    QVERIFY2(hub.hostMessage().isEmpty(), qPrintable(hub.hostMessage()));
+    QSignalSpy running(&hub, &lark::models::Hub::runningChanged);
+    hub.server()->store()->setCommitFailureForTesting(u"disk full"_s);
+
+    Database db(QUrl(hub.server()->url()), config.ns, fast());
+    QString status;
+    db.ref(u"x"_s).set(1, [&](const lark::client::Error &e) { status = e.isOk() ? u"ok"_s : e.toString(); });
+    QTRY_VERIFY_WITH_TIMEOUT(!status.isEmpty(), 10000);
+    QVERIFY2(status.contains(u"write_failed"_s, Qt::CaseInsensitive), qPrintable(status));
+    QVERIFY(!running.isEmpty());
+    QVERIFY2(hub.hostMessage().contains(u"data file failed"_s) && hub.hostMessage().contains(u"disk full"_s)
+            && hub.hostMessage().contains(u"refused until the server restarts"_s),
+        qPrintable(hub.hostMessage()));
 }
 
 void TstModels::hugeNodeLoadsOnlyAPage()
