@@ -10,6 +10,7 @@
 #include "models/presencemodel.h"
 #include "models/sessionsmodel.h"
 #include "models/settings.h"
+#include "netsim/linkproxy.h"
 #include "server/server.h"
 
 #include <QAbstractItemModelTester>
@@ -127,6 +128,7 @@ private Q_SLOTS:
     void usersAreValidKeysFromPresenceAndTabs();
     void connectModeMatchesHostMode();
     void connectModeEditsGoToTheServer();
+    void connectModeEditWaitsForTheConnection();
 };
 
 void TstModels::treeIsIncremental()
@@ -1101,6 +1103,42 @@ void TstModels::connectModeEditsGoToTheServer()
     QTRY_COMPARE_WITH_TIMEOUT(tree->pendingEdits(), 0, 10000);
     QCOMPARE(tree->editError(), QString());
     QCOMPARE(treeResets.size(), 0);
+}
+
+void TstModels::connectModeEditWaitsForTheConnection()
+{
+    using Tree = lark::models::DataTreeModel;
+    // The dashboard reaches the server through a proxy whose network can go down.
+    auto server = startServer(50, 2000, 60000);
+    lark::netsim::LinkProxy proxy(QHostAddress::LocalHost, server->port());
+    QVERIFY(proxy.listen());
+    lark::models::HubConfig config;
+    config.connectUrl = QUrl(u"ws://127.0.0.1:%1?ns=test"_s.arg(proxy.port()));
+    config.reconnectDelayMs = 50;
+    lark::models::Hub hub(config);
+    QVERIFY(hub.start());
+    Database writer(QUrl(server->url()), u"test"_s, fast());
+    QVERIFY(writeAndWait(writer.ref(u"x"_s), 1));
+    QTRY_VERIFY_WITH_TIMEOUT(hub.tree() && hub.tree()->rowCount() == 1, 10000);
+    Tree *tree = hub.tree();
+    QAbstractItemModelTester treeTester(tree, QAbstractItemModelTester::FailureReportingMode::QtTest);
+
+    // While the connection is down the edit waits, and the tree shows it as ours; nothing is lost or refused.
+    proxy.setMode(lark::netsim::LinkProxy::Mode::Reset);
+    QTRY_VERIFY_WITH_TIMEOUT(hub.hostMessage().startsWith(u"not connected"_s), 10000);
+    QCOMPARE(tree->setJson(u"/y"_s, u"2"_s), QString());
+    QTest::qWait(300);
+    QCOMPARE(tree->pendingEdits(), 1);
+    QCOMPARE(tree->editError(), QString());
+    QVERIFY(valueAt(server.get(), u"test"_s, u"/y"_s).isNull());
+    QTRY_VERIFY_WITH_TIMEOUT(tree->indexForPath(u"/y"_s).isValid(), 5000);
+    QCOMPARE(tree->indexForPath(u"/y"_s).data(Tree::CauseRole).toString(), u"admin edit"_s);
+
+    // Back online: the client sends it, the server takes it.
+    proxy.setMode(lark::netsim::LinkProxy::Mode::Pass);
+    QTRY_COMPARE_WITH_TIMEOUT(tree->pendingEdits(), 0, 15000);
+    QCOMPARE(tree->editError(), QString());
+    QCOMPARE(valueAt(server.get(), u"test"_s, u"/y"_s), QJsonValue(2));
 }
 
 QTEST_GUILESS_MAIN(TstModels)
