@@ -77,7 +77,7 @@ ColumnLayout {
         Button {
             objectName: "importJson"
             text: "Import…"
-            enabled: Hub.tree !== null && !Hub.remote
+            enabled: Hub.tree !== null
             ToolTip.visible: hovered
             ToolTip.text: "Replace the value at the path with a JSON file"
             onClicked: importDialog.open()
@@ -93,7 +93,7 @@ ColumnLayout {
         Button {
             objectName: "clearData"
             text: "Clear data"
-            enabled: Hub.tree !== null && !Hub.remote
+            enabled: Hub.tree !== null
             onClicked: clearConfirm.open()
         }
     }
@@ -161,8 +161,9 @@ ColumnLayout {
         Layout.fillWidth: true
         wrapMode: Text.Wrap
         color: Theme.muted
-        text: "A read-only copy of the remote namespace " + Hub.treeNamespace
-              + ": changed rows flash \"remote write\". Write with a client, or use host mode to edit."
+        text: "A copy of the remote namespace " + Hub.treeNamespace
+              + ", kept in step by the admin client: edits are sent to the server as admin writes. Rows flash"
+              + " \"remote write\", or \"admin edit\"/\"import\" for our own edits."
     }
 
     TreeView {
@@ -245,7 +246,7 @@ ColumnLayout {
                     // Double-click a leaf to edit it in place (Enter writes, Escape cancels).
                     TapHandler {
                         onDoubleTapped: {
-                            if (cell.type === "object" || Hub.remote)
+                            if (cell.type === "object")
                                 return;
                             inlineEditor.text = cell.value;
                             cell.editing = true;
@@ -319,7 +320,7 @@ ColumnLayout {
         Button {
             objectName: "addChild"
             text: "Add child"
-            enabled: Hub.tree !== null && !Hub.remote
+            enabled: Hub.tree !== null
             ToolTip.visible: hovered
             ToolTip.text: "A new child of the path with a push id as its key: type a value and Set"
             onClicked: {
@@ -337,13 +338,13 @@ ColumnLayout {
         Button {
             objectName: "editSet"
             text: "Set"
-            enabled: Hub.tree !== null && !Hub.remote && pathField.text !== ""
+            enabled: Hub.tree !== null && pathField.text !== ""
             onClicked: editError.text = Hub.tree.setJson(pathField.text, valueField.text)
         }
         Button {
             objectName: "editDelete"
             text: "Delete"
-            enabled: Hub.tree !== null && !Hub.remote && pathField.text !== ""
+            enabled: Hub.tree !== null && pathField.text !== ""
             // Deleting the root is clearing everything: that asks first.
             onClicked: {
                 if (root.atRoot)
@@ -358,6 +359,20 @@ ColumnLayout {
         objectName: "editError"
         visible: text !== ""
         color: Theme.danger
+    }
+    // Connect mode: an edit is only done when the server answers; until then it is pending (the connection may be
+    // down), and a refusal must not vanish with the rolled-back rows.
+    Label {
+        objectName: "editStatus"
+        visible: text !== ""
+        Layout.fillWidth: true
+        wrapMode: Text.Wrap
+        color: Hub.tree && Hub.tree.editError !== "" ? Theme.danger : Theme.muted
+        text: !Hub.tree ? ""
+              : Hub.tree.editError !== "" ? Hub.tree.editError
+              : Hub.tree.pendingEdits > 0 ? Hub.tree.pendingEdits + (Hub.tree.pendingEdits === 1 ? " edit" : " edits")
+                                            + " waiting for the server"
+              : ""
     }
 
     Dialog {

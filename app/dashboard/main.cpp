@@ -90,7 +90,8 @@ int main(int argc, char *argv[])
         u"screenshot"_s, u"Save the window as a PNG once the tabs are connected, then exit."_s, u"file"_s);
     const QCommandLineOption connectOption(u"connect"_s,
         u"Watch a running Lark server instead of embedding one: ws://host:port[?ns=name]. Its sessions come from "
-        "the admin feed; simulated tabs connect to it through their own proxies; the data view is read-only."_s,
+        "the admin feed; simulated tabs connect to it through their own proxies; data edits are sent to it as the "
+        "admin client's writes."_s,
         u"url"_s);
     const QCommandLineOption pingOption(
         u"ping-interval"_s, u"How often the embedded server pings every connection (default 5s)."_s, u"duration"_s);

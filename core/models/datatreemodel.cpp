@@ -389,17 +389,27 @@ void DataTreeModel::applyChange(const Path &path, const QString &cause, qint64 n
     }
 }
 
-void DataTreeModel::setMirror(const QString &readOnlyReason)
+void DataTreeModel::setMirror(EditSink sink)
 {
-    m_readOnlyReason = readOnlyReason;
+    m_sink = std::move(sink);
 }
 
 void DataTreeModel::onChanged(const QList<lark::Path> &paths, const lark::WriteOrigin &origin)
 {
-    const QString cause = isMirror() ? u"remote write"_s : describeOrigin(origin);
+    QString cause = isMirror() ? u"remote write"_s : describeOrigin(origin);
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
-    for (const Path &p : paths)
+    for (const Path &p : paths) {
+        if (isMirror()) {
+            // The copy cannot tell who wrote; a change where an edit of ours is in flight is taken as its echo (a
+            // concurrent write by someone else at the same place would be misnamed, for the moment it lasts).
+            cause = u"remote write"_s;
+            for (const InFlight &e : m_inFlight) {
+                if (e.path.overlaps(p))
+                    cause = e.cause;
+            }
+        }
         applyChange(p, cause, now);
+    }
     if (cause != m_lastCause) {
         m_lastCause = cause;
         Q_EMIT lastCauseChanged();
@@ -605,10 +615,6 @@ void DataTreeModel::clearFilter(const QString &text)
 
 QString DataTreeModel::setJson(const QString &text, const QString &json)
 {
-    if (!m_db)
-        return u"no database"_s;
-    if (isMirror())
-        return m_readOnlyReason;
     Path path;
     QString error;
     if (!Path::parse(text, &path, &error))
@@ -623,27 +629,49 @@ QString DataTreeModel::setJson(const QString &text, const QString &json)
     Node value;
     if (!Node::fromJson(doc.array().at(0), &value, &error, Path::MaxDepth - path.size()))
         return error;
-    std::vector<Write> writes;
-    writes.push_back({Path(), std::move(value)});
-    m_db->write(path, std::move(writes), {WriteOrigin::Kind::Admin, QString()});
-    return {};
+    return write(path, std::move(value), WriteOrigin::Kind::Admin);
 }
 
 QString DataTreeModel::removePath(const QString &text)
 {
-    if (!m_db)
-        return u"no database"_s;
-    if (isMirror())
-        return m_readOnlyReason;
     Path path;
     QString error;
     if (!Path::parse(text, &path, &error))
         return error;
     if (path.isRoot() || path.front().startsWith(u'.') || path.back().startsWith(u'.'))
         return u"choose a path below the root, without .info or .priority"_s;
-    std::vector<Write> writes;
-    writes.push_back({Path(), Node()});
-    m_db->write(path, std::move(writes), {WriteOrigin::Kind::Admin, QString()});
+    return write(path, Node(), WriteOrigin::Kind::Admin);
+}
+
+QString DataTreeModel::write(const Path &path, Node value, WriteOrigin::Kind origin)
+{
+    if (!m_db)
+        return u"no database"_s;
+    if (!m_sink) {
+        std::vector<Write> writes;
+        writes.push_back({Path(), std::move(value)});
+        QString error;
+        if (!m_db->write(path, std::move(writes), {origin, QString()}, &error))
+            return error.isEmpty() ? u"not written"_s : error;
+        return {};
+    }
+    // Recorded before it is sent: the client shows its own writes to its listens at once, so the copy may change
+    // inside the sink call.
+    const quint64 id = m_nextEdit++;
+    m_inFlight.push_back({id, path, describeOrigin({origin, QString()})});
+    m_editError.clear();
+    Q_EMIT editStatusChanged();
+    const QJsonValue json = value.toJson();
+    m_sink(path, json, [self = QPointer<DataTreeModel>(this), id, path](const QString &error) {
+        if (!self)
+            return;
+        auto &inFlight = self->m_inFlight;
+        inFlight.erase(std::remove_if(inFlight.begin(), inFlight.end(), [id](const InFlight &e) { return e.id == id; }),
+            inFlight.end());
+        if (!error.isEmpty())
+            self->m_editError = u"the server refused the edit of %1: %2"_s.arg(path.toString(), error);
+        Q_EMIT self->editStatusChanged();
+    });
     return {};
 }
 

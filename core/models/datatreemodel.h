@@ -7,6 +7,7 @@
 #include <QAbstractItemModel>
 #include <QPointer>
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -26,6 +27,8 @@ class DataTreeModel : public QAbstractItemModel
     Q_OBJECT
     Q_PROPERTY(int pageSize READ pageSize WRITE setPageSize NOTIFY pageSizeChanged)
     Q_PROPERTY(QString lastCause READ lastCause NOTIFY lastCauseChanged)
+    Q_PROPERTY(int pendingEdits READ pendingEdits NOTIFY editStatusChanged)
+    Q_PROPERTY(QString editError READ editError NOTIFY editStatusChanged)
 public:
     enum Roles {
         KeyRole = Qt::UserRole + 1, /**< the key of the row (Qt::DisplayRole too) */
@@ -79,16 +82,33 @@ public:
         const QString &path, const QString &childKey, const QString &op, const QString &value, int limit);
     Q_INVOKABLE void clearFilter(const QString &path);
 
-    /** Admin edits: JSON (export format) at path; an empty result means it worked, else the reason. */
+    /**
+     * Admin edits: JSON (export format) at path; an empty result means it was made (or, on a mirror, sent), else
+     * the reason.
+     */
     Q_INVOKABLE QString setJson(const QString &path, const QString &json);
     Q_INVOKABLE QString removePath(const QString &path);
-
     /**
-     * The database is a local copy of a remote server's namespace (connect mode): every change is shown as
-     * "remote write" (the copy cannot know who wrote), and the admin edits are refused with readOnlyReason.
+     * Replaces the value at path (the root included) with value, as origin (Admin or Import): the one place
+     * edits go through. Host mode writes the database; a mirror hands the edit to its sink. Empty or the reason.
      */
-    void setMirror(const QString &readOnlyReason);
-    [[nodiscard]] bool isMirror() const { return !m_readOnlyReason.isEmpty(); }
+    QString write(const Path &path, Node value, WriteOrigin::Kind origin);
+
+    /** Called with the server's verdict on a sent edit: empty when accepted, else the error. */
+    using EditDone = std::function<void(const QString &error)>;
+    /** Sends an edit (value in export JSON at path) to the server the mirror copies; done is called once. */
+    using EditSink = std::function<void(const Path &path, const QJsonValue &value, EditDone done)>;
+    /**
+     * The database is a local copy of a remote server's namespace (connect mode), kept in step by someone else:
+     * edits go to sink, and the tree changes when the copy does. Changes are shown as "remote write" (the copy
+     * cannot know who wrote), except those overlapping an edit of ours still in flight.
+     */
+    void setMirror(EditSink sink);
+    [[nodiscard]] bool isMirror() const { return bool(m_sink); }
+    /** Mirror: edits sent and not yet answered by the server (e.g. while the connection is down). */
+    [[nodiscard]] int pendingEdits() const { return int(m_inFlight.size()); }
+    /** Mirror: why the server refused the last refused edit; cleared by the next edit. */
+    [[nodiscard]] const QString &editError() const { return m_editError; }
 
     /** How a write origin is shown, e.g. "client write by S2". */
     [[nodiscard]] static QString describeOrigin(const lark::WriteOrigin &origin);
@@ -96,6 +116,7 @@ public:
 Q_SIGNALS:
     void pageSizeChanged();
     void lastCauseChanged();
+    void editStatusChanged();
 
 private:
     struct Item {
@@ -132,7 +153,15 @@ private:
     int m_pageSize = 50;
     int m_syncing = 0; // inside sync(): views react to our signals, and must not start a nested change
     QString m_lastCause;
-    QString m_readOnlyReason; // set on a mirror
+    EditSink m_sink; // set on a mirror
+    struct InFlight {
+        quint64 id;
+        Path path;
+        QString cause;
+    };
+    std::vector<InFlight> m_inFlight; // mirror: our edits the server has not answered yet
+    quint64 m_nextEdit = 1;
+    QString m_editError;
 };
 
 } // namespace lark::models

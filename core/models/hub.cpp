@@ -257,7 +257,16 @@ bool Hub::startRemote()
             // Made once the first snapshot is in, as host mode's tree is made on data that is already there:
             // rows flash for what changes from now on, not for being loaded.
             m_tree = new DataTreeModel(m_mirror, this);
-            m_tree->setMirror(u"a remote server's data is read-only here: write it with a client, or use host mode"_s);
+            // Edits go to the server as the admin client's writes; the copy changes with the listen, as for
+            // anyone's write, and the server's verdict comes back to the tree.
+            m_tree->setMirror([admin = QPointer<lark::client::Database>(m_admin)](
+                                  const Path &path, const QJsonValue &value, DataTreeModel::EditDone done) {
+                if (!admin)
+                    return done(u"not connected"_s);
+                admin->ref(path.toString()).set(value, [done = std::move(done)](const lark::client::Error &e) {
+                    done(e.isOk() ? QString() : e.toString());
+                });
+            });
             Q_EMIT runningChanged();
         }
     });
@@ -508,12 +517,24 @@ QString Hub::newPushId() const
 
 QString Hub::importJson(const QString &text, const QString &json)
 {
-    if (!m_server)
-        return u"import needs host mode"_s;
+    if (!m_server && !m_tree)
+        return u"import needs a running server"_s;
     Path path;
     QString error;
     if (!Path::parse(text.isEmpty() ? u"/"_s : text, &path, &error))
         return error;
+    if (!m_server) {
+        // Connect mode: the same checks as Server::importJson, then one write sent through the tree's sink.
+        QJsonParseError pe;
+        const QJsonDocument doc = QJsonDocument::fromJson(json.toUtf8(), &pe);
+        if (pe.error != QJsonParseError::NoError)
+            return u"invalid JSON at offset %1: %2"_s.arg(pe.offset).arg(pe.errorString());
+        Node node;
+        const QJsonValue value = doc.isObject() ? QJsonValue(doc.object()) : QJsonValue(doc.array());
+        if (!Node::fromJson(value, &node, &error, Path::MaxDepth - path.size()))
+            return error;
+        return m_tree->write(path, std::move(node), WriteOrigin::Kind::Import);
+    }
     if (!m_server->importJson(m_treeNs, path, json.toUtf8(), &error))
         return error.isEmpty() ? u"not imported"_s : error;
     return {};
@@ -564,8 +585,11 @@ QString Hub::exportFile(const QString &path, const QUrl &file) const
 
 QString Hub::clearData()
 {
-    if (!m_server)
-        return u"clearing data needs host mode"_s;
+    if (!m_server) {
+        if (!m_tree)
+            return u"clearing data needs a running server"_s;
+        return m_tree->write(Path(), Node(), WriteOrigin::Kind::Admin); // one write of null at the root
+    }
     // One atomic admin write of null at the root: listeners see everything go at once, the tree says "admin edit".
     std::vector<Write> writes;
     writes.push_back({Path(), Node()});

@@ -158,7 +158,10 @@ public:
     Q_INVOKABLE void refreshNamespaces();
     /** A new Firebase push id, for "add child". */
     [[nodiscard]] Q_INVOKABLE QString newPushId() const;
-    /** Host mode: replaces the value at path of the viewed namespace with a JSON document; empty or the reason. */
+    /**
+     * Replaces the value at path of the viewed namespace with a JSON document (an import); empty or the reason. In
+     * connect mode it is sent to the server as the admin client's write, and the tree reports the server's verdict.
+     */
     Q_INVOKABLE QString importJson(const QString &path, const QString &json);
     /** importJson() from a file (a file: URL, as a FileDialog gives). */
     Q_INVOKABLE QString importFile(const QString &path, const QUrl &file);
@@ -166,7 +169,7 @@ public:
     [[nodiscard]] Q_INVOKABLE QString exportJson(const QString &path) const;
     /** exportJson() into a file; empty or the reason. */
     Q_INVOKABLE QString exportFile(const QString &path, const QUrl &file) const;
-    /** Host mode: removes all data of the viewed namespace (an admin edit). Empty or the reason. */
+    /** Removes all data of the viewed namespace (an admin edit; in connect mode sent like importJson). */
     Q_INVOKABLE QString clearData();
     /** The event log's text filter (case-insensitive, on the whole line). */
     Q_INVOKABLE void setEventFilter(const QString &text);

@@ -10,6 +10,7 @@
 #include "models/presencemodel.h"
 #include "models/sessionsmodel.h"
 #include "models/settings.h"
+#include "netsim/linkproxy.h"
 #include "server/server.h"
 #include "server/store.h"
 
@@ -58,6 +59,33 @@ bool writeAndWait(const lark::client::Reference &ref, const QJsonValue &value)
     return QTest::qWaitFor([&] { return done; }, 10000);
 }
 
+QJsonValue valueAt(lark::Server *server, const QString &ns, const QString &text)
+{
+    lark::Path path;
+    QString error;
+    if (!lark::Path::parse(text, &path, &error))
+        return QJsonValue::Undefined;
+    return server->database(ns)->valueJson(path);
+}
+
+// A server whose storage refuses writes under /locked, as a full disk would: a refusal no local check can foresee.
+class RefusingJournal : public lark::WriteJournal
+{
+public:
+    bool record(
+        const lark::Database &, const lark::Path &base, const std::vector<lark::Write> &writes, QString *error) override
+    {
+        for (const lark::Write &w : writes) {
+            const lark::Path abs = base.child(w.path);
+            if (!abs.isRoot() && abs.front() == u"locked"_s) {
+                *error = u"disk full"_s;
+                return false;
+            }
+        }
+        return true;
+    }
+};
+
 bool removeAndWait(const lark::client::Reference &ref)
 {
     bool done = false;
@@ -101,6 +129,8 @@ private Q_SLOTS:
     void namespacesImportExportClear();
     void usersAreValidKeysFromPresenceAndTabs();
     void connectModeMatchesHostMode();
+    void connectModeEditsGoToTheServer();
+    void connectModeEditWaitsForTheConnection();
 };
 
 void TstModels::treeIsIncremental()
@@ -953,10 +983,7 @@ void TstModels::connectModeMatchesHostMode()
     QTRY_COMPARE_WITH_TIMEOUT(tree->rowCount(rooms), 1, 10000);
     QCOMPARE(childByKey(*tree, rooms, u"random"_s).isValid(), true);
     QCOMPARE(hub.exportJson(u"/rooms/random/title"_s).trimmed(), u"\"Random\""_s);
-    // Edits would only change the copy: refused, with the reason.
-    QVERIFY(tree->setJson(u"/rooms/x"_s, u"1"_s).contains(u"read-only"_s));
-    QVERIFY(tree->removePath(u"/rooms"_s).contains(u"read-only"_s));
-    QVERIFY(tree->indexForPath(u"/rooms/random"_s).isValid());
+    QVERIFY(tree->indexForPath(u"/rooms/random"_s).isValid()); // (edits: connectModeEditsGoToTheServer)
 
     // A tab whose network drops: the feed says when the server stops hearing from it (silent), and when it
     // hears again after the network came back before dead-after.
@@ -1026,6 +1053,122 @@ void TstModels::connectModeMatchesHostMode()
     QTRY_COMPARE_WITH_TIMEOUT(
         tree->loadPath(u"/status/bob/online"_s).data(Tree::ValueRole).toString(), u"false"_s, 10000);
     QCOMPARE(treeResets.size(), 0);
+}
+
+void TstModels::connectModeEditsGoToTheServer()
+{
+    using Tree = lark::models::DataTreeModel;
+    auto server = startServer(50, 2000, 60000);
+    lark::models::HubConfig config;
+    config.connectUrl = QUrl(u"ws://127.0.0.1:%1?ns=test"_s.arg(server->port()));
+    config.reconnectDelayMs = 50;
+    lark::models::Hub hub(config);
+    QVERIFY(hub.start());
+    Database writer(QUrl(server->url()), u"test"_s, fast());
+    QVERIFY(writeAndWait(writer.ref(u"rooms/general/title"_s), u"General"_s));
+    QTRY_VERIFY_WITH_TIMEOUT(hub.tree() && hub.tree()->rowCount() == 1, 10000);
+    Tree *tree = hub.tree();
+    QVERIFY(tree->isMirror());
+    QAbstractItemModelTester treeTester(tree, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QSignalSpy treeResets(tree, &QAbstractItemModel::modelAboutToBeReset);
+
+    // Set: sent as the admin client's write, pending until the server answers, then on the server and in the tree,
+    // flashing as our own edit rather than "remote write".
+    QVERIFY(tree->loadPath(u"/rooms/general/title"_s).isValid());
+    QCOMPARE(tree->setJson(u"/rooms/general/title"_s, u"\"Lobby\""_s), QString());
+    QCOMPARE(tree->pendingEdits(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(tree->pendingEdits(), 0, 10000);
+    QCOMPARE(tree->editError(), QString());
+    QCOMPARE(valueAt(server.get(), u"test"_s, u"/rooms/general/title"_s), QJsonValue(u"Lobby"_s));
+    const QModelIndex title = tree->indexForPath(u"/rooms/general/title"_s);
+    QCOMPARE(title.data(Tree::ValueRole).toString(), u"\"Lobby\""_s);
+    QCOMPARE(title.data(Tree::CauseRole).toString(), u"admin edit"_s);
+    // Someone else's write is still a remote write.
+    QVERIFY(writeAndWait(writer.ref(u"rooms/general/title"_s), u"Hall"_s));
+    QTRY_COMPARE_WITH_TIMEOUT(title.data(Tree::ValueRole).toString(), u"\"Hall\""_s, 10000);
+    QCOMPARE(title.data(Tree::CauseRole).toString(), u"remote write"_s);
+
+    // Add child: a push id under the path (what the panel's Add child then Set do).
+    const QString child = u"/rooms/"_s + hub.newPushId();
+    QCOMPARE(tree->setJson(child, u"{\"title\": \"New\"}"_s), QString());
+    QTRY_COMPARE_WITH_TIMEOUT(valueAt(server.get(), u"test"_s, child + u"/title"_s), QJsonValue(u"New"_s), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(tree->loadPath(child + u"/title"_s).isValid(), 10000);
+    QCOMPARE(tree->indexForPath(child).data(Tree::CauseRole).toString(), u"admin edit"_s);
+
+    // Delete.
+    QCOMPARE(tree->removePath(u"/rooms/general"_s), QString());
+    QTRY_VERIFY_WITH_TIMEOUT(valueAt(server.get(), u"test"_s, u"/rooms/general"_s).isNull(), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(!tree->indexForPath(u"/rooms/general"_s).isValid(), 10000);
+    QVERIFY(tree->indexForPath(child).isValid());
+
+    // Import: replaces the value at the path, shown as an import.
+    QCOMPARE(hub.importJson(u"/imported"_s, u"{\"a\": {\"b\": true}}"_s), QString());
+    QVERIFY(!hub.importJson(u"/imported"_s, u"{broken"_s).isEmpty()); // refused before anything is sent
+    QTRY_COMPARE_WITH_TIMEOUT(valueAt(server.get(), u"test"_s, u"/imported"_s),
+        QJsonValue(QJsonObject {{u"a"_s, QJsonObject {{u"b"_s, true}}}}), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(tree->indexForPath(u"/imported"_s).isValid(), 10000);
+    QCOMPARE(tree->indexForPath(u"/imported"_s).data(Tree::CauseRole).toString(), u"import"_s);
+    QTRY_COMPARE_WITH_TIMEOUT(tree->pendingEdits(), 0, 10000);
+
+    // Refused by the server although every local check passed: the error stays on the tree, and the row the
+    // client showed at once goes again.
+    RefusingJournal refusing;
+    server->database(u"test"_s)->setJournal(&refusing);
+    QSignalSpy status(tree, &Tree::editStatusChanged);
+    QCOMPARE(tree->setJson(u"/locked/x"_s, u"1"_s), QString());
+    QTRY_VERIFY_WITH_TIMEOUT(!tree->editError().isEmpty(), 10000);
+    QVERIFY2(tree->editError().contains(u"/locked/x"_s) && tree->editError().contains(u"disk full"_s),
+        qPrintable(tree->editError()));
+    QCOMPARE(tree->pendingEdits(), 0);
+    QVERIFY(status.size() >= 2); // sent, then refused
+    QVERIFY(valueAt(server.get(), u"test"_s, u"/locked"_s).isNull());
+    QTRY_VERIFY_WITH_TIMEOUT(!tree->indexForPath(u"/locked"_s).isValid(), 10000);
+    server->database(u"test"_s)->setJournal(nullptr);
+
+    // Clear data: one write of null at the root; the next edit clears the old error.
+    QCOMPARE(hub.clearData(), QString());
+    QCOMPARE(tree->editError(), QString());
+    QTRY_VERIFY_WITH_TIMEOUT(valueAt(server.get(), u"test"_s, u"/"_s).isNull(), 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(tree->rowCount(), 0, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(tree->pendingEdits(), 0, 10000);
+    QCOMPARE(tree->editError(), QString());
+    QCOMPARE(treeResets.size(), 0);
+}
+
+void TstModels::connectModeEditWaitsForTheConnection()
+{
+    using Tree = lark::models::DataTreeModel;
+    // The dashboard reaches the server through a proxy whose network can go down.
+    auto server = startServer(50, 2000, 60000);
+    lark::netsim::LinkProxy proxy(QHostAddress::LocalHost, server->port());
+    QVERIFY(proxy.listen());
+    lark::models::HubConfig config;
+    config.connectUrl = QUrl(u"ws://127.0.0.1:%1?ns=test"_s.arg(proxy.port()));
+    config.reconnectDelayMs = 50;
+    lark::models::Hub hub(config);
+    QVERIFY(hub.start());
+    Database writer(QUrl(server->url()), u"test"_s, fast());
+    QVERIFY(writeAndWait(writer.ref(u"x"_s), 1));
+    QTRY_VERIFY_WITH_TIMEOUT(hub.tree() && hub.tree()->rowCount() == 1, 10000);
+    Tree *tree = hub.tree();
+    QAbstractItemModelTester treeTester(tree, QAbstractItemModelTester::FailureReportingMode::QtTest);
+
+    // While the connection is down the edit waits, and the tree shows it as ours; nothing is lost or refused.
+    proxy.setMode(lark::netsim::LinkProxy::Mode::Reset);
+    QTRY_VERIFY_WITH_TIMEOUT(hub.hostMessage().startsWith(u"not connected"_s), 10000);
+    QCOMPARE(tree->setJson(u"/y"_s, u"2"_s), QString());
+    QTest::qWait(300);
+    QCOMPARE(tree->pendingEdits(), 1);
+    QCOMPARE(tree->editError(), QString());
+    QVERIFY(valueAt(server.get(), u"test"_s, u"/y"_s).isNull());
+    QTRY_VERIFY_WITH_TIMEOUT(tree->indexForPath(u"/y"_s).isValid(), 5000);
+    QCOMPARE(tree->indexForPath(u"/y"_s).data(Tree::CauseRole).toString(), u"admin edit"_s);
+
+    // Back online: the client sends it, the server takes it.
+    proxy.setMode(lark::netsim::LinkProxy::Mode::Pass);
+    QTRY_COMPARE_WITH_TIMEOUT(tree->pendingEdits(), 0, 15000);
+    QCOMPARE(tree->editError(), QString());
+    QCOMPARE(valueAt(server.get(), u"test"_s, u"/y"_s), QJsonValue(2));
 }
 
 QTEST_GUILESS_MAIN(TstModels)
