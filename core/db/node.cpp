@@ -3,6 +3,7 @@
 
 #include <QCryptographicHash>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QJsonObject>
 
 #include <cstring>
@@ -293,6 +294,18 @@ bool Node::fromJson(const QJsonValue &json, Node *out, QString *error, int maxDe
 {
     *out = Node();
     return fromJsonImpl(json, out, error, maxDepth);
+}
+
+bool Node::fromJsonText(const QByteArray &json, Node *out, QString *error, int maxDepth)
+{
+    QJsonParseError pe;
+    const QJsonDocument doc = QJsonDocument::fromJson(json, &pe);
+    if (pe.error != QJsonParseError::NoError) {
+        *error = QStringLiteral("invalid JSON at offset %1: %2").arg(pe.offset).arg(pe.errorString());
+        return false;
+    }
+    const QJsonValue value = doc.isObject() ? QJsonValue(doc.object()) : QJsonValue(doc.array());
+    return fromJson(value, out, error, maxDepth);
 }
 
 bool Node::fromJsonImpl(const QJsonValue &json, Node *out, QString *error, int depthLeft)

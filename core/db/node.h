@@ -81,6 +81,9 @@ public:
      */
     [[nodiscard]] static bool fromJson(
         const QJsonValue &json, Node *out, QString *error, int maxDepth = Path::MaxDepth);
+    /** fromJson() of a JSON document's text (an import file), with the parse error's offset when it is not JSON. */
+    [[nodiscard]] static bool fromJsonText(
+        const QByteArray &json, Node *out, QString *error, int maxDepth = Path::MaxDepth);
 
     /** base64(SHA-1) as the Firebase SDK computes it; empty for null. */
     [[nodiscard]] const QByteArray &hash() const;

@@ -525,13 +525,8 @@ QString Hub::importJson(const QString &text, const QString &json)
         return error;
     if (!m_server) {
         // Connect mode: the same checks as Server::importJson, then one write sent through the tree's sink.
-        QJsonParseError pe;
-        const QJsonDocument doc = QJsonDocument::fromJson(json.toUtf8(), &pe);
-        if (pe.error != QJsonParseError::NoError)
-            return u"invalid JSON at offset %1: %2"_s.arg(pe.offset).arg(pe.errorString());
         Node node;
-        const QJsonValue value = doc.isObject() ? QJsonValue(doc.object()) : QJsonValue(doc.array());
-        if (!Node::fromJson(value, &node, &error, Path::MaxDepth - path.size()))
+        if (!Node::fromJsonText(json.toUtf8(), &node, &error, Path::MaxDepth - path.size()))
             return error;
         return m_tree->write(path, std::move(node), WriteOrigin::Kind::Import);
     }

@@ -552,15 +552,8 @@ void Server::broadcastToWatchers(const QByteArray &message)
 
 bool Server::importJson(const QString &ns, const Path &path, const QByteArray &json, QString *error)
 {
-    QJsonParseError pe;
-    const QJsonDocument doc = QJsonDocument::fromJson(json, &pe);
-    if (pe.error != QJsonParseError::NoError) {
-        *error = u"invalid JSON at offset %1: %2"_s.arg(pe.offset).arg(pe.errorString());
-        return false;
-    }
     Node node;
-    const QJsonValue value = doc.isObject() ? QJsonValue(doc.object()) : QJsonValue(doc.array());
-    if (!Node::fromJson(value, &node, error, Path::MaxDepth - path.size()))
+    if (!Node::fromJsonText(json, &node, error, Path::MaxDepth - path.size()))
         return false;
     std::vector<Write> writes;
     writes.push_back({Path(), std::move(node)});
