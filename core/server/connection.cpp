@@ -14,6 +14,8 @@
 #include <QTcpSocket>
 #include <QWebSocket>
 
+#include <optional>
+
 using namespace Qt::Literals::StringLiterals;
 
 namespace lark
@@ -509,7 +511,10 @@ Connection::Reply Connection::handleOnDisconnect(const QString &action, const QJ
     if (!m_session)
         return {u"unavailable"_s, u"no session"_s};
     OnDisconnectQueue &queue = m_session->queue();
-    const OnDisconnectQueue before = queue;
+    // Only a data file can fail to keep the op; the copy to take it back is made only then.
+    std::optional<OnDisconnectQueue> before;
+    if (m_server->store())
+        before = queue;
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
     if (action == u"oc"_s) {
         queue.cancel(path);
@@ -543,14 +548,14 @@ Connection::Reply Connection::handleOnDisconnect(const QString &action, const QJ
         }
         queue.update(path, children, now);
     }
-    QString why;
-    if (!m_server->persistSession(m_session, &why)) {
-        queue = before; // an `ok` means the op is durable (lark-semantics.md §4)
-        return {WriteFailed, why};
-    }
-    if (m_server->store()) {
+    if (before) {
+        QString why;
+        if (!m_server->persistSession(m_session, &why)) {
+            queue = *before; // an `ok` means the op is durable (lark-semantics.md §4)
+            return {WriteFailed, why};
+        }
         // If the batch holding this op is lost, the client is told write_failed: then the op must not stay queued.
-        m_undo = [server = m_server, id = m_session->id(), before] {
+        m_undo = [server = m_server, id = m_session->id(), before = *std::move(before)] {
             if (Session *s = server->m_sessions.value(id)) {
                 s->queue() = before;
                 server->noteSessionChanged(s);
