@@ -13,7 +13,9 @@
 #include <QHostInfo>
 #include <QJsonDocument>
 #include <QSaveFile>
+
 #include <QUrlQuery>
+#include <utility>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -347,21 +349,31 @@ bool Hub::restart(int port)
     return useHost(port);
 }
 
+bool Hub::acceptPort(int port)
+{
+    if (port >= 0 && port <= 65535)
+        return true;
+    m_hostMessage = u"a port is a number from 0 to 65535"_s;
+    Q_EMIT runningChanged();
+    return false;
+}
+
+void Hub::dropTree()
+{
+    DataTreeModel *oldTree = std::exchange(m_tree, nullptr);
+    Q_EMIT runningChanged(); // views drop the old tree before it goes
+    delete oldTree;
+}
+
 bool Hub::restartKeepingSessions(int port)
 {
-    if (port < 0 || port > 65535) {
-        m_hostMessage = u"a port is a number from 0 to 65535"_s;
-        Q_EMIT runningChanged();
+    if (!acceptPort(port))
         return false;
-    }
     // To the tabs this is their server going away and coming back, as after a crash: they are not closed (which
     // would fire their ops) but reconnect by themselves, with their session ids.
     m_events->append(u"server"_s, {}, u"restarting; sessions are kept in %1"_s.arg(m_config.dataFile));
     m_sessions->detachServer();
-    DataTreeModel *oldTree = m_tree;
-    m_tree = nullptr;
-    Q_EMIT runningChanged(); // views drop the old tree before it goes
-    delete oldTree;
+    dropTree();
     m_server->shutdown();
     delete m_server;
     m_server = nullptr;
@@ -390,10 +402,7 @@ void Hub::stop()
     while (m_tabs->rowCount() > 0)
         m_tabs->closeTab(m_tabs->at(0)->tabId());
     m_sessions->detachServer();
-    DataTreeModel *oldTree = m_tree;
-    m_tree = nullptr;
-    Q_EMIT runningChanged(); // views drop the old tree before it goes
-    delete oldTree;
+    dropTree();
     delete m_mirror;
     m_mirror = nullptr;
     delete m_feed;
@@ -416,11 +425,8 @@ void Hub::stop()
 
 bool Hub::useHost(int port)
 {
-    if (port < 0 || port > 65535) {
-        m_hostMessage = u"a port is a number from 0 to 65535"_s;
-        Q_EMIT runningChanged();
+    if (!acceptPort(port))
         return false;
-    }
     const bool wasRemote = isRemote();
     stop();
     m_config.port = quint16(port);
@@ -478,10 +484,7 @@ bool Hub::setTreeNamespace(const QString &ns)
         return false;
     if (ns == m_treeNs)
         return true;
-    DataTreeModel *oldTree = m_tree;
-    m_tree = nullptr;
-    Q_EMIT runningChanged();
-    delete oldTree;
+    dropTree();
     m_treeNs = ns;
     m_tree = new DataTreeModel(m_server->database(ns), this);
     refreshNamespaces();

@@ -193,6 +193,10 @@ private:
     /** Closes every tab and drops the server or the admin client, leaving the hub stopped. */
     void stop();
     void refreshUsers();
+    /** False, with hostMessage saying why, for a port outside 0–65535. */
+    bool acceptPort(int port);
+    /** Takes the data tree away from the views (runningChanged) before deleting it. */
+    void dropTree();
     /** Drops the embedded server but not the tabs, and starts it again on port from its data file. */
     bool restartKeepingSessions(int port);
     QStringList m_users;
