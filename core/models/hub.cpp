@@ -13,8 +13,8 @@
 #include <QHostInfo>
 #include <QJsonDocument>
 #include <QSaveFile>
-
 #include <QUrlQuery>
+
 #include <utility>
 
 using namespace Qt::Literals::StringLiterals;
