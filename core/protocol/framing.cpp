@@ -4,29 +4,18 @@
 namespace lark::protocol
 {
 
-// The UTF-8 size of a decoded frame, without converting it: the message cap is in bytes.
-static qsizetype utf8Size(const QString &s)
-{
-    qsizetype n = 0;
-    for (const QChar c : s) {
-        const ushort u = c.unicode();
-        n += u < 0x80 ? 1 : (u < 0x800 || c.isSurrogate() ? 2 : 3); // a surrogate pair is 4 bytes
-    }
-    return n;
-}
-
-static bool isCountFrame(const QString &frame)
+static bool isCountFrame(const QByteArray &frame)
 {
     if (frame.isEmpty() || frame.size() > 6)
         return false;
-    for (const QChar c : frame) {
-        if (c < u'0' || c > u'9')
+    for (const char c : frame) {
+        if (c < '0' || c > '9')
             return false;
     }
     return true;
 }
 
-FrameAssembler::Result FrameAssembler::feed(const QString &frame, QString *message)
+FrameAssembler::Result FrameAssembler::feed(const QByteArray &frame, QByteArray *message)
 {
     if (m_remaining == 0) {
         if (isCountFrame(frame)) {
@@ -37,27 +26,22 @@ FrameAssembler::Result FrameAssembler::feed(const QString &frame, QString *messa
                 return Result::BadCount;
             m_remaining = count;
             m_buffer.clear();
-            m_bufferBytes = 0;
             return Result::Pending;
         }
-        // UTF-16 units never outnumber UTF-8 bytes: only count the bytes when it could matter.
-        if (frame.size() > m_maxBytes || (frame.size() * 3 > m_maxBytes && utf8Size(frame) > m_maxBytes))
+        if (frame.size() > m_maxBytes)
             return Result::TooBig;
         *message = frame;
         return Result::Message;
     }
-    m_bufferBytes += utf8Size(frame);
-    if (m_bufferBytes > m_maxBytes) {
+    if (m_buffer.size() + frame.size() > m_maxBytes) {
         m_remaining = 0;
         m_buffer.clear();
-        m_bufferBytes = 0;
         return Result::TooBig;
     }
     m_buffer += frame;
     if (--m_remaining > 0)
         return Result::Pending;
-    *message = std::move(m_buffer);
-    m_buffer.clear();
+    *message = std::exchange(m_buffer, {});
     return Result::Message;
 }
 
@@ -79,12 +63,12 @@ QList<QString> splitFrames(const QByteArray &utf8Message)
     return pieces;
 }
 
-QByteArray serverTextFrame(const QByteArray &utf8Payload)
+QByteArray serverFrame(quint8 opcode, const QByteArray &payload)
 {
-    const auto size = quint64(utf8Payload.size());
+    const auto size = quint64(payload.size());
     QByteArray frame;
     frame.reserve(qsizetype(size) + 10);
-    frame.append(char(0x81)); // FIN + text
+    frame.append(char(0x80 | opcode)); // FIN
     if (size < 126) {
         frame.append(char(size));
     } else if (size <= 0xffff) {
@@ -96,7 +80,7 @@ QByteArray serverTextFrame(const QByteArray &utf8Payload)
         for (int shift = 56; shift >= 0; shift -= 8)
             frame.append(char((size >> shift) & 0xff));
     }
-    frame.append(utf8Payload);
+    frame.append(payload);
     return frame;
 }
 

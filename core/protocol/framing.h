@@ -29,14 +29,14 @@ public:
     {
     }
 
-    Result feed(const QString &frame, QString *message);
+    /** frame and *message are UTF-8, as they come off the WebSocket. */
+    Result feed(const QByteArray &frame, QByteArray *message);
     [[nodiscard]] bool isBuffering() const { return m_remaining > 0; }
 
 private:
     qsizetype m_maxBytes;
     int m_remaining = 0;
-    QString m_buffer;
-    qsizetype m_bufferBytes = 0; // UTF-8 size of m_buffer
+    QByteArray m_buffer;
 };
 
 /** The SDK splits at 16384 characters; the server splits at 16384 bytes on UTF-8 code point boundaries. */
@@ -52,7 +52,12 @@ constexpr int MaxFrameCount = 100000;
 /** A message ready for the socket, split once and shared (implicitly) by every connection it goes to. */
 using Frames = QList<QString>;
 
-/** One unmasked, final WebSocket text frame (RFC 6455 §5.2) carrying utf8Payload: what a server puts on the wire. */
-[[nodiscard]] QByteArray serverTextFrame(const QByteArray &utf8Payload);
+/** One unmasked, final WebSocket frame (RFC 6455 §5.2) with opcode and payload: what a server puts on the wire. */
+[[nodiscard]] QByteArray serverFrame(quint8 opcode, const QByteArray &payload);
+/** serverFrame() for a text message (opcode 1). */
+[[nodiscard]] inline QByteArray serverTextFrame(const QByteArray &utf8Payload)
+{
+    return serverFrame(0x1, utf8Payload);
+}
 
 } // namespace lark::protocol

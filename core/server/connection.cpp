@@ -7,12 +7,11 @@
 #include "server.h"
 #include "session.h"
 #include "store.h"
+#include "websocket.h"
 
 #include <QDateTime>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QTcpSocket>
-#include <QWebSocket>
 
 #include <optional>
 
@@ -37,7 +36,7 @@ qint64 nowMs()
 
 } // namespace
 
-Connection::Connection(Server *server, QWebSocket *socket, Database *db)
+Connection::Connection(Server *server, ServerWebSocket *socket, Database *db)
     : QObject(server)
     , m_server(server)
     , m_socket(socket)
@@ -45,14 +44,11 @@ Connection::Connection(Server *server, QWebSocket *socket, Database *db)
     , m_frames(server->config().maxMessageBytes)
 {
     socket->setParent(this);
-    socket->setMaxAllowedIncomingMessageSize(quint64(server->config().maxMessageBytes));
-    socket->setMaxAllowedIncomingFrameSize(quint64(server->config().maxMessageBytes));
-    socket->setOutgoingFrameSize(64 * 1024);
-    connect(socket, &QWebSocket::textMessageReceived, this, &Connection::onTextFrame);
-    connect(socket, &QWebSocket::binaryMessageReceived, this, &Connection::onBinaryFrame);
-    connect(socket, &QWebSocket::pong, this, &Connection::touch);
-    connect(socket, &QWebSocket::aboutToClose, this, &Connection::onAboutToClose);
-    connect(socket, &QWebSocket::disconnected, this, &Connection::onDisconnected);
+    connect(socket, &ServerWebSocket::textMessageReceived, this, &Connection::onTextFrame);
+    connect(socket, &ServerWebSocket::binaryMessageReceived, this, &Connection::onBinaryFrame);
+    connect(socket, &ServerWebSocket::pong, this, &Connection::touch);
+    connect(socket, &ServerWebSocket::peerClosed, this, &Connection::onPeerClosed);
+    connect(socket, &ServerWebSocket::disconnected, this, &Connection::onDisconnected);
     touch();
     m_lastPing = m_lastActivity;
 }
@@ -77,7 +73,7 @@ QString Connection::describe() const
 void Connection::start(const QString &lastSessionId)
 {
     m_session = m_server->attach(this, m_db, lastSessionId, &m_resumed);
-    QString host = QString::fromLatin1(m_socket->request().rawHeader("Host"));
+    QString host = QString::fromLatin1(m_socket->host());
     if (host.isEmpty())
         host = u"%1:%2"_s.arg(m_server->config().host.toString()).arg(m_server->port());
     send(protocol::hello(nowMs(), host, m_session->id()));
@@ -108,16 +104,10 @@ void Connection::sendFrames(const protocol::Frames &frames)
 {
     if (m_lost || m_serverClosing)
         return;
-    for (const QString &frame : frames) {
-        // QWebSocket::sendTextMessage would encode, copy and frame per recipient; the server builds each frame
-        // once and every recipient copies it into its socket's buffer. QWebSocket writes its own frames (pings,
-        // close) synchronously to the same socket, so the order on the wire is kept.
-        if (m_tcp && m_socket->state() == QAbstractSocket::ConnectedState)
-            m_tcp->write(m_server->wireFrame(frame));
-        else
-            m_socket->sendTextMessage(frame);
-    }
-    if (m_tcp && !m_flushQueued) {
+    // The server builds each frame once; every recipient copies it into its socket's buffer.
+    for (const QString &frame : frames)
+        m_socket->write(m_server->wireFrame(frame));
+    if (!m_flushQueued) {
         m_flushQueued = true;
         m_server->flushAtEndOfRound(this);
     }
@@ -138,8 +128,7 @@ void Connection::sendFrames(const protocol::Frames &frames)
 void Connection::flushNow()
 {
     m_flushQueued = false;
-    if (m_tcp && m_tcp->bytesToWrite() > 0)
-        m_tcp->flush();
+    m_socket->flush();
 }
 
 void Connection::closeWithError(QWebSocketProtocol::CloseCode code, const QString &reason)
@@ -154,7 +143,7 @@ void Connection::closeWithError(QWebSocketProtocol::CloseCode code, const QStrin
 void Connection::abortDead()
 {
     qCInfo(lcSession).noquote() << "no life from" << describe() << "within dead-after; dropping the socket";
-    m_serverClosing = true; // QTcpSocket::abort() emits aboutToClose too: not the peer's close frame
+    m_serverClosing = true;
     m_socket->abort();
 }
 
@@ -179,9 +168,9 @@ void Connection::silence()
     m_lost = true;
 }
 
-void Connection::onAboutToClose()
+void Connection::onPeerClosed()
 {
-    // Emitted when a close frame goes out: either the peer's close frame is being answered, or we close.
+    // The client's close frame: a closed tab, fired at once (lark-semantics.md §3). Ours are not the peer's.
     if (!m_serverClosing)
         m_peerClosed = true;
 }
@@ -211,12 +200,12 @@ void Connection::onBinaryFrame()
     closeWithError(QWebSocketProtocol::CloseCodeDatatypeNotSupported, u"binary frames are not supported"_s);
 }
 
-void Connection::onTextFrame(const QString &frame)
+void Connection::onTextFrame(const QByteArray &frame)
 {
     touch();
     if (m_serverClosing || m_lost)
         return;
-    QString message;
+    QByteArray message;
     switch (m_frames.feed(frame, &message)) {
     case protocol::FrameAssembler::Result::Pending:
     case protocol::FrameAssembler::Result::KeepAlive:
@@ -234,15 +223,9 @@ void Connection::onTextFrame(const QString &frame)
     }
 }
 
-void Connection::handleMessage(const QString &text)
+void Connection::handleMessage(const QByteArray &utf8)
 {
     QJsonParseError pe;
-    const QByteArray utf8 = text.toUtf8();
-    if (utf8.size() > m_server->config().maxMessageBytes) {
-        closeWithError(QWebSocketProtocol::CloseCodeTooMuchData,
-            u"message larger than %1 bytes"_s.arg(m_server->config().maxMessageBytes));
-        return;
-    }
     const QJsonDocument doc = QJsonDocument::fromJson(utf8, &pe);
     if (pe.error != QJsonParseError::NoError) {
         closeWithError(QWebSocketProtocol::CloseCodeWrongDatatype, u"invalid JSON: "_s + pe.errorString());

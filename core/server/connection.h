@@ -8,18 +8,16 @@
 #include <QObject>
 #include <QPointer>
 #include <QSet>
-#include <QTcpSocket>
 #include <QWebSocketProtocol>
 
 #include <deque>
 #include <functional>
 
-class QWebSocket;
-
 namespace lark
 {
 
 class Server;
+class ServerWebSocket;
 class Session;
 
 /**
@@ -33,7 +31,8 @@ class Connection : public QObject, public ListenerSink
 {
     Q_OBJECT
 public:
-    Connection(Server *server, QWebSocket *socket, Database *db);
+    /** Takes socket, which has finished its handshake. */
+    Connection(Server *server, ServerWebSocket *socket, Database *db);
     ~Connection() override;
 
     /** Attaches a (new or resumed) session and sends the hello. */
@@ -42,8 +41,6 @@ public:
     void sendPush(const protocol::Frames &message) override;
     void send(const QByteArray &message);
     void sendFrames(const protocol::Frames &frames);
-    /** The TCP socket under the WebSocket: text frames are written to it pre-built (see sendFrames). */
-    void setTcpSocket(QTcpSocket *socket) { m_tcp = socket; }
 
     /** Server-side close with a code and reason; the session is treated as lost abnormally (grace applies). */
     void closeWithError(QWebSocketProtocol::CloseCode code, const QString &reason);
@@ -78,12 +75,12 @@ public:
     bool releaseCommitted(quint64 batch, bool ok, const QString &error);
 
 private:
-    void onTextFrame(const QString &frame);
+    void onTextFrame(const QByteArray &frame);
     void onBinaryFrame();
-    void onAboutToClose();
+    void onPeerClosed();
     void onDisconnected();
     void touch();
-    void handleMessage(const QString &text);
+    void handleMessage(const QByteArray &utf8);
     void handleRequest(qint64 r, const QString &action, const QJsonValue &body);
 
     // Request handlers: each returns the reply's status and payload.
@@ -118,8 +115,7 @@ private:
     std::deque<HeldReply> m_held;
     // Set by a handler whose change can be undone in memory if its commit is lost (queued ops, identity).
     std::function<void()> m_undo;
-    QWebSocket *m_socket;
-    QPointer<QTcpSocket> m_tcp;
+    ServerWebSocket *m_socket;
     Database *m_db;
     Session *m_session = nullptr;
     protocol::FrameAssembler m_frames;

@@ -6,6 +6,7 @@
 #include "logging.h"
 #include "protocol/messages.h"
 #include "store.h"
+#include "websocket.h"
 
 #include <QDateTime>
 #include <QJsonArray>
@@ -15,8 +16,6 @@
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QUrlQuery>
-#include <QWebSocket>
-#include <QWebSocketServer>
 
 Q_LOGGING_CATEGORY(lcServer, "lark.server", QtInfoMsg)
 Q_LOGGING_CATEGORY(lcSession, "lark.session", QtInfoMsg)
@@ -178,12 +177,7 @@ bool Server::listen(QString *error)
         m_tcp = nullptr;
         return false;
     }
-    m_ws = new QWebSocketServer(u"lark"_s, QWebSocketServer::NonSecureMode, this);
-    m_ws->setMaxPendingConnections(100000);
-    m_ws->setHandshakeTimeout(10000);
-    // Frame and message caps are set per socket in Connection (QWebSocketServer has no setters in Qt 6.4).
     connect(m_tcp, &QTcpServer::newConnection, this, &Server::onTcpConnection);
-    connect(m_ws, &QWebSocketServer::newConnection, this, &Server::onWebSocketConnection);
     setTimers(m_config.pingIntervalMs, m_config.deadAfterMs, m_config.graceMs);
     qCInfo(lcServer).noquote() << "listening on" << url() << "ping" << m_config.pingIntervalMs << "ms, dead after"
                                << m_config.deadAfterMs << "ms, grace" << m_config.graceMs << "ms";
@@ -245,41 +239,36 @@ QList<Session *> Server::sessions() const
 
 void Server::onTcpConnection()
 {
+    ServerWebSocket::Limits limits;
+    limits.maxMessageBytes = m_config.maxMessageBytes;
     while (m_tcp->hasPendingConnections()) {
-        QTcpSocket *socket = m_tcp->nextPendingConnection();
-        // Kept so the Connection can write pre-built frames to it (QWebSocket does not expose its socket).
-        const QString key = u"%1:%2"_s.arg(socket->peerAddress().toString()).arg(socket->peerPort());
-        m_tcpByPeer.insert(key, socket);
-        connect(socket, &QObject::destroyed, this, [this, key, socket] {
-            if (m_tcpByPeer.value(key) == socket)
-                m_tcpByPeer.remove(key);
+        auto *socket = new ServerWebSocket(m_tcp->nextPendingConnection(), limits, this);
+        connect(socket, &ServerWebSocket::opened, this, [this, socket] { onWebSocketOpened(socket); });
+        // Until a Connection takes it: a failed handshake or a refused endpoint is dropped here.
+        connect(socket, &ServerWebSocket::disconnected, socket, [this, socket] {
+            if (socket->parent() == this)
+                socket->deleteLater();
         });
-        m_ws->handleConnection(socket);
     }
 }
 
-void Server::onWebSocketConnection()
+void Server::onWebSocketOpened(ServerWebSocket *socket)
 {
-    while (m_ws->hasPendingConnections()) {
-        QWebSocket *socket = m_ws->nextPendingConnection();
-        const QUrl url = socket->requestUrl();
-        const QUrlQuery query(url);
-        const QString ns = query.queryItemValue(u"ns"_s, QUrl::FullyDecoded);
-        if (url.path() != u"/.ws"_s || !isValidNamespace(ns)) {
-            const QString reason = url.path() != u"/.ws"_s
-                ? u"unknown endpoint %1; use /.ws?v=5&ns=<namespace>"_s.arg(url.path().left(64))
-                : u"invalid namespace"_s;
-            qCWarning(lcProtocol).noquote() << "refusing" << socket->peerAddress().toString() << reason;
-            socket->close(QWebSocketProtocol::CloseCodePolicyViolated, reason);
-            socket->deleteLater();
-            continue;
-        }
-        auto *c = new Connection(this, socket, database(ns));
-        c->setTcpSocket(m_tcpByPeer.take(u"%1:%2"_s.arg(socket->peerAddress().toString()).arg(socket->peerPort())));
-        m_connections.append(c);
-        c->start(query.queryItemValue(u"ls"_s, QUrl::FullyDecoded));
-        Q_EMIT connectionCountChanged(int(m_connections.size()));
+    const QUrl url = socket->requestUrl();
+    const QUrlQuery query(url);
+    const QString ns = query.queryItemValue(u"ns"_s, QUrl::FullyDecoded);
+    if (url.path() != u"/.ws"_s || !isValidNamespace(ns)) {
+        const QString reason = url.path() != u"/.ws"_s
+            ? u"unknown endpoint %1; use /.ws?v=5&ns=<namespace>"_s.arg(url.path().left(64))
+            : u"invalid namespace"_s;
+        qCWarning(lcProtocol).noquote() << "refusing" << socket->peerAddress().toString() << reason;
+        socket->close(QWebSocketProtocol::CloseCodePolicyViolated, reason);
+        return;
     }
+    auto *c = new Connection(this, socket, database(ns));
+    m_connections.append(c);
+    c->start(query.queryItemValue(u"ls"_s, QUrl::FullyDecoded));
+    Q_EMIT connectionCountChanged(int(m_connections.size()));
 }
 
 const QByteArray &Server::wireFrame(const QString &frame)
@@ -297,8 +286,8 @@ void Server::flushAtEndOfRound(Connection *c)
     m_toFlush.emplace_back(c);
     if (m_toFlush.size() > 1)
         return;
-    // Queued: it runs after the requests already posted for this round (QWebSocket reads in posted events), so
-    // everything they sent to a connection goes out in one write().
+    // Queued: it runs once the socket notifiers of this round have been handled (requests are read and answered
+    // there), so everything they sent to a connection goes out in one write().
     QMetaObject::invokeMethod(
         this,
         [this] {

@@ -17,13 +17,13 @@
 
 class QTcpServer;
 class QTcpSocket;
-class QWebSocketServer;
 
 namespace lark
 {
 
 class Connection;
 class Database;
+class ServerWebSocket;
 class Store;
 
 struct ServerConfig {
@@ -43,7 +43,7 @@ struct ServerConfig {
 
 /**
  * The Lark server: accepts WebSocket connections (own QTcpServer with a large backlog in front of
- * QWebSocketServer), keeps the namespaces' databases, and runs the session lifecycle of lark-semantics.md §2–§4:
+ * ServerWebSocket), keeps the namespaces' databases, and runs the session lifecycle of lark-semantics.md §2–§4:
  * one heartbeat sweep for all connections, grace deadlines, resume with `ls`, atomic onDisconnect firing.
  */
 class Server : public QObject
@@ -126,7 +126,7 @@ Q_SIGNALS:
 
 private:
     void onTcpConnection();
-    void onWebSocketConnection();
+    void onWebSocketOpened(ServerWebSocket *socket);
     void sweep();
     void armGraceTimer();
     void onGraceTimer();
@@ -142,12 +142,11 @@ private:
     ServerConfig m_config;
     std::unique_ptr<Store> m_store;
     QTcpServer *m_tcp = nullptr;
-    QWebSocketServer *m_ws = nullptr;
     QElapsedTimer m_clock;
     QTimer m_sweepTimer;
     QTimer m_graceTimer;
-    // Group commit: armed (0 ms) when a record opens a batch. Qt's dispatcher runs timers after the posted events
-    // (where QWebSocket parses what was read) and the socket notifiers of its round, so it fires once per round.
+    // Group commit: armed (0 ms) when a record opens a batch. Qt's dispatcher runs timers after the socket notifiers
+    // of its round (where requests are read and handled), so it fires once per round.
     QTimer m_commitTimer;
     bool m_commitsPaused = false;
     QList<Connection *> m_awaitingCommit;
@@ -156,8 +155,6 @@ private:
     QHash<QString, Session *> m_sessions; // by id
     QList<Connection *> m_connections;
     QList<Connection *> m_watchers;
-    // Accepted TCP sockets by peer address, until their WebSocket is claimed by a Connection.
-    QHash<QString, QTcpSocket *> m_tcpByPeer;
     QString m_wireKey; // holds a reference, so its data pointer cannot be reused while cached
     QByteArray m_wireFrame;
     quint64 m_nextSessionNumber = 1;

@@ -8,12 +8,13 @@
 #include "server/connection.h"
 #include "server/server.h"
 #include "server/session.h"
+#include "server/websocket.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSignalSpy>
+#include <QTcpSocket>
 #include <QTest>
-#include <QWebSocket>
 
 using namespace Qt::Literals::StringLiterals;
 using namespace lark;
@@ -51,7 +52,7 @@ ServerConfig config(int graceMs = 3600 * 1000)
 /** A connection whose socket never connects: enough for the server's session bookkeeping. */
 Connection *connection(Server &server, Database *db)
 {
-    return new Connection(&server, new QWebSocket(), db);
+    return new Connection(&server, new ServerWebSocket(new QTcpSocket(), {}), db);
 }
 
 Session *attach(Server &server, Database *db, const QString &ls = {}, bool *resumedOut = nullptr)

@@ -10,13 +10,14 @@
 #include "server/server.h"
 #include "server/session.h"
 #include "server/store.h"
+#include "server/websocket.h"
 
 #include <QFile>
 #include <QFileInfo>
 #include <QSignalSpy>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
-#include <QWebSocket>
 
 #include <sqlite3.h>
 
@@ -518,7 +519,8 @@ void TestStore::serverBringsSessionsBackSuspended()
         QVERIFY2(server.openStore(&error), qPrintable(error));
         Database *db = server.database(u"app"_s);
         bool resumed = false;
-        Session *s = server.attach(new Connection(&server, new QWebSocket(), db), db, {}, &resumed);
+        Session *s
+            = server.attach(new Connection(&server, new ServerWebSocket(new QTcpSocket(), {}), db), db, {}, &resumed);
         s->queue().set(path(u"/presence/a"_s), json(u"false"_s), 1);
         QVERIFY2(server.persistSession(s, &error), qPrintable(error));
         id = s->id();
@@ -549,7 +551,8 @@ void TestStore::serverBringsSessionsBackSuspended()
     QCOMPARE(db->valueJson(path(u"/presence/a"_s)), QJsonValue(true));
     // Numbers keep counting across restarts.
     bool resumed = true;
-    Session *fresh = server.attach(new Connection(&server, new QWebSocket(), db), db, {}, &resumed);
+    Session *fresh
+        = server.attach(new Connection(&server, new ServerWebSocket(new QTcpSocket(), {}), db), db, {}, &resumed);
     QVERIFY(!resumed);
     QCOMPARE(fresh->number(), number + 1);
     // Not resumed: it fires once, when the fresh grace ends.
