@@ -46,7 +46,7 @@ Connection::Connection(Server *server, ServerWebSocket *socket, Database *db)
     socket->setParent(this);
     connect(socket, &ServerWebSocket::textMessageReceived, this, &Connection::onTextFrame);
     connect(socket, &ServerWebSocket::binaryMessageReceived, this, &Connection::onBinaryFrame);
-    connect(socket, &ServerWebSocket::pong, this, &Connection::touch);
+    connect(socket, &ServerWebSocket::activity, this, &Connection::touch);
     connect(socket, &ServerWebSocket::peerClosed, this, &Connection::onPeerClosed);
     connect(socket, &ServerWebSocket::disconnected, this, &Connection::onDisconnected);
     touch();
@@ -107,10 +107,6 @@ void Connection::sendFrames(const protocol::Frames &frames)
     // The server builds each frame once; every recipient copies it into its socket's buffer.
     for (const QString &frame : frames)
         m_socket->write(m_server->wireFrame(frame));
-    if (!m_flushQueued) {
-        m_flushQueued = true;
-        m_server->flushAtEndOfRound(this);
-    }
     if (m_socket->bytesToWrite() > m_server->config().maxBacklogBytes) {
         // Closing from inside a fan-out would change the listen lists being walked: defer it.
         m_serverClosing = true;
@@ -123,12 +119,6 @@ void Connection::sendFrames(const protocol::Frames &frames)
             },
             Qt::QueuedConnection);
     }
-}
-
-void Connection::flushNow()
-{
-    m_flushQueued = false;
-    m_socket->flush();
 }
 
 void Connection::closeWithError(QWebSocketProtocol::CloseCode code, const QString &reason)
@@ -196,13 +186,11 @@ void Connection::onDisconnected()
 
 void Connection::onBinaryFrame()
 {
-    touch();
     closeWithError(QWebSocketProtocol::CloseCodeDatatypeNotSupported, u"binary frames are not supported"_s);
 }
 
 void Connection::onTextFrame(const QByteArray &frame)
 {
-    touch();
     if (m_serverClosing || m_lost)
         return;
     QByteArray message;

@@ -64,8 +64,6 @@ public:
     /** What the last heartbeat sweep concluded: no word from the peer for a ping interval and a half. */
     [[nodiscard]] bool isSilent() const { return m_silent; }
     void setSilent(bool silent) { m_silent = silent; }
-    /** Writes what this round queued on the socket now (called by the server once per round). */
-    void flushNow();
 
     /**
      * The store finished batch (durable if ok): sends the held replies that waited for it or an earlier one, and
@@ -128,7 +126,6 @@ private:
     bool m_resumed = false;
     bool m_lost = false;
     bool m_silent = false;
-    bool m_flushQueued = false; // in the server's flush list for the end of this round
 };
 
 } // namespace lark

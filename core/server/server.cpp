@@ -29,6 +29,23 @@ namespace lark
 namespace
 {
 
+/** Hands each accepted descriptor on as it is: ServerWebSocket does its own reads and writes, no QTcpSocket. */
+class TcpListener : public QTcpServer
+{
+public:
+    TcpListener(std::function<void(qintptr)> onAccepted, QObject *parent)
+        : QTcpServer(parent)
+        , m_onAccepted(std::move(onAccepted))
+    {
+    }
+
+protected:
+    void incomingConnection(qintptr socketDescriptor) override { m_onAccepted(socketDescriptor); }
+
+private:
+    std::function<void(qintptr)> m_onAccepted;
+};
+
 qint64 epochMs()
 {
     return QDateTime::currentMSecsSinceEpoch();
@@ -164,10 +181,9 @@ bool Server::listen(QString *error)
 {
     if (!openStore(error))
         return false;
-    m_tcp = new QTcpServer(this);
+    m_tcp = new TcpListener([this](qintptr socketDescriptor) { onTcpConnection(socketDescriptor); }, this);
     // Qt's default backlog of 50 turns a connection storm into SYN retransmits (qt-websockets-at-scale.md §3).
     m_tcp->setListenBacklogSize(4096);
-    m_tcp->setMaxPendingConnections(100000);
     if (!m_tcp->listen(m_config.host, m_config.port)) {
         if (error)
             *error = u"cannot listen on %1:%2: %3"_s.arg(m_config.host.toString())
@@ -177,7 +193,6 @@ bool Server::listen(QString *error)
         m_tcp = nullptr;
         return false;
     }
-    connect(m_tcp, &QTcpServer::newConnection, this, &Server::onTcpConnection);
     setTimers(m_config.pingIntervalMs, m_config.deadAfterMs, m_config.graceMs);
     qCInfo(lcServer).noquote() << "listening on" << url() << "ping" << m_config.pingIntervalMs << "ms, dead after"
                                << m_config.deadAfterMs << "ms, grace" << m_config.graceMs << "ms";
@@ -237,19 +252,19 @@ QList<Session *> Server::sessions() const
     return list;
 }
 
-void Server::onTcpConnection()
+void Server::onTcpConnection(qintptr socketDescriptor)
 {
     ServerWebSocket::Limits limits;
     limits.maxMessageBytes = m_config.maxMessageBytes;
-    while (m_tcp->hasPendingConnections()) {
-        auto *socket = new ServerWebSocket(m_tcp->nextPendingConnection(), limits, this);
-        connect(socket, &ServerWebSocket::opened, this, [this, socket] { onWebSocketOpened(socket); });
-        // Until a Connection takes it: a failed handshake or a refused endpoint is dropped here.
-        connect(socket, &ServerWebSocket::disconnected, socket, [this, socket] {
-            if (socket->parent() == this)
-                socket->deleteLater();
-        });
-    }
+    limits.handshakeTimeoutMs = m_config.handshakeTimeoutMs;
+    auto *socket = new ServerWebSocket(socketDescriptor, limits, this);
+    connect(socket, &ServerWebSocket::flushRequested, this, [this, socket] { flushAtEndOfRound(socket); });
+    connect(socket, &ServerWebSocket::opened, this, [this, socket] { onWebSocketOpened(socket); });
+    // Until a Connection takes it: a failed handshake or a refused endpoint is dropped here.
+    connect(socket, &ServerWebSocket::disconnected, socket, [this, socket] {
+        if (socket->parent() == this)
+            socket->deleteLater();
+    });
 }
 
 void Server::onWebSocketOpened(ServerWebSocket *socket)
@@ -281,9 +296,9 @@ const QByteArray &Server::wireFrame(const QString &frame)
     return m_wireFrame;
 }
 
-void Server::flushAtEndOfRound(Connection *c)
+void Server::flushAtEndOfRound(ServerWebSocket *socket)
 {
-    m_toFlush.emplace_back(c);
+    m_toFlush.emplace_back(socket);
     if (m_toFlush.size() > 1)
         return;
     // Queued: it runs once the socket notifiers of this round have been handled (requests are read and answered
@@ -291,10 +306,10 @@ void Server::flushAtEndOfRound(Connection *c)
     QMetaObject::invokeMethod(
         this,
         [this] {
-            const std::vector<QPointer<Connection>> batch = std::exchange(m_toFlush, {});
-            for (const QPointer<Connection> &c : batch) {
-                if (c)
-                    c->flushNow();
+            const std::vector<QPointer<ServerWebSocket>> batch = std::exchange(m_toFlush, {});
+            for (const QPointer<ServerWebSocket> &socket : batch) {
+                if (socket)
+                    socket->flush();
             }
         },
         Qt::QueuedConnection);

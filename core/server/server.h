@@ -35,6 +35,7 @@ struct ServerConfig {
     int graceMs = 10000;
     qint64 maxMessageBytes = 16 * 1024 * 1024; /**< one incoming message, frames joined */
     qint64 maxBacklogBytes = 8 * 1024 * 1024; /**< unsent bytes before a slow client is closed */
+    int handshakeTimeoutMs = 10000; /**< a TCP connection that has not finished its WebSocket handshake is dropped */
     /** SQLite file keeping data, sessions and queued ops across restarts (lark-semantics.md §6); empty: memory only. */
     QString dataFile;
     /** With dataFile: fsync every write (synchronous=FULL) so it survives power loss, not only a process crash. */
@@ -109,11 +110,6 @@ public:
     [[nodiscard]] qint64 monotonicMs() const { return m_clock.elapsed(); }
     /** frame as a ready WebSocket text frame; the last one is kept, so a fan-out encodes its push only once. */
     const QByteArray &wireFrame(const QString &frame);
-    /**
-     * Writes c's queued frames once the requests of this round are handled, instead of on the socket's write
-     * notification in the next round: one write() per connection and round either way, without the extra poll.
-     */
-    void flushAtEndOfRound(Connection *c);
 
 Q_SIGNALS:
     void sessionChanged(const QJsonObject &session);
@@ -125,7 +121,8 @@ Q_SIGNALS:
     void storeFailed(const QString &reason);
 
 private:
-    void onTcpConnection();
+    void onTcpConnection(qintptr socketDescriptor);
+    void flushAtEndOfRound(ServerWebSocket *socket);
     void onWebSocketOpened(ServerWebSocket *socket);
     void sweep();
     void armGraceTimer();
@@ -159,7 +156,8 @@ private:
     QByteArray m_wireFrame;
     quint64 m_nextSessionNumber = 1;
     bool m_shuttingDown = false;
-    std::vector<QPointer<Connection>> m_toFlush;
+    // Sockets that queued frames this round: flushed once its events are handled, so each gets one send().
+    std::vector<QPointer<ServerWebSocket>> m_toFlush;
 
     friend class Connection;
 };

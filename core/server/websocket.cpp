@@ -5,9 +5,14 @@
 #include "protocol/framing.h"
 
 #include <QCryptographicHash>
-#include <QTcpSocket>
 
+#include <cerrno>
 #include <cstring>
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -79,60 +84,116 @@ QByteArray statusText(int status)
 
 } // namespace
 
-ServerWebSocket::ServerWebSocket(QTcpSocket *socket, const Limits &limits, QObject *parent)
+ServerWebSocket::ServerWebSocket(qintptr socketDescriptor, const Limits &limits, QObject *parent)
     : QObject(parent)
-    , m_socket(socket)
+    , m_fd(int(socketDescriptor))
     , m_limits(limits)
-    , m_peerAddress(socket->peerAddress())
-    , m_peerPort(socket->peerPort())
 {
-    socket->setParent(this);
-    connect(socket, &QTcpSocket::readyRead, this, &ServerWebSocket::onReadyRead);
-    connect(socket, &QTcpSocket::disconnected, this, &ServerWebSocket::onDisconnected);
     m_timer.setSingleShot(true);
     connect(&m_timer, &QTimer::timeout, this, [this] {
         if (m_state == State::Handshaking)
             qCInfo(lcProtocol).noquote() << "no WebSocket handshake from" << m_peerAddress.toString() << "within"
                                          << m_limits.handshakeTimeoutMs << "ms; dropping it";
-        abort();
+        closeSocket();
     });
-    if (socket->state() == QAbstractSocket::ConnectedState) // the server's core tests use unconnected ones
-        m_timer.start(m_limits.handshakeTimeoutMs);
-    // Data may have arrived before this object connected to readyRead.
-    if (socket->bytesAvailable() > 0)
-        QMetaObject::invokeMethod(this, &ServerWebSocket::onReadyRead, Qt::QueuedConnection);
+    if (m_fd < 0) { // the server's core tests use sockets that never connect
+        m_state = State::Closed;
+        return;
+    }
+    sockaddr_storage peer {};
+    socklen_t length = sizeof peer;
+    if (::getpeername(m_fd, reinterpret_cast<sockaddr *>(&peer), &length) == 0) {
+        m_peerAddress = QHostAddress(reinterpret_cast<const sockaddr *>(&peer));
+        m_peerPort = peer.ss_family == AF_INET6 ? ntohs(reinterpret_cast<const sockaddr_in6 *>(&peer)->sin6_port)
+                                                : ntohs(reinterpret_cast<const sockaddr_in *>(&peer)->sin_port);
+    }
+    ::fcntl(m_fd, F_SETFL, ::fcntl(m_fd, F_GETFL) | O_NONBLOCK);
+    m_readNotifier.setSocket(m_fd);
+    m_writeNotifier.setSocket(m_fd);
+    connect(&m_readNotifier, &QSocketNotifier::activated, this, &ServerWebSocket::onReadable);
+    connect(&m_writeNotifier, &QSocketNotifier::activated, this, &ServerWebSocket::onWritable);
+    m_readNotifier.setEnabled(true);
+    m_timer.start(m_limits.handshakeTimeoutMs);
 }
 
-ServerWebSocket::~ServerWebSocket() = default;
+ServerWebSocket::~ServerWebSocket()
+{
+    if (m_fd >= 0)
+        ::close(m_fd);
+}
 
 qint64 ServerWebSocket::bytesToWrite() const
 {
-    return m_socket->bytesToWrite();
+    return m_out.size() - m_outPos;
 }
 
 void ServerWebSocket::write(const QByteArray &frame)
 {
     if (m_state == State::Open)
-        m_socket->write(frame);
+        queue(frame);
+}
+
+void ServerWebSocket::queue(const QByteArray &bytes)
+{
+    if (m_fd < 0)
+        return;
+    m_out += bytes;
+    if (!m_flushRequested) {
+        m_flushRequested = true;
+        Q_EMIT flushRequested();
+    }
 }
 
 void ServerWebSocket::flush()
 {
-    if (m_socket->bytesToWrite() > 0)
-        m_socket->flush();
+    m_flushRequested = false;
+    while (m_fd >= 0 && m_outPos < m_out.size()) {
+        const ssize_t n = ::send(m_fd, m_out.constData() + m_outPos, size_t(m_out.size() - m_outPos), MSG_NOSIGNAL);
+        if (n > 0) {
+            m_outPos += n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            m_writeNotifier.setEnabled(true);
+            return;
+        } else {
+            closeSocket(); // the peer is gone (EPIPE, ECONNRESET)
+            return;
+        }
+    }
+    if (m_fd < 0)
+        return;
+    m_writeNotifier.setEnabled(false);
+    // A small buffer is kept for the next round; a big one (a large push) is given back.
+    if (m_out.capacity() > 64 * 1024)
+        m_out = QByteArray();
+    else
+        m_out.resize(0);
+    m_outPos = 0;
+    if (m_closeWhenSent && !m_writeShut) {
+        // Our close frame is out. The server closes TCP first (RFC 6455 §7.1.1); reading on until the peer's EOF
+        // (or the close timeout) keeps unread input from turning the close into a reset that could lose the frame.
+        m_writeShut = true;
+        ::shutdown(m_fd, SHUT_WR);
+    }
+}
+
+void ServerWebSocket::onWritable()
+{
+    flush();
 }
 
 void ServerWebSocket::ping()
 {
     if (m_state == State::Open)
-        writeControlFrame(Ping, {});
+        queue(protocol::serverFrame(Ping, {}));
 }
 
 void ServerWebSocket::close(QWebSocketProtocol::CloseCode code, const QString &reason)
 {
     if (m_state != State::Open) {
         if (m_state == State::Handshaking)
-            abort();
+            closeSocket();
         return;
     }
     QByteArray payload;
@@ -146,39 +207,80 @@ void ServerWebSocket::close(QWebSocketProtocol::CloseCode code, const QString &r
         text.truncate(end);
     }
     payload.append(text);
+    queue(protocol::serverFrame(Close, payload));
+    beginClose();
+}
+
+void ServerWebSocket::beginClose()
+{
     m_state = State::Closing;
-    writeControlFrame(Close, payload);
-    // Closes TCP once everything queued is written; a peer that stops reading is dropped after closeTimeoutMs.
-    m_timer.start(m_limits.closeTimeoutMs);
-    m_socket->disconnectFromHost();
+    m_closeWhenSent = true;
+    m_timer.start(m_limits.closeTimeoutMs); // a peer that stops reading cannot hold the socket open
 }
 
 void ServerWebSocket::abort()
 {
-    m_socket->abort();
-    onDisconnected(); // abort() does not emit disconnected for a socket that is already closing
+    closeSocket();
 }
 
-void ServerWebSocket::onDisconnected()
+void ServerWebSocket::closeSocket()
 {
+    if (m_fd < 0)
+        return;
+    m_readNotifier.setEnabled(false);
+    m_writeNotifier.setEnabled(false);
+    ::close(m_fd);
+    m_fd = -1;
     m_state = State::Closed;
     m_timer.stop();
-    if (m_disconnectedEmitted)
-        return;
-    m_disconnectedEmitted = true;
+    m_out.clear();
+    m_outPos = 0;
     Q_EMIT disconnected();
 }
 
-void ServerWebSocket::onReadyRead()
+void ServerWebSocket::onReadable()
 {
-    if (m_in.isEmpty())
-        m_in = m_socket->readAll();
-    else
-        m_in += m_socket->readAll();
-    if (m_state == State::Handshaking && !readHandshake())
+    // One read per notification: a client that sends without pause cannot keep the loop from the others.
+    static thread_local char buffer[64 * 1024];
+    ssize_t n = -1;
+    do {
+        n = ::read(m_fd, buffer, sizeof buffer);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
         return;
+    if (n <= 0) {
+        closeSocket(); // EOF or a reset; without a close frame before it, the client did not close cleanly
+        return;
+    }
+    if (m_state == State::Closing || m_state == State::Closed)
+        return; // after our close frame, input is read only to find the peer's EOF
     if (m_state == State::Open)
-        readFrames();
+        Q_EMIT activity();
+    if (m_state == State::Handshaking) {
+        m_in.append(buffer, n);
+        if (!readHandshake())
+            return;
+        // Frames sent right behind the handshake.
+        const qsizetype used = readFrames(m_in.data(), m_in.size());
+        if (m_state == State::Open)
+            m_in.remove(0, used);
+        return;
+    }
+    if (m_in.isEmpty()) {
+        // The usual case: whole frames, handled straight from the read buffer.
+        const qsizetype used = readFrames(buffer, n);
+        if (m_state == State::Open && used < n)
+            m_in = QByteArray(buffer + used, n - used);
+        return;
+    }
+    m_in.append(buffer, n);
+    const qsizetype used = readFrames(m_in.data(), m_in.size());
+    if (m_state != State::Open)
+        return;
+    if (used == m_in.size())
+        m_in = QByteArray(); // a large message's buffer is not kept
+    else
+        m_in.remove(0, used);
 }
 
 bool ServerWebSocket::readHandshake()
@@ -248,8 +350,8 @@ bool ServerWebSocket::readHandshake()
     m_requestUrl = QUrl::fromEncoded(request[1]);
     const QByteArray accept
         = QCryptographicHash::hash(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11", QCryptographicHash::Sha1).toBase64();
-    m_socket->write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                    "Sec-WebSocket-Accept: "
+    queue("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+          "Sec-WebSocket-Accept: "
         + accept + "\r\n\r\n");
     m_timer.stop();
     m_state = State::Open;
@@ -262,23 +364,21 @@ void ServerWebSocket::refuseHandshake(int status, const QByteArray &reason, cons
     qCInfo(lcProtocol).noquote() << "refused the WebSocket handshake of" << m_peerAddress.toString() << ":" << status
                                  << reason;
     const QByteArray body = reason + '\n';
-    m_socket->write("HTTP/1.1 " + QByteArray::number(status) + ' ' + statusText(status) + "\r\n" + extraHeaders
+    queue("HTTP/1.1 " + QByteArray::number(status) + ' ' + statusText(status) + "\r\n" + extraHeaders
         + "Content-Type: text/plain; charset=utf-8\r\nContent-Length: " + QByteArray::number(body.size())
         + "\r\nConnection: close\r\n\r\n" + body);
-    m_state = State::Closing;
-    m_in.clear();
-    m_timer.start(m_limits.closeTimeoutMs);
-    m_socket->disconnectFromHost();
+    beginClose();
 }
 
-bool ServerWebSocket::readFrames()
+qsizetype ServerWebSocket::readFrames(char *data, qsizetype dataSize)
 {
+    // Handlers may close or abort this socket: after each one, only m_state is looked at.
     qsizetype pos = 0;
     while (m_state == State::Open) {
-        const qsizetype available = m_in.size() - pos;
+        const qsizetype available = dataSize - pos;
         if (available < 2)
             break;
-        const auto *p = reinterpret_cast<const uchar *>(m_in.constData() + pos);
+        const auto *p = reinterpret_cast<const uchar *>(data + pos);
         const bool fin = p[0] & 0x80;
         const quint8 opcode = p[0] & 0x0f;
         if (p[0] & 0x70) {
@@ -334,7 +434,7 @@ bool ServerWebSocket::readFrames()
         }
         if (available < header || quint64(available - header) < size)
             break; // the rest of the frame has not arrived
-        char *payload = m_in.data() + pos + header;
+        char *payload = data + pos + header;
         unmask(payload, qsizetype(size), payload - 4);
         pos += header + qsizetype(size);
         if (control) {
@@ -365,22 +465,17 @@ bool ServerWebSocket::readFrames()
             Q_EMIT textMessageReceived(message);
         }
     }
-    if (m_state == State::Open)
-        m_in.remove(0, pos);
-    else
-        m_in.clear();
-    return m_state == State::Open;
+    return pos;
 }
 
 bool ServerWebSocket::handleControlFrame(quint8 opcode, const char *payload, qsizetype size)
 {
     switch (opcode) {
     case Ping:
-        writeControlFrame(Pong, QByteArray(payload, size));
+        queue(protocol::serverFrame(Pong, QByteArray(payload, size)));
         return true;
     case Pong:
-        Q_EMIT pong();
-        return true;
+        return true; // counted as life when it was read
     default:
         break;
     }
@@ -399,10 +494,10 @@ bool ServerWebSocket::handleControlFrame(quint8 opcode, const char *payload, qsi
     }
     // Told first: writing to a peer that has gone can end the connection right away.
     Q_EMIT peerClosed(code);
-    m_state = State::Closing;
-    writeControlFrame(Close, size >= 2 ? QByteArray(payload, 2) : QByteArray());
-    m_timer.start(m_limits.closeTimeoutMs);
-    m_socket->disconnectFromHost();
+    if (m_state != State::Open)
+        return false;
+    queue(protocol::serverFrame(Close, size >= 2 ? QByteArray(payload, 2) : QByteArray()));
+    beginClose();
     return false;
 }
 
@@ -411,13 +506,6 @@ void ServerWebSocket::failConnection(QWebSocketProtocol::CloseCode code, const Q
     qCWarning(lcProtocol).noquote() << "closing" << u"%1:%2"_s.arg(m_peerAddress.toString()).arg(m_peerPort) << "with"
                                     << int(code) << reason;
     close(code, reason);
-}
-
-void ServerWebSocket::writeControlFrame(quint8 opcode, const QByteArray &payload)
-{
-    // Not flushed here: a write error would emit disconnected inside the caller (e.g. the heartbeat sweep's loop).
-    // The socket's write notification sends it in the next round.
-    m_socket->write(protocol::serverFrame(opcode, payload));
 }
 
 } // namespace lark

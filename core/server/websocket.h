@@ -4,23 +4,26 @@
 #include <QByteArray>
 #include <QHostAddress>
 #include <QObject>
+#include <QSocketNotifier>
 #include <QTimer>
 #include <QUrl>
 #include <QWebSocketProtocol>
-
-class QTcpSocket;
 
 namespace lark
 {
 
 /**
- * The server side of one WebSocket (RFC 6455) on an accepted QTcpSocket: the opening handshake, frame parsing with
+ * The server side of one WebSocket (RFC 6455) on an accepted TCP socket: the opening handshake, frame parsing with
  * size caps, control frames, and the closing handshake. Messages arrive as UTF-8 bytes, and frames go out as bytes
  * the server built once for all recipients.
  *
- * Lark owns this layer instead of using QWebSocket because the benchmark's profiles put the server's cost per small
- * message in QWebSocket's per-read work (a posted event per read, a QString per frame that JSON parsing has to turn
- * back into UTF-8, its bytesWritten bookkeeping): docs/performance.md, server change 7.
+ * Lark owns this layer, and the socket's reads and writes, instead of using QWebSocket on a QTcpSocket: the
+ * benchmark's profiles put most of the server's cost per small message in that per-read and per-write machinery (a
+ * posted event and an ioctl per read, a QString per frame that JSON parsing turns back into UTF-8, a write notifier
+ * switched on and off and bytesWritten emitted for every flush). docs/performance.md, server changes 7 and 8.
+ *
+ * Writes are buffered: write() queues, flushRequested() asks the owner to call flush() once this round's work is
+ * done, so everything a round sends to one client leaves in one send().
  */
 class ServerWebSocket : public QObject
 {
@@ -35,8 +38,8 @@ public:
 
     enum class State { Handshaking, Open, Closing, Closed };
 
-    /** Takes socket (reparented to this) and starts reading the client's handshake. */
-    ServerWebSocket(QTcpSocket *socket, const Limits &limits, QObject *parent = nullptr);
+    /** Takes the accepted socket descriptor (closed with this object) and reads the client's handshake. -1: none. */
+    ServerWebSocket(qintptr socketDescriptor, const Limits &limits, QObject *parent = nullptr);
     ~ServerWebSocket() override;
 
     [[nodiscard]] State state() const { return m_state; }
@@ -45,11 +48,12 @@ public:
     [[nodiscard]] QByteArray host() const { return m_host; }
     [[nodiscard]] QHostAddress peerAddress() const { return m_peerAddress; }
     [[nodiscard]] quint16 peerPort() const { return m_peerPort; }
-    /** Bytes accepted by write() that the kernel has not taken yet. */
+    /** Bytes queued by write() that the kernel has not taken yet. */
     [[nodiscard]] qint64 bytesToWrite() const;
 
-    /** Queues a complete server frame (e.g. protocol::serverTextFrame); flush() or the event loop sends it. */
+    /** Queues a complete server frame (e.g. protocol::serverTextFrame) to be sent by flush(). */
     void write(const QByteArray &frame);
+    /** Sends what is queued, as far as the kernel takes it; the rest goes when the socket is writable again. */
     void flush();
     void ping();
     /** Sends a close frame with code and reason, then closes TCP once it is written (or after closeTimeoutMs). */
@@ -58,31 +62,45 @@ public:
     void abort();
 
 Q_SIGNALS:
+    /** Something was queued: call flush() once this round's work is done. Emitted once per flush. */
+    void flushRequested();
     /** The handshake succeeded: the server answered 101 and messages may flow. */
     void opened();
     void textMessageReceived(const QByteArray &utf8);
     void binaryMessageReceived();
-    void pong();
+    /** The peer sent something (any frame, or part of one): it is alive. */
+    void activity();
     /** The peer sent a close frame (it has been answered): a clean close by the client. */
     void peerClosed(quint16 code);
     /** The TCP connection is gone. Emitted once, also when the handshake failed. */
     void disconnected();
 
 private:
-    void onReadyRead();
-    void onDisconnected();
+    void onReadable();
+    void onWritable();
+    /** Closes the descriptor and emits disconnected() (once). */
+    void closeSocket();
+    /** Our close frame (or handshake refusal) is queued: stop reading messages and close TCP once it is sent. */
+    void beginClose();
     bool readHandshake();
     void refuseHandshake(int status, const QByteArray &reason, const QByteArray &extraHeaders = {});
-    /** Parses the frames in m_in; returns false once the connection is closing or closed. */
-    bool readFrames();
+    /** Handles the complete frames in data (unmasking in place); returns how many bytes it consumed. */
+    qsizetype readFrames(char *data, qsizetype size);
     bool handleControlFrame(quint8 opcode, const char *payload, qsizetype size);
     void failConnection(QWebSocketProtocol::CloseCode code, const QString &reason);
-    void writeControlFrame(quint8 opcode, const QByteArray &payload);
+    void queue(const QByteArray &bytes);
 
-    QTcpSocket *m_socket;
+    int m_fd = -1;
+    QSocketNotifier m_readNotifier {QSocketNotifier::Read};
+    QSocketNotifier m_writeNotifier {QSocketNotifier::Write}; // enabled only while the kernel's buffer is full
     Limits m_limits;
     State m_state = State::Handshaking;
-    QByteArray m_in; // read but not parsed yet
+    QByteArray m_in; // read but not parsed yet (a partial frame, or the handshake so far)
+    QByteArray m_out; // queued, not yet taken by the kernel from m_outPos on
+    qsizetype m_outPos = 0;
+    bool m_flushRequested = false;
+    bool m_closeWhenSent = false; // beginClose() was called: shut down writing once m_out is sent
+    bool m_writeShut = false;
     QByteArray m_message; // the fragments of a message in progress
     quint8 m_messageOpcode = 0; // 0: no fragmented message in progress
     QUrl m_requestUrl;
@@ -90,7 +108,6 @@ private:
     QHostAddress m_peerAddress; // kept: the socket forgets it once disconnected, and logs want it after
     quint16 m_peerPort = 0;
     QTimer m_timer; // handshake timeout, then close timeout
-    bool m_disconnectedEmitted = false;
 };
 
 } // namespace lark
