@@ -118,8 +118,11 @@ ServerWebSocket::ServerWebSocket(qintptr socketDescriptor, const Limits &limits,
 
 ServerWebSocket::~ServerWebSocket()
 {
-    if (m_fd >= 0)
+    if (m_fd >= 0) {
+        m_readNotifier.setEnabled(false);
+        m_writeNotifier.setEnabled(false);
         ::close(m_fd);
+    }
 }
 
 qint64 ServerWebSocket::bytesToWrite() const
@@ -164,8 +167,8 @@ void ServerWebSocket::flush()
     if (m_fd < 0)
         return;
     m_writeNotifier.setEnabled(false);
-    // A small buffer is kept for the next round; a big one (a large push) is given back.
-    if (m_out.capacity() > 64 * 1024)
+    // A small buffer is kept for the next round; a bigger one is given back, so idle connections stay small.
+    if (m_out.capacity() > 4096)
         m_out = QByteArray();
     else
         m_out.resize(0);
