@@ -97,7 +97,15 @@ void Connection::sendPush(const protocol::Frames &message)
 
 void Connection::send(const QByteArray &message)
 {
-    sendFrames(protocol::splitFrames(message));
+    if (message.size() > protocol::MaxFrameBytes) {
+        sendFrames(protocol::splitFrames(message));
+        return;
+    }
+    // Nearly every reply fits one frame: framed straight from its UTF-8, without splitFrames' QString.
+    if (m_lost || m_serverClosing)
+        return;
+    m_socket->write(protocol::serverTextFrame(message));
+    closeIfBacklogged();
 }
 
 void Connection::sendFrames(const protocol::Frames &frames)
@@ -107,6 +115,11 @@ void Connection::sendFrames(const protocol::Frames &frames)
     // The server builds each frame once; every recipient copies it into its socket's buffer.
     for (const QString &frame : frames)
         m_socket->write(m_server->wireFrame(frame));
+    closeIfBacklogged();
+}
+
+void Connection::closeIfBacklogged()
+{
     if (m_socket->bytesToWrite() > m_server->config().maxBacklogBytes) {
         // Closing from inside a fan-out would change the listen lists being walked: defer it.
         m_serverClosing = true;

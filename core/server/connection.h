@@ -73,6 +73,8 @@ public:
     bool releaseCommitted(quint64 batch, bool ok, const QString &error);
 
 private:
+    /** A client that reads slower than it is sent to is closed (1008) once maxBacklogBytes are unsent. */
+    void closeIfBacklogged();
     void onTextFrame(const QByteArray &frame);
     void onBinaryFrame();
     void onPeerClosed();

@@ -484,7 +484,7 @@ bool ServerWebSocket::handleControlFrame(quint8 opcode, const char *payload, qsi
     }
     // Close: answer with the same code (none if the peer gave none), then close TCP (the server closes first).
     quint16 code = QWebSocketProtocol::CloseCodeMissingStatusCode;
-    if (size == 1 || size >= 2) {
+    if (size > 0) {
         code = size >= 2 ? quint16((uchar(payload[0]) << 8) | uchar(payload[1])) : 0;
         if (!isValidCloseCode(code)) {
             failConnection(QWebSocketProtocol::CloseCodeProtocolError, u"invalid close code %1"_s.arg(code));
