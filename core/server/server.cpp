@@ -303,16 +303,16 @@ void Server::flushAtEndOfRound(ServerWebSocket *socket)
         return;
     // Queued: it runs once the socket notifiers of this round have been handled (requests are read and answered
     // there), so everything they sent to a connection goes out in one write().
-    QMetaObject::invokeMethod(
-        this,
-        [this] {
-            const std::vector<QPointer<ServerWebSocket>> batch = std::exchange(m_toFlush, {});
-            for (const QPointer<ServerWebSocket> &socket : batch) {
-                if (socket)
-                    socket->flush();
-            }
-        },
-        Qt::QueuedConnection);
+    QMetaObject::invokeMethod(this, &Server::flushPending, Qt::QueuedConnection);
+}
+
+void Server::flushPending()
+{
+    const std::vector<QPointer<ServerWebSocket>> batch = std::exchange(m_toFlush, {});
+    for (const QPointer<ServerWebSocket> &socket : batch) {
+        if (socket)
+            socket->flush();
+    }
 }
 
 QString Server::newSessionId() const
@@ -581,6 +581,7 @@ void Server::shutdown()
     const QList<Connection *> connections = m_connections;
     for (Connection *c : connections)
         c->closeForShutdown();
+    flushPending(); // the close frames go out now: an embedding app may delete the server right after this
     if (m_tcp)
         m_tcp->close();
     // Sessions stay stored (they come back suspended); the log is folded into snapshots so the next start is quick.

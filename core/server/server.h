@@ -123,6 +123,7 @@ Q_SIGNALS:
 private:
     void onTcpConnection(qintptr socketDescriptor);
     void flushAtEndOfRound(ServerWebSocket *socket);
+    void flushPending();
     void onWebSocketOpened(ServerWebSocket *socket);
     void sweep();
     void armGraceTimer();

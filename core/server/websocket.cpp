@@ -121,6 +121,10 @@ ServerWebSocket::~ServerWebSocket()
     if (m_fd >= 0) {
         m_readNotifier.setEnabled(false);
         m_writeNotifier.setEnabled(false);
+        // Unread input would make close() send a reset, which can cost the peer what is still in flight to it
+        // (a shutting-down server deletes its sockets right after queueing their close frames).
+        char sink[4096];
+        for (int i = 0; i < 64 && ::read(m_fd, sink, sizeof sink) > 0; ++i) { }
         ::close(m_fd);
     }
 }

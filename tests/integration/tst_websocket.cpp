@@ -300,6 +300,7 @@ private Q_SLOTS:
     void cleanCloseFiresOnDisconnectAtOnce();
     void tcpDropWaitsForGrace_data();
     void tcpDropWaitsForGrace();
+    void shutdownSendsGoingAwayAtOnce();
 
 private:
     void checkOthersUnharmed();
@@ -848,6 +849,20 @@ void TstWebSocket::tcpDropWaitsForGrace()
     for (const QJsonObject &push : std::as_const(m_bystander->pushes))
         QVERIFY2(pushData(push) != u"offline"_s, "onDisconnect fired on a TCP drop before the grace");
     checkOthersUnharmed();
+}
+
+void TstWebSocket::shutdownSendsGoingAwayAtOnce()
+{
+    // The dashboard's "Restart server" shuts the embedded server down and deletes it in the same call: the close
+    // frames must be on the wire by then, or the clients see a dropped connection instead of 1001.
+    RawClient c;
+    QVERIFY(c.open(m_server->port()));
+    m_bystander.reset();
+    m_server->shutdown();
+    m_server.reset();
+    QTRY_VERIFY_WITH_TIMEOUT(c.closed, Timeout);
+    QCOMPARE(c.socket.closeCode(), QWebSocketProtocol::CloseCodeGoingAway);
+    QCOMPARE(c.socket.closeReason(), u"server shutting down"_s);
 }
 
 QTEST_GUILESS_MAIN(TstWebSocket)
