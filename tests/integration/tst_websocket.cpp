@@ -6,6 +6,7 @@
 #include "rawclient.h"
 #include "testserver.h"
 
+#include <QRandomGenerator>
 #include <QTcpSocket>
 
 #include <utility>
@@ -301,6 +302,7 @@ private Q_SLOTS:
     void tcpDropWaitsForGrace_data();
     void tcpDropWaitsForGrace();
     void shutdownSendsGoingAwayAtOnce();
+    void randomBytesNeverHarm();
 
 private:
     void checkOthersUnharmed();
@@ -863,6 +865,27 @@ void TstWebSocket::shutdownSendsGoingAwayAtOnce()
     QTRY_VERIFY_WITH_TIMEOUT(c.closed, Timeout);
     QCOMPARE(c.socket.closeCode(), QWebSocketProtocol::CloseCodeGoingAway);
     QCOMPARE(c.socket.closeReason(), u"server shutting down"_s);
+}
+
+void TstWebSocket::randomBytesNeverHarm()
+{
+    // Garbage in place of the handshake, and after it: each such connection is refused or closed, never the server.
+    QRandomGenerator rng(20261125); // fixed, so a failure reproduces
+    for (int i = 0; i < 200; ++i) {
+        Peer p;
+        const bool handshake = i % 4 != 0;
+        QVERIFY(handshake ? p.open(m_server->port()) : p.connectTo(m_server->port()));
+        QByteArray junk(qsizetype(rng.bounded(2, 400)), Qt::Uninitialized);
+        for (char &c : junk)
+            c = char(rng.bounded(256));
+        if (i % 2)
+            junk[1]
+                = char(junk.at(1) | 0x80); // masked, so the frame gets past the first check into lengths and opcodes
+        p.send(junk);
+        if (i % 8 == 1) // now and then, wait for the server's verdict before hanging up
+            (void)QTest::qWaitFor([&p] { return p.closed; }, 200);
+    }
+    checkOthersUnharmed();
 }
 
 QTEST_GUILESS_MAIN(TstWebSocket)
