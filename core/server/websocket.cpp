@@ -337,8 +337,7 @@ bool ServerWebSocket::readHandshake()
     }
     if (!hasToken(upgrade, "websocket")) {
         refuseHandshake(426,
-            "Lark speaks the Firebase Realtime Database protocol over WebSocket: connect to /.ws?v=5&ns=<namespace>",
-            "Upgrade: websocket\r\nConnection: Upgrade\r\n");
+            "Lark speaks the Firebase Realtime Database protocol over WebSocket: connect to /.ws?v=5&ns=<namespace>");
         return false;
     }
     if (!hasToken(connection, "upgrade")) {
@@ -371,9 +370,12 @@ void ServerWebSocket::refuseHandshake(int status, const QByteArray &reason, cons
     qCInfo(lcProtocol).noquote() << "refused the WebSocket handshake of" << m_peerAddress.toString() << ":" << status
                                  << reason;
     const QByteArray body = reason + '\n';
-    queue("HTTP/1.1 " + QByteArray::number(status) + ' ' + statusText(status) + "\r\n" + extraHeaders
-        + "Content-Type: text/plain; charset=utf-8\r\nContent-Length: " + QByteArray::number(body.size())
-        + "\r\nConnection: close\r\n\r\n" + body);
+    // A 426 names the protocol to switch to, and Upgrade is then a Connection option (RFC 9110 §7.8, §15.5.22).
+    const QByteArray upgrade
+        = status == 426 ? "Upgrade: websocket\r\nConnection: Upgrade, close\r\n" : "Connection: close\r\n";
+    queue("HTTP/1.1 " + QByteArray::number(status) + ' ' + statusText(status) + "\r\n" + extraHeaders + upgrade
+        + "Content-Type: text/plain; charset=utf-8\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n\r\n"
+        + body);
     beginClose();
 }
 

@@ -476,6 +476,10 @@ void TstWebSocket::handshakeRefused()
     if (!header.isEmpty())
         QVERIFY2(p.hasHeader(header), p.head.constData());
     QVERIFY(p.hasHeader("Content-Length: " + QByteArray::number(p.body.size())));
+    // One Connection header, and it says the server closes (a 426 also lists Upgrade there, RFC 9110 §7.8).
+    QCOMPARE(p.head.count("\r\nConnection:"), 1);
+    QVERIFY2(p.hasHeader(status.contains(" 426 ") ? "Connection: Upgrade, close"_ba : "Connection: close"_ba),
+        p.head.constData());
     QVERIFY2(p.body.contains(body), p.body.constData());
     QVERIFY(p.frames.isEmpty());
     QCOMPARE(m_server->sessions().size(), 1); // no session for a refused handshake
