@@ -181,6 +181,8 @@ bool Server::listen(QString *error)
 {
     if (!openStore(error))
         return false;
+    if (!m_poller)
+        m_poller = new SocketPoller(this);
     m_tcp = new TcpListener([this](qintptr socketDescriptor) { onTcpConnection(socketDescriptor); }, this);
     // Qt's default backlog of 50 turns a connection storm into SYN retransmits (qt-websockets-at-scale.md §3).
     m_tcp->setListenBacklogSize(4096);
@@ -257,7 +259,7 @@ void Server::onTcpConnection(qintptr socketDescriptor)
     ServerWebSocket::Limits limits;
     limits.maxMessageBytes = m_config.maxMessageBytes;
     limits.handshakeTimeoutMs = m_config.handshakeTimeoutMs;
-    auto *socket = new ServerWebSocket(socketDescriptor, limits, this);
+    auto *socket = new ServerWebSocket(socketDescriptor, limits, m_poller, this);
     connect(socket, &ServerWebSocket::flushRequested, this, [this, socket] { flushAtEndOfRound(socket); });
     connect(socket, &ServerWebSocket::opened, this, [this, socket] { onWebSocketOpened(socket); });
     // Until a Connection takes it: a failed handshake or a refused endpoint is dropped here.

@@ -24,6 +24,7 @@ namespace lark
 class Connection;
 class Database;
 class ServerWebSocket;
+class SocketPoller;
 class Store;
 
 struct ServerConfig {
@@ -140,6 +141,7 @@ private:
     ServerConfig m_config;
     std::unique_ptr<Store> m_store;
     QTcpServer *m_tcp = nullptr;
+    SocketPoller *m_poller = nullptr; // all client sockets, through one epoll descriptor
     QElapsedTimer m_clock;
     QTimer m_sweepTimer;
     QTimer m_graceTimer;

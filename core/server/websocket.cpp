@@ -84,9 +84,10 @@ QByteArray statusText(int status)
 
 } // namespace
 
-ServerWebSocket::ServerWebSocket(qintptr socketDescriptor, const Limits &limits, QObject *parent)
+ServerWebSocket::ServerWebSocket(qintptr socketDescriptor, const Limits &limits, SocketPoller *poller, QObject *parent)
     : QObject(parent)
     , m_fd(int(socketDescriptor))
+    , m_poller(poller)
     , m_limits(limits)
 {
     m_timer.setSingleShot(true);
@@ -108,19 +109,18 @@ ServerWebSocket::ServerWebSocket(qintptr socketDescriptor, const Limits &limits,
                                                 : ntohs(reinterpret_cast<const sockaddr_in *>(&peer)->sin_port);
     }
     ::fcntl(m_fd, F_SETFL, ::fcntl(m_fd, F_GETFL) | O_NONBLOCK);
-    m_readNotifier.setSocket(m_fd);
-    m_writeNotifier.setSocket(m_fd);
-    connect(&m_readNotifier, &QSocketNotifier::activated, this, &ServerWebSocket::onReadable);
-    connect(&m_writeNotifier, &QSocketNotifier::activated, this, &ServerWebSocket::onWritable);
-    m_readNotifier.setEnabled(true);
+    if (!m_poller->add(m_fd, this)) {
+        qCWarning(lcServer) << "cannot watch an accepted socket:" << std::strerror(errno);
+        closeSocket();
+        return;
+    }
     m_timer.start(m_limits.handshakeTimeoutMs);
 }
 
 ServerWebSocket::~ServerWebSocket()
 {
     if (m_fd >= 0) {
-        m_readNotifier.setEnabled(false);
-        m_writeNotifier.setEnabled(false);
+        // (Closing the descriptor also takes it out of the poller's epoll set, which may already be gone.)
         // Unread input would make close() send a reset, which can cost the peer what is still in flight to it
         // (a shutting-down server deletes its sockets right after queueing their close frames).
         char sink[4096];
@@ -161,7 +161,10 @@ void ServerWebSocket::flush()
         } else if (n < 0 && errno == EINTR) {
             continue;
         } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            m_writeNotifier.setEnabled(true);
+            if (!m_watchingWrites) {
+                m_watchingWrites = true;
+                m_poller->setWriteInterest(m_fd, this, true);
+            }
             return;
         } else {
             closeSocket(); // the peer is gone (EPIPE, ECONNRESET)
@@ -170,7 +173,10 @@ void ServerWebSocket::flush()
     }
     if (m_fd < 0)
         return;
-    m_writeNotifier.setEnabled(false);
+    if (m_watchingWrites) {
+        m_watchingWrites = false;
+        m_poller->setWriteInterest(m_fd, this, false);
+    }
     // A small buffer is kept for the next round; a bigger one is given back, so idle connections stay small.
     if (m_out.capacity() > 4096)
         m_out = QByteArray();
@@ -187,7 +193,8 @@ void ServerWebSocket::flush()
 
 void ServerWebSocket::onWritable()
 {
-    flush();
+    if (m_fd >= 0)
+        flush();
 }
 
 void ServerWebSocket::ping()
@@ -234,9 +241,7 @@ void ServerWebSocket::closeSocket()
 {
     if (m_fd < 0)
         return;
-    m_readNotifier.setEnabled(false);
-    m_writeNotifier.setEnabled(false);
-    ::close(m_fd);
+    ::close(m_fd); // also leaves the poller's epoll set
     m_fd = -1;
     m_state = State::Closed;
     m_timer.stop();
@@ -249,6 +254,8 @@ void ServerWebSocket::onReadable()
 {
     // One read per notification: a client that sends without pause cannot keep the loop from the others.
     static thread_local char buffer[64 * 1024];
+    if (m_fd < 0)
+        return; // closed earlier in the same batch
     ssize_t n = -1;
     do {
         n = ::read(m_fd, buffer, sizeof buffer);

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "poller.h"
 #include <QByteArray>
 #include <QHostAddress>
+
 #include <QObject>
-#include <QSocketNotifier>
 #include <QTimer>
 #include <QUrl>
 #include <QWebSocketProtocol>
@@ -25,7 +26,7 @@ namespace lark
  * Writes are buffered: write() queues, flushRequested() asks the owner to call flush() once this round's work is
  * done, so everything a round sends to one client leaves in one send().
  */
-class ServerWebSocket : public QObject
+class ServerWebSocket : public QObject, private SocketPoller::Handler
 {
     Q_OBJECT
 public:
@@ -38,8 +39,11 @@ public:
 
     enum class State { Handshaking, Open, Closing, Closed };
 
-    /** Takes the accepted socket descriptor (closed with this object) and reads the client's handshake. -1: none. */
-    ServerWebSocket(qintptr socketDescriptor, const Limits &limits, QObject *parent = nullptr);
+    /**
+     * Takes the accepted socket descriptor (closed with this object), watched by poller, and reads the client's
+     * handshake. -1 (and no poller): a socket that never connects, for tests of the server's bookkeeping.
+     */
+    ServerWebSocket(qintptr socketDescriptor, const Limits &limits, SocketPoller *poller, QObject *parent = nullptr);
     ~ServerWebSocket() override;
 
     [[nodiscard]] State state() const { return m_state; }
@@ -76,8 +80,8 @@ Q_SIGNALS:
     void disconnected();
 
 private:
-    void onReadable();
-    void onWritable();
+    void onReadable() override;
+    void onWritable() override;
     /** Closes the descriptor and emits disconnected() (once). */
     void closeSocket();
     /** Our close frame (or handshake refusal) is queued: stop reading messages and close TCP once it is sent. */
@@ -91,8 +95,8 @@ private:
     void queue(const QByteArray &bytes);
 
     int m_fd = -1;
-    QSocketNotifier m_readNotifier {QSocketNotifier::Read};
-    QSocketNotifier m_writeNotifier {QSocketNotifier::Write}; // enabled only while the kernel's buffer is full
+    SocketPoller *m_poller;
+    bool m_watchingWrites = false; // only while the kernel's send buffer is full
     Limits m_limits;
     State m_state = State::Handshaking;
     QByteArray m_in; // read but not parsed yet (a partial frame, or the handshake so far)

@@ -51,7 +51,7 @@ ServerConfig config(int graceMs = 3600 * 1000)
 /** A connection whose socket never connects: enough for the server's session bookkeeping. */
 Connection *connection(Server &server, Database *db)
 {
-    return new Connection(&server, new ServerWebSocket(-1, {}), db);
+    return new Connection(&server, new ServerWebSocket(-1, {}, nullptr), db);
 }
 
 Session *attach(Server &server, Database *db, const QString &ls = {}, bool *resumedOut = nullptr)

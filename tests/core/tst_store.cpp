@@ -518,7 +518,7 @@ void TestStore::serverBringsSessionsBackSuspended()
         QVERIFY2(server.openStore(&error), qPrintable(error));
         Database *db = server.database(u"app"_s);
         bool resumed = false;
-        Session *s = server.attach(new Connection(&server, new ServerWebSocket(-1, {}), db), db, {}, &resumed);
+        Session *s = server.attach(new Connection(&server, new ServerWebSocket(-1, {}, nullptr), db), db, {}, &resumed);
         s->queue().set(path(u"/presence/a"_s), json(u"false"_s), 1);
         QVERIFY2(server.persistSession(s, &error), qPrintable(error));
         id = s->id();
@@ -549,7 +549,7 @@ void TestStore::serverBringsSessionsBackSuspended()
     QCOMPARE(db->valueJson(path(u"/presence/a"_s)), QJsonValue(true));
     // Numbers keep counting across restarts.
     bool resumed = true;
-    Session *fresh = server.attach(new Connection(&server, new ServerWebSocket(-1, {}), db), db, {}, &resumed);
+    Session *fresh = server.attach(new Connection(&server, new ServerWebSocket(-1, {}, nullptr), db), db, {}, &resumed);
     QVERIFY(!resumed);
     QCOMPARE(fresh->number(), number + 1);
     // Not resumed: it fires once, when the fresh grace ends.
