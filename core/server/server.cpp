@@ -267,6 +267,8 @@ void Server::onTcpConnection(qintptr socketDescriptor)
         if (socket->parent() == this)
             socket->deleteLater();
     });
+    if (socket->state() == ServerWebSocket::State::Closed) // the poller refused it, before anyone was listening
+        socket->deleteLater();
 }
 
 void Server::onWebSocketOpened(ServerWebSocket *socket)
