@@ -6,7 +6,6 @@
 
 #include <QJsonObject>
 #include <QObject>
-#include <QPointer>
 #include <QSet>
 #include <QWebSocketProtocol>
 

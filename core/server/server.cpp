@@ -14,7 +14,6 @@
 #include <QMetaMethod>
 #include <QRandomGenerator>
 #include <QTcpServer>
-#include <QTcpSocket>
 #include <QUrlQuery>
 
 Q_LOGGING_CATEGORY(lcServer, "lark.server", QtInfoMsg)

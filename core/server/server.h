@@ -16,7 +16,6 @@
 #include <vector>
 
 class QTcpServer;
-class QTcpSocket;
 
 namespace lark
 {

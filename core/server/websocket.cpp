@@ -508,7 +508,7 @@ bool ServerWebSocket::handleControlFrame(quint8 opcode, const char *payload, qsi
             return false;
         }
     }
-    // Told first: writing to a peer that has gone can end the connection right away.
+    // Told before anything that could end the connection, so the loss is counted as the clean close it is.
     Q_EMIT peerClosed(code);
     if (m_state != State::Open)
         return false;

@@ -2,9 +2,9 @@
 #pragma once
 
 #include "poller.h"
+
 #include <QByteArray>
 #include <QHostAddress>
-
 #include <QObject>
 #include <QTimer>
 #include <QUrl>
