@@ -350,8 +350,8 @@ qint64 Database::send(
     const qint64 r = m_nextR++;
     const QJsonObject msg {
         {u"t"_s, u"d"_s}, {u"d"_s, QJsonObject {{u"r"_s, double(r)}, {u"a"_s, action}, {u"b"_s, body}}}};
-    for (const QString &frame : protocol::splitFrames(QJsonDocument(msg).toJson(QJsonDocument::Compact)))
-        m_socket->sendTextMessage(frame);
+    for (const QByteArray &frame : protocol::splitFrames(QJsonDocument(msg).toJson(QJsonDocument::Compact)))
+        m_socket->sendTextMessage(QString::fromUtf8(frame));
     if (reply)
         m_outstanding.insert(r, std::move(reply));
     return r;

@@ -45,21 +45,21 @@ FrameAssembler::Result FrameAssembler::feed(const QByteArray &frame, QByteArray 
     return Result::Message;
 }
 
-QList<QString> splitFrames(const QByteArray &utf8Message)
+Frames splitFrames(const QByteArray &utf8Message)
 {
     if (utf8Message.size() <= MaxFrameBytes)
-        return {QString::fromUtf8(utf8Message)};
-    QList<QString> pieces;
+        return {utf8Message};
+    Frames pieces;
     qsizetype pos = 0;
     while (pos < utf8Message.size()) {
         qsizetype end = std::min(pos + MaxFrameBytes, utf8Message.size());
         // Back off continuation bytes (10xxxxxx) so no code point is cut.
         while (end < utf8Message.size() && end > pos && (uchar(utf8Message.at(end)) & 0xC0) == 0x80)
             --end;
-        pieces.append(QString::fromUtf8(utf8Message.constData() + pos, end - pos));
+        pieces.append(utf8Message.sliced(pos, end - pos));
         pos = end;
     }
-    pieces.prepend(QString::number(pieces.size()));
+    pieces.prepend(QByteArray::number(pieces.size()));
     return pieces;
 }
 

@@ -3,7 +3,6 @@
 
 #include <QByteArray>
 #include <QList>
-#include <QString>
 
 namespace lark::protocol
 {
@@ -43,14 +42,15 @@ private:
 constexpr qsizetype MaxFrameBytes = 16384;
 constexpr int MaxFrameCount = 100000;
 
+/** A message split into the text frames that carry it, each UTF-8: what a WebSocket sends for one message. */
+using Frames = QList<QByteArray>;
+
 /**
  * The frames to send for one message: the message itself when it fits in one frame, else a count frame and
- * the pieces. Never yields a lone short numeric frame for a real message: the SDK would read it as a count.
+ * the pieces, none of which cuts a code point. Never yields a lone short numeric frame for a real message: the
+ * SDK would read it as a count. A push is split once and shared (implicitly) by every connection it goes to.
  */
-[[nodiscard]] QList<QString> splitFrames(const QByteArray &utf8Message);
-
-/** A message ready for the socket, split once and shared (implicitly) by every connection it goes to. */
-using Frames = QList<QString>;
+[[nodiscard]] Frames splitFrames(const QByteArray &utf8Message);
 
 /** One unmasked, final WebSocket frame (RFC 6455 §5.2) with opcode and payload: what a server puts on the wire. */
 [[nodiscard]] QByteArray serverFrame(quint8 opcode, const QByteArray &payload);

@@ -90,30 +90,22 @@ void Connection::ping()
     m_socket->ping();
 }
 
-void Connection::sendPush(const protocol::Frames &message)
-{
-    sendFrames(message);
-}
-
 void Connection::send(const QByteArray &message)
 {
-    if (message.size() > protocol::MaxFrameBytes) {
-        sendFrames(protocol::splitFrames(message));
-        return;
-    }
-    // Nearly every reply fits one frame: framed straight from its UTF-8, without splitFrames' QString.
     if (m_lost || m_serverClosing)
         return;
-    m_socket->write(protocol::serverTextFrame(message));
+    // A reply goes to this connection only: framed here, not through the server's shared push frame.
+    for (const QByteArray &frame : protocol::splitFrames(message))
+        m_socket->write(protocol::serverTextFrame(frame));
     closeIfBacklogged();
 }
 
-void Connection::sendFrames(const protocol::Frames &frames)
+void Connection::sendPush(const protocol::Frames &frames)
 {
     if (m_lost || m_serverClosing)
         return;
     // The server builds each frame once; every recipient copies it into its socket's buffer.
-    for (const QString &frame : frames)
+    for (const QByteArray &frame : frames)
         m_socket->write(m_server->wireFrame(frame));
     closeIfBacklogged();
 }

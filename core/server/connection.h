@@ -37,9 +37,8 @@ public:
     /** Attaches a (new or resumed) session and sends the hello. */
     void start(const QString &lastSessionId);
 
-    void sendPush(const protocol::Frames &message) override;
+    void sendPush(const protocol::Frames &frames) override;
     void send(const QByteArray &message);
-    void sendFrames(const protocol::Frames &frames);
 
     /** Server-side close with a code and reason; the session is treated as lost abnormally (grace applies). */
     void closeWithError(QWebSocketProtocol::CloseCode code, const QString &reason);

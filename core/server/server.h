@@ -108,8 +108,8 @@ public:
     void addWatcher(Connection *c);
     void removeWatcher(Connection *c);
     [[nodiscard]] qint64 monotonicMs() const { return m_clock.elapsed(); }
-    /** frame as a ready WebSocket text frame; the last one is kept, so a fan-out encodes its push only once. */
-    const QByteArray &wireFrame(const QString &frame);
+    /** frame as a ready WebSocket text frame; the last one is kept, so a fan-out frames its push only once. */
+    const QByteArray &wireFrame(const QByteArray &frame);
 
 Q_SIGNALS:
     void sessionChanged(const QJsonObject &session);
@@ -154,7 +154,7 @@ private:
     QHash<QString, Session *> m_sessions; // by id
     QList<Connection *> m_connections;
     QList<Connection *> m_watchers;
-    QString m_wireKey; // holds a reference, so its data pointer cannot be reused while cached
+    QByteArray m_wireKey; // holds a reference, so its data pointer cannot be reused while cached
     QByteArray m_wireFrame;
     quint64 m_nextSessionNumber = 1;
     bool m_shuttingDown = false;

@@ -1071,6 +1071,8 @@ int main(int argc, char *argv[])
         rows.append({u"writes"_s, u"  open loop: writes/s offered"_s, u"half_rate"_s, false});
         rows.append({u"writes"_s, u"  open loop: acked/s inside the window"_s, u"half_achieved"_s, false});
         rows.append({u"writes"_s, u"  server cores busy "_s + at, u"half_server_cores"_s, false});
+        // Unpipelined, the load pays a TCP send per write too: with both near 1, the machine is the limit.
+        rows.append({u"writes"_s, u"  load cores busy "_s + at, u"half_load_cores"_s, false});
         rows.append({u"writes"_s, u"  server preempted (times), open loop"_s, u"half_server_preempted"_s, false});
         if (!s.qtWriters)
             rows.append({u"writes"_s, u"  load's own send lag p99 ms "_s + at, u"send_lag_p99_ms"_s, false});

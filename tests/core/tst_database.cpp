@@ -43,8 +43,8 @@ public:
     void sendPush(const lark::protocol::Frames &frames) override
     {
         // One frame, or a count frame and the pieces.
-        const QString message = frames.size() == 1 ? frames.constFirst() : frames.mid(1).join(QString());
-        const QJsonObject d = QJsonDocument::fromJson(message.toUtf8()).object().value(u"d"_s).toObject();
+        const QByteArray message = frames.size() == 1 ? frames.constFirst() : frames.mid(1).join();
+        const QJsonObject d = QJsonDocument::fromJson(message).object().value(u"d"_s).toObject();
         const QJsonObject b = d.value(u"b"_s).toObject();
         pushes.push_back({d.value(u"a"_s).toString(), b.value(u"p"_s).toString(), b.value(u"d"_s),
             qint64(b.value(u"t"_s).toDouble())});
