@@ -34,6 +34,8 @@ AdminFeed::AdminFeed(Database *db, QObject *parent)
             m_byNumber.remove(number(handle));
             Q_EMIT sessionEnded(s);
             Q_EMIT sessionsChanged();
+        } else if (action == u"lark.store"_s) {
+            setStore(s);
         }
     });
     if (db->isConnected())
@@ -68,7 +70,18 @@ void AdminFeed::subscribe()
             self->m_byNumber.insert(number(handle), s);
         }
         Q_EMIT self->sessionsChanged();
+        // A server restarted from its file has a working store again: the snapshot says so.
+        self->setStore(d.toObject().value(u"store"_s).toObject());
     });
+}
+
+void AdminFeed::setStore(const QJsonObject &store)
+{
+    const QString failure = store.value(u"failure"_s).toString();
+    if (failure == m_storeFailure)
+        return;
+    m_storeFailure = failure;
+    Q_EMIT storeChanged();
 }
 
 } // namespace lark::client

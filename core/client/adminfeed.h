@@ -21,12 +21,15 @@ class AdminFeed : public QObject
 {
     Q_OBJECT
     Q_PROPERTY(QJsonArray sessions READ sessions NOTIFY sessionsChanged)
+    Q_PROPERTY(QString storeFailure READ storeFailure NOTIFY storeChanged)
 public:
     explicit AdminFeed(Database *db, QObject *parent = nullptr);
 
     /** Live and suspended sessions, ordered by handle number. */
     [[nodiscard]] QJsonArray sessions() const;
     [[nodiscard]] QJsonObject session(const QString &handle) const { return m_sessions.value(handle); }
+    /** Why the server's data file failed (it refuses writes until it restarts); empty while it has not. */
+    [[nodiscard]] const QString &storeFailure() const { return m_storeFailure; }
 
 Q_SIGNALS:
     void sessionsChanged();
@@ -35,15 +38,19 @@ Q_SIGNALS:
     void sessionEnded(const QJsonObject &session);
     /** A session's ops were applied (just before it ended): what they wrote, resolved, at firedAt (epoch ms). */
     void opsFired(const QJsonObject &session, const QJsonArray &ops, qint64 firedAt);
+    /** storeFailure() changed: from a snapshot after (re)connecting, or the server's lark.store push. */
+    void storeChanged();
     void error(const lark::client::Error &error);
 
 private:
     void subscribe();
     static int number(const QString &handle) { return handle.mid(1).toInt(); }
+    void setStore(const QJsonObject &store);
 
     Database *m_db;
     QMap<int, QJsonObject> m_byNumber;
     QMap<QString, QJsonObject> m_sessions;
+    QString m_storeFailure;
 };
 
 } // namespace lark::client

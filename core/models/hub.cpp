@@ -230,12 +230,33 @@ bool Hub::startRemote()
     admin.authToken = m_config.adminToken;
     m_admin = new lark::client::Database(base, m_config.ns, admin, this);
     m_feed = new lark::client::AdminFeed(m_admin, this);
+    connect(m_admin, &lark::client::Database::authFailed, this, [this](const lark::client::Error &e) {
+        // The feed's own refusal follows; this one says why (a wrong token, or a server that cannot store it).
+        m_hostMessage = u"the server refused the admin sign-in: %1"_s.arg(e.toString());
+        m_adminRefused = true;
+        m_events->append(u"server"_s, {}, m_hostMessage);
+        Q_EMIT runningChanged();
+    });
     connect(m_feed, &lark::client::AdminFeed::error, this, [this](const lark::client::Error &e) {
+        if (m_adminRefused)
+            return;
         m_hostMessage = u"admin feed refused: %1"_s.arg(e.toString());
         Q_EMIT runningChanged();
     });
     connect(m_admin, &lark::client::Database::connectedChanged, this, [this](bool connected) {
         m_hostMessage = connected ? QString() : u"not connected to %1; retrying"_s.arg(serverUrl());
+        m_adminRefused = false;
+        Q_EMIT runningChanged();
+    });
+    connect(m_feed, &lark::client::AdminFeed::storeChanged, this, [this] {
+        // As in host mode: a server that refuses writes says so in the header, not only in its own log.
+        const QString &failure = m_feed->storeFailure();
+        if (failure.isEmpty()) {
+            m_events->append(u"server"_s, {}, u"the server's data file works again"_s);
+            return; // the reconnect that brought the fresh snapshot has cleared the header already
+        }
+        m_hostMessage = u"the server's data file failed (%1): it refuses writes until it restarts"_s.arg(failure);
+        m_events->append(u"server"_s, {}, m_hostMessage);
         Q_EMIT runningChanged();
     });
     m_sessions->attachFeed(m_feed);

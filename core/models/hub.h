@@ -218,6 +218,7 @@ private:
     bool startRemote();
     lark::client::Database *m_admin = nullptr;
     lark::client::AdminFeed *m_feed = nullptr;
+    bool m_adminRefused = false; // the admin credential was refused on this connection: keep that message
     lark::Database *m_mirror = nullptr; // the remote namespace's data, copied from a root listen, for the tree
     QUrl m_remoteBase; // ws://host:port of the watched server
     QJsonObject m_presenceJson;

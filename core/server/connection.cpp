@@ -603,7 +603,7 @@ Connection::Reply Connection::handleWatch()
     QJsonArray sessions;
     for (const Session *s : m_server->sessions())
         sessions.append(m_server->describeSession(*s));
-    return {Ok, QJsonObject {{u"sessions"_s, sessions}}};
+    return {Ok, QJsonObject {{u"sessions"_s, sessions}, {u"store"_s, m_server->describeStore()}}};
 }
 
 } // namespace lark

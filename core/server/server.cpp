@@ -167,6 +167,8 @@ void Server::onBatchCommitted(quint64 batch, bool ok, const QString &error)
     if (!ok) {
         qCCritical(lcServer).noquote() << "answering the requests that waited for the lost commit with write_failed";
         Q_EMIT storeFailed(error);
+        // A remote dashboard cannot see this server's log: tell the watchers why writes are refused from now on.
+        broadcastToWatchers(protocol::extensionPush(u"lark.store"_s, describeStore()));
     }
     // Taken out whole; a connection that still holds replies for a later batch is put back.
     const QList<Connection *> waiting = std::exchange(m_awaitingCommit, {});
@@ -513,6 +515,14 @@ void Server::sweep()
                 noteSessionChanged(s);
         }
     }
+}
+
+QJsonObject Server::describeStore() const
+{
+    QJsonObject o {{u"persistent"_s, m_store != nullptr}};
+    if (m_store && !m_store->failure().isEmpty())
+        o.insert(u"failure"_s, m_store->failure());
+    return o;
 }
 
 QJsonObject Server::describeSession(const Session &s) const

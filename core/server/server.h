@@ -89,6 +89,8 @@ public:
     [[nodiscard]] int connectionCount() const { return int(m_connections.size()); }
     /** Admin view of a session (lark.watch feed and dashboard). */
     [[nodiscard]] QJsonObject describeSession(const Session &s) const;
+    /** Admin view of the data file: whether there is one, and why it failed if it did (lark.watch feed). */
+    [[nodiscard]] QJsonObject describeStore() const;
 
     /** Replaces the value at path of a namespace with a JSON document (export format); false with a reason. */
     bool importJson(const QString &ns, const Path &path, const QByteArray &json, QString *error);

@@ -23,6 +23,7 @@ private Q_SLOTS:
     void okWaitsForTheCommit();
     void pipelinedRequestsStayInOrder();
     void lostCommitAnswersWriteFailed();
+    void lostCommitIsToldToWatchers();
 
 private:
     std::unique_ptr<Server> startServer(const QString &file);
@@ -218,6 +219,56 @@ void TstGroupCommit::lostCommitAnswersWriteFailed()
     QCOMPARE(c.call(u"g"_s, getBody(u"/lost"_s)).value(u"d"_s), QJsonValue());
     QCOMPARE(server->sessions().size(), 2);
     QCOMPARE(server->sessions().constFirst()->queue().ops().size(), size_t(1));
+}
+
+void TstGroupCommit::lostCommitIsToldToWatchers()
+{
+    // A dashboard watching from elsewhere cannot read the server's log: the admin feed says why writes are refused.
+    const QString file = u"watched.lark"_s;
+    const auto watch = [](RawClient &admin) {
+        if (replyStatus(admin.call(u"gauth"_s, {{u"cred"_s, u"owner"_s}})) != u"ok"_s)
+            return QJsonObject();
+        return admin.call(u"lark.watch"_s, {}).value(u"d"_s).toObject().value(u"store"_s).toObject();
+    };
+    {
+        auto server = startServer(file);
+        RawClient admin, writer;
+        QVERIFY(admin.open(server->port()));
+        QVERIFY(writer.open(server->port()));
+        QCOMPARE(watch(admin), (QJsonObject {{u"persistent"_s, true}}));
+
+        server->store()->setCommitFailureForTesting(u"disk on fire"_s);
+        QCOMPARE(replyStatus(writer.call(u"p"_s, putBody(u"/x"_s, 1))), u"write_failed"_s);
+        const QJsonObject push
+            = admin.waitPush([](const QJsonObject &p) { return p.value(u"a"_s) == u"lark.store"_s; });
+        const QJsonObject told = push.value(u"b"_s).toObject();
+        QCOMPARE(told.value(u"persistent"_s), QJsonValue(true));
+        QVERIFY2(told.value(u"failure"_s).toString().contains(u"disk on fire"_s),
+            qPrintable(told.value(u"failure"_s).toString()));
+        // Only watchers hear of it.
+        QVERIFY(std::none_of(writer.pushes.cbegin(), writer.pushes.cend(),
+            [](const QJsonObject &p) { return p.value(u"a"_s).toString().startsWith(u"lark."_s); }));
+
+        // The watcher reconnects and resumes its session (a blip): its fresh snapshot still says so.
+        const QString adminSession = admin.sessionId();
+        admin.socket.abort();
+        RawClient resumed;
+        QVERIFY(resumed.open(server->port(), u"test"_s, adminSession));
+        QCOMPARE(watch(resumed), told);
+
+        // A watcher that comes later cannot sign in (an identity is a record too), and is told why.
+        RawClient late;
+        QVERIFY(late.open(server->port()));
+        const QJsonObject refused = late.call(u"gauth"_s, {{u"cred"_s, u"owner"_s}});
+        QCOMPARE(replyStatus(refused), u"write_failed"_s);
+        QVERIFY2(
+            refused.value(u"d"_s).toString().contains(u"disk on fire"_s), qPrintable(refused.value(u"d"_s).toString()));
+    }
+    // Restarted from its file, the server keeps data again.
+    auto server = startServer(file);
+    RawClient admin;
+    QVERIFY(admin.open(server->port()));
+    QCOMPARE(watch(admin), (QJsonObject {{u"persistent"_s, true}}));
 }
 
 QTEST_GUILESS_MAIN(TstGroupCommit)

@@ -117,6 +117,7 @@ private Q_SLOTS:
     void restartOnAnotherPort();
     void restartWithDataKeepsSessions();
     void failedDataFileIsShown();
+    void failedRemoteDataFileIsShown();
     void hugeNodeLoadsOnlyAPage();
     void filterUsesTheQueryEngine();
     void loadPathMirrorsTheWay();
@@ -500,6 +501,54 @@ void TstModels::failedDataFileIsShown()
     QVERIFY2(hub.hostMessage().contains(u"data file failed"_s) && hub.hostMessage().contains(u"disk full"_s)
             && hub.hostMessage().contains(u"refused until the server restarts"_s),
         qPrintable(hub.hostMessage()));
+}
+
+void TstModels::failedRemoteDataFileIsShown()
+{
+    // The same in connect mode, where the server's log is on another machine: the admin feed carries it.
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    lark::ServerConfig serverConfig;
+    serverConfig.port = 0;
+    serverConfig.dataFile = dir.filePath(u"remote.lark"_s);
+    lark::Server server(serverConfig);
+    QString error;
+    QVERIFY2(server.listen(&error), qPrintable(error));
+    const QUrl url(u"ws://127.0.0.1:%1?ns=test"_s.arg(server.port()));
+    const auto eventsContain = [](lark::models::Hub &hub, const QString &text) {
+        QAbstractItemModel *events = hub.eventLog();
+        for (int row = 0; row < events->rowCount(); ++row) {
+            if (events->index(row, 0).data(lark::models::EventLogModel::TextRole).toString().contains(text))
+                return true;
+        }
+        return false;
+    };
+
+    lark::models::HubConfig config;
+    config.connectUrl = url;
+    config.reconnectDelayMs = 50;
+    lark::models::Hub hub(config);
+    QVERIFY(hub.start());
+    QTRY_VERIFY_WITH_TIMEOUT(hub.tree(), 10000); // connected and watching
+    QVERIFY2(hub.hostMessage().isEmpty(), qPrintable(hub.hostMessage()));
+
+    server.store()->setCommitFailureForTesting(u"disk full"_s);
+    Database db(QUrl(server.url()), u"test"_s, fast());
+    QString status;
+    db.ref(u"x"_s).set(1, [&](const lark::client::Error &e) { status = e.isOk() ? u"ok"_s : e.toString(); });
+    QTRY_VERIFY_WITH_TIMEOUT(!status.isEmpty(), 10000);
+    QVERIFY2(status.contains(u"write_failed"_s, Qt::CaseInsensitive), qPrintable(status));
+    QTRY_VERIFY2_WITH_TIMEOUT(hub.hostMessage().contains(u"data file failed"_s)
+            && hub.hostMessage().contains(u"disk full"_s) && hub.hostMessage().contains(u"refuses writes"_s),
+        qPrintable(hub.hostMessage()), 10000);
+    QVERIFY(eventsContain(hub, u"disk full"_s));
+
+    // A dashboard that connects afterwards cannot sign in as the admin (that is a record too); it says why.
+    lark::models::Hub late(config);
+    QVERIFY(late.start());
+    QTRY_VERIFY2_WITH_TIMEOUT(
+        late.hostMessage().contains(u"refused the admin sign-in"_s) && late.hostMessage().contains(u"disk full"_s),
+        qPrintable(late.hostMessage()), 10000);
 }
 
 void TstModels::hugeNodeLoadsOnlyAPage()
