@@ -142,7 +142,7 @@ void ServerWebSocket::write(const QByteArray &frame)
 
 void ServerWebSocket::queue(const QByteArray &bytes)
 {
-    if (m_fd < 0)
+    if (m_fd < 0 || m_sendFailed)
         return;
     m_out += bytes;
     if (!m_flushRequested) {
@@ -167,7 +167,16 @@ void ServerWebSocket::flush()
             }
             return;
         } else {
-            closeSocket(); // the peer is gone (EPIPE, ECONNRESET)
+            // The peer is gone (EPIPE, ECONNRESET). A tab that sends its close frame and then resets (it closed with
+            // our data unread) leaves that frame readable after the reset: stop writing, and let onReadable()
+            // read on to the end, so the close is seen as the clean one it is.
+            m_sendFailed = true;
+            m_out = QByteArray();
+            m_outPos = 0;
+            if (m_watchingWrites) {
+                m_watchingWrites = false;
+                m_poller->setWriteInterest(m_fd, this, false);
+            }
             return;
         }
     }

@@ -97,6 +97,7 @@ private:
     int m_fd = -1;
     SocketPoller *m_poller;
     bool m_watchingWrites = false; // only while the kernel's send buffer is full
+    bool m_sendFailed = false; // the peer reset: nothing more is sent, its last input is still read
     Limits m_limits;
     State m_state = State::Handshaking;
     QByteArray m_in; // read but not parsed yet (a partial frame, or the handshake so far)

@@ -6,10 +6,14 @@
 #include "rawclient.h"
 #include "testserver.h"
 
+#include "server/websocket.h"
+
 #include <QRandomGenerator>
 #include <QTcpSocket>
 
 #include <utility>
+
+#include <sys/socket.h>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -299,6 +303,7 @@ private Q_SLOTS:
     void clientCloseEchoed_data();
     void clientCloseEchoed();
     void cleanCloseFiresOnDisconnectAtOnce();
+    void closeFrameThenResetIsClean();
     void tcpDropWaitsForGrace_data();
     void tcpDropWaitsForGrace();
     void shutdownSendsGoingAwayAtOnce();
@@ -823,6 +828,40 @@ void TstWebSocket::cleanCloseFiresOnDisconnectAtOnce()
         Timeout);
     QVERIFY2(!push.isEmpty(), "onDisconnect did not fire on a close frame");
     QCOMPARE(valueAt(u"/status/a"_s), QJsonValue(u"offline"_s));
+    QCOMPARE(m_server->sessions().size(), 1);
+    checkOthersUnharmed();
+}
+
+void TstWebSocket::closeFrameThenResetIsClean()
+{
+    // A tab that closes with our data unread sends its close frame, then a reset. If the server writes to it in
+    // between, that write fails; the close frame is still there to read, and it is still a clean close.
+    Peer p;
+    QVERIFY(p.open(m_server->port()));
+    p.send(clientFrame(Fin | Text, request(1, u"o"_s, {{u"p"_s, u"/status/a"_s}, {u"d"_s, u"offline"_s}})));
+    QTRY_COMPARE_WITH_TIMEOUT(replyStatus(p.reply(1)), u"ok"_s, Timeout);
+    m_bystander->call(u"q"_s, {{u"p"_s, u"/status/a"_s}, {u"h"_s, u""_s}});
+    lark::ServerWebSocket *serverSide = nullptr;
+    for (lark::ServerWebSocket *s : m_server->findChildren<lark::ServerWebSocket *>()) {
+        if (s->peerPort() == p.socket.localPort())
+            serverSide = s;
+    }
+    QVERIFY(serverSide);
+
+    // The close frame, then a reset (linger 0), back to back: the server's loop does not run in between.
+    p.send(clientFrame(Fin | Close, closePayload(1000)));
+    const linger abortive {1, 0};
+    QCOMPARE(::setsockopt(int(p.socket.socketDescriptor()), SOL_SOCKET, SO_LINGER, &abortive, sizeof abortive), 0);
+    p.socket.abort();
+    // The server writes before it reads again (a heartbeat ping, say): the send fails with ECONNRESET.
+    serverSide->ping();
+    serverSide->flush();
+
+    // The grace is 60 s: only a clean close explains a fire within the timeout.
+    const QJsonObject push = m_bystander->waitPush(
+        [](const QJsonObject &push) { return pushAt(u"d"_s, u"/status/a"_s)(push) && pushData(push) == u"offline"_s; },
+        Timeout);
+    QVERIFY2(!push.isEmpty(), "a close frame followed by a reset was taken for a lost connection");
     QCOMPARE(m_server->sessions().size(), 1);
     checkOthersUnharmed();
 }
