@@ -3,6 +3,7 @@
 
 #include "db/servervalues.h"
 #include "protocol/framing.h"
+#include "protocol/messages.h"
 
 #include <QDateTime>
 #include <QJsonArray>
@@ -508,12 +509,13 @@ void Database::onPush(const QString &action, const QJsonObject &body)
         for (auto it = children.constBegin(); it != children.constEnd(); ++it) {
             Path rel;
             Node n;
-            if (Path::parseRelative(it.key(), &rel, &error)
+            if (Path::parseRelative(at, it.key(), &rel, &error)
                 && Node::fromJson(it.value(), &n, &error, 2 * Path::MaxDepth))
                 tree.set(at.child(rel), std::move(n));
         }
     };
-    const qint64 tag = qint64(body.value(u"t"_s).toDouble(0));
+    qint64 tag = 0;
+    (void)protocol::toInt64(body.value(u"t"_s), &tag);
     if (tag > 0) {
         for (auto &[key, view] : m_views) {
             if (view.tag == tag && view.path.contains(path)) {
@@ -727,7 +729,7 @@ bool Database::resolveLocal(const QJsonValue &json, const Path &at, Node *out, Q
         if (!resolveServerValues(json, &current, serverTimeMs(), &resolved, error))
             return false;
     }
-    return Node::fromJson(resolved, out, error, Path::MaxDepth - at.size());
+    return Node::fromJsonAt(resolved, at, out, error);
 }
 
 void Database::write(const QString &action, const Path &path, const QJsonObject &body, Completion done)
@@ -757,7 +759,8 @@ void Database::write(const QString &action, const Path &path, const QJsonObject 
         for (auto it = children.constBegin(); it != children.constEnd(); ++it) {
             Path rel;
             Node n;
-            if (!Path::parseRelative(it.key(), &rel, &error) || !resolveLocal(it.value(), path.child(rel), &n, &error))
+            if (!Path::parseRelative(path, it.key(), &rel, &error)
+                || !resolveLocal(it.value(), path.child(rel), &n, &error))
                 return fail(error);
             for (const auto &[other, node] : w.local) {
                 if (other.overlaps(rel))

@@ -2,6 +2,7 @@
 #include "presence.h"
 
 #include "database.h"
+#include "protocol/messages.h"
 #include "pushid.h"
 
 #include <QPointer>
@@ -26,7 +27,8 @@ Presence::Presence(Database *db, const QString &uid, const QString &root, QObjec
         }
     }));
     m_listeners.append(m_user.child(u"lastSeen"_s).on(Event::Value, [this](const DataSnapshot &s, const QString &) {
-        const qint64 v = qint64(s.value().toDouble());
+        qint64 v = 0; // anything but a whole number of ms (a client wrote junk there) reads as never
+        (void)protocol::toInt64(s.value(), &v);
         if (v != m_lastSeen) {
             m_lastSeen = v;
             Q_EMIT lastSeenChanged(v);

@@ -293,10 +293,16 @@ QJsonValue Node::toJson() const
 bool Node::fromJson(const QJsonValue &json, Node *out, QString *error, int maxDepth)
 {
     *out = Node();
-    return fromJsonImpl(json, out, error, maxDepth);
+    return fromJsonImpl(json, out, error, maxDepth, -1);
 }
 
-bool Node::fromJsonText(const QByteArray &json, Node *out, QString *error, int maxDepth)
+bool Node::fromJsonAt(const QJsonValue &json, const Path &at, Node *out, QString *error)
+{
+    *out = Node();
+    return fromJsonImpl(json, out, error, Path::MaxDepth - at.size(), at.byteSize());
+}
+
+bool Node::fromJsonText(const QByteArray &json, const Path &at, Node *out, QString *error)
 {
     QJsonParseError pe;
     const QJsonDocument doc = QJsonDocument::fromJson(json, &pe);
@@ -305,10 +311,10 @@ bool Node::fromJsonText(const QByteArray &json, Node *out, QString *error, int m
         return false;
     }
     const QJsonValue value = doc.isObject() ? QJsonValue(doc.object()) : QJsonValue(doc.array());
-    return fromJson(value, out, error, maxDepth);
+    return fromJsonAt(value, at, out, error);
 }
 
-bool Node::fromJsonImpl(const QJsonValue &json, Node *out, QString *error, int depthLeft)
+bool Node::fromJsonImpl(const QJsonValue &json, Node *out, QString *error, int depthLeft, qsizetype pathBytes)
 {
     switch (json.type()) {
     case QJsonValue::Null:
@@ -338,16 +344,27 @@ bool Node::fromJsonImpl(const QJsonValue &json, Node *out, QString *error, int d
         *error = u"data nested deeper than 32 levels"_s;
         return false;
     }
+    // "/" plus the key, as Path::byteSize() counts: a stored key must stay addressable by a valid path.
+    const auto childBytes = [&](QStringView key) -> qsizetype {
+        if (pathBytes < 0)
+            return -1; // not checked
+        const qsizetype bytes = pathBytes + 1 + Path::keyBytes(key);
+        if (bytes > Path::MaxPathBytes)
+            *error = u"data has a key path longer than 768 bytes"_s;
+        return bytes;
+    };
     if (json.isArray()) {
         const QJsonArray a = json.toArray();
         Node n;
         n.m_type = Type::Object;
         for (qsizetype i = 0; i < a.size(); ++i) {
+            const QString key = QString::number(i);
+            const qsizetype bytes = childBytes(key);
             Node c;
-            if (!fromJsonImpl(a.at(i), &c, error, depthLeft - 1))
+            if (bytes > Path::MaxPathBytes || !fromJsonImpl(a.at(i), &c, error, depthLeft - 1, bytes))
                 return false;
             if (!c.isNull())
-                n.m_children.emplace(QString::number(i), std::make_unique<Node>(std::move(c)));
+                n.m_children.emplace(key, std::make_unique<Node>(std::move(c)));
         }
         n.pruneIfEmpty();
         *out = std::move(n);
@@ -367,7 +384,7 @@ bool Node::fromJsonImpl(const QJsonValue &json, Node *out, QString *error, int d
             *error = u".value must be a leaf value"_s;
             return false;
         }
-        if (!fromJsonImpl(it.value(), out, error, depthLeft))
+        if (!fromJsonImpl(it.value(), out, error, depthLeft, pathBytes))
             return false;
         out->setPriority(priority);
         return true;
@@ -387,8 +404,9 @@ bool Node::fromJsonImpl(const QJsonValue &json, Node *out, QString *error, int d
             *error = u"invalid key: "_s + why;
             return false;
         }
+        const qsizetype bytes = childBytes(key);
         Node c;
-        if (!fromJsonImpl(it.value(), &c, error, depthLeft - 1))
+        if (bytes > Path::MaxPathBytes || !fromJsonImpl(it.value(), &c, error, depthLeft - 1, bytes))
             return false;
         if (!c.isNull())
             n.m_children.emplace(key, std::make_unique<Node>(std::move(c)));

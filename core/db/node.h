@@ -77,13 +77,19 @@ public:
     [[nodiscard]] QJsonValue toJson() const;
     /**
      * Parses export-format JSON (or raw user JSON: arrays become objects keyed "0", "1", ...). Validates keys,
-     * depth (maxDepth levels of nesting) and string sizes. Server values must have been resolved before.
+     * depth (maxDepth levels of nesting) and string sizes. Server values must have been resolved before. The length
+     * of key paths is not checked: this reads data that is stored already or comes from a server; a new value to
+     * store goes through fromJsonAt().
      */
     [[nodiscard]] static bool fromJson(
         const QJsonValue &json, Node *out, QString *error, int maxDepth = Path::MaxDepth);
-    /** fromJson() of a JSON document's text (an import file), with the parse error's offset when it is not JSON. */
-    [[nodiscard]] static bool fromJsonText(
-        const QByteArray &json, Node *out, QString *error, int maxDepth = Path::MaxDepth);
+    /**
+     * fromJson() of a value to be stored at `at`: the 32 levels and the 768 bytes of a key path (the SDK's
+     * "Data has a key path longer than 768 bytes") count from the root, through at, down to the deepest key.
+     */
+    [[nodiscard]] static bool fromJsonAt(const QJsonValue &json, const Path &at, Node *out, QString *error);
+    /** fromJsonAt() of a JSON document's text (an import file), with the parse error's offset when it is not JSON. */
+    [[nodiscard]] static bool fromJsonText(const QByteArray &json, const Path &at, Node *out, QString *error);
 
     /** base64(SHA-1) as the Firebase SDK computes it; empty for null. */
     [[nodiscard]] const QByteArray &hash() const;
@@ -94,7 +100,9 @@ public:
 private:
     void invalidateHash() const { m_hashValid = false; }
     void pruneIfEmpty();
-    static bool fromJsonImpl(const QJsonValue &json, Node *out, QString *error, int depthLeft);
+    /** pathBytes: UTF-8 bytes of "/a/b" where json goes (Path::byteSize()), its keys must keep that within 768; -1:
+     * unchecked. */
+    static bool fromJsonImpl(const QJsonValue &json, Node *out, QString *error, int depthLeft, qsizetype pathBytes);
 
     Type m_type = Type::Null;
     bool m_bool = false;

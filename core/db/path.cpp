@@ -8,7 +8,7 @@ namespace lark
 
 // UTF-8 size without encoding: every write parses a path, and the two toUtf8() copies per key showed in its
 // profile (docs/performance.md). A lone surrogate counts 3, like the U+FFFD that toUtf8() writes for it.
-static qsizetype utf8Size(QStringView text)
+qsizetype Path::keyBytes(QStringView text)
 {
     qsizetype bytes = 0;
     for (qsizetype i = 0; i < text.size(); ++i) {
@@ -52,7 +52,7 @@ bool Path::isValidKey(const QString &key, QString *error)
             break;
         }
     }
-    if (key.size() * 3 > MaxKeyBytes && utf8Size(key) > MaxKeyBytes)
+    if (key.size() * 3 > MaxKeyBytes && keyBytes(key) > MaxKeyBytes)
         return fail(u"key longer than 768 bytes"_s);
     return true;
 }
@@ -64,7 +64,7 @@ static bool parseImpl(const QString &text, bool relative, Path *out, QString *er
     // the text has, so "a/b", "/a/b" and "/a/b/" get the same verdict.
     qsizetype bytes = std::max<qsizetype>(1, parts.size());
     for (const QStringView part : parts)
-        bytes += utf8Size(part);
+        bytes += Path::keyBytes(part);
     if (bytes > Path::MaxPathBytes) {
         *error = u"path longer than 768 bytes"_s;
         return false;
@@ -100,9 +100,17 @@ bool Path::parse(const QString &text, Path *out, QString *error)
     return parseImpl(text, false, out, error);
 }
 
-bool Path::parseRelative(const QString &text, Path *out, QString *error)
+bool Path::parseRelative(const Path &base, const QString &text, Path *out, QString *error)
 {
-    return parseImpl(text, true, out, error);
+    Path rel;
+    if (!parseImpl(text, true, &rel, error))
+        return false;
+    // Checked joined: "/a/.priority" + "b" or "/a" + ".info" are valid apart, not together.
+    Path joined;
+    if (!parseImpl(base.toString() + u'/' + text, false, &joined, error))
+        return false;
+    *out = std::move(rel);
+    return true;
 }
 
 Path Path::child(const QString &key) const
@@ -141,6 +149,14 @@ bool Path::contains(const Path &other) const
             return false;
     }
     return true;
+}
+
+qsizetype Path::byteSize() const
+{
+    qsizetype bytes = m_keys.size();
+    for (const QString &k : m_keys)
+        bytes += keyBytes(k);
+    return bytes;
 }
 
 QString Path::toString() const

@@ -29,10 +29,16 @@ public:
 
     /** Parses a wire path such as "/a/b" or "a/b/"; empty segments are skipped. Returns false with a reason. */
     [[nodiscard]] static bool parse(const QString &text, Path *out, QString *error);
-    /** Parses a multi-segment relative key of an update, e.g. "b/c". Same rules; must not be empty. */
-    [[nodiscard]] static bool parseRelative(const QString &text, Path *out, QString *error);
+    /**
+     * Parses a multi-segment key of an update below base, e.g. "b/c", into *out (relative to base). It must not be
+     * empty, and base plus it must be a valid path as a whole: `.priority` only last, `.info` only first, at most
+     * 32 keys and 768 bytes.
+     */
+    [[nodiscard]] static bool parseRelative(const Path &base, const QString &text, Path *out, QString *error);
     /** Whether a single key is valid for storage. */
     [[nodiscard]] static bool isValidKey(const QString &key, QString *error = nullptr);
+    /** The UTF-8 size of a key, without encoding it. */
+    [[nodiscard]] static qsizetype keyBytes(QStringView key);
 
     [[nodiscard]] bool isRoot() const { return m_keys.isEmpty(); }
     [[nodiscard]] int size() const { return int(m_keys.size()); }
@@ -56,6 +62,8 @@ public:
 
     /** "/a/b", or "/" for the root: the wire form. */
     [[nodiscard]] QString toString() const;
+    /** UTF-8 bytes of "/a/b" (0 for the root): what the 768-byte limit counts, as the SDK's ValidationPath does. */
+    [[nodiscard]] qsizetype byteSize() const;
 
     bool operator==(const Path &o) const { return m_keys == o.m_keys; }
     bool operator!=(const Path &o) const { return m_keys != o.m_keys; }

@@ -6,6 +6,8 @@
 #include <QJsonArray>
 #include <QJsonObject>
 
+#include <cmath>
+
 using namespace Qt::Literals::StringLiterals;
 
 namespace lark
@@ -41,7 +43,13 @@ static bool resolvePlaceholder(const QJsonValue &sv, const Node *current, qint64
         const QJsonValue delta = o.value(u"increment"_s);
         if (o.size() == 1 && delta.isDouble()) {
             const double base = (current && current->type() == Node::Type::Number) ? current->number() : 0.0;
-            *out = base + delta.toDouble();
+            const double sum = base + delta.toDouble();
+            // JSON has no infinity: stored, it would read back as null.
+            if (!std::isfinite(sum)) {
+                *error = u"increment overflows: the sum is not a finite number"_s;
+                return false;
+            }
+            *out = sum;
             return true;
         }
     }

@@ -627,7 +627,7 @@ QString DataTreeModel::setJson(const QString &text, const QString &json)
     if (pe.error != QJsonParseError::NoError || !doc.isArray() || doc.array().size() != 1)
         return u"not valid JSON"_s;
     Node value;
-    if (!Node::fromJson(doc.array().at(0), &value, &error, Path::MaxDepth - path.size()))
+    if (!Node::fromJsonAt(doc.array().at(0), path, &value, &error))
         return error;
     return write(path, std::move(value), WriteOrigin::Kind::Admin);
 }

@@ -550,7 +550,7 @@ QString Hub::importJson(const QString &text, const QString &json)
     if (!m_server) {
         // Connect mode: the same checks as Server::importJson, then one write sent through the tree's sink.
         Node node;
-        if (!Node::fromJsonText(json.toUtf8(), &node, &error, Path::MaxDepth - path.size()))
+        if (!Node::fromJsonText(json.toUtf8(), path, &node, &error))
             return error;
         return m_tree->write(path, std::move(node), WriteOrigin::Kind::Import);
     }

@@ -3,10 +3,24 @@
 
 #include <QJsonDocument>
 
+#include <cmath>
+
 using namespace Qt::Literals::StringLiterals;
 
 namespace lark::protocol
 {
+
+bool toInt64(const QJsonValue &v, qint64 *out)
+{
+    if (!v.isDouble())
+        return false;
+    const double d = v.toDouble();
+    // [-2^63, 2^63): 2^63 itself does not fit. NaN fails both comparisons.
+    if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0) || d != std::trunc(d))
+        return false;
+    *out = qint64(d);
+    return true;
+}
 
 QByteArray encode(const QJsonObject &message)
 {

@@ -26,4 +26,10 @@ namespace lark::protocol
 
 [[nodiscard]] QByteArray encode(const QJsonObject &message);
 
+/**
+ * v as a whole number, if it is one that fits a qint64 (a request number r, a tag, a timestamp). JSON numbers
+ * are doubles: casting one out of range (1e20) would be undefined behaviour, so this checks first.
+ */
+[[nodiscard]] bool toInt64(const QJsonValue &v, qint64 *out);
+
 } // namespace lark::protocol

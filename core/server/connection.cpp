@@ -238,12 +238,12 @@ void Connection::handleMessage(const QByteArray &utf8)
         // Other control messages (n/a of long-poll upgrades) mean nothing to a WebSocket-only server.
         return;
     }
-    const QJsonValue r = d.value(u"r"_s);
-    if (!r.isDouble() || r.toDouble() != double(qint64(r.toDouble()))) {
+    qint64 r = 0;
+    if (!protocol::toInt64(d.value(u"r"_s), &r)) {
         closeWithError(QWebSocketProtocol::CloseCodeProtocolError, u"data message without a request number r"_s);
         return;
     }
-    handleRequest(qint64(r.toDouble()), d.value(u"a"_s).toString(), d.value(u"b"_s));
+    handleRequest(r, d.value(u"a"_s).toString(), d.value(u"b"_s));
 }
 
 void Connection::handleRequest(qint64 r, const QString &action, const QJsonValue &bodyValue)
@@ -357,7 +357,15 @@ bool Connection::buildNode(const QJsonValue &json, const Path &at, Node *out, QS
         && !resolveServerValues(json, m_db->root().at(at), QDateTime::currentMSecsSinceEpoch(), &resolved, error))
         return false;
     // Depth counts the path: a value may nest only as deep as the 32 levels left below it.
-    return Node::fromJson(resolved, out, error, Path::MaxDepth - at.size());
+    if (!Node::fromJsonAt(resolved, at, out, error))
+        return false;
+    // A priority is a number, a string or null (setPriority); an object there would silently clear it.
+    if (!at.isRoot() && at.back() == u".priority"_s && out->type() != Node::Type::Null
+        && out->type() != Node::Type::Number && out->type() != Node::Type::String) {
+        *error = u".priority must be a number, a string or null"_s;
+        return false;
+    }
+    return true;
 }
 
 Connection::Reply Connection::handleListen(const QJsonObject &b)
@@ -367,7 +375,8 @@ Connection::Reply Connection::handleListen(const QJsonObject &b)
     Reply error;
     if (!parseLocation(b, &path, &query, &error))
         return error;
-    const qint64 tag = qint64(b.value(u"t"_s).toDouble(0));
+    qint64 tag = 0; // untagged unless t is a whole number
+    (void)protocol::toInt64(b.value(u"t"_s), &tag);
     if (!path.isRoot() && path.front() == u".info"_s)
         return {Ok, QJsonObject()}; // the SDK serves .info itself
     m_listens.insert({path.toString(), query.identifier()});
@@ -422,12 +431,12 @@ bool Connection::parseMergeChildren(
     for (auto it = children.constBegin(); it != children.constEnd(); ++it) {
         Path rel;
         QString why;
-        if (!Path::parseRelative(it.key(), &rel, &why)) {
+        if (!Path::parseRelative(path, it.key(), &rel, &why)) {
             *error = {InvalidRequest, why};
             return false;
         }
-        if (path.size() + rel.size() > Path::MaxDepth) {
-            *error = {InvalidRequest, u"path deeper than 32 levels"_s};
+        if (path.isRoot() && rel.front() == u".info"_s) {
+            *error = {PermissionDenied, u".info is read-only"_s};
             return false;
         }
         for (const auto &[other, value] : *out) {

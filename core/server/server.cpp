@@ -570,7 +570,7 @@ void Server::broadcastToWatchers(const QByteArray &message)
 bool Server::importJson(const QString &ns, const Path &path, const QByteArray &json, QString *error)
 {
     Node node;
-    if (!Node::fromJsonText(json, &node, error, Path::MaxDepth - path.size()))
+    if (!Node::fromJsonText(json, path, &node, error))
         return false;
     std::vector<Write> writes;
     writes.push_back({Path(), std::move(node)});

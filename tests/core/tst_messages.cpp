@@ -5,6 +5,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QTest>
+#include <limits>
 
 using namespace Qt::Literals::StringLiterals;
 namespace protocol = lark::protocol;
@@ -19,6 +20,8 @@ private Q_SLOTS:
     void reply();
     void pushes();
     void compact();
+    void toInt64_data();
+    void toInt64();
 };
 
 static QJsonObject parse(const QByteArray &message)
@@ -106,6 +109,34 @@ void TestMessages::compact()
     QVERIFY(!m.contains(' '));
     QVERIFY(!m.contains('\n'));
     QCOMPARE(protocol::encode(QJsonObject {{u"t"_s, u"c"_s}}), QByteArray(R"({"t":"c"})"));
+}
+
+void TestMessages::toInt64_data()
+{
+    QTest::addColumn<QJsonValue>("value");
+    QTest::addColumn<bool>("whole");
+    QTest::addColumn<qint64>("expected");
+    QTest::newRow("small") << QJsonValue(5) << true << qint64(5);
+    QTest::newRow("negative") << QJsonValue(-7) << true << qint64(-7);
+    QTest::newRow("2^53") << QJsonValue(9007199254740992.0) << true << qint64(9007199254740992);
+    QTest::newRow("-2^63") << QJsonValue(-9223372036854775808.0) << true << std::numeric_limits<qint64>::min();
+    // Casting these would be undefined behaviour: they are not request numbers.
+    QTest::newRow("2^63") << QJsonValue(9223372036854775808.0) << false << qint64(0);
+    QTest::newRow("1e20") << QJsonValue(1e20) << false << qint64(0);
+    QTest::newRow("-1e300") << QJsonValue(-1e300) << false << qint64(0);
+    QTest::newRow("fraction") << QJsonValue(1.5) << false << qint64(0);
+    QTest::newRow("string") << QJsonValue(u"5"_s) << false << qint64(0);
+    QTest::newRow("null") << QJsonValue(QJsonValue::Null) << false << qint64(0);
+}
+
+void TestMessages::toInt64()
+{
+    QFETCH(QJsonValue, value);
+    QFETCH(bool, whole);
+    QFETCH(qint64, expected);
+    qint64 out = 0;
+    QCOMPARE(lark::protocol::toInt64(value, &out), whole);
+    QCOMPARE(out, expected);
 }
 
 QTEST_GUILESS_MAIN(TestMessages)

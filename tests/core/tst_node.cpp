@@ -23,6 +23,7 @@ private Q_SLOTS:
     void invalidJson();
     void depthLimit();
     void stringLimit();
+    void keyPathLimit();
     void setAndPrune();
     void setPriority();
     void valueAt();
@@ -134,6 +135,29 @@ void TestNode::stringLimit()
     // The limit is in UTF-8 bytes: 4 MiB of é is 8 MiB and fits, 6 MiB of é is 12 MiB and does not.
     QVERIFY(Node::fromJson(QString(4 * 1024 * 1024, QChar(0xe9)), &n, &error));
     QVERIFY(!Node::fromJson(QString(6 * 1024 * 1024, QChar(0xe9)), &n, &error));
+}
+
+void TestNode::keyPathLimit()
+{
+    // A stored key must stay addressable: "/a/b/..." down to it within 768 UTF-8 bytes, as the SDK checks.
+    Node n;
+    QString error;
+    const Path at(QStringList {u"data"_s, u"c"_s}); // "/data/c": 7 bytes
+    const QJsonObject fits {{QString(700, u'k'), QJsonObject {{QString(59, u'k'), 1}}}}; // 7 + 701 + 60 = 768
+    QVERIFY2(Node::fromJsonAt(fits, at, &n, &error), qPrintable(error));
+    const QJsonObject over {{QString(700, u'k'), QJsonObject {{QString(60, u'k'), 1}}}};
+    QVERIFY(!Node::fromJsonAt(over, at, &n, &error));
+    QVERIFY2(error.contains(u"768 bytes"_s), qPrintable(error));
+    // Bytes, not characters: é is two.
+    QVERIFY(Node::fromJsonAt(QJsonObject {{QString(380, QChar(0xe9)), 1}}, at, &n, &error)); // 7 + 1 + 760
+    QVERIFY(!Node::fromJsonAt(QJsonObject {{QString(381, QChar(0xe9)), 1}}, at, &n, &error));
+    // Array indexes are keys too.
+    QVERIFY(!Node::fromJsonAt(QJsonObject {{QString(760, u'k'), QJsonArray {1}}}, at, &n, &error));
+    // At the root: "/" and the key.
+    QVERIFY(Node::fromJsonAt(QJsonObject {{QString(767, u'k'), 1}}, Path(), &n, &error));
+    QVERIFY(!Node::fromJsonAt(QJsonObject {{QString(768, u'k'), 1}}, Path(), &n, &error));
+    // Data already stored (or from a server) is read without this check.
+    QVERIFY(Node::fromJson(over, &n, &error));
 }
 
 void TestNode::setAndPrune()

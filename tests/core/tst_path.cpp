@@ -179,14 +179,28 @@ void TestPath::parseRelative()
 {
     Path path;
     QString error;
-    QVERIFY(Path::parseRelative(u"b/c"_s, &path, &error));
+    const Path a = p(u"/a"_s);
+    QVERIFY(Path::parseRelative(a, u"b/c"_s, &path, &error));
     QCOMPARE(path.keys(), (QStringList {u"b"_s, u"c"_s}));
-    QVERIFY(Path::parseRelative(u"x/.priority"_s, &path, &error));
+    QVERIFY(Path::parseRelative(a, u"x/.priority"_s, &path, &error));
     QCOMPARE(path.back(), u".priority"_s);
     // An update key must name something below the update's location.
-    QVERIFY(!Path::parseRelative(QString(), &path, &error));
-    QVERIFY(!Path::parseRelative(u"/"_s, &path, &error));
-    QVERIFY(!Path::parseRelative(u"a/b$"_s, &path, &error));
+    QVERIFY(!Path::parseRelative(a, QString(), &path, &error));
+    QVERIFY(!Path::parseRelative(a, u"/"_s, &path, &error));
+    QVERIFY(!Path::parseRelative(a, u"a/b$"_s, &path, &error));
+    // Checked joined to the base: each is valid alone, not together.
+    QVERIFY(!Path::parseRelative(p(u"/a/.priority"_s), u"b"_s, &path, &error)); // .priority only last
+    QVERIFY(!Path::parseRelative(a, u".info"_s, &path, &error)); // .info only first
+    QVERIFY(Path::parseRelative(Path(), u".info/connected"_s, &path, &error)); // first: the caller refuses writes
+    const QString key(700, u'k');
+    QVERIFY(Path::parseRelative(Path(), key, &path, &error));
+    QVERIFY(!Path::parseRelative(p(u"/"_s + QString(100, u'b')), key, &path, &error)); // 768 bytes in all
+    QVERIFY2(error.contains(u"768"_s), qPrintable(error));
+    QStringList deep;
+    for (int i = 0; i < 30; ++i)
+        deep.append(u"k"_s);
+    QVERIFY(Path::parseRelative(p(u"/a/b"_s), deep.join(u'/'), &path, &error));
+    QVERIFY(!Path::parseRelative(p(u"/a/b/c"_s), deep.join(u'/'), &path, &error)); // 32 keys in all
 }
 
 void TestPath::navigation()

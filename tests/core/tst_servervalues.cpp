@@ -8,6 +8,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTest>
+#include <limits>
 
 using namespace Qt::Literals::StringLiterals;
 using lark::Node;
@@ -21,6 +22,7 @@ private Q_SLOTS:
     void resolve();
     void invalid_data();
     void invalid();
+    void incrementOverflow();
     void contains_data();
     void contains();
 };
@@ -100,6 +102,26 @@ void TestServerValues::invalid()
     QVERIFY(!lark::resolveServerValues(json(in), nullptr, Now, &out, &error));
     QVERIFY(!error.isEmpty());
     QVERIFY(lark::containsServerValues(json(in)));
+}
+
+void TestServerValues::incrementOverflow()
+{
+    // JSON has no infinity: a sum past the largest double would be stored as something that reads back as null.
+    const double max = std::numeric_limits<double>::max();
+    const auto increment = [](double delta) {
+        return QJsonValue(QJsonObject {{u".sv"_s, QJsonObject {{u"increment"_s, delta}}}});
+    };
+    Node stored;
+    QString error;
+    QVERIFY(Node::fromJson(max, &stored, &error));
+    QJsonValue out;
+    QVERIFY(!lark::resolveServerValues(increment(max), &stored, Now, &out, &error));
+    QVERIFY2(error.contains(u"overflow"_s), qPrintable(error));
+    QVERIFY(Node::fromJson(-max, &stored, &error));
+    QVERIFY(!lark::resolveServerValues(increment(-max), &stored, Now, &out, &error));
+    // Up to the largest double is fine.
+    QVERIFY(lark::resolveServerValues(increment(max), nullptr, Now, &out, &error));
+    QCOMPARE(out.toDouble(), max);
 }
 
 void TestServerValues::contains_data()

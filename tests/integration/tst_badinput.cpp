@@ -70,6 +70,8 @@ void TstBadInput::closesConnection_data()
     QTest::newRow("not an envelope: unknown t") << QStringList {u"{\"t\":\"x\",\"d\":{}}"_s} << 1002 << u"envelope"_s;
     QTest::newRow("data without r") << QStringList {u"{\"t\":\"d\",\"d\":{\"a\":\"p\",\"b\":{}}}"_s} << 1002
                                     << u"request number"_s;
+    QTest::newRow("request number beyond 64 bits")
+        << QStringList {u"{\"t\":\"d\",\"d\":{\"r\":1e20,\"a\":\"s\",\"b\":{}}}"_s} << 1002 << u"request number"_s;
     QTest::newRow("frame count out of range") << QStringList {u"999999"_s} << 1002 << u"frame count"_s;
     QTest::newRow("frames joined past the cap")
         << QStringList {u"20"_s, QString(200 * 1024, u'x'), QString(200 * 1024, u'x')} << 1009 << u"larger than"_s;
@@ -145,6 +147,29 @@ void TstBadInput::refusedRequests_data()
         << u"invalid key"_s;
     QTest::newRow("onDisconnect to .info")
         << u"o"_s << QJsonObject {{u"p"_s, u"/.info/x"_s}, {u"d"_s, 1}} << u"permission_denied"_s << u".info"_s;
+    QTest::newRow("update below a .priority path")
+        << u"m"_s << QJsonObject {{u"p"_s, u"/data/a/.priority"_s}, {u"d"_s, QJsonObject {{u"b"_s, 1}}}}
+        << u"invalid_request"_s << u"invalid path"_s;
+    QTest::newRow("onDisconnect update below a .priority path")
+        << u"om"_s << QJsonObject {{u"p"_s, u"/data/a/.priority"_s}, {u"d"_s, QJsonObject {{u"b"_s, 1}}}}
+        << u"invalid_request"_s << u"invalid path"_s;
+    QTest::newRow("update with an .info key")
+        << u"m"_s << QJsonObject {{u"p"_s, u"/data"_s}, {u"d"_s, QJsonObject {{u".info"_s, 1}}}} << u"invalid_request"_s
+        << u"invalid path"_s;
+    QTest::newRow("update of .info from the root")
+        << u"m"_s << QJsonObject {{u"p"_s, u"/"_s}, {u"d"_s, QJsonObject {{u".info/connected"_s, true}}}}
+        << u"permission_denied"_s << u".info"_s;
+    QTest::newRow("onDisconnect update of .info from the root")
+        << u"om"_s << QJsonObject {{u"p"_s, u"/"_s}, {u"d"_s, QJsonObject {{u".info/x"_s, 1}}}}
+        << u"permission_denied"_s << u".info"_s;
+    QTest::newRow("priority that is an object")
+        << u"p"_s << QJsonObject {{u"p"_s, u"/data/a/.priority"_s}, {u"d"_s, QJsonObject {{u"x"_s, 1}}}}
+        << u"invalid_request"_s << u".priority must be"_s;
+    QTest::newRow("key path in the value over 768 bytes")
+        << u"p"_s
+        << QJsonObject {{u"p"_s, u"/data/c"_s},
+               {u"d"_s, QJsonObject {{QString(700, u'k'), QJsonObject {{QString(70, u'k'), 1}}}}}}
+        << u"invalid_request"_s << u"768 bytes"_s;
     QTest::newRow("unknown action") << u"frobnicate"_s << QJsonObject() << u"invalid_request"_s << u"unknown action"_s;
     QTest::newRow("bad token") << u"auth"_s << QJsonObject {{u"cred"_s, u"x.y"_s}} << u"invalid_token"_s << u"JWT"_s;
 }
