@@ -276,7 +276,8 @@ void Database::onMessage(const QJsonObject &message)
         return;
     }
     if (d.contains(u"r"_s)) {
-        const qint64 r = qint64(d.value(u"r"_s).toDouble());
+        qint64 r = 0; // a reply to no request of ours (a server's bug) is dropped, not cast out of range
+        (void)protocol::toInt64(d.value(u"r"_s), &r);
         const auto reply = m_outstanding.take(r);
         const QJsonObject b = d.value(u"b"_s).toObject();
         if (reply)
@@ -313,7 +314,9 @@ void Database::onHello(const QJsonObject &hello)
     m_sessionId = s;
     if (!s.isEmpty())
         m_lastSessionId = s;
-    const qint64 offset = qint64(hello.value(u"ts"_s).toDouble()) - QDateTime::currentMSecsSinceEpoch();
+    qint64 serverNow = QDateTime::currentMSecsSinceEpoch(); // without a usable server time: no offset
+    (void)protocol::toInt64(hello.value(u"ts"_s), &serverNow);
+    const qint64 offset = serverNow - QDateTime::currentMSecsSinceEpoch();
     if (offset != m_serverTimeOffset) {
         m_serverTimeOffset = offset;
         Q_EMIT serverTimeOffsetChanged(offset);

@@ -14,6 +14,8 @@
 #include <QSignalSpy>
 #include <QTcpServer>
 #include <QTest>
+#include <QWebSocket>
+#include <QWebSocketServer>
 
 using namespace Qt::Literals::StringLiterals;
 using namespace lark::client;
@@ -89,6 +91,7 @@ private Q_SLOTS:
     void writesInFlightAreResentAfterADrop();
     void prioritiesAndMoves();
     void serverTimeOffsetAndOfflineGet();
+    void outOfRangeNumbersFromAServer();
 };
 
 void TstClient::connectsAndExposesInfo()
@@ -578,6 +581,27 @@ void TstClient::serverTimeOffsetAndOfflineGet()
     });
     QTRY_VERIFY_WITH_TIMEOUT(got, 10000);
     QCOMPARE(v, QJsonValue(QJsonObject {{u"theme"_s, u"dark"_s}}));
+}
+
+void TstClient::outOfRangeNumbersFromAServer()
+{
+    // Another server (or a broken one) may send numbers no qint64 holds: the client must neither cast them (undefined
+    // behaviour) nor take them for real values.
+    QWebSocketServer fake(u"fake"_s, QWebSocketServer::NonSecureMode);
+    QVERIFY(fake.listen(QHostAddress::LocalHost));
+    std::unique_ptr<QWebSocket> peer;
+    connect(&fake, &QWebSocketServer::newConnection, &fake, [&] {
+        peer.reset(fake.nextPendingConnection());
+        // A reply and a push first, so both have been read (and matched nothing of ours) once the hello is.
+        peer->sendTextMessage(u"{\"t\":\"d\",\"d\":{\"r\":1e20,\"b\":{\"s\":\"ok\",\"d\":\"\"}}}"_s);
+        peer->sendTextMessage(u"{\"t\":\"d\",\"d\":{\"a\":\"d\",\"b\":{\"p\":\"/x\",\"d\":1,\"t\":1e300}}}"_s);
+        peer->sendTextMessage(
+            u"{\"t\":\"c\",\"d\":{\"t\":\"h\",\"d\":{\"ts\":1e300,\"v\":\"5\",\"h\":\"x\",\"s\":\"S\"}}}"_s);
+    });
+    Database db(QUrl(u"ws://127.0.0.1:%1"_s.arg(fake.serverPort())), u"test"_s);
+    QTRY_VERIFY_WITH_TIMEOUT(db.isConnected(), 10000);
+    // An unusable server time gives no offset, not one of -2^63 ms.
+    QVERIFY2(std::abs(db.serverTimeOffset()) < 60000, qPrintable(QString::number(db.serverTimeOffset())));
 }
 
 QTEST_GUILESS_MAIN(TstClient)
