@@ -94,9 +94,14 @@ void Connection::send(const QByteArray &message)
 {
     if (m_lost || m_serverClosing)
         return;
-    // A reply goes to this connection only: framed here, not through the server's shared push frame.
-    for (const QByteArray &frame : protocol::splitFrames(message))
-        m_socket->write(protocol::serverTextFrame(frame));
+    // A reply goes to this connection only: framed here, not through the server's shared push frame. Nearly every
+    // reply fits one frame, so the hot path skips splitFrames' list.
+    if (message.size() <= protocol::MaxFrameBytes) {
+        m_socket->write(protocol::serverTextFrame(message));
+    } else {
+        for (const QByteArray &frame : protocol::splitFrames(message))
+            m_socket->write(protocol::serverTextFrame(frame));
+    }
     closeIfBacklogged();
 }
 
