@@ -1032,7 +1032,14 @@ QString TstFuzz::culprits(const QString &problem) const
 void TstFuzz::protocolFuzz_data()
 {
     QTest::addColumn<quint32>("seed");
-    for (const quint32 seed : {1u, 2u, 3u, 4u, 5u})
+    // A longer hunt by hand: LARK_FUZZ_SEEDS=6-500 tst_fuzz protocolFuzz. The suite runs the five below.
+    quint32 first = 1, last = 5;
+    const QStringList range = qEnvironmentVariable("LARK_FUZZ_SEEDS").split(u'-');
+    if (range.size() == 2 && range.at(0).toUInt() > 0 && range.at(1).toUInt() >= range.at(0).toUInt()) {
+        first = range.at(0).toUInt();
+        last = range.at(1).toUInt();
+    }
+    for (quint32 seed = first; seed <= last; ++seed)
         QTest::addRow("seed %u", seed) << seed;
 }
 
