@@ -100,8 +100,10 @@ public:
 private:
     void invalidateHash() const { m_hashValid = false; }
     void pruneIfEmpty();
-    /** pathBytes: UTF-8 bytes of "/a/b" where json goes (Path::byteSize()), its keys must keep that within 768; -1:
-     * unchecked. */
+    /**
+     * pathBytes: the UTF-8 bytes of "/a/b" where json goes (Path::byteSize()); the keys below must keep that within
+     * 768. -1: not checked.
+     */
     static bool fromJsonImpl(const QJsonValue &json, Node *out, QString *error, int depthLeft, qsizetype pathBytes);
 
     Type m_type = Type::Null;
