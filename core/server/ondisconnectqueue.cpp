@@ -13,9 +13,18 @@ namespace lark
 namespace
 {
 
+// A server value ({".sv": ...}) is a leaf until it is resolved at fire time, as in the SDK's nodeFromJSON: it has
+// no children to write into or to split.
+bool isServerValue(const QJsonValue &json)
+{
+    return json.isObject() && json.toObject().contains(u".sv"_s);
+}
+
 // A queued value's children. Raw `om` values can be arrays, which are objects keyed by index (as in Node).
 QJsonObject childrenOf(const QJsonValue &json)
 {
+    if (isServerValue(json))
+        return {};
     if (!json.isArray())
         return json.toObject();
     QJsonObject o;
@@ -98,7 +107,8 @@ void OnDisconnectQueue::cancel(const Path &path)
         if (!m_ops[i].path.contains(path))
             continue;
         const Op op = m_ops[i];
-        const bool leaf = !op.value.isArray() && (!op.value.isObject() || op.value.toObject().contains(u".value"_s));
+        const bool leaf = !op.value.isArray()
+            && (!op.value.isObject() || op.value.toObject().contains(u".value"_s) || isServerValue(op.value));
         if (!op.value.isNull() && leaf)
             return; // a queued remove (null) has no children either, so it is dropped like in the SDK
         std::vector<Op> split;

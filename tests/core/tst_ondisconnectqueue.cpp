@@ -108,6 +108,11 @@ void TestOnDisconnectQueue::setBelowLeafAncestor()
     p.set(path(u"/a"_s), json(uR"({".value":"leaf",".priority":5})"_s), 1);
     p.set(path(u"/a/b"_s), json(u"1"_s), 2);
     QCOMPARE(dump(p), QStringList {uR"(/a={".priority":5,"b":1})"_s});
+    // A server value is a leaf too (resolved only at fire time): it gives way, it does not gain a child.
+    OnDisconnectQueue s;
+    s.set(path(u"/a"_s), json(uR"({"t":{".sv":"timestamp"}})"_s), 1);
+    s.set(path(u"/a/t/b"_s), json(u"1"_s), 2);
+    QCOMPARE(dump(s), QStringList {uR"(/a={"t":{"b":1}})"_s});
 }
 
 void TestOnDisconnectQueue::setBelowQueuedRemove()
@@ -190,6 +195,11 @@ void TestOnDisconnectQueue::cancelBelowLeafOrRemove()
     p.set(path(u"/a"_s), json(uR"({".value":1,".priority":2})"_s), 1);
     p.cancel(path(u"/a/b"_s));
     QCOMPARE(p.ops().size(), 1u);
+    // A server value is a leaf: it is not split into a child named .sv (which would be written at fire time).
+    OnDisconnectQueue s;
+    s.set(path(u"/a"_s), json(uR"({".sv":"timestamp"})"_s), 1);
+    s.cancel(path(u"/a/b"_s));
+    QCOMPARE(dump(s), QStringList {uR"(/a={".sv":"timestamp"})"_s});
     // A queued remove has no children either; the SDK's model drops it, and so does the queue.
     OnDisconnectQueue r;
     r.set(path(u"/a"_s), QJsonValue::Null, 1);

@@ -1436,6 +1436,9 @@ void TstFuzz::corruptingWrites_data()
     QTest::newRow("update with an .info key") << QJsonArray {req(u"m"_s, u"/fuzz"_s, QJsonObject {{u".info"_s, 1}})};
     QTest::newRow("update of .info from the root")
         << QJsonArray {req(u"m"_s, u"/"_s, QJsonObject {{u".info/connected"_s, true}})};
+    const QJsonObject timestamp {{u".sv"_s, u"timestamp"_s}};
+    QTest::newRow("onDisconnect cancel below a queued server value")
+        << QJsonArray {req(u"o"_s, u"/fuzz/t"_s, timestamp), req(u"oc"_s, u"/fuzz/t/x"_s, QJsonValue())};
     QTest::newRow("onDisconnect update with an .info key")
         << QJsonArray {req(u"om"_s, u"/fuzz"_s, QJsonObject {{u".info/x"_s, 1}})};
 }
