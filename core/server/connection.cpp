@@ -48,6 +48,7 @@ Connection::Connection(Server *server, ServerWebSocket *socket, Database *db)
     connect(socket, &ServerWebSocket::binaryMessageReceived, this, &Connection::onBinaryFrame);
     connect(socket, &ServerWebSocket::activity, this, &Connection::touch);
     connect(socket, &ServerWebSocket::peerClosed, this, &Connection::onPeerClosed);
+    connect(socket, &ServerWebSocket::protocolError, this, &Connection::closeWithError);
     connect(socket, &ServerWebSocket::disconnected, this, &Connection::onDisconnected);
     touch();
     m_lastPing = m_lastActivity;
@@ -133,8 +134,14 @@ void Connection::closeIfBacklogged()
 
 void Connection::closeWithError(QWebSocketProtocol::CloseCode code, const QString &reason)
 {
-    if (m_serverClosing || m_lost)
+    if (m_serverClosing || m_lost || m_closeAfterHeld)
         return;
+    if (!m_held.empty()) {
+        // Every request before the bad input is answered first, in order (wire doc §6), even those whose replies
+        // wait for a commit; releaseCommitted() closes after the last of them. Nothing more is read meanwhile.
+        m_closeAfterHeld = std::make_pair(code, reason);
+        return;
+    }
     qCWarning(lcProtocol).noquote() << "closing" << describe() << "with" << int(code) << reason;
     m_serverClosing = true;
     m_socket->close(code, reason);
@@ -171,7 +178,7 @@ void Connection::silence()
 void Connection::onPeerClosed()
 {
     // The client's close frame: a closed tab, fired at once (lark-semantics.md §3). Ours are not the peer's.
-    if (!m_serverClosing)
+    if (!m_serverClosing && !m_closeAfterHeld) // after bad input, the loss stays abnormal (lark-semantics.md §7)
         m_peerClosed = true;
 }
 
@@ -201,7 +208,7 @@ void Connection::onBinaryFrame()
 
 void Connection::onTextFrame(const QByteArray &frame)
 {
-    if (m_serverClosing || m_lost)
+    if (m_serverClosing || m_lost || m_closeAfterHeld)
         return;
     QByteArray message;
     switch (m_frames.feed(frame, &message)) {
@@ -321,6 +328,10 @@ bool Connection::releaseCommitted(quint64 batch, bool ok, const QString &error)
     // Newest first: each undo restores the state from before its own request.
     for (auto it = undos.rbegin(); it != undos.rend(); ++it)
         (*it)();
+    if (m_held.empty() && m_closeAfterHeld) {
+        const auto [code, reason] = *std::exchange(m_closeAfterHeld, std::nullopt);
+        closeWithError(code, reason);
+    }
     return !m_held.empty();
 }
 

@@ -11,6 +11,7 @@
 
 #include <deque>
 #include <functional>
+#include <optional>
 
 namespace lark
 {
@@ -122,6 +123,8 @@ private:
     qint64 m_lastPing = 0;
     bool m_peerClosed = false;
     bool m_serverClosing = false;
+    // Bad input arrived while replies waited for a commit: the close that goes out once they are sent.
+    std::optional<std::pair<QWebSocketProtocol::CloseCode, QString>> m_closeAfterHeld;
     bool m_released = false;
     bool m_resumed = false;
     bool m_lost = false;

@@ -5,6 +5,7 @@
 #include "protocol/framing.h"
 
 #include <QCryptographicHash>
+#include <QMetaMethod>
 
 #include <cerrno>
 #include <cstring>
@@ -275,8 +276,8 @@ void ServerWebSocket::onReadable()
         closeSocket(); // EOF or a reset; without a close frame before it, the client did not close cleanly
         return;
     }
-    if (m_state == State::Closing || m_state == State::Closed)
-        return; // after our close frame, input is read only to find the peer's EOF
+    if (m_state == State::Closing || m_state == State::Closed || m_inputStopped)
+        return; // after our close frame (or a broken frame), input is read only to find the peer's EOF
     if (m_state == State::Open)
         Q_EMIT activity();
     if (m_state == State::Handshaking) {
@@ -399,7 +400,7 @@ qsizetype ServerWebSocket::readFrames(char *data, qsizetype dataSize)
 {
     // Handlers may close or abort this socket: after each one, only m_state is looked at.
     qsizetype pos = 0;
-    while (m_state == State::Open) {
+    while (m_state == State::Open && !m_inputStopped) {
         const qsizetype available = dataSize - pos;
         if (available < 2)
             break;
@@ -528,6 +529,13 @@ bool ServerWebSocket::handleControlFrame(quint8 opcode, const char *payload, qsi
 
 void ServerWebSocket::failConnection(QWebSocketProtocol::CloseCode code, const QString &reason)
 {
+    // Nothing after a broken frame can be trusted: input stops here. The owner closes, once it has sent what it
+    // owes for the requests before it (replies waiting for a commit); without one, the close goes now.
+    m_inputStopped = true;
+    if (isSignalConnected(QMetaMethod::fromSignal(&ServerWebSocket::protocolError))) {
+        Q_EMIT protocolError(code, reason);
+        return;
+    }
     qCWarning(lcProtocol).noquote() << "closing" << u"%1:%2"_s.arg(m_peerAddress.toString()).arg(m_peerPort) << "with"
                                     << int(code) << reason;
     close(code, reason);

@@ -76,6 +76,12 @@ Q_SIGNALS:
     void activity();
     /** The peer sent a close frame (it has been answered): a clean close by the client. */
     void peerClosed(quint16 code);
+    /**
+     * The client broke the protocol (a bad frame, invalid UTF-8, a message over the cap). Input has stopped; the
+     * receiver should close() with this code and reason once it has sent what it owes. With no receiver, the
+     * socket closes at once.
+     */
+    void protocolError(QWebSocketProtocol::CloseCode code, const QString &reason);
     /** The TCP connection is gone. Emitted once, also when the handshake failed. */
     void disconnected();
 
@@ -97,6 +103,7 @@ private:
     int m_fd = -1;
     SocketPoller *m_poller;
     bool m_watchingWrites = false; // only while the kernel's send buffer is full
+    bool m_inputStopped = false; // a protocol error: the rest of the input is read only to find the EOF
     bool m_sendFailed = false; // the peer reset: nothing more is sent, its last input is still read
     Limits m_limits;
     State m_state = State::Handshaking;

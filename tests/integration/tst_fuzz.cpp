@@ -18,6 +18,7 @@
 
 #include <QDeadlineTimer>
 #include <QRandomGenerator>
+#include <QTemporaryDir>
 #include <QTimer>
 
 #include <algorithm>
@@ -922,6 +923,8 @@ private Q_SLOTS:
 
     void protocolFuzz_data();
     void protocolFuzz();
+    void protocolFuzzWithDataFile_data();
+    void protocolFuzzWithDataFile();
     void corruptingWrites_data();
     void corruptingWrites();
 
@@ -940,9 +943,12 @@ private:
     void checkClosed(FuzzConnection &c, Generator &gen);
     void checkStoredTree();
     void checkBystander();
+    void runSeed(quint32 seed);
     void finish(std::vector<FuzzConnection> &conns);
     void checkTreeOverTheWire();
 
+    lark::ServerConfig m_config;
+    QTemporaryDir m_dir; // protocolFuzzWithDataFile's data file
     std::unique_ptr<lark::Server> m_server;
     lark::Database *m_db = nullptr;
     std::unique_ptr<RawClient> m_bystander;
@@ -959,7 +965,15 @@ void TstFuzz::init()
 {
     // Long dead-after: the fuzz connections are never silent, and a slow (sanitized) run must not drop them. A short
     // grace: the sessions the server closes fire while the other connections go on writing.
-    m_server = startTestServer(1000, 60000, 100, Cap);
+    m_config = lark::ServerConfig();
+    m_config.port = 0;
+    m_config.pingIntervalMs = 1000;
+    m_config.deadAfterMs = 60000;
+    m_config.graceMs = 100;
+    m_config.maxMessageBytes = Cap;
+    if (QTest::currentTestFunction() == QByteArrayView("protocolFuzzWithDataFile"))
+        m_config.dataFile = m_dir.filePath(QString::fromUtf8(QTest::currentDataTag()).replace(u' ', u'-') + u".lark"_s);
+    m_server = startConfiguredServer(m_config);
     m_db = m_server->database(u"test"_s);
     m_fired.clear();
     m_awaitingFire.clear();
@@ -1029,11 +1043,10 @@ QString TstFuzz::culprits(const QString &problem) const
         + found.mid(std::max<qsizetype>(0, found.size() - 3)).join(u"\n    "_s);
 }
 
-void TstFuzz::protocolFuzz_data()
+/** Rows "seed N" for first..last, or for the range in LARK_FUZZ_SEEDS=first-last (a longer hunt by hand). */
+static void addSeedRows(quint32 first, quint32 last)
 {
     QTest::addColumn<quint32>("seed");
-    // A longer hunt by hand: LARK_FUZZ_SEEDS=6-500 tst_fuzz protocolFuzz. The suite runs the five below.
-    quint32 first = 1, last = 5;
     const QStringList range = qEnvironmentVariable("LARK_FUZZ_SEEDS").split(u'-');
     if (range.size() == 2 && range.at(0).toUInt() > 0 && range.at(1).toUInt() >= range.at(0).toUInt()) {
         first = range.at(0).toUInt();
@@ -1043,9 +1056,48 @@ void TstFuzz::protocolFuzz_data()
         QTest::addRow("seed %u", seed) << seed;
 }
 
+void TstFuzz::protocolFuzz_data()
+{
+    addSeedRows(1, 5);
+}
+
 void TstFuzz::protocolFuzz()
 {
     QFETCH(quint32, seed);
+    runSeed(seed);
+}
+
+void TstFuzz::protocolFuzzWithDataFile_data()
+{
+    addSeedRows(1001, 1002);
+}
+
+void TstFuzz::protocolFuzzWithDataFile()
+{
+    // The same fuzz with --data: every reply still as predicted (write_failed is not among them), and a restart
+    // from the file brings back exactly the tree the server held (lark-semantics.md §6).
+    QFETCH(quint32, seed);
+    QVERIFY(m_dir.isValid());
+    runSeed(seed);
+    if (QTest::currentTestFailed())
+        return;
+    const QJsonValue before = m_db->valueJson(lark::Path());
+    m_bystander.reset();
+    m_db = nullptr;
+    m_server.reset();
+    m_server = startConfiguredServer(m_config);
+    m_db = m_server->database(u"test"_s);
+    FUZZ_VERIFY(sameJson(m_db->valueJson(lark::Path()), before),
+        u"the tree after a restart from the data file differs: %1"_s.arg(
+            firstDifference(m_db->valueJson(lark::Path()), before, u"/"_s)));
+    // Only the bystander's session was left; it comes back suspended.
+    const QList<lark::Session *> sessions = m_server->sessions();
+    FUZZ_VERIFY(sessions.size() == 1 && sessions.constFirst()->state() == lark::Session::State::Suspended,
+        u"%1 sessions after the restart, expected the bystander's, suspended"_s.arg(sessions.size()));
+}
+
+void TstFuzz::runSeed(quint32 seed)
+{
     m_case = u"seed %1"_s.arg(seed);
     Generator gen(seed);
     std::vector<FuzzConnection> conns(Connections);

@@ -24,6 +24,7 @@ private Q_SLOTS:
     void pipelinedRequestsStayInOrder();
     void lostCommitAnswersWriteFailed();
     void lostCommitIsToldToWatchers();
+    void badInputClosesAfterTheHeldReplies();
 
 private:
     std::unique_ptr<Server> startServer(const QString &file);
@@ -219,6 +220,39 @@ void TstGroupCommit::lostCommitAnswersWriteFailed()
     QCOMPARE(c.call(u"g"_s, getBody(u"/lost"_s)).value(u"d"_s), QJsonValue());
     QCOMPARE(server->sessions().size(), 2);
     QCOMPARE(server->sessions().constFirst()->queue().ops().size(), size_t(1));
+}
+
+void TstGroupCommit::badInputClosesAfterTheHeldReplies()
+{
+    // Bad input closes the connection, but only after every request before it is answered (wire doc §6): with a
+    // data file, those replies may still be waiting for their commit.
+    auto server = startServer(u"bad.lark"_s);
+    RawClient c;
+    QVERIFY(c.open(server->port()));
+    server->setCommitsPausedForTesting(true);
+    const qint64 put = c.request(u"p"_s, putBody(u"/x"_s, 1));
+    const qint64 get = c.request(u"g"_s, getBody(u"/x"_s));
+    c.sendRaw(u"[\"not an envelope\"]"_s);
+    const qint64 after = c.request(u"p"_s, putBody(u"/y"_s, 2)); // after the bad input: never handled
+    // A WebSocket ping is answered below the protocol, in order: its pong means the bad input has been read.
+    bool ponged = false;
+    connect(&c.socket, &QWebSocket::pong, &c.socket, [&] { ponged = true; });
+    c.socket.ping();
+    QTRY_VERIFY(ponged || c.closed);
+    QVERIFY2(!c.closed, "closed before the held replies were sent");
+    QVERIFY(c.replies.isEmpty());
+
+    server->setCommitsPausedForTesting(false);
+    QTRY_VERIFY(c.closed);
+    QCOMPARE(c.replyOrder, (QList<qint64> {put, get}));
+    QCOMPARE(replyStatus(c.replies.value(put)), u"ok"_s);
+    QCOMPARE(c.replies.value(get).value(u"d"_s), QJsonValue(1));
+    QVERIFY(!c.replies.contains(after));
+    QCOMPARE(int(c.socket.closeCode()), 1002);
+    QVERIFY2(c.socket.closeReason().contains(u"envelope"_s), qPrintable(c.socket.closeReason()));
+    QCOMPARE(server->database(u"test"_s)->valueJson(Path(QStringList {u"y"_s})), QJsonValue());
+    // An abnormal loss: the session waits for its grace.
+    QTRY_COMPARE(server->sessions().constFirst()->state(), Session::State::Suspended);
 }
 
 void TstGroupCommit::lostCommitIsToldToWatchers()
