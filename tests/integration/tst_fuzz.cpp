@@ -34,7 +34,13 @@ namespace
 
 /** The fuzz server's message cap: small, so messages over it are cheap to make. */
 constexpr qint64 Cap = 64 * 1024;
-constexpr int MessagesPerSeed = 600;
+/** Messages per seed: 600, or LARK_FUZZ_MESSAGES for a longer hunt by hand (state that builds up over a session). */
+int messagesPerSeed()
+{
+    bool ok = false;
+    const int n = qEnvironmentVariableIntValue("LARK_FUZZ_MESSAGES", &ok);
+    return ok && n > 0 ? n : 600;
+}
 constexpr int Connections = 3;
 constexpr int WaitMs = 60000; // generous: the test also runs under AddressSanitizer
 
@@ -1107,7 +1113,8 @@ void TstFuzz::runSeed(quint32 seed)
             return;
     }
     int sent = 0;
-    for (int round = 1; sent < MessagesPerSeed; ++round) {
+    const int messages = messagesPerSeed();
+    for (int round = 1; sent < messages; ++round) {
         for (FuzzConnection &c : conns) {
             const int n = 1 + gen.below(12);
             for (int i = 0; i < n && !c.closing; ++i, ++sent)
