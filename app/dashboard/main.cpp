@@ -5,6 +5,7 @@
 #include "models/hub.h"
 #include "models/settings.h"
 #include "qmltypes.h"
+#include "server/listener.h"
 #include "server/options.h"
 
 #include <QCommandLineParser>
@@ -182,6 +183,8 @@ int main(int argc, char *argv[])
         return 1;
     }
     QGuiApplication app(argc, argv);
+    // The embedded server's connections and the tabs' proxies are descriptors: lift the desktop's soft limit.
+    lark::raiseFileLimit();
     QGuiApplication::setApplicationDisplayName(u"Lark"_s);
     // Every window (the first and each "New window") takes the application's icon.
     QGuiApplication::setWindowIcon(lark::dashboard::appIcon());

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 // lark-server: the headless Lark server.
+#include "server/listener.h"
+#include "server/logging.h"
 #include "server/options.h"
 #include "server/server.h"
 
@@ -62,6 +64,15 @@ int main(int argc, char *argv[])
         std::printf("lark-server %s\n", LARK_VERSION);
         return 0;
     }
+
+    // Each connection is a descriptor: a desktop's default soft limit (1024) would stop the server near a thousand.
+    const lark::FileLimit files = lark::raiseFileLimit();
+    if (files.soft != files.before)
+        qCInfo(lcServer).noquote() << "open-file limit raised from" << files.before << "to" << files.soft
+                                   << "(the hard limit)";
+    else
+        qCInfo(lcServer).noquote() << "open-file limit" << files.soft << "(the hard limit is" << files.hard
+                                   << "; raise it with ulimit -Hn or LimitNOFILE= to allow more connections)";
 
     lark::Server server(options.config);
     // Before the import, so that imported data lands in (and is kept by) the data file.

@@ -103,7 +103,6 @@ void Connection::send(const QByteArray &message)
         for (const QByteArray &frame : protocol::splitFrames(message))
             m_socket->write(protocol::serverTextFrame(frame));
     }
-    closeIfBacklogged();
 }
 
 void Connection::sendPush(const protocol::Frames &frames)
@@ -113,23 +112,18 @@ void Connection::sendPush(const protocol::Frames &frames)
     // The server builds each frame once; every recipient copies it into its socket's buffer.
     for (const QByteArray &frame : frames)
         m_socket->write(m_server->wireFrame(frame));
-    closeIfBacklogged();
 }
 
-void Connection::closeIfBacklogged()
+bool Connection::closeIfTooSlow()
 {
-    if (m_socket->bytesToWrite() > m_server->config().maxBacklogBytes) {
-        // Closing from inside a fan-out would change the listen lists being walked: defer it.
-        m_serverClosing = true;
-        QMetaObject::invokeMethod(
-            this,
-            [this] {
-                m_serverClosing = false;
-                closeWithError(QWebSocketProtocol::CloseCodePolicyViolated,
-                    u"client too slow: more than %1 bytes unsent"_s.arg(m_server->config().maxBacklogBytes));
-            },
-            Qt::QueuedConnection);
-    }
+    // Judged by the sweep, never right after queueing: the socket must have had its chance to take the backlog.
+    QString reason;
+    if (m_serverClosing || m_lost || !m_socket->tooSlow(&reason))
+        return false;
+    // What it has not started to receive is dropped, so the close frame is the next thing it reads.
+    m_socket->dropUnsent();
+    closeWithError(QWebSocketProtocol::CloseCodePolicyViolated, reason);
+    return true;
 }
 
 void Connection::closeWithError(QWebSocketProtocol::CloseCode code, const QString &reason)
@@ -577,6 +571,12 @@ Connection::Reply Connection::handleAuth(const QString &action, const QJsonObjec
     if (action == u"gauth"_s) {
         if (b.value(u"cred"_s).toString() != u"owner"_s)
             return {u"invalid_token"_s, u"gauth: only the emulator admin credential \"owner\" is accepted"_s};
+        // lark-semantics.md §7: the admin only from what the access policy let in by name, never from any page
+        // that --allow-origin '*' admits (it could read every session id off the admin feed).
+        if (m_socket->admission() == AccessPolicy::Admission::AnyOrigin)
+            return {PermissionDenied,
+                u"the admin credential is not accepted from a web page admitted only by --allow-origin '*'; "
+                "list its origin with --allow-origin"_s};
         identity.kind = Identity::Kind::Admin;
         identity.uid = u"owner"_s;
         identity.provider = u"admin"_s;

@@ -43,6 +43,8 @@ public:
 
     /** Server-side close with a code and reason; the session is treated as lost abnormally (grace applies). */
     void closeWithError(QWebSocketProtocol::CloseCode code, const QString &reason);
+    /** Closes with 1008 a peer that makes no progress on its backlog (ServerWebSocket::tooSlow); true if it did. */
+    bool closeIfTooSlow();
     /** Gives up on a silent peer: drops the socket without a close handshake. */
     void abortDead();
     /** Another connection resumed this one's session: close without firing anything. */
@@ -58,6 +60,9 @@ public:
     [[nodiscard]] QString remoteAddress() const;
     [[nodiscard]] QString describe() const;
     [[nodiscard]] qint64 lastActivity() const { return m_lastActivity; }
+    /** Counts as life now: after a stall of the server's own loop, or while its input is held back (backpressure). */
+    void touch();
+    [[nodiscard]] ServerWebSocket *socket() const { return m_socket; }
     [[nodiscard]] qint64 lastPing() const { return m_lastPing; }
     [[nodiscard]] bool resumed() const { return m_resumed; }
     /** What the last heartbeat sweep concluded: no word from the peer for a ping interval and a half. */
@@ -72,13 +77,10 @@ public:
     bool releaseCommitted(quint64 batch, bool ok, const QString &error);
 
 private:
-    /** A client that reads slower than it is sent to is closed (1008) once maxBacklogBytes are unsent. */
-    void closeIfBacklogged();
     void onTextFrame(const QByteArray &frame);
     void onBinaryFrame();
     void onPeerClosed();
     void onDisconnected();
-    void touch();
     void handleMessage(const QByteArray &utf8);
     void handleRequest(qint64 r, const QString &action, const QJsonValue &body);
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "options.h"
 
+#include "accesspolicy.h"
+
 #include <QCommandLineParser>
 #include <QRegularExpression>
 
@@ -65,7 +67,35 @@ bool parseServerOptions(const QStringList &arguments, const QHash<QString, QStri
     const QCommandLineOption fsync(u"fsync"_s,
         u"With --data, flush every commit to the disk (LARK_FSYNC=1): survives power loss, not only a crash or kill "
         "of the server, at the cost of an fsync per commit (one per round of writes)."_s);
-    parser.addOptions({help, version, host, port, ns, ping, dead, grace, import, maxMessage, data, fsync});
+    // The network surface: who may connect, and how much a connection may cost (lark-semantics.md §7).
+    const QCommandLineOption allowOrigin(u"allow-origin"_s,
+        u"Also accept browser pages from this origin, scheme://host[:port] (repeatable; '*' for any, 'null' for "
+        "file pages; LARK_ALLOW_ORIGIN, comma-separated). Pages from localhost, 127.0.0.0/8 and [::1] are always "
+        "accepted, and clients that send no Origin (SDKs in Node, native apps) too; others get 403."_s,
+        u"origin"_s);
+    const QCommandLineOption allowHost(u"allow-host"_s,
+        u"On a loopback address, also answer requests whose Host names this host (repeatable; '*' for any; "
+        "LARK_ALLOW_HOST, comma-separated). By default only localhost, 127.0.0.0/8 and [::1] are answered, against "
+        "DNS rebinding."_s,
+        u"host"_s);
+    const QCommandLineOption maxConnections(u"max-connections"_s,
+        u"Open connections at most; more get HTTP 503 (LARK_MAX_CONNECTIONS). Default: the open-file limit, which "
+        "lark-server raises to its hard limit at start, less 64."_s,
+        u"count"_s);
+    const QCommandLineOption maxHandshakes(u"max-handshakes"_s,
+        u"Unfinished WebSocket handshakes at once; more connections wait in the listen backlog "
+        "(LARK_MAX_HANDSHAKES). Default 1024."_s,
+        u"count"_s);
+    const QCommandLineOption maxBacklog(u"max-backlog"_s,
+        u"Unsent bytes per connection over which the client must keep reading (LARK_MAX_BACKLOG). "
+        "Default 8388608."_s,
+        u"bytes"_s);
+    const QCommandLineOption slowAfter(u"slow-after"_s,
+        u"How long a backlog over --max-backlog may go with nothing taken by the client, or without shrinking, "
+        "before the client is closed as too slow with 1008 (LARK_SLOW_AFTER). Default 10s."_s,
+        u"duration"_s);
+    parser.addOptions({help, version, host, port, ns, ping, dead, grace, import, maxMessage, data, fsync, allowOrigin,
+        allowHost, maxConnections, maxHandshakes, maxBacklog, slowAfter});
     if (helpText)
         *helpText = parser.helpText();
 
@@ -159,6 +189,66 @@ bool parseServerOptions(const QStringList &arguments, const QHash<QString, QStri
     if (o.config.fsync && o.config.dataFile.isEmpty()) {
         *error = u"--fsync needs --data"_s;
         return false;
+    }
+    // Repeatable options: the command line's values, else the environment's comma-separated list.
+    auto list = [&](const QCommandLineOption &opt, const QString &env) {
+        QStringList values = parser.values(opt);
+        if (values.isEmpty() && environment.contains(env))
+            values = environment.value(env).split(u',', Qt::SkipEmptyParts);
+        for (QString &value : values)
+            value = value.trimmed();
+        values.removeAll(QString());
+        return values;
+    };
+    o.config.allowedOrigins = list(allowOrigin, u"LARK_ALLOW_ORIGIN"_s);
+    for (const QString &origin : std::as_const(o.config.allowedOrigins)) {
+        QString why;
+        if (!AccessPolicy::isValidOriginOption(origin, &why)) {
+            *error = u"--allow-origin: "_s + why;
+            return false;
+        }
+    }
+    o.config.allowedHosts = list(allowHost, u"LARK_ALLOW_HOST"_s);
+    for (const QString &h : std::as_const(o.config.allowedHosts)) {
+        QByteArray name;
+        int port = -1;
+        if (h != u"*"_s && (!AccessPolicy::splitAuthority(h.toUtf8(), &name, &port) || port >= 0)) {
+            *error = u"--allow-host: \"%1\" is not a host name or address (without a port)"_s.arg(h);
+            return false;
+        }
+    }
+    const struct {
+        const QCommandLineOption &opt;
+        QString env;
+        qint64 min, max;
+        qint64 value;
+    } counts[] = {{maxConnections, u"LARK_MAX_CONNECTIONS"_s, 1, 10000000, o.config.maxConnections},
+        {maxHandshakes, u"LARK_MAX_HANDSHAKES"_s, 1, 1000000, o.config.maxHandshakes},
+        {maxBacklog, u"LARK_MAX_BACKLOG"_s, 1024, qint64(1) << 32, o.config.maxBacklogBytes}};
+    qint64 parsed[3];
+    for (size_t i = 0; i < std::size(counts); ++i) {
+        parsed[i] = counts[i].value;
+        if (!value(counts[i].opt, counts[i].env, &v))
+            continue;
+        bool ok = false;
+        const qint64 n = v.toLongLong(&ok);
+        if (!ok || n < counts[i].min || n > counts[i].max) {
+            *error = u"--%1: \"%2\" must be a whole number from %3 to %4"_s.arg(counts[i].opt.names().constFirst(), v)
+                         .arg(counts[i].min)
+                         .arg(counts[i].max);
+            return false;
+        }
+        parsed[i] = n;
+    }
+    o.config.maxConnections = int(parsed[0]);
+    o.config.maxHandshakes = int(parsed[1]);
+    o.config.maxBacklogBytes = parsed[2];
+    if (value(slowAfter, u"LARK_SLOW_AFTER"_s, &v)) {
+        QString why;
+        if (!parseDuration(v, &o.config.slowAfterMs, &why) || o.config.slowAfterMs < 1) {
+            *error = u"--slow-after: "_s + (why.isEmpty() ? u"must be at least 1ms"_s : why);
+            return false;
+        }
     }
     *out = o;
     return true;

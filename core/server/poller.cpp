@@ -41,10 +41,10 @@ bool SocketPoller::add(int fd, Handler *handler)
     return m_epoll >= 0 && ::epoll_ctl(m_epoll, EPOLL_CTL_ADD, fd, &event) == 0;
 }
 
-void SocketPoller::setWriteInterest(int fd, Handler *handler, bool wantWrite)
+void SocketPoller::setInterest(int fd, Handler *handler, bool read, bool write)
 {
     epoll_event event {};
-    event.events = EPOLLIN | (wantWrite ? EPOLLOUT : 0u);
+    event.events = (read ? EPOLLIN : 0u) | (write ? EPOLLOUT : 0u);
     event.data.ptr = handler;
     ::epoll_ctl(m_epoll, EPOLL_CTL_MOD, fd, &event);
 }

@@ -32,9 +32,10 @@ public:
     explicit SocketPoller(QObject *parent = nullptr);
     ~SocketPoller() override;
 
-    /** Watches fd for input (always) and, while wantWrite is set, for room to write. False if epoll refused it. */
+    /** Watches fd for input and, once setInterest() asks for it, for room to write. False if epoll refused it. */
     bool add(int fd, Handler *handler);
-    void setWriteInterest(int fd, Handler *handler, bool wantWrite);
+    /** What fd is watched for; a hang-up or error is always reported (as readable). */
+    void setInterest(int fd, Handler *handler, bool read, bool write);
     // No remove(): closing a descriptor takes it out of the epoll set.
 
 private:

@@ -3,6 +3,7 @@
 
 #include "connection.h"
 #include "db/database.h"
+#include "listener.h"
 #include "logging.h"
 #include "protocol/messages.h"
 #include "store.h"
@@ -13,7 +14,6 @@
 #include <QJsonDocument>
 #include <QMetaMethod>
 #include <QRandomGenerator>
-#include <QTcpServer>
 #include <QUrlQuery>
 
 Q_LOGGING_CATEGORY(lcServer, "lark.server", QtInfoMsg)
@@ -27,23 +27,6 @@ namespace lark
 
 namespace
 {
-
-/** Hands each accepted descriptor on as it is: ServerWebSocket does its own reads and writes, no QTcpSocket. */
-class TcpListener : public QTcpServer
-{
-public:
-    TcpListener(std::function<void(qintptr)> onAccepted, QObject *parent)
-        : QTcpServer(parent)
-        , m_onAccepted(std::move(onAccepted))
-    {
-    }
-
-protected:
-    void incomingConnection(qintptr socketDescriptor) override { m_onAccepted(socketDescriptor); }
-
-private:
-    std::function<void(qintptr)> m_onAccepted;
-};
 
 qint64 epochMs()
 {
@@ -184,32 +167,38 @@ bool Server::listen(QString *error)
         return false;
     if (!m_poller)
         m_poller = new SocketPoller(this);
-    m_tcp = new TcpListener([this](qintptr socketDescriptor) { onTcpConnection(socketDescriptor); }, this);
+    if (!m_listener)
+        m_listener = new Listener(
+            m_poller, [this](int fd) { onTcpConnection(fd); }, this);
     // Qt's default backlog of 50 turns a connection storm into SYN retransmits (qt-websockets-at-scale.md §3).
-    m_tcp->setListenBacklogSize(4096);
-    if (!m_tcp->listen(m_config.host, m_config.port)) {
-        if (error)
-            *error = u"cannot listen on %1:%2: %3"_s.arg(m_config.host.toString())
-                         .arg(m_config.port)
-                         .arg(m_tcp->errorString());
-        delete m_tcp;
-        m_tcp = nullptr;
+    if (!m_listener->listen(m_config.host, m_config.port, 4096, error))
         return false;
-    }
+    m_policy = AccessPolicy(m_config.allowedOrigins, m_config.allowedHosts, m_config.host.isLoopback());
+    // Every connection is a descriptor; a reserve stays for the data file, logs and the dashboard's own sockets.
+    constexpr int ReservedFiles = 64;
+    const qint64 files = openFileLimit();
+    m_maxConnections = m_config.maxConnections > 0
+        ? m_config.maxConnections
+        : int(std::clamp<qint64>(files - ReservedFiles, 1, std::numeric_limits<int>::max()));
     setTimers(m_config.pingIntervalMs, m_config.deadAfterMs, m_config.graceMs);
     qCInfo(lcServer).noquote() << "listening on" << url() << "ping" << m_config.pingIntervalMs << "ms, dead after"
                                << m_config.deadAfterMs << "ms, grace" << m_config.graceMs << "ms";
+    qCInfo(lcServer).noquote() << "up to" << m_maxConnections << "connections"
+                               << (m_config.maxConnections > 0
+                                          ? u"(--max-connections)"_s
+                                          : u"(open-file limit %1 less %2)"_s.arg(files).arg(ReservedFiles))
+                               << "and" << m_config.maxHandshakes << "unfinished handshakes at once";
     return true;
 }
 
 bool Server::isListening() const
 {
-    return m_tcp && m_tcp->isListening();
+    return m_listener && m_listener->isListening();
 }
 
 quint16 Server::port() const
 {
-    return m_tcp ? m_tcp->serverPort() : 0;
+    return m_listener ? m_listener->port() : 0;
 }
 
 QString Server::url() const
@@ -226,7 +215,8 @@ void Server::setTimers(int pingIntervalMs, int deadAfterMs, int graceMs)
     m_config.deadAfterMs = std::max(1, deadAfterMs);
     m_config.graceMs = std::max(0, graceMs);
     // One sweep for all connections; a quarter of the shortest timer keeps detection within ~25 % of its setting.
-    const int period = std::clamp(std::min(m_config.pingIntervalMs, m_config.deadAfterMs) / 4, 5, 1000);
+    const int period = std::clamp(
+        std::min({m_config.pingIntervalMs, m_config.deadAfterMs, std::max(1, m_config.slowAfterMs)}) / 4, 5, 1000);
     m_sweepTimer.start(period);
 }
 
@@ -248,6 +238,16 @@ QList<Database *> Server::databases() const
     return m_databases.values();
 }
 
+Server::OutputStats Server::outputStats() const
+{
+    OutputStats stats;
+    for (const Connection *c : m_connections) {
+        stats.unsent += c->socket()->bytesToWrite();
+        stats.buffered += c->socket()->bufferedBytes();
+    }
+    return stats;
+}
+
 QList<Session *> Server::sessions() const
 {
     QList<Session *> list = m_sessions.values();
@@ -255,21 +255,58 @@ QList<Session *> Server::sessions() const
     return list;
 }
 
-void Server::onTcpConnection(qintptr socketDescriptor)
+void Server::onTcpConnection(int socketDescriptor)
 {
     ServerWebSocket::Limits limits;
     limits.maxMessageBytes = m_config.maxMessageBytes;
     limits.handshakeTimeoutMs = m_config.handshakeTimeoutMs;
+    limits.maxBacklogBytes = m_config.maxBacklogBytes;
+    limits.slowAfterMs = m_config.slowAfterMs;
+    limits.policy = &m_policy;
     auto *socket = new ServerWebSocket(socketDescriptor, limits, m_poller, this);
     connect(socket, &ServerWebSocket::flushRequested, this, [this, socket] { flushAtEndOfRound(socket); });
-    connect(socket, &ServerWebSocket::opened, this, [this, socket] { onWebSocketOpened(socket); });
+    connect(socket, &ServerWebSocket::opened, this, [this, socket] {
+        handshakeEnded(socket);
+        onWebSocketOpened(socket);
+    });
     // Until a Connection takes it: a failed handshake or a refused endpoint is dropped here.
     connect(socket, &ServerWebSocket::disconnected, socket, [this, socket] {
+        handshakeEnded(socket);
         if (socket->parent() == this)
             socket->deleteLater();
     });
-    if (socket->state() == ServerWebSocket::State::Closed) // the poller refused it, before anyone was listening
+    if (socket->state() == ServerWebSocket::State::Closed) { // the poller refused it, before anyone was listening
         socket->deleteLater();
+        return;
+    }
+    if (m_connections.size() + m_handshaking.size() >= m_maxConnections) {
+        // An answer at once, rather than a client left waiting: SDKs retry with a backoff.
+        qCWarning(lcServer).noquote() << "at capacity:" << m_connections.size() << "connections; refusing"
+                                      << socket->peerAddress().toString() << "with 503";
+        socket->refuse(503,
+            "server at capacity: " + QByteArray::number(m_maxConnections)
+                + " connections (--max-connections, or the open-file limit); try again later",
+            "Retry-After: 5\r\n");
+        return;
+    }
+    m_handshaking.insert(socket);
+    if (m_handshaking.size() >= m_config.maxHandshakes && !m_listener->isHeld()) {
+        // The rest wait in the kernel's backlog (4096), not in memory; each handshake ends or times out.
+        qCWarning(lcServer).noquote()
+            << m_handshaking.size()
+            << "handshakes unfinished (--max-handshakes): holding new connections in the backlog";
+        m_listener->setHeld(true);
+    }
+}
+
+void Server::handshakeEnded(ServerWebSocket *socket)
+{
+    if (!m_handshaking.remove(socket))
+        return;
+    if (m_listener && m_listener->isHeld() && m_handshaking.size() < m_config.maxHandshakes) {
+        qCInfo(lcServer) << "accepting new connections again";
+        m_listener->setHeld(false);
+    }
 }
 
 void Server::onWebSocketOpened(ServerWebSocket *socket)
@@ -415,6 +452,8 @@ void Server::armGraceTimer()
 void Server::onGraceTimer()
 {
     const qint64 now = monotonicMs();
+    if (forgiveLoopStall(now))
+        return; // re-armed at the moved deadlines
     while (!m_graceDeadlines.empty() && m_graceDeadlines.begin()->first <= now) {
         const auto [deadline, id] = *m_graceDeadlines.begin();
         m_graceDeadlines.erase(m_graceDeadlines.begin());
@@ -491,16 +530,49 @@ void Server::noteSessionChanged(Session *s)
     Q_EMIT sessionChanged(description);
 }
 
+bool Server::forgiveLoopStall(qint64 now)
+{
+    const qint64 late = m_lastTick > 0 ? now - m_lastTick - m_sweepTimer.interval() : 0;
+    m_lastTick = now;
+    if (late <= m_config.pingIntervalMs)
+        return false;
+    qCWarning(lcServer).noquote() << "the server's event loop was stalled for about" << late
+                                  << "ms: counting no client's silence from before it, and moving every grace "
+                                     "deadline by as much";
+    for (Connection *c : std::as_const(m_connections))
+        c->touch();
+    // Clients that came back during the stall wait in the backlog: their sessions must still be there.
+    m_graceDeadlines.clear();
+    for (Session *s : std::as_const(m_sessions)) {
+        if (s->state() != Session::State::Suspended)
+            continue;
+        s->graceDeadline += late;
+        s->fireAt += late;
+        m_graceDeadlines.emplace(s->graceDeadline, s->id());
+        noteSessionChanged(s);
+    }
+    armGraceTimer();
+    return true;
+}
+
 void Server::sweep()
 {
     const qint64 now = monotonicMs();
+    forgiveLoopStall(now);
     // A healthy peer answers every ping within a round trip: a ping interval and a half without a word is the first
     // sign of a dead link, long before dead-after. Watchers hear of it when it starts and when it ends.
     const qint64 silentAfter = qint64(m_config.pingIntervalMs) * 3 / 2 + 100;
     const bool observed = hasSessionObservers();
-    // Copy: abortDead() can drop connections from the list.
+    // Copy: abortDead() and closeIfTooSlow() can drop connections from the list.
     const QList<Connection *> connections = m_connections;
     for (Connection *c : connections) {
+        if (c->closeIfTooSlow())
+            continue;
+        // Input held back by backpressure is not silence: the backlog rule (closeIfTooSlow) decides its fate.
+        // Input that waits in the kernel is life the server has not read yet.
+        if (now - c->lastActivity() >= m_config.deadAfterMs
+            && (c->socket()->isInputPaused() || c->socket()->hasUnreadInput()))
+            c->touch();
         if (now - c->lastActivity() >= m_config.deadAfterMs) {
             c->abortDead();
             continue;
@@ -595,8 +667,8 @@ void Server::shutdown()
     for (Connection *c : connections)
         c->closeForShutdown();
     flushPending(); // the close frames go out now: an embedding app may delete the server right after this
-    if (m_tcp)
-        m_tcp->close();
+    if (m_listener)
+        m_listener->close();
     // Sessions stay stored (they come back suspended); the log is folded into snapshots so the next start is quick.
     if (m_store && !m_store->compact(&why))
         qCWarning(lcServer).noquote() << "could not compact the data file:" << why;

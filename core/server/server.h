@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "accesspolicy.h"
 #include "session.h"
 
 #include <QElapsedTimer>
@@ -9,19 +10,19 @@
 #include <QJsonObject>
 #include <QObject>
 #include <QPointer>
+#include <QSet>
 #include <QTimer>
 
 #include <map>
 #include <memory>
 #include <vector>
 
-class QTcpServer;
-
 namespace lark
 {
 
 class Connection;
 class Database;
+class Listener;
 class ServerWebSocket;
 class SocketPoller;
 class Store;
@@ -34,8 +35,19 @@ struct ServerConfig {
     int deadAfterMs = 15000;
     int graceMs = 10000;
     qint64 maxMessageBytes = 16 * 1024 * 1024; /**< one incoming message, frames joined */
-    qint64 maxBacklogBytes = 8 * 1024 * 1024; /**< unsent bytes before a slow client is closed */
+    /** Unsent bytes over which a client must keep draining its backlog (slowAfterMs), or be closed with 1008. */
+    qint64 maxBacklogBytes = 8 * 1024 * 1024;
+    /** How long a backlog over maxBacklogBytes may go without the socket taking anything (or without shrinking). */
+    int slowAfterMs = 10000;
     int handshakeTimeoutMs = 10000; /**< a TCP connection that has not finished its WebSocket handshake is dropped */
+    /** Open connections (and handshakes) at most; more are answered 503. 0: the open-file limit less a reserve. */
+    int maxConnections = 0;
+    /** Unfinished handshakes at once; more connections wait in the kernel's backlog until one finishes. */
+    int maxHandshakes = 1024;
+    /** Browser origins allowed besides loopback ones (`scheme://host[:port]`, `null`, or `*`); see AccessPolicy. */
+    QStringList allowedOrigins;
+    /** Host names a loopback listener answers to besides loopback ones (`*` for any); see AccessPolicy. */
+    QStringList allowedHosts;
     /** SQLite file keeping data, sessions and queued ops across restarts (lark-semantics.md §6); empty: memory only. */
     QString dataFile;
     /** With dataFile: fsync every write (synchronous=FULL) so it survives power loss, not only a process crash. */
@@ -43,7 +55,7 @@ struct ServerConfig {
 };
 
 /**
- * The Lark server: accepts WebSocket connections (own QTcpServer with a large backlog in front of
+ * The Lark server: accepts WebSocket connections (own listening socket with a large backlog in front of
  * ServerWebSocket), keeps the namespaces' databases, and runs the session lifecycle of lark-semantics.md §2–§4:
  * one heartbeat sweep for all connections, grace deadlines, resume with `ls`, atomic onDisconnect firing.
  */
@@ -87,6 +99,16 @@ public:
 
     [[nodiscard]] QList<Session *> sessions() const;
     [[nodiscard]] int connectionCount() const { return int(m_connections.size()); }
+    /** The connection cap in force (ServerConfig::maxConnections, or what the open-file limit allows). */
+    [[nodiscard]] int maxConnections() const { return m_maxConnections; }
+    struct OutputStats {
+        qint64 unsent = 0; /**< queued for clients, not yet taken by the kernel */
+        qint64 buffered = 0; /**< what the send queues hold in memory for that (ServerWebSocket::bufferedBytes) */
+    };
+    /** The send queues of every open connection, summed. */
+    [[nodiscard]] OutputStats outputStats() const;
+    /** TCP connections that have not finished their WebSocket handshake. */
+    [[nodiscard]] int handshakeCount() const { return int(m_handshaking.size()); }
     /** Admin view of a session (lark.watch feed and dashboard). */
     [[nodiscard]] QJsonObject describeSession(const Session &s) const;
     /** Admin view of the data file: whether there is one, and why it failed if it did (lark.watch feed). */
@@ -123,7 +145,14 @@ Q_SIGNALS:
     void storeFailed(const QString &reason);
 
 private:
-    void onTcpConnection(qintptr socketDescriptor);
+    void onTcpConnection(int socketDescriptor);
+    void handshakeEnded(ServerWebSocket *socket);
+    /**
+     * lark-semantics.md §3: a client is never declared dead for time the server was not listening. When the loop
+     * ran late by more than a ping interval (SIGSTOP, a paused VM, a long import), every silence clock restarts and
+     * every grace deadline moves by the stall. Returns whether it did.
+     */
+    bool forgiveLoopStall(qint64 now);
     void flushAtEndOfRound(ServerWebSocket *socket);
     void flushPending();
     void onWebSocketOpened(ServerWebSocket *socket);
@@ -141,7 +170,11 @@ private:
 
     ServerConfig m_config;
     std::unique_ptr<Store> m_store;
-    QTcpServer *m_tcp = nullptr;
+    Listener *m_listener = nullptr;
+    AccessPolicy m_policy;
+    int m_maxConnections = 0;
+    QSet<ServerWebSocket *> m_handshaking;
+    qint64 m_lastTick = 0; // monotonic ms of the last sweep or grace timer: how late the loop runs
     SocketPoller *m_poller = nullptr; // all client sockets, through one epoll descriptor
     QElapsedTimer m_clock;
     QTimer m_sweepTimer;

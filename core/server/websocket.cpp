@@ -10,9 +10,12 @@
 #include <cerrno>
 #include <cstring>
 
+#include <chrono>
+
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 using namespace Qt::Literals::StringLiterals;
@@ -31,6 +34,12 @@ enum Opcode : quint8 {
     Ping = 0x9,
     Pong = 0xA,
 };
+
+qint64 steadyMs()
+{
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
 
 // Client frames are masked (RFC 6455 §5.3). Eight bytes at a time: Qt's own loop is byte by byte.
 void unmask(char *data, qsizetype size, const char *key)
@@ -72,12 +81,16 @@ QByteArray statusText(int status)
     switch (status) {
     case 400:
         return "Bad Request";
+    case 403:
+        return "Forbidden";
     case 405:
         return "Method Not Allowed";
     case 426:
         return "Upgrade Required";
     case 431:
         return "Request Header Fields Too Large";
+    case 503:
+        return "Service Unavailable";
     default:
         return "Error";
     }
@@ -130,11 +143,6 @@ ServerWebSocket::~ServerWebSocket()
     }
 }
 
-qint64 ServerWebSocket::bytesToWrite() const
-{
-    return m_out.size() - m_outPos;
-}
-
 void ServerWebSocket::write(const QByteArray &frame)
 {
     if (m_state == State::Open)
@@ -143,62 +151,212 @@ void ServerWebSocket::write(const QByteArray &frame)
 
 void ServerWebSocket::queue(const QByteArray &bytes)
 {
+    if (m_fd < 0 || m_sendFailed || bytes.isEmpty())
+        return;
+    // Small frames share one buffer (one iovec, and a round's replies leave in one send); a large one is held by
+    // reference, so a push to many listeners is in memory once however far behind they are.
+    constexpr qsizetype SmallFrame = 4096;
+    constexpr qsizetype BufferBytes = 64 * 1024;
+    Chunk *tail = m_out.size() > m_head ? &m_out.back() : nullptr;
+    if (bytes.size() <= SmallFrame && tail && tail->owned && tail->bytes.size() + bytes.size() <= BufferBytes) {
+        tail->bytes.append(bytes);
+    } else if (bytes.size() <= SmallFrame) {
+        QByteArray buffer = std::exchange(m_spare, {});
+        buffer.append(bytes);
+        m_out.push_back({std::move(buffer), true});
+    } else {
+        m_out.push_back({bytes, false});
+    }
+    m_unsent += bytes.size();
+    queued();
+}
+
+void ServerWebSocket::queuePong(const QByteArray &payload)
+{
     if (m_fd < 0 || m_sendFailed)
         return;
-    m_out += bytes;
+    QByteArray frame = protocol::serverFrame(Pong, payload);
+    if (m_pongChunk >= 0) {
+        // A ping flood costs one pending pong, not one per ping.
+        Chunk &pending = m_out[size_t(m_pongChunk)];
+        m_unsent += frame.size() - pending.bytes.size();
+        pending.bytes = std::move(frame);
+        return;
+    }
+    m_unsent += frame.size();
+    m_pongChunk = qsizetype(m_out.size());
+    m_out.push_back({std::move(frame), false});
+    queued();
+}
+
+void ServerWebSocket::queued()
+{
+    if (m_unsent > m_limits.maxBacklogBytes && m_overCapSince == 0) {
+        m_overCapSince = steadyMs();
+        m_windowStart = m_overCapSince;
+        m_windowBytes = m_unsent;
+    }
     if (!m_flushRequested) {
         m_flushRequested = true;
         Q_EMIT flushRequested();
     }
 }
 
+bool ServerWebSocket::tooSlow(QString *reason)
+{
+    if (m_overCapSince == 0 || m_unsent <= m_limits.maxBacklogBytes || m_state == State::Closed)
+        return false;
+    const qint64 now = steadyMs();
+    const qint64 idle = now - std::max(m_lastProgress, m_overCapSince);
+    if (idle >= m_limits.slowAfterMs) {
+        *reason = u"client too slow: %1 bytes unsent and none taken for %2 ms"_s.arg(m_unsent).arg(idle);
+        return true;
+    }
+    if (now - m_windowStart >= m_limits.slowAfterMs) {
+        if (m_unsent >= m_windowBytes) {
+            *reason = u"client too slow: its backlog grew from %1 to %2 bytes in %3 ms"_s.arg(m_windowBytes)
+                          .arg(m_unsent)
+                          .arg(now - m_windowStart);
+            return true;
+        }
+        m_windowStart = now;
+        m_windowBytes = m_unsent;
+    }
+    return false;
+}
+
+qint64 ServerWebSocket::bufferedBytes() const
+{
+    qint64 held = m_spare.capacity();
+    for (size_t i = m_head; i < m_out.size(); ++i)
+        held += m_out[i].bytes.size();
+    return held;
+}
+
+bool ServerWebSocket::hasUnreadInput() const
+{
+    char byte;
+    return m_fd >= 0 && ::recv(m_fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
+void ServerWebSocket::dropUnsent()
+{
+    // The chunk being sent must end whole, or the peer would read the next frame from its middle.
+    const size_t keep = m_head + (m_headOffset > 0 ? 1 : 0);
+    for (size_t i = keep; i < m_out.size(); ++i)
+        m_unsent -= m_out[i].bytes.size();
+    m_out.resize(keep);
+    if (m_pongChunk >= qsizetype(keep))
+        m_pongChunk = -1;
+}
+
+void ServerWebSocket::consume(qsizetype n)
+{
+    m_unsent -= n;
+    while (n > 0) {
+        Chunk &c = m_out[m_head];
+        if (qsizetype(m_head) == m_pongChunk)
+            m_pongChunk = -1; // started: the next ping gets a pong of its own
+        const qsizetype left = c.bytes.size() - m_headOffset;
+        if (n < left) {
+            m_headOffset += n;
+            return;
+        }
+        n -= left;
+        // Released as soon as it is sent. A small buffer is kept for the next round; idle connections stay small.
+        if (c.owned && c.bytes.capacity() <= 4096 && m_spare.isNull()) {
+            m_spare = std::move(c.bytes);
+            m_spare.resize(0);
+        }
+        c.bytes = QByteArray();
+        ++m_head;
+        m_headOffset = 0;
+    }
+    if (m_head == m_out.size()) {
+        m_out.clear();
+        if (m_out.capacity() > 64)
+            m_out.shrink_to_fit();
+        m_head = 0;
+    } else if (m_head >= 64 && m_head * 2 >= m_out.size()) {
+        m_out.erase(m_out.begin(), m_out.begin() + qsizetype(m_head));
+        if (m_pongChunk >= 0)
+            m_pongChunk -= qsizetype(m_head);
+        m_head = 0;
+    }
+}
+
 void ServerWebSocket::flush()
 {
     m_flushRequested = false;
-    while (m_fd >= 0 && m_outPos < m_out.size()) {
-        const ssize_t n = ::send(m_fd, m_out.constData() + m_outPos, size_t(m_out.size() - m_outPos), MSG_NOSIGNAL);
+    while (m_fd >= 0 && m_unsent > 0) {
+        constexpr size_t MaxIov = 64;
+        iovec iov[MaxIov];
+        size_t count = 0;
+        for (size_t i = m_head; i < m_out.size() && count < MaxIov; ++i, ++count) {
+            const qsizetype offset = i == m_head ? m_headOffset : 0;
+            iov[count].iov_base = const_cast<char *>(m_out[i].bytes.constData()) + offset;
+            iov[count].iov_len = size_t(m_out[i].bytes.size() - offset);
+        }
+        msghdr msg {};
+        msg.msg_iov = iov;
+        msg.msg_iovlen = count;
+        const ssize_t n = ::sendmsg(m_fd, &msg, MSG_NOSIGNAL);
         if (n > 0) {
-            m_outPos += n;
+            m_lastProgress = steadyMs();
+            consume(n);
         } else if (n < 0 && errno == EINTR) {
             continue;
         } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            if (!m_watchingWrites) {
-                m_watchingWrites = true;
-                m_poller->setWriteInterest(m_fd, this, true);
-            }
-            return;
+            break;
         } else {
             // The peer is gone (EPIPE, ECONNRESET). A tab that sends its close frame and then resets (it closed with
             // our data unread) leaves that frame readable after the reset: stop writing, and let onReadable()
             // read on to the end, so the close is seen as the clean one it is.
             m_sendFailed = true;
-            m_out = QByteArray();
-            m_outPos = 0;
-            if (m_watchingWrites) {
-                m_watchingWrites = false;
-                m_poller->setWriteInterest(m_fd, this, false);
-            }
-            return;
+            m_out.clear();
+            m_head = 0;
+            m_headOffset = 0;
+            m_unsent = 0;
+            m_pongChunk = -1;
+            break;
         }
     }
     if (m_fd < 0)
         return;
-    if (m_watchingWrites) {
-        m_watchingWrites = false;
-        m_poller->setWriteInterest(m_fd, this, false);
+    if (m_unsent <= m_limits.maxBacklogBytes) {
+        m_overCapSince = 0;
+        if (std::exchange(m_inputHeldBack, false)) // not from inside flush(): handlers would queue into this round
+            QMetaObject::invokeMethod(this, &ServerWebSocket::resumeInput, Qt::QueuedConnection);
     }
-    // A small buffer is kept for the next round; a bigger one is given back, so idle connections stay small.
-    if (m_out.capacity() > 4096)
-        m_out = QByteArray();
-    else
-        m_out.resize(0);
-    m_outPos = 0;
-    if (m_closeWhenSent && !m_writeShut) {
+    updateInterest();
+    if (m_unsent == 0 && m_closeWhenSent && !m_writeShut) {
         // Our close frame is out. The server closes TCP first (RFC 6455 §7.1.1); reading on until the peer's EOF
         // (or the close timeout) keeps unread input from turning the close into a reset that could lose the frame.
         m_writeShut = true;
         ::shutdown(m_fd, SHUT_WR);
     }
+}
+
+void ServerWebSocket::resumeInput()
+{
+    if (m_state != State::Open || m_inputStopped || m_in.isEmpty() || m_inputHeldBack)
+        return;
+    const qsizetype used = readFrames(m_in.data(), m_in.size());
+    if (m_state == State::Open)
+        m_in.remove(0, used);
+}
+
+void ServerWebSocket::updateInterest()
+{
+    // Backpressure: a peer whose backlog is over the cap is not read until it drains, so a flood of requests whose
+    // answers it never reads waits in its own TCP window instead of in the server's memory.
+    const bool pauseInput = m_state == State::Open && m_unsent > m_limits.maxBacklogBytes;
+    const bool watchWrites = m_unsent > 0 && !m_sendFailed;
+    if (pauseInput == m_inputPaused && watchWrites == m_watchingWrites)
+        return;
+    m_inputPaused = pauseInput;
+    m_watchingWrites = watchWrites;
+    m_poller->setInterest(m_fd, this, !pauseInput, watchWrites);
 }
 
 void ServerWebSocket::onWritable()
@@ -256,7 +414,10 @@ void ServerWebSocket::closeSocket()
     m_state = State::Closed;
     m_timer.stop();
     m_out.clear();
-    m_outPos = 0;
+    m_head = 0;
+    m_headOffset = 0;
+    m_unsent = 0;
+    m_pongChunk = -1;
     Q_EMIT disconnected();
 }
 
@@ -274,6 +435,12 @@ void ServerWebSocket::onReadable()
         return;
     if (n <= 0) {
         closeSocket(); // EOF or a reset; without a close frame before it, the client did not close cleanly
+        return;
+    }
+    if (m_inputPaused) {
+        // Only a hang-up (or an event from the batch before the pause) gets here while input is held back: keep
+        // what was read for later. Bounded: the kernel reports no more input until the pause ends.
+        m_in.append(buffer, n);
         return;
     }
     if (m_state == State::Closing || m_state == State::Closed || m_inputStopped)
@@ -330,6 +497,8 @@ bool ServerWebSocket::readHandshake()
         return false;
     }
     QByteArray upgrade, connection, key, version;
+    std::optional<QByteArray> host, origin;
+    int hostCount = 0;
     for (qsizetype i = 1; i < lines.size(); ++i) {
         const QByteArray &line = lines[i];
         const qsizetype colon = line.indexOf(':');
@@ -349,8 +518,18 @@ bool ServerWebSocket::readHandshake()
             add(&key);
         else if (name == "sec-websocket-version")
             add(&version);
-        else if (name == "host")
-            m_host = value;
+        else if (name == "host") {
+            host = value;
+            ++hostCount;
+        } else if (name == "origin") {
+            if (!origin)
+                origin.emplace();
+            add(&*origin);
+        }
+    }
+    if (hostCount > 1) {
+        refuseHandshake(400, "more than one Host header");
+        return false;
     }
     if (!hasToken(upgrade, "websocket")) {
         refuseHandshake(426,
@@ -370,6 +549,15 @@ bool ServerWebSocket::readHandshake()
         refuseHandshake(400, "Sec-WebSocket-Key must be 16 bytes in base64");
         return false;
     }
+    if (m_limits.policy) {
+        const AccessPolicy::Verdict verdict = m_limits.policy->check(host, origin);
+        if (verdict.status != 0) {
+            refuseHandshake(verdict.status, verdict.reason);
+            return false;
+        }
+        m_admission = verdict.admission;
+    }
+    m_host = host.value_or(QByteArray());
     m_requestUrl = QUrl::fromEncoded(request[1]);
     const QByteArray accept
         = QCryptographicHash::hash(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11", QCryptographicHash::Sha1).toBase64();
@@ -380,6 +568,14 @@ bool ServerWebSocket::readHandshake()
     m_state = State::Open;
     Q_EMIT opened();
     return true;
+}
+
+void ServerWebSocket::refuse(int status, const QByteArray &reason, const QByteArray &extraHeaders)
+{
+    if (m_state == State::Handshaking && m_fd >= 0) {
+        m_timer.stop();
+        refuseHandshake(status, reason, extraHeaders);
+    }
 }
 
 void ServerWebSocket::refuseHandshake(int status, const QByteArray &reason, const QByteArray &extraHeaders)
@@ -401,6 +597,11 @@ qsizetype ServerWebSocket::readFrames(char *data, qsizetype dataSize)
     // Handlers may close or abort this socket: after each one, only m_state is looked at.
     qsizetype pos = 0;
     while (m_state == State::Open && !m_inputStopped) {
+        if (m_unsent > m_limits.maxBacklogBytes) {
+            // Backpressure: one read can hold a thousand requests; their answers wait until the peer reads.
+            m_inputHeldBack = true;
+            break;
+        }
         const qsizetype available = dataSize - pos;
         if (available < 2)
             break;
@@ -498,7 +699,7 @@ bool ServerWebSocket::handleControlFrame(quint8 opcode, const char *payload, qsi
 {
     switch (opcode) {
     case Ping:
-        queue(protocol::serverFrame(Pong, QByteArray(payload, size)));
+        queuePong(QByteArray(payload, size));
         return true;
     case Pong:
         return true; // counted as life when it was read

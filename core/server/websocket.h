@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "accesspolicy.h"
 #include "poller.h"
 
 #include <QByteArray>
@@ -9,6 +10,8 @@
 #include <QTimer>
 #include <QUrl>
 #include <QWebSocketProtocol>
+
+#include <vector>
 
 namespace lark
 {
@@ -35,6 +38,9 @@ public:
         qsizetype maxHandshakeBytes = 16 * 1024; /**< request line and headers; more gets 431 */
         int handshakeTimeoutMs = 10000; /**< a client that does not finish its handshake in time is dropped */
         int closeTimeoutMs = 5000; /**< after our close frame, how long unsent data may hold the TCP close */
+        qint64 maxBacklogBytes = 8 * 1024 * 1024; /**< unsent bytes over which the peer must keep making progress */
+        int slowAfterMs = 10000; /**< how long a backlog over the cap may go without progress (tooSlow()) */
+        const AccessPolicy *policy = nullptr; /**< who may connect (Host, Origin); nullptr: anyone */
     };
 
     enum class State { Handshaking, Open, Closing, Closed };
@@ -50,12 +56,32 @@ public:
     /** The request target of the handshake, e.g. /.ws?v=5&ns=demo (valid once opened). */
     [[nodiscard]] QUrl requestUrl() const { return m_requestUrl; }
     [[nodiscard]] QByteArray host() const { return m_host; }
+    /** How the access policy let this connection in (valid once opened). */
+    [[nodiscard]] AccessPolicy::Admission admission() const { return m_admission; }
     [[nodiscard]] QHostAddress peerAddress() const { return m_peerAddress; }
     [[nodiscard]] quint16 peerPort() const { return m_peerPort; }
-    /** Bytes queued by write() that the kernel has not taken yet. */
-    [[nodiscard]] qint64 bytesToWrite() const;
+    /** Bytes queued (frames, pongs, a handshake answer) that the kernel has not taken yet. */
+    [[nodiscard]] qint64 bytesToWrite() const { return m_unsent; }
+    /** Memory the send queue holds: what is unsent, the sent part of the chunk being sent, and a reusable buffer. */
+    [[nodiscard]] qint64 bufferedBytes() const;
+    /**
+     * Whether the peer is too slow to keep, with the reason; called by the server's heartbeat sweep.
+     * Only a backlog over Limits::maxBacklogBytes is judged, and never by its size alone: the peer is too slow once
+     * the socket has taken nothing for slowAfterMs, or the backlog has not shrunk over slowAfterMs. So one message of
+     * any size reaches a reader that reads, and a reader that stopped, or keeps falling behind, is closed.
+     */
+    [[nodiscard]] bool tooSlow(QString *reason);
+    /** While the backlog is over the cap, the peer's input is not read (its requests would only add to it). */
+    [[nodiscard]] bool isInputPaused() const { return m_inputPaused; }
+    /** Whether input waits unread in the kernel (life that the server has not read yet, e.g. after a stall). */
+    [[nodiscard]] bool hasUnreadInput() const;
+    /** Forgets what is queued and not started, so a close frame goes out next (a client closed as too slow). */
+    void dropUnsent();
 
-    /** Queues a complete server frame (e.g. protocol::serverTextFrame) to be sent by flush(). */
+    /**
+     * Queues a complete server frame (e.g. protocol::serverTextFrame) to be sent by flush(). A large frame is kept
+     * by reference (a push shared by all its recipients is held once); small ones are copied into one buffer.
+     */
     void write(const QByteArray &frame);
     /** Sends what is queued, as far as the kernel takes it; the rest goes when the socket is writable again. */
     void flush();
@@ -64,6 +90,11 @@ public:
     void close(QWebSocketProtocol::CloseCode code, const QString &reason);
     /** Drops the TCP connection at once, without a closing handshake. */
     void abort();
+    /**
+     * Answers the handshake with an HTTP error (e.g. 503 when the server is at capacity) without waiting for the
+     * request, and closes; only before the handshake is answered.
+     */
+    void refuse(int status, const QByteArray &reason, const QByteArray &extraHeaders = {});
 
 Q_SIGNALS:
     /** Something was queued: call flush() once this round's work is done. Emitted once per flush. */
@@ -99,17 +130,43 @@ private:
     bool handleControlFrame(quint8 opcode, const char *payload, qsizetype size);
     void failConnection(QWebSocketProtocol::CloseCode code, const QString &reason);
     void queue(const QByteArray &bytes);
+    /** Queues the answer to a ping; one not yet started is replaced (RFC 6455 §5.5.3: the latest is enough). */
+    void queuePong(const QByteArray &payload);
+    /** Marks that something was queued: asks the owner for a flush, and judges the backlog's size. */
+    void queued();
+    /** Takes n sent bytes off the front of the queue, releasing what is fully sent. */
+    void consume(qsizetype n);
+    void updateInterest();
+    /** Handles the input kept while the backlog was over the cap, once it is not. */
+    void resumeInput();
 
     int m_fd = -1;
     SocketPoller *m_poller;
     bool m_watchingWrites = false; // only while the kernel's send buffer is full
+    bool m_inputPaused = false; // the backlog is over the cap: input waits in the kernel until it drains
+    bool m_inputHeldBack = false; // frames were left in m_in for that reason: handle them once it drains
     bool m_inputStopped = false; // a protocol error: the rest of the input is read only to find the EOF
     bool m_sendFailed = false; // the peer reset: nothing more is sent, its last input is still read
     Limits m_limits;
     State m_state = State::Handshaking;
     QByteArray m_in; // read but not parsed yet (a partial frame, or the handshake so far)
-    QByteArray m_out; // queued, not yet taken by the kernel from m_outPos on
-    qsizetype m_outPos = 0;
+    // The send queue: chunks from m_head on, the first one sent up to m_headOffset. What is sent is released as it
+    // goes, so a steady reader never makes the server hold more than what it has not read yet.
+    struct Chunk {
+        QByteArray bytes;
+        bool owned = false; // a buffer of small frames that later small frames may be appended to
+    };
+    std::vector<Chunk> m_out;
+    size_t m_head = 0;
+    qsizetype m_headOffset = 0;
+    qint64 m_unsent = 0;
+    qsizetype m_pongChunk = -1; // index in m_out of a pong not started yet, or -1
+    QByteArray m_spare; // an emptied small buffer, reused for the next round's frames
+    // Backlog judgement (tooSlow()), in steady-clock ms; m_overCapSince 0: not over the cap.
+    qint64 m_overCapSince = 0;
+    qint64 m_lastProgress = 0;
+    qint64 m_windowStart = 0;
+    qint64 m_windowBytes = 0;
     bool m_flushRequested = false;
     bool m_closeWhenSent = false; // beginClose() was called: shut down writing once m_out is sent
     bool m_writeShut = false;
@@ -117,6 +174,7 @@ private:
     quint8 m_messageOpcode = 0; // 0: no fragmented message in progress
     QUrl m_requestUrl;
     QByteArray m_host;
+    AccessPolicy::Admission m_admission = AccessPolicy::Admission::NoOrigin;
     QHostAddress m_peerAddress; // kept: the socket forgets it once disconnected, and logs want it after
     quint16 m_peerPort = 0;
     QTimer m_timer; // handshake timeout, then close timeout

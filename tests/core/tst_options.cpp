@@ -17,6 +17,7 @@ private Q_SLOTS:
     void fromCommandLine();
     void fromEnvironment();
     void commandLineWins();
+    void networkLimits();
     void errors_data();
     void errors();
     void helpAndVersion();
@@ -143,6 +144,35 @@ void TestOptions::commandLineWins()
     QCOMPARE(out.config.port, 1);
 }
 
+void TestOptions::networkLimits()
+{
+    const ServerOptions d = parse({});
+    QVERIFY(d.config.allowedOrigins.isEmpty());
+    QVERIFY(d.config.allowedHosts.isEmpty());
+    QCOMPARE(d.config.maxConnections, 0); // the open-file limit decides
+    QCOMPARE(d.config.maxHandshakes, 1024);
+    QCOMPARE(d.config.maxBacklogBytes, 8 * 1024 * 1024);
+    QCOMPARE(d.config.slowAfterMs, 10000);
+
+    const ServerOptions o = parse({u"--allow-origin"_s, u"https://app.example.com"_s, u"--allow-origin"_s,
+        u"http://192.168.1.5:3000"_s, u"--allow-host"_s, u"devbox.lan"_s, u"--max-connections"_s, u"5000"_s,
+        u"--max-handshakes"_s, u"64"_s, u"--max-backlog"_s, u"1048576"_s, u"--slow-after"_s, u"2s"_s});
+    QCOMPARE(o.config.allowedOrigins, (QStringList {u"https://app.example.com"_s, u"http://192.168.1.5:3000"_s}));
+    QCOMPARE(o.config.allowedHosts, QStringList {u"devbox.lan"_s});
+    QCOMPARE(o.config.maxConnections, 5000);
+    QCOMPARE(o.config.maxHandshakes, 64);
+    QCOMPARE(o.config.maxBacklogBytes, 1048576);
+    QCOMPARE(o.config.slowAfterMs, 2000);
+
+    const ServerOptions e = parse({},
+        {{u"LARK_ALLOW_ORIGIN"_s, u"https://a.example, *"_s}, {u"LARK_ALLOW_HOST"_s, u"a.lan,b.lan"_s},
+            {u"LARK_MAX_CONNECTIONS"_s, u"10"_s}, {u"LARK_SLOW_AFTER"_s, u"500ms"_s}});
+    QCOMPARE(e.config.allowedOrigins, (QStringList {u"https://a.example"_s, u"*"_s}));
+    QCOMPARE(e.config.allowedHosts, (QStringList {u"a.lan"_s, u"b.lan"_s}));
+    QCOMPARE(e.config.maxConnections, 10);
+    QCOMPARE(e.config.slowAfterMs, 500);
+}
+
 void TestOptions::errors_data()
 {
     QTest::addColumn<QStringList>("args");
@@ -169,6 +199,20 @@ void TestOptions::errors_data()
     QTest::newRow("env host") << QStringList {} << QStringList {u"LARK_HOST=nowhere"_s} << u"host"_s;
     QTest::newRow("empty data") << QStringList {u"--data="_s} << QStringList {} << u"--data"_s;
     QTest::newRow("fsync without data") << QStringList {u"--fsync"_s} << QStringList {} << u"--fsync needs --data"_s;
+    QTest::newRow("origin without scheme")
+        << QStringList {u"--allow-origin"_s, u"app.example.com"_s} << QStringList {} << u"--allow-origin"_s;
+    QTest::newRow("origin with a path") << QStringList {u"--allow-origin"_s, u"https://a.example/app"_s}
+                                        << QStringList {} << u"--allow-origin"_s;
+    QTest::newRow("env origin") << QStringList {} << QStringList {u"LARK_ALLOW_ORIGIN=nope"_s} << u"--allow-origin"_s;
+    QTest::newRow("host with a port") << QStringList {u"--allow-host"_s, u"devbox.lan:9000"_s} << QStringList {}
+                                      << u"--allow-host"_s;
+    QTest::newRow("zero connections") << QStringList {u"--max-connections"_s, u"0"_s} << QStringList {}
+                                      << u"--max-connections"_s;
+    QTest::newRow("handshakes text") << QStringList {u"--max-handshakes"_s, u"many"_s} << QStringList {}
+                                     << u"--max-handshakes"_s;
+    QTest::newRow("tiny backlog") << QStringList {u"--max-backlog"_s, u"10"_s} << QStringList {} << u"--max-backlog"_s;
+    QTest::newRow("zero slow-after") << QStringList {u"--slow-after"_s, u"0s"_s} << QStringList {} << u"--slow-after"_s;
+    QTest::newRow("bare slow-after") << QStringList {u"--slow-after"_s, u"10"_s} << QStringList {} << u"--slow-after"_s;
 }
 
 void TestOptions::errors()
@@ -195,7 +239,8 @@ void TestOptions::helpAndVersion()
     QVERIFY(o.showHelp);
     // The help names every environment variable, so users can find them.
     for (const char *env : {"LARK_HOST", "LARK_PORT", "LARK_NS", "LARK_PING_INTERVAL", "LARK_DEAD_AFTER", "LARK_GRACE",
-             "LARK_IMPORT", "LARK_MAX_MESSAGE", "LARK_DATA", "LARK_FSYNC", "--data", "--fsync"})
+             "LARK_IMPORT", "LARK_MAX_MESSAGE", "LARK_DATA", "LARK_FSYNC", "--data", "--fsync", "LARK_ALLOW_ORIGIN",
+             "LARK_ALLOW_HOST", "LARK_MAX_CONNECTIONS", "LARK_MAX_HANDSHAKES", "LARK_MAX_BACKLOG", "LARK_SLOW_AFTER"})
         QVERIFY2(help.contains(QLatin1String(env)), env);
     QVERIFY(parseServerOptions({u"lark-server"_s, u"-v"_s}, {}, &o, &error));
     QVERIFY(o.showVersion);

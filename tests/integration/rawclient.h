@@ -17,8 +17,10 @@ class RawClient : public QObject
 {
     Q_OBJECT
 public:
-    explicit RawClient(QObject *parent = nullptr)
+    /** origin: the Origin header a browser page would send; none by default, as from Node or a native app. */
+    explicit RawClient(QObject *parent = nullptr, const QString &origin = QString())
         : QObject(parent)
+        , socket(origin)
     {
         connect(&socket, &QWebSocket::textMessageReceived, this, &RawClient::onFrame);
         connect(&socket, &QWebSocket::disconnected, this, [this] { closed = true; });

@@ -253,6 +253,7 @@ void TstBadInput::slowReaderIsClosed()
     lark::ServerConfig config;
     config.port = 0;
     config.maxBacklogBytes = 1024 * 1024;
+    config.slowAfterMs = 300; // over the cap with nothing taken for this long: too slow
     m_server = std::make_unique<lark::Server>(config);
     QVERIFY(m_server->listen());
     m_bystander = std::make_unique<RawClient>();
