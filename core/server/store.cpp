@@ -10,6 +10,12 @@
 
 #include <sqlite3.h>
 
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 using namespace Qt::Literals::StringLiterals;
 
 namespace lark
@@ -164,15 +170,24 @@ bool Store::open(const QString &fileName, Sync sync, QString *error)
         *error = u"%1: is a directory, not a data file"_s.arg(fileName);
         return false;
     }
-    // The file holds full session ids, which are bearer secrets (lark-semantics.md §2): a new file is readable by
-    // its owner only. SQLite gives its WAL the same permissions. An existing file keeps the mode its owner chose.
-    if (!QFileInfo::exists(fileName)) {
-        QFile created(fileName);
-        if (created.open(QIODevice::WriteOnly | QIODevice::NewOnly))
-            created.setPermissions(QFile::ReadOwner | QFile::WriteOwner);
+    // The file holds full session ids, which are bearer secrets (lark-semantics.md §2): a new file is created
+    // readable by its owner only, in one step, so that it never exists with wider permissions (a chmod after the
+    // creation leaves a window in which another user can open it). SQLite gives its WAL and journal the file's mode.
+    // An existing file keeps the mode its owner chose.
+    const QByteArray encodedName = QFile::encodeName(fileName);
+    const int fd = ::open(encodedName.constData(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        // A umask that takes the owner's own bits (0600 & ~umask) would leave a file SQLite cannot open: this only
+        // ever puts them back, never widens it beyond the owner.
+        struct stat st = {};
+        if (::fstat(fd, &st) == 0 && (st.st_mode & 0777) != 0600)
+            ::fchmod(fd, 0600);
+        ::close(fd);
+    } else if (errno != EEXIST) {
+        *error = u"%1: cannot create: %2"_s.arg(fileName, QString::fromLocal8Bit(std::strerror(errno)));
+        return false;
     }
-    const int rc = sqlite3_open_v2(
-        QFile::encodeName(fileName).constData(), &m_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+    const int rc = sqlite3_open_v2(encodedName.constData(), &m_db, SQLITE_OPEN_READWRITE, nullptr);
     if (rc != SQLITE_OK) {
         fail(u"cannot open"_s, error);
         close();

@@ -14,12 +14,17 @@
 
 #include <QFile>
 #include <QFileInfo>
+#include <QScopeGuard>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
 
 #include <sqlite3.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cstring>
 #include <map>
 
 using namespace Qt::Literals::StringLiterals;
@@ -39,6 +44,7 @@ private Q_SLOTS:
     void unusablePathIsAnError();
     void secondOpenIsRefused();
     void newFileIsPrivate();
+    void existingFileKeepsItsMode();
     void damagedPageIsAnError();
     void failedRecordRefusesTheWrite();
     void recordsAreGroupedUntilCommit();
@@ -88,6 +94,14 @@ ServerConfig config(const QString &file, int graceMs)
     c.graceMs = graceMs;
     c.dataFile = file;
     return c;
+}
+
+int fileMode(const QString &file)
+{
+    struct stat st = {};
+    if (::stat(QFile::encodeName(file).constData(), &st) != 0)
+        return -1;
+    return int(st.st_mode & 07777);
 }
 
 class FailingJournal : public WriteJournal
@@ -363,13 +377,64 @@ void TestStore::secondOpenIsRefused()
 
 void TestStore::newFileIsPrivate()
 {
-    // Session ids in the file are bearer secrets: other users of the machine must not read them.
-    const QString file = m_dir.filePath(u"private.lark"_s);
+    // Session ids in the file are bearer secrets: other users of the machine must never be able to open it, not
+    // even for the moment between its creation and a chmod. With umask 0 a file created with a default mode is
+    // world-readable; the inotify watch sees a mode change after the creation (IN_ATTRIB after IN_CREATE).
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString file = dir.filePath(u"private.lark"_s);
+    const int watch = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    QVERIFY(watch >= 0);
+    const auto closeWatch = qScopeGuard([watch] { ::close(watch); });
+    QVERIFY(inotify_add_watch(watch, QFile::encodeName(dir.path()).constData(), IN_CREATE | IN_ATTRIB) >= 0);
+    const mode_t umaskBefore = ::umask(0);
+    const auto restoreUmask = qScopeGuard([umaskBefore] { ::umask(umaskBefore); });
+
     Store store;
     QString error;
     QVERIFY2(store.open(file, Store::Sync::Normal, &error), qPrintable(error));
-    QCOMPARE(QFileInfo(file).permissions() & ~(QFile::ReadUser | QFile::WriteUser | QFile::ExeUser),
-        QFile::ReadOwner | QFile::WriteOwner);
+    QCOMPARE(fileMode(file), 0600);
+    bool created = false;
+    bool changedAfter = false;
+    alignas(inotify_event) char buffer[16 * 1024];
+    ssize_t n = 0;
+    while ((n = ::read(watch, buffer, sizeof buffer)) > 0) {
+        for (const char *p = buffer; p < buffer + n;) {
+            const auto *event = reinterpret_cast<const inotify_event *>(p);
+            if (event->len && std::strcmp(event->name, "private.lark") == 0) {
+                if (event->mask & IN_CREATE)
+                    created = true;
+                else if (created && (event->mask & IN_ATTRIB))
+                    changedAfter = true;
+            }
+            p += sizeof(inotify_event) + event->len;
+        }
+    }
+    QVERIFY(created);
+    QVERIFY2(!changedAfter, "the data file's mode was changed after it was created");
+
+    // The WAL (written from the first record on) is never wider than the file.
+    Database db(u"app"_s);
+    Session s(u"walwalwalwalwalwalwalw"_s, 1, &db);
+    QVERIFY2(store.saveSession(s, &error), qPrintable(error));
+    QVERIFY2(store.commit(&error), qPrintable(error));
+    QVERIFY(QFileInfo::exists(file + u"-wal"_s));
+    QCOMPARE(fileMode(file + u"-wal"_s) & ~0600, 0);
+}
+
+void TestStore::existingFileKeepsItsMode()
+{
+    // An empty file made by its owner (say, shared with a group on purpose) becomes a store with the mode it had.
+    const QString file = m_dir.filePath(u"shared.lark"_s);
+    {
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+    }
+    QVERIFY(::chmod(QFile::encodeName(file).constData(), 0640) == 0);
+    Store store;
+    QString error;
+    QVERIFY2(store.open(file, Store::Sync::Normal, &error), qPrintable(error));
+    QCOMPARE(fileMode(file), 0640);
 }
 
 void TestStore::damagedPageIsAnError()
