@@ -505,21 +505,15 @@ Connection::Reply Connection::handleGet(const QJsonObject &b)
 
 Connection::Reply Connection::handleOnDisconnect(const QString &action, const QJsonObject &b)
 {
+    using Registration = OnDisconnectQueue::Registration;
     Path path;
     Reply error;
     if (!parsePath(b, true, &path, &error))
         return error;
     if (!m_session)
         return {u"unavailable"_s, u"no session"_s};
-    OnDisconnectQueue &queue = m_session->queue();
-    // Only a data file can fail to keep the op; the copy to take it back is made only then.
-    std::optional<OnDisconnectQueue> before;
-    if (m_server->store())
-        before = queue;
-    const qint64 now = QDateTime::currentMSecsSinceEpoch();
-    if (action == u"oc"_s) {
-        queue.cancel(path);
-    } else if (action == u"o"_s) {
+    Registration r {Registration::Action::Cancel, path, {}, {}, QDateTime::currentMSecsSinceEpoch()};
+    if (action == u"o"_s) {
         if (!b.contains(u"d"_s))
             return {InvalidRequest, u"missing data d"_s};
         // Validate now (keys, depth, server values) so a bad op is refused at registration, not lost at fire time.
@@ -527,19 +521,19 @@ Connection::Reply Connection::handleOnDisconnect(const QString &action, const QJ
         QString why;
         if (!buildNode(b.value(u"d"_s), path, &check, &why))
             return {InvalidRequest, why};
-        queue.set(path, b.value(u"d"_s), now);
-    } else {
-        std::vector<std::pair<Path, QJsonValue>> children;
-        if (!parseMergeChildren(b, path, &children, &error))
+        r.action = Registration::Action::Set;
+        r.value = b.value(u"d"_s);
+    } else if (action == u"om"_s) {
+        if (!parseMergeChildren(b, path, &r.children, &error))
             return error;
-        for (const auto &[rel, json] : children) {
+        for (const auto &[rel, json] : r.children) {
             Node check;
             QString why;
             if (!buildNode(json, path.child(rel), &check, &why))
                 return {InvalidRequest, why};
         }
         // Raw update values may hold arrays; queue them in export form like the SDK's own model.
-        for (auto &[rel, json] : children) {
+        for (auto &[rel, json] : r.children) {
             if (json.isArray() || json.isObject()) {
                 Node n;
                 QString why;
@@ -547,11 +541,17 @@ Connection::Reply Connection::handleOnDisconnect(const QString &action, const QJ
                     json = n.toJson();
             }
         }
-        queue.update(path, children, now);
+        r.action = Registration::Action::Update;
     }
+    OnDisconnectQueue &queue = m_session->queue();
+    // Only a data file can fail to keep the op; the copy to take it back is made only then.
+    std::optional<OnDisconnectQueue> before;
+    if (m_server->store())
+        before = queue;
+    queue.apply(r);
     if (before) {
         QString why;
-        if (!m_server->persistSession(m_session, &why)) {
+        if (!m_server->persistRegistration(m_session, r, &why)) {
             queue = *before; // an `ok` means the op is durable (lark-semantics.md §4)
             return {WriteFailed, why};
         }

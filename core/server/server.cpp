@@ -144,6 +144,11 @@ bool Server::persistSession(Session *s, QString *error)
     return !m_store || m_store->saveSession(*s, error);
 }
 
+bool Server::persistRegistration(Session *s, const OnDisconnectQueue::Registration &r, QString *error)
+{
+    return !m_store || m_store->recordRegistration(*s, r, error);
+}
+
 bool Server::commitStore(QString *error)
 {
     return !m_store || m_store->commit(error);

@@ -66,6 +66,8 @@ public:
      * could not. It is durable once that batch is committed (see Connection's held replies).
      */
     bool persistSession(Session *s, QString *error);
+    /** Records an o/om/oc that s's queue has just applied, like persistSession() but at the cost of r alone. */
+    bool persistRegistration(Session *s, const OnDisconnectQueue::Registration &r, QString *error);
     /** Commits the store's open batch now (normally done once per event-loop round); true without a store. */
     bool commitStore(QString *error = nullptr);
     /** Test seam: while paused, the end-of-round commit waits (a full batch or shutdown still commits). */
