@@ -290,6 +290,19 @@ void Server::onWebSocketOpened(ServerWebSocket *socket)
         socket->close(QWebSocketProtocol::CloseCodePolicyViolated, reason);
         return;
     }
+    // Each namespace is a database kept for the server's lifetime (and in its data file): clients may not create
+    // them without end. Those that exist, loaded from the file included, and the default one always work.
+    const QString name = ns.isEmpty() ? m_config.defaultNamespace : ns;
+    if (!m_databases.contains(name) && name != m_config.defaultNamespace
+        && m_databases.size() >= m_config.maxNamespaces) {
+        const QString reason
+            = u"too many namespaces: this server holds at most %1 (lark-server --max-namespaces)"_s.arg(
+                m_config.maxNamespaces);
+        qCWarning(lcProtocol).noquote() << "refusing" << socket->peerAddress().toString() << "namespace"
+                                        << name.left(64) << reason;
+        socket->close(QWebSocketProtocol::CloseCodePolicyViolated, reason);
+        return;
+    }
     auto *c = new Connection(this, socket, database(ns));
     m_connections.append(c);
     c->start(query.queryItemValue(u"ls"_s, QUrl::FullyDecoded));

@@ -40,6 +40,11 @@ struct ServerConfig {
     QString dataFile;
     /** With dataFile: fsync every write (synchronous=FULL) so it survives power loss, not only a process crash. */
     bool fsync = false;
+
+    // Resource caps (lark-semantics.md §7): reaching one is refused with a status or close reason and a log line.
+    int maxOpsPerSession = 1000; /**< queued onDisconnect ops per session; an o/om beyond is refused */
+    int maxListensPerConnection = 10000; /**< listens per connection; a new listen beyond is refused */
+    int maxNamespaces = 1000; /**< namespaces per server; a client naming a new one beyond is closed (1008) */
 };
 
 /**

@@ -20,6 +20,7 @@ private Q_SLOTS:
     void errors_data();
     void errors();
     void helpAndVersion();
+    void caps();
 };
 
 void TestOptions::duration_data()
@@ -85,6 +86,9 @@ void TestOptions::defaults()
     QVERIFY(o.importFile.isEmpty());
     QVERIFY(o.config.dataFile.isEmpty()); // in memory unless asked
     QVERIFY(!o.config.fsync);
+    QCOMPARE(o.config.maxOpsPerSession, 1000);
+    QCOMPARE(o.config.maxListensPerConnection, 10000);
+    QCOMPARE(o.config.maxNamespaces, 1000);
     QVERIFY(!o.showHelp);
     QVERIFY(!o.showVersion);
 }
@@ -169,6 +173,16 @@ void TestOptions::errors_data()
     QTest::newRow("env host") << QStringList {} << QStringList {u"LARK_HOST=nowhere"_s} << u"host"_s;
     QTest::newRow("empty data") << QStringList {u"--data="_s} << QStringList {} << u"--data"_s;
     QTest::newRow("fsync without data") << QStringList {u"--fsync"_s} << QStringList {} << u"--fsync needs --data"_s;
+    QTest::newRow("zero ops") << QStringList {u"--max-ops-per-session=0"_s} << QStringList {}
+                              << u"--max-ops-per-session"_s;
+    QTest::newRow("negative listens") << QStringList {u"--max-listens"_s, u"-5"_s} << QStringList {}
+                                      << u"--max-listens"_s;
+    QTest::newRow("namespaces text") << QStringList {u"--max-namespaces"_s, u"lots"_s} << QStringList {}
+                                     << u"--max-namespaces"_s;
+    QTest::newRow("huge listens") << QStringList {u"--max-listens"_s, u"99999999999"_s} << QStringList {}
+                                  << u"--max-listens"_s;
+    QTest::newRow("env ops") << QStringList {} << QStringList {u"LARK_MAX_OPS_PER_SESSION=1k"_s}
+                             << u"--max-ops-per-session"_s;
 }
 
 void TestOptions::errors()
@@ -195,11 +209,25 @@ void TestOptions::helpAndVersion()
     QVERIFY(o.showHelp);
     // The help names every environment variable, so users can find them.
     for (const char *env : {"LARK_HOST", "LARK_PORT", "LARK_NS", "LARK_PING_INTERVAL", "LARK_DEAD_AFTER", "LARK_GRACE",
-             "LARK_IMPORT", "LARK_MAX_MESSAGE", "LARK_DATA", "LARK_FSYNC", "--data", "--fsync"})
+             "LARK_IMPORT", "LARK_MAX_MESSAGE", "LARK_DATA", "LARK_FSYNC", "--data", "--fsync", "--max-ops-per-session",
+             "LARK_MAX_OPS_PER_SESSION", "too_many_ops", "--max-listens", "LARK_MAX_LISTENS", "too_many_listens",
+             "--max-namespaces", "LARK_MAX_NAMESPACES"})
         QVERIFY2(help.contains(QLatin1String(env)), env);
     QVERIFY(parseServerOptions({u"lark-server"_s, u"-v"_s}, {}, &o, &error));
     QVERIFY(o.showVersion);
     QVERIFY(!o.showHelp);
+}
+
+void TestOptions::caps()
+{
+    const ServerOptions o = parse({u"--max-ops-per-session"_s, u"5"_s, u"--max-listens=7"_s},
+        {{u"LARK_MAX_NAMESPACES"_s, u"3"_s}, {u"LARK_MAX_LISTENS"_s, u"100"_s}});
+    QCOMPARE(o.config.maxOpsPerSession, 5);
+    QCOMPARE(o.config.maxListensPerConnection, 7); // the command line wins
+    QCOMPARE(o.config.maxNamespaces, 3);
+    const ServerOptions e = parse({}, {{u"LARK_MAX_OPS_PER_SESSION"_s, u"1"_s}, {u"LARK_MAX_LISTENS"_s, u"100"_s}});
+    QCOMPARE(e.config.maxOpsPerSession, 1);
+    QCOMPARE(e.config.maxListensPerConnection, 100);
 }
 
 QTEST_GUILESS_MAIN(TestOptions)
