@@ -28,6 +28,9 @@ const QString InvalidRequest = u"invalid_request"_s;
 const QString PermissionDenied = u"permission_denied"_s;
 // The data file could not keep a write or an op: refused, so the client never gets an `ok` that is not durable.
 const QString WriteFailed = u"write_failed"_s;
+// Resource caps (lark-semantics.md §7): the request is refused and nothing of it is kept.
+const QString TooManyOps = u"too_many_ops"_s;
+const QString TooManyListens = u"too_many_listens"_s;
 
 qint64 nowMs()
 {
@@ -389,7 +392,13 @@ Connection::Reply Connection::handleListen(const QJsonObject &b)
     (void)protocol::toInt64(b.value(u"t"_s), &tag);
     if (!path.isRoot() && path.front() == u".info"_s)
         return {Ok, QJsonObject()}; // the SDK serves .info itself
-    m_listens.insert({path.toString(), query.identifier()});
+    const QPair<QString, QString> key {path.toString(), query.identifier()};
+    // Each listen holds memory and fan-out work on the server; a listen again (the SDK re-sends its listens after
+    // every hello) replaces the one it had, so it is not a new one.
+    const int cap = m_server->config().maxListensPerConnection;
+    if (m_listens.size() >= cap && !m_listens.contains(key))
+        return {TooManyListens, u"a connection may hold at most %1 listens (lark-server --max-listens)"_s.arg(cap)};
+    m_listens.insert(key);
     m_db->listen(this, path, query, tag, b.value(u"h"_s).toString().toLatin1());
     return {Ok, QJsonObject()};
 }
@@ -499,21 +508,15 @@ Connection::Reply Connection::handleGet(const QJsonObject &b)
 
 Connection::Reply Connection::handleOnDisconnect(const QString &action, const QJsonObject &b)
 {
+    using Registration = OnDisconnectQueue::Registration;
     Path path;
     Reply error;
     if (!parsePath(b, true, &path, &error))
         return error;
     if (!m_session)
         return {u"unavailable"_s, u"no session"_s};
-    OnDisconnectQueue &queue = m_session->queue();
-    // Only a data file can fail to keep the op; the copy to take it back is made only then.
-    std::optional<OnDisconnectQueue> before;
-    if (m_server->store())
-        before = queue;
-    const qint64 now = QDateTime::currentMSecsSinceEpoch();
-    if (action == u"oc"_s) {
-        queue.cancel(path);
-    } else if (action == u"o"_s) {
+    Registration r {Registration::Action::Cancel, path, {}, {}, QDateTime::currentMSecsSinceEpoch()};
+    if (action == u"o"_s) {
         if (!b.contains(u"d"_s))
             return {InvalidRequest, u"missing data d"_s};
         // Validate now (keys, depth, server values) so a bad op is refused at registration, not lost at fire time.
@@ -521,19 +524,19 @@ Connection::Reply Connection::handleOnDisconnect(const QString &action, const QJ
         QString why;
         if (!buildNode(b.value(u"d"_s), path, &check, &why))
             return {InvalidRequest, why};
-        queue.set(path, b.value(u"d"_s), now);
-    } else {
-        std::vector<std::pair<Path, QJsonValue>> children;
-        if (!parseMergeChildren(b, path, &children, &error))
+        r.action = Registration::Action::Set;
+        r.value = b.value(u"d"_s);
+    } else if (action == u"om"_s) {
+        if (!parseMergeChildren(b, path, &r.children, &error))
             return error;
-        for (const auto &[rel, json] : children) {
+        for (const auto &[rel, json] : r.children) {
             Node check;
             QString why;
             if (!buildNode(json, path.child(rel), &check, &why))
                 return {InvalidRequest, why};
         }
         // Raw update values may hold arrays; queue them in export form like the SDK's own model.
-        for (auto &[rel, json] : children) {
+        for (auto &[rel, json] : r.children) {
             if (json.isArray() || json.isObject()) {
                 Node n;
                 QString why;
@@ -541,11 +544,26 @@ Connection::Reply Connection::handleOnDisconnect(const QString &action, const QJ
                     json = n.toJson();
             }
         }
-        queue.update(path, children, now);
+        r.action = Registration::Action::Update;
     }
+    OnDisconnectQueue &queue = m_session->queue();
+    // The cap bounds a session's memory and its snapshot in the data file. A cancel only ever helps, and a session
+    // already over a lowered cap may still replace what it holds.
+    const int cap = m_server->config().maxOpsPerSession;
+    if (r.action != Registration::Action::Cancel) {
+        const size_t after = queue.sizeAfter(r);
+        if (after > size_t(cap) && after > queue.ops().size())
+            return {TooManyOps,
+                u"a session may hold at most %1 onDisconnect ops (lark-server --max-ops-per-session)"_s.arg(cap)};
+    }
+    // Only a data file can fail to keep the op; the copy to take it back is made only then.
+    std::optional<OnDisconnectQueue> before;
+    if (m_server->store())
+        before = queue;
+    queue.apply(r);
     if (before) {
         QString why;
-        if (!m_server->persistSession(m_session, &why)) {
+        if (!m_server->persistRegistration(m_session, r, &why)) {
             queue = *before; // an `ok` means the op is durable (lark-semantics.md §4)
             return {WriteFailed, why};
         }

@@ -124,6 +124,50 @@ void OnDisconnectQueue::cancel(const Path &path)
     }
 }
 
+void OnDisconnectQueue::apply(const Registration &r)
+{
+    switch (r.action) {
+    case Registration::Action::Set:
+        set(r.path, r.value, r.at);
+        return;
+    case Registration::Action::Update:
+        update(r.path, r.children, r.at);
+        return;
+    case Registration::Action::Cancel:
+        cancel(r.path);
+        return;
+    }
+}
+
+size_t OnDisconnectQueue::sizeAfter(const Registration &r) const
+{
+    std::vector<Path> paths;
+    if (r.action == Registration::Action::Set) {
+        paths.push_back(r.path);
+    } else if (r.action == Registration::Action::Update) {
+        for (const auto &[rel, value] : r.children)
+            paths.push_back(r.path.child(rel));
+    } else {
+        return m_ops.size(); // a cancel can split an ancestor's value: it is never refused, so never counted
+    }
+    // As setOne(): a path inside a queued op changes that op's value; any other replaces the ops at or below it.
+    // An update's paths never overlap each other, so their effects add up.
+    size_t size = m_ops.size();
+    for (const Path &path : paths) {
+        bool inside = false;
+        size_t below = 0;
+        for (const Op &op : m_ops) {
+            if (op.path != path && op.path.contains(path))
+                inside = true;
+            else if (path.contains(op.path))
+                ++below;
+        }
+        if (!inside)
+            size = size - below + 1;
+    }
+    return size;
+}
+
 std::vector<Write> OnDisconnectQueue::resolve(const Node &root, qint64 now, QStringList *errors) const
 {
     std::vector<Write> writes;

@@ -27,6 +27,15 @@ public:
         Kind kind;
         qint64 registeredAt; /**< epoch ms */
     };
+    /** One o, om or oc as it was accepted: what the store appends, and replays through apply() on load. */
+    struct Registration {
+        enum class Action { Set, Update, Cancel };
+        Action action;
+        Path path;
+        QJsonValue value; /**< Set: the value as queued */
+        std::vector<std::pair<Path, QJsonValue>> children; /**< Update: relative paths and values, in order */
+        qint64 at = 0; /**< epoch ms */
+    };
 
     /** `o`: set (or remove, with null) at path. */
     void set(const Path &path, const QJsonValue &value, qint64 now);
@@ -34,6 +43,10 @@ public:
     void update(const Path &path, const std::vector<std::pair<Path, QJsonValue>> &children, qint64 now);
     /** `oc`: forgets everything queued at or below path, and path itself inside an ancestor's value. */
     void cancel(const Path &path);
+    /** set(), update() or cancel(), as r says. */
+    void apply(const Registration &r);
+    /** How many ops the queue would hold after a Set or Update, without applying it (the per-session cap). */
+    [[nodiscard]] size_t sizeAfter(const Registration &r) const;
 
     [[nodiscard]] const std::vector<Op> &ops() const { return m_ops; }
     [[nodiscard]] bool isEmpty() const { return m_ops.empty(); }

@@ -96,6 +96,20 @@ bool parseServerOptions(const QStringList &arguments, const QHash<QString, QStri
         u"duration"_s);
     parser.addOptions({help, version, host, port, ns, ping, dead, grace, import, maxMessage, data, fsync, allowOrigin,
         allowHost, maxConnections, maxHandshakes, maxBacklog, slowAfter});
+    // Resource caps (lark-semantics.md §7).
+    const QCommandLineOption maxOps(u"max-ops-per-session"_s,
+        u"Most onDisconnect ops one session may hold (LARK_MAX_OPS_PER_SESSION); an o/om beyond is refused with "
+        "too_many_ops. Default 1000."_s,
+        u"count"_s);
+    const QCommandLineOption maxListens(u"max-listens"_s,
+        u"Most listens one connection may hold (LARK_MAX_LISTENS); a new listen beyond is refused with "
+        "too_many_listens. Default 10000."_s,
+        u"count"_s);
+    const QCommandLineOption maxNamespaces(u"max-namespaces"_s,
+        u"Most namespaces the server holds (LARK_MAX_NAMESPACES); a client naming a new one beyond is closed "
+        "with 1008. Default 1000."_s,
+        u"count"_s);
+    parser.addOptions({maxOps, maxListens, maxNamespaces});
     if (helpText)
         *helpText = parser.helpText();
 
@@ -249,6 +263,24 @@ bool parseServerOptions(const QStringList &arguments, const QHash<QString, QStri
             *error = u"--slow-after: "_s + (why.isEmpty() ? u"must be at least 1ms"_s : why);
             return false;
         }
+    }
+    const struct {
+        const QCommandLineOption &opt;
+        QString env;
+        int *target;
+    } caps[] = {{maxOps, u"LARK_MAX_OPS_PER_SESSION"_s, &o.config.maxOpsPerSession},
+        {maxListens, u"LARK_MAX_LISTENS"_s, &o.config.maxListensPerConnection},
+        {maxNamespaces, u"LARK_MAX_NAMESPACES"_s, &o.config.maxNamespaces}};
+    for (const auto &c : caps) {
+        if (!value(c.opt, c.env, &v))
+            continue;
+        bool ok = false;
+        const int n = v.toInt(&ok);
+        if (!ok || n < 1 || n > 100000000) {
+            *error = u"--%1: \"%2\" must be a count between 1 and 100000000"_s.arg(c.opt.names().constFirst(), v);
+            return false;
+        }
+        *c.target = n;
     }
     *out = o;
     return true;

@@ -127,6 +127,11 @@ bool Server::persistSession(Session *s, QString *error)
     return !m_store || m_store->saveSession(*s, error);
 }
 
+bool Server::persistRegistration(Session *s, const OnDisconnectQueue::Registration &r, QString *error)
+{
+    return !m_store || m_store->recordRegistration(*s, r, error);
+}
+
 bool Server::commitStore(QString *error)
 {
     return !m_store || m_store->commit(error);
@@ -319,6 +324,19 @@ void Server::onWebSocketOpened(ServerWebSocket *socket)
             ? u"unknown endpoint %1; use /.ws?v=5&ns=<namespace>"_s.arg(url.path().left(64))
             : u"invalid namespace"_s;
         qCWarning(lcProtocol).noquote() << "refusing" << socket->peerAddress().toString() << reason;
+        socket->close(QWebSocketProtocol::CloseCodePolicyViolated, reason);
+        return;
+    }
+    // Each namespace is a database kept for the server's lifetime (and in its data file): clients may not create
+    // them without end. Those that exist, loaded from the file included, and the default one always work.
+    const QString name = ns.isEmpty() ? m_config.defaultNamespace : ns;
+    if (!m_databases.contains(name) && name != m_config.defaultNamespace
+        && m_databases.size() >= m_config.maxNamespaces) {
+        const QString reason
+            = u"too many namespaces: this server holds at most %1 (lark-server --max-namespaces)"_s.arg(
+                m_config.maxNamespaces);
+        qCWarning(lcProtocol).noquote() << "refusing" << socket->peerAddress().toString() << "namespace"
+                                        << name.left(64) << reason;
         socket->close(QWebSocketProtocol::CloseCodePolicyViolated, reason);
         return;
     }

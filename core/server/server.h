@@ -52,6 +52,11 @@ struct ServerConfig {
     QString dataFile;
     /** With dataFile: fsync every write (synchronous=FULL) so it survives power loss, not only a process crash. */
     bool fsync = false;
+
+    // Resource caps (lark-semantics.md §7): reaching one is refused with a status or close reason and a log line.
+    int maxOpsPerSession = 1000; /**< queued onDisconnect ops per session; an o/om beyond is refused */
+    int maxListensPerConnection = 10000; /**< listens per connection; a new listen beyond is refused */
+    int maxNamespaces = 1000; /**< namespaces per server; a client naming a new one beyond is closed (1008) */
 };
 
 /**
@@ -78,6 +83,8 @@ public:
      * could not. It is durable once that batch is committed (see Connection's held replies).
      */
     bool persistSession(Session *s, QString *error);
+    /** Records an o/om/oc that s's queue has just applied, like persistSession() but at the cost of r alone. */
+    bool persistRegistration(Session *s, const OnDisconnectQueue::Registration &r, QString *error);
     /** Commits the store's open batch now (normally done once per event-loop round); true without a store. */
     bool commitStore(QString *error = nullptr);
     /** Test seam: while paused, the end-of-round commit waits (a full batch or shutdown still commits). */

@@ -10,6 +10,12 @@
 
 #include <sqlite3.h>
 
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 using namespace Qt::Literals::StringLiterals;
 
 namespace lark
@@ -28,6 +34,14 @@ CREATE TABLE log(seq INTEGER PRIMARY KEY, ns TEXT NOT NULL, base TEXT NOT NULL, 
 CREATE TABLE sessions(id TEXT PRIMARY KEY, number INTEGER NOT NULL, ns TEXT NOT NULL, identity TEXT NOT NULL,
                       created_at INTEGER NOT NULL, ops TEXT NOT NULL);
 INSERT INTO meta(key, value) VALUES ('format', 'lark'), ('next_session', 1);
+)";
+
+// Format 2: o/om/oc as appended since the session's snapshot (sessions.ops), replayed on top of it in seq order.
+// Format 1 is format 2 without this table, so adding it is the whole migration.
+const char *const RegistrationsSchema = R"(
+CREATE TABLE registrations(seq INTEGER PRIMARY KEY, session TEXT NOT NULL, action TEXT NOT NULL, path TEXT NOT NULL,
+                           value TEXT NOT NULL, registered_at INTEGER NOT NULL);
+CREATE INDEX registrations_by_session ON registrations(session);
 )";
 
 // Paths are stored in their wire form; keys cannot contain '/', so splitting gives the keys back exactly, including
@@ -83,6 +97,70 @@ Identity identityFromJson(const QJsonObject &o)
     return i;
 }
 
+QByteArray opsJson(const std::vector<OnDisconnectQueue::Op> &ops)
+{
+    QJsonArray a;
+    for (const OnDisconnectQueue::Op &op : ops) {
+        a.append(QJsonObject {{u"path"_s, op.path.toString()}, {u"kind"_s, OnDisconnectQueue::kindName(op.kind)},
+            {u"value"_s, op.value}, {u"registeredAt"_s, double(op.registeredAt)}});
+    }
+    return compactJson(a);
+}
+
+using Registration = OnDisconnectQueue::Registration;
+
+// A registration row as the wire names it, with its value in an array (so that scalars are JSON documents too):
+// [value] for o, [[relative path, value], ...] for om, [] for oc.
+const char *actionName(Registration::Action action)
+{
+    switch (action) {
+    case Registration::Action::Set:
+        return "o";
+    case Registration::Action::Update:
+        return "om";
+    case Registration::Action::Cancel:
+        return "oc";
+    }
+    return "";
+}
+
+QByteArray registrationValue(const Registration &r)
+{
+    QJsonArray a;
+    if (r.action == Registration::Action::Set)
+        a.append(r.value);
+    for (const auto &[rel, value] : r.children)
+        a.append(QJsonArray {rel.toString(), value});
+    return compactJson(a);
+}
+
+bool registrationFromRow(
+    const QString &action, const QString &path, const QJsonArray &value, qint64 at, Registration *out)
+{
+    out->path = pathFromText(path);
+    out->at = at;
+    if (action == u"o"_s && value.size() == 1) {
+        out->action = Registration::Action::Set;
+        out->value = value.at(0);
+        return true;
+    }
+    if (action == u"om"_s) {
+        out->action = Registration::Action::Update;
+        for (const QJsonValue &v : value) {
+            const QJsonArray pair = v.toArray();
+            if (pair.size() != 2 || !pair.at(0).isString())
+                return false;
+            out->children.emplace_back(pathFromText(pair.at(0).toString()), pair.at(1));
+        }
+        return true;
+    }
+    if (action == u"oc"_s && value.isEmpty()) {
+        out->action = Registration::Action::Cancel;
+        return true;
+    }
+    return false;
+}
+
 OnDisconnectQueue::Kind kindFromName(const QString &name)
 {
     if (name == OnDisconnectQueue::kindName(OnDisconnectQueue::Kind::Update))
@@ -106,11 +184,12 @@ void Store::close()
     // Closing (a clean shutdown, or a store used on its own) keeps what was recorded.
     if (m_db && m_batch)
         commit();
-    for (sqlite3_stmt *s : {m_insertLog, m_saveSession, m_deleteSession, m_setNextSession, m_saveSnapshot, m_begin,
-             m_commit, m_rollback, m_savepoint, m_release, m_rollbackTo})
+    for (sqlite3_stmt *s : {m_insertLog, m_saveSession, m_deleteSession, m_appendRegistration, m_deleteRegistrations,
+             m_setNextSession, m_saveSnapshot, m_begin, m_commit, m_rollback, m_savepoint, m_release, m_rollbackTo})
         sqlite3_finalize(s);
-    m_insertLog = m_saveSession = m_deleteSession = m_setNextSession = m_saveSnapshot = m_begin = m_commit = m_rollback
-        = m_savepoint = m_release = m_rollbackTo = nullptr;
+    m_insertLog = m_saveSession = m_deleteSession = m_appendRegistration = m_deleteRegistrations = m_setNextSession
+        = m_saveSnapshot = m_begin = m_commit = m_rollback = m_savepoint = m_release = m_rollbackTo = nullptr;
+    m_registrations.clear();
     for (const QPointer<Database> &db : m_databases) {
         if (db && db->journal() == this)
             db->setJournal(nullptr);
@@ -164,15 +243,24 @@ bool Store::open(const QString &fileName, Sync sync, QString *error)
         *error = u"%1: is a directory, not a data file"_s.arg(fileName);
         return false;
     }
-    // The file holds full session ids, which are bearer secrets (lark-semantics.md §2): a new file is readable by
-    // its owner only. SQLite gives its WAL the same permissions. An existing file keeps the mode its owner chose.
-    if (!QFileInfo::exists(fileName)) {
-        QFile created(fileName);
-        if (created.open(QIODevice::WriteOnly | QIODevice::NewOnly))
-            created.setPermissions(QFile::ReadOwner | QFile::WriteOwner);
+    // The file holds full session ids, which are bearer secrets (lark-semantics.md §2): a new file is created
+    // readable by its owner only, in one step, so that it never exists with wider permissions (a chmod after the
+    // creation leaves a window in which another user can open it). SQLite gives its WAL and journal the file's mode.
+    // An existing file keeps the mode its owner chose.
+    const QByteArray encodedName = QFile::encodeName(fileName);
+    const int fd = ::open(encodedName.constData(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        // A umask that takes the owner's own bits (0600 & ~umask) would leave a file SQLite cannot open: this only
+        // ever puts them back, never widens it beyond the owner.
+        struct stat st = {};
+        if (::fstat(fd, &st) == 0 && (st.st_mode & 0777) != 0600)
+            ::fchmod(fd, 0600);
+        ::close(fd);
+    } else if (errno != EEXIST) {
+        *error = u"%1: cannot create: %2"_s.arg(fileName, QString::fromLocal8Bit(std::strerror(errno)));
+        return false;
     }
-    const int rc = sqlite3_open_v2(
-        QFile::encodeName(fileName).constData(), &m_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+    const int rc = sqlite3_open_v2(encodedName.constData(), &m_db, SQLITE_OPEN_READWRITE, nullptr);
     if (rc != SQLITE_OK) {
         fail(u"cannot open"_s, error);
         close();
@@ -192,6 +280,9 @@ bool Store::open(const QString &fileName, Sync sync, QString *error)
             "INSERT OR REPLACE INTO sessions(id, number, ns, identity, created_at, ops) VALUES (?, ?, ?, ?, ?, ?)",
             &m_saveSession, error)
         || !prepare("DELETE FROM sessions WHERE id = ?", &m_deleteSession, error)
+        || !prepare("INSERT INTO registrations(session, action, path, value, registered_at) VALUES (?, ?, ?, ?, ?)",
+            &m_appendRegistration, error)
+        || !prepare("DELETE FROM registrations WHERE session = ?", &m_deleteRegistrations, error)
         || !prepare("UPDATE meta SET value = ? WHERE key = 'next_session'", &m_setNextSession, error)
         || !prepare("INSERT OR REPLACE INTO snapshots(ns, tree) VALUES (?, ?)", &m_saveSnapshot, error)
         || !prepare("BEGIN IMMEDIATE", &m_begin, error) || !prepare("COMMIT", &m_commit, error)
@@ -230,7 +321,7 @@ bool Store::checkFormat(QString *error)
         return false;
     if (version == 0 && appId == 0 && tables == 0) {
         // A new (or empty) file: lay out the schema and mark it as a Lark store of this format.
-        const QByteArray init = QByteArray("BEGIN;") + Schema
+        const QByteArray init = QByteArray("BEGIN;") + Schema + RegistrationsSchema
             + "PRAGMA application_id=" + QByteArray::number(LarkApplicationId)
             + ";PRAGMA user_version=" + QByteArray::number(FormatVersion) + ";COMMIT;";
         return exec(init.constData(), error);
@@ -239,8 +330,21 @@ bool Store::checkFormat(QString *error)
         *error = u"%1: not a Lark data file (an SQLite database of another application)"_s.arg(m_fileName);
         return false;
     }
+    if (version == 1) {
+        // Format 1 kept every session's whole queue in its row, rewritten at each op; format 2 reads such rows as
+        // they are (as snapshots without registrations). Migrating is one transaction: after a crash the file is
+        // still format 1, or format 2 with everything.
+        const QByteArray migrate = QByteArray("BEGIN;") + RegistrationsSchema
+            + "PRAGMA user_version=" + QByteArray::number(FormatVersion) + ";COMMIT;";
+        if (!exec(migrate.constData(), error)) {
+            exec("ROLLBACK", nullptr);
+            return false;
+        }
+        qCInfo(lcServer).noquote() << m_fileName << "migrated from Lark data format 1 to" << FormatVersion;
+        return true;
+    }
     if (version != FormatVersion) {
-        *error = u"%1: written in Lark data format %2, this lark-server reads format %3"_s.arg(m_fileName)
+        *error = u"%1: written in Lark data format %2, this lark-server reads formats 1 to %3"_s.arg(m_fileName)
                      .arg(version)
                      .arg(FormatVersion);
         return false;
@@ -313,6 +417,8 @@ bool Store::load(const std::function<Database *(const QString &)> &database, std
     if (!prepare("SELECT id, number, ns, identity, created_at, ops FROM sessions ORDER BY number", &stmt, error))
         return false;
     quint64 next = 1;
+    m_registrations.clear();
+    QHash<QString, size_t> byId;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         StoredSession s;
         s.id = columnText(stmt, 0);
@@ -330,11 +436,44 @@ bool Store::load(const std::function<Database *(const QString &)> &database, std
                 kindFromName(o.value(u"kind"_s).toString()), qint64(o.value(u"registeredAt"_s).toDouble())});
         }
         next = std::max(next, s.number + 1);
+        m_registrations.insert(s.id, {0, 0, sqlite3_column_bytes(stmt, 5)});
+        byId.insert(s.id, sessions->size());
         sessions->push_back(std::move(s));
     }
     if (!finished(rc, u"reading the sessions"_s))
         return false;
     sqlite3_finalize(stmt);
+
+    // Each session's registrations since its snapshot, replayed through the queue that applied them first.
+    if (!prepare("SELECT session, action, path, value, registered_at FROM registrations ORDER BY seq", &stmt, error))
+        return false;
+    std::vector<OnDisconnectQueue> queues(sessions->size());
+    for (size_t i = 0; i < sessions->size(); ++i)
+        queues[i].setOps(std::move((*sessions)[i].ops));
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        const QString id = columnText(stmt, 0);
+        const auto at = byId.constFind(id);
+        if (at == byId.constEnd()) {
+            // Rows go with their session in one savepoint, so this needs a damaged file; they could never fire.
+            qCWarning(lcServer).noquote() << m_fileName << "has queued ops of a session that is not stored; ignored";
+            continue;
+        }
+        bool ok = false;
+        const QJsonArray value = columnArray(stmt, 3, &ok);
+        Registration r;
+        if (!ok
+            || !registrationFromRow(columnText(stmt, 1), columnText(stmt, 2), value, sqlite3_column_int64(stmt, 4), &r))
+            return corrupt(u"an op of session S%1 cannot be read"_s.arg((*sessions)[*at].number));
+        queues[*at].apply(r);
+        RegistrationLog &log = m_registrations[id];
+        ++log.rows;
+        log.bytes += sqlite3_column_bytes(stmt, 1) + sqlite3_column_bytes(stmt, 2) + sqlite3_column_bytes(stmt, 3);
+    }
+    if (!finished(rc, u"reading the queued ops"_s))
+        return false;
+    sqlite3_finalize(stmt);
+    for (size_t i = 0; i < sessions->size(); ++i)
+        (*sessions)[i].ops = queues[i].ops();
 
     if (!prepare("SELECT value FROM meta WHERE key = 'next_session'", &stmt, error))
         return false;
@@ -471,39 +610,92 @@ bool Store::saveSession(const Session &s, QString *error)
 {
     if (!m_db)
         return fail(u"not open"_s, error);
-    QJsonArray ops;
-    for (const OnDisconnectQueue::Op &op : s.queue().ops()) {
-        ops.append(QJsonObject {{u"path"_s, op.path.toString()}, {u"kind"_s, OnDisconnectQueue::kindName(op.kind)},
-            {u"value"_s, op.value}, {u"registeredAt"_s, double(op.registeredAt)}});
-    }
     QString why;
-    if (!beginRecord(&why)) {
+    if (!beginRecord(&why) || !writeSession(s, &why)) {
+        checkBatchLost(why);
         if (error)
             *error = why;
         return false;
     }
+    ++m_recordCount;
+    return true;
+}
+
+bool Store::writeSession(const Session &s, QString *why)
+{
+    const QByteArray ops = opsJson(s.queue().ops());
+    const QByteArray id = s.id().toUtf8();
+    const QByteArray ns = s.database()->name().toUtf8();
+    const QByteArray identity = QJsonDocument(identityJson(s.identity())).toJson(QJsonDocument::Compact);
     const bool newNumber = s.number() >= m_storedNextSession;
-    // A savepoint keeps the row and the number counter together without ending the batch's transaction.
-    bool ok = !newNumber || step(m_savepoint, &why);
-    if (ok) {
-        bindText(m_saveSession, 1, s.id().toUtf8());
-        sqlite3_bind_int64(m_saveSession, 2, sqlite3_int64(s.number()));
-        bindText(m_saveSession, 3, s.database()->name().toUtf8());
-        bindText(m_saveSession, 4, QJsonDocument(identityJson(s.identity())).toJson(QJsonDocument::Compact));
-        sqlite3_bind_int64(m_saveSession, 5, s.createdAt);
-        bindText(m_saveSession, 6, compactJson(ops));
-        ok = step(m_saveSession, &why);
-        if (newNumber) {
-            // The number counter is kept apart from the rows: numbers of sessions that fired are never reused.
-            sqlite3_bind_int64(m_setNextSession, 1, sqlite3_int64(s.number() + 1));
-            ok = ok && step(m_setNextSession, &why) && step(m_release, &why);
-            if (ok) {
-                m_storedNextSession = s.number() + 1;
-            } else {
-                step(m_rollbackTo, nullptr);
-                step(m_release, nullptr);
-            }
+    const auto known = m_registrations.constFind(s.id());
+    const bool hasRows = known != m_registrations.constEnd() && known->rows > 0;
+    // A savepoint keeps the row, the end of its registrations and the number counter together without ending the
+    // batch's transaction; a lone row needs none.
+    const bool savepoint = newNumber || hasRows;
+    if (savepoint && !step(m_savepoint, why))
+        return false;
+    bindText(m_saveSession, 1, id);
+    sqlite3_bind_int64(m_saveSession, 2, sqlite3_int64(s.number()));
+    bindText(m_saveSession, 3, ns);
+    bindText(m_saveSession, 4, identity);
+    sqlite3_bind_int64(m_saveSession, 5, s.createdAt);
+    bindText(m_saveSession, 6, ops);
+    bool ok = step(m_saveSession, why);
+    if (ok && hasRows) {
+        // The new snapshot holds what they added up to.
+        bindText(m_deleteRegistrations, 1, id);
+        ok = step(m_deleteRegistrations, why);
+    }
+    if (ok && newNumber) {
+        // The number counter is kept apart from the rows: numbers of sessions that fired are never reused.
+        sqlite3_bind_int64(m_setNextSession, 1, sqlite3_int64(s.number() + 1));
+        ok = step(m_setNextSession, why);
+    }
+    if (savepoint) {
+        ok = ok && step(m_release, why);
+        if (!ok) {
+            step(m_rollbackTo, nullptr);
+            step(m_release, nullptr);
         }
+    }
+    if (!ok)
+        return false;
+    if (newNumber)
+        m_storedNextSession = s.number() + 1;
+    m_registrations.insert(s.id(), {0, 0, ops.size()});
+    m_sessionBytesWritten += id.size() + ns.size() + identity.size() + ops.size();
+    return true;
+}
+
+bool Store::recordRegistration(const Session &s, const OnDisconnectQueue::Registration &r, QString *error)
+{
+    if (!m_db)
+        return fail(u"not open"_s, error);
+    // Replaying costs the snapshot plus the rows after it. The queue becomes the new snapshot instead once the rows
+    // number at least max(64, twice the ops they add up to) and hold at least the snapshot's bytes: then each rewrite
+    // costs at most about twice what was appended since the last one, so registering stays linear in what is
+    // registered (amortised), and the rows a load replays stay within twice the queue or the snapshot's size. (The
+    // byte condition keeps one large queued value from being rewritten after every 64 tiny ops.) A session without a
+    // stored row (its first save failed) gets one now, so that its ops are never rows of no session.
+    const auto known = m_registrations.constFind(s.id());
+    if (known == m_registrations.constEnd()
+        || (known->rows >= std::max<qint64>(64, 2 * qint64(s.queue().ops().size()))
+            && known->bytes >= known->snapshotBytes))
+        return saveSession(s, error);
+    const QByteArray id = s.id().toUtf8();
+    const QByteArray action(actionName(r.action));
+    const QByteArray path = r.path.toString().toUtf8();
+    const QByteArray value = registrationValue(r);
+    QString why;
+    bool ok = beginRecord(&why);
+    if (ok) {
+        bindText(m_appendRegistration, 1, id);
+        bindText(m_appendRegistration, 2, action);
+        bindText(m_appendRegistration, 3, path);
+        bindText(m_appendRegistration, 4, value);
+        sqlite3_bind_int64(m_appendRegistration, 5, r.at);
+        ok = step(m_appendRegistration, &why);
     }
     if (!ok) {
         checkBatchLost(why);
@@ -511,6 +703,10 @@ bool Store::saveSession(const Session &s, QString *error)
             *error = why;
         return false;
     }
+    RegistrationLog &log = m_registrations[s.id()];
+    ++log.rows;
+    log.bytes += action.size() + path.size() + value.size();
+    m_sessionBytesWritten += id.size() + action.size() + path.size() + value.size();
     ++m_recordCount;
     return true;
 }
@@ -528,9 +724,14 @@ bool Store::endSession(const Database &db, const std::vector<Write> &writes, con
     // The fired batch and the row's deletion are one savepoint inside the batch's transaction, so they are
     // committed (or lost) together.
     const qint64 before = m_logBytes;
-    bindText(m_deleteSession, 1, sessionId.toUtf8());
+    const QByteArray id = sessionId.toUtf8();
+    const auto known = m_registrations.constFind(sessionId);
+    const bool hasRows = known != m_registrations.constEnd() && known->rows > 0;
+    bindText(m_deleteSession, 1, id);
+    if (hasRows)
+        bindText(m_deleteRegistrations, 1, id);
     if (!step(m_savepoint, &why) || (!writes.empty() && !insertLog(db, Path(), writes, &why))
-        || !step(m_deleteSession, &why) || !step(m_release, &why)) {
+        || !step(m_deleteSession, &why) || (hasRows && !step(m_deleteRegistrations, &why)) || !step(m_release, &why)) {
         step(m_rollbackTo, nullptr);
         step(m_release, nullptr);
         m_logBytes = before;
@@ -539,6 +740,7 @@ bool Store::endSession(const Database &db, const std::vector<Write> &writes, con
             *error = why;
         return false;
     }
+    m_registrations.remove(sessionId);
     ++m_recordCount;
     return true;
 }

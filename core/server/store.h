@@ -5,6 +5,7 @@
 #include "identity.h"
 #include "ondisconnectqueue.h"
 
+#include <QHash>
 #include <QPointer>
 #include <QString>
 
@@ -24,9 +25,11 @@ class Session;
  *
  * Data is a write-ahead log of applied batches on top of one snapshot per namespace: every batch is one prepared
  * INSERT before it is applied, and when the log outgrows max(1 MB, the last snapshot) the trees are written as
- * new snapshots and the log is emptied, in one transaction. Sessions are one row each, rewritten whenever their
- * identity or queue changes; a session that fires is deleted in the transaction that logs its batch, so after a
- * crash it either fired (and is gone) or comes back with all its ops.
+ * new snapshots and the log is emptied, in one transaction. Sessions are one row each (identity, and a snapshot of
+ * the queue) plus the o/om/oc registered since that snapshot, one appended row each, so an op costs its own size and
+ * not its queue's; the snapshot is rewritten when the rows outgrow it. A session that fires is deleted with its rows
+ * in the transaction that logs its batch, so after a crash it either fired (and is gone) or comes back with all its
+ * ops.
  *
  * Group commit: records go into one open transaction (a *batch*) that stays open until commit(), which the server
  * calls once per event-loop round; a batch is also committed before it would exceed maxBatchRecords(). A record is
@@ -45,7 +48,7 @@ public:
     };
 
     /** The file format this build reads and writes (PRAGMA user_version). */
-    static constexpr int FormatVersion = 1;
+    static constexpr int FormatVersion = 2;
     /** Log size that triggers compaction, unless the last snapshot was larger. */
     static constexpr qint64 MinCompactBytes = 1024 * 1024;
     /** Records per transaction before it is committed within a round: bounds latency and the WAL's growth. */
@@ -81,9 +84,17 @@ public:
 
     bool record(const Database &db, const Path &base, const std::vector<Write> &writes, QString *error) override;
 
-    /** Saves the session (id, number, namespace, identity, queued ops as sent) in place of its last version. */
+    /**
+     * Saves the session (id, number, namespace, identity, queued ops as sent) in place of its last version; its
+     * queue becomes its snapshot. Costs the size of the queue: for one op, use recordRegistration().
+     */
     bool saveSession(const Session &s, QString *error);
-    /** Logs the session's fired batch (may be empty) and deletes the session, in one transaction. */
+    /**
+     * Records r, which s's queue has just applied, as one appended row (or, when the rows have outgrown the
+     * snapshot, by saveSession()). Loading replays it through OnDisconnectQueue::apply().
+     */
+    bool recordRegistration(const Session &s, const OnDisconnectQueue::Registration &r, QString *error);
+    /** Logs the session's fired batch (may be empty) and deletes the session and its rows, in one transaction. */
     bool endSession(const Database &db, const std::vector<Write> &writes, const QString &sessionId, QString *error);
 
     /** Writes every attached namespace's tree as its snapshot and empties the log, in one transaction. */
@@ -115,6 +126,8 @@ public:
     [[nodiscard]] quint64 commitCount() const { return m_commitCount; }
     [[nodiscard]] qint64 logBytes() const { return m_logBytes; }
     [[nodiscard]] qint64 snapshotBytes() const { return m_snapshotBytes; }
+    /** Bytes of session rows and registrations handed to SQLite since open (what queued ops cost the file). */
+    [[nodiscard]] qint64 sessionBytesWritten() const { return m_sessionBytesWritten; }
 
 private:
     bool fail(const QString &what, QString *error) const;
@@ -122,6 +135,8 @@ private:
     bool prepare(const char *sql, sqlite3_stmt **stmt, QString *error);
     bool step(sqlite3_stmt *stmt, QString *error);
     bool insertLog(const Database &db, const Path &base, const std::vector<Write> &writes, QString *error);
+    /** The statements of saveSession() inside the open batch. */
+    bool writeSession(const Session &s, QString *why);
     /** Opens a batch if none is (committing a full one first); false when records are refused. */
     bool beginRecord(QString *error);
     /** After a failed statement: if SQLite rolled the whole transaction back, the open batch is lost. */
@@ -136,6 +151,8 @@ private:
     sqlite3_stmt *m_insertLog = nullptr;
     sqlite3_stmt *m_saveSession = nullptr;
     sqlite3_stmt *m_deleteSession = nullptr;
+    sqlite3_stmt *m_appendRegistration = nullptr;
+    sqlite3_stmt *m_deleteRegistrations = nullptr;
     sqlite3_stmt *m_setNextSession = nullptr;
     sqlite3_stmt *m_saveSnapshot = nullptr;
     sqlite3_stmt *m_begin = nullptr;
@@ -148,6 +165,15 @@ private:
     std::vector<QPointer<Database>> m_databases;
     qint64 m_logBytes = 0;
     qint64 m_snapshotBytes = 0;
+    qint64 m_sessionBytesWritten = 0;
+    /** What the file holds of a stored session beyond its row: when to rewrite its snapshot. */
+    struct RegistrationLog {
+        qint64 rows = 0;
+        qint64 bytes = 0;
+        qint64 snapshotBytes = 0;
+    };
+    // By session id; an entry means the session's row is in the file (written by this store or loaded).
+    QHash<QString, RegistrationLog> m_registrations;
     quint64 m_storedNextSession = 1;
     quint64 m_batch = 0;
     quint64 m_lastBatch = 0;

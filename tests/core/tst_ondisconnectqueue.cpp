@@ -7,6 +7,7 @@
 
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QRandomGenerator>
 #include <QTest>
 
 using namespace Qt::Literals::StringLiterals;
@@ -33,6 +34,7 @@ private Q_SLOTS:
     void fireMatchesSdkModel();
     void fireSkipsInvalid();
     void kindNames();
+    void sizeAfterMatchesApply();
 };
 
 namespace
@@ -288,6 +290,55 @@ void TestOnDisconnectQueue::kindNames()
     QCOMPARE(OnDisconnectQueue::kindName(OnDisconnectQueue::Kind::Set), u"set"_s);
     QCOMPARE(OnDisconnectQueue::kindName(OnDisconnectQueue::Kind::Update), u"update"_s);
     QCOMPARE(OnDisconnectQueue::kindName(OnDisconnectQueue::Kind::Remove), u"remove"_s);
+}
+
+void TestOnDisconnectQueue::sizeAfterMatchesApply()
+{
+    // The cap on queued ops is checked before an op is applied: sizeAfter() must predict apply() exactly, for sets
+    // into, over and beside queued ops, and for updates with several children. Paths from a small tree collide often.
+    const QStringList keys {u"a"_s, u"b"_s, u"c"_s};
+    QRandomGenerator gen(12);
+    auto randomPath = [&](int minDepth) {
+        QStringList parts;
+        const int depth = minDepth + int(gen.bounded(3));
+        for (int i = 0; i < depth; ++i)
+            parts.append(keys.at(int(gen.bounded(3))));
+        return Path(parts);
+    };
+    auto randomValue = [&]() -> QJsonValue {
+        switch (gen.bounded(3)) {
+        case 0:
+            return QJsonValue::Null;
+        case 1:
+            return 1;
+        default:
+            return QJsonObject {{u"a"_s, 1}, {u"b"_s, QJsonObject {{u"c"_s, 2}}}};
+        }
+    };
+    OnDisconnectQueue q;
+    size_t largest = 0;
+    for (int i = 0; i < 2000; ++i) {
+        OnDisconnectQueue::Registration r {OnDisconnectQueue::Registration::Action::Set, randomPath(0), {}, {}, i};
+        const quint32 kind = gen.bounded(10);
+        if (kind < 5) {
+            r.value = randomValue();
+        } else if (kind < 8) {
+            r.action = OnDisconnectQueue::Registration::Action::Update;
+            // Distinct first keys: the children of an update never overlap.
+            for (const QString &key : keys) {
+                if (gen.bounded(2))
+                    r.children.emplace_back(Path(QStringList {key}).child(randomPath(0)), randomValue());
+            }
+        } else {
+            r.action = OnDisconnectQueue::Registration::Action::Cancel;
+        }
+        const size_t predicted = q.sizeAfter(r);
+        q.apply(r);
+        if (r.action != OnDisconnectQueue::Registration::Action::Cancel)
+            QCOMPARE(q.ops().size(), predicted);
+        largest = std::max(largest, q.ops().size());
+    }
+    QVERIFY(largest >= 5); // the queue really grew and shrank, not one op replaced over and over
 }
 
 QTEST_GUILESS_MAIN(TestOnDisconnectQueue)

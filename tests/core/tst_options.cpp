@@ -21,6 +21,7 @@ private Q_SLOTS:
     void errors_data();
     void errors();
     void helpAndVersion();
+    void caps();
 };
 
 void TestOptions::duration_data()
@@ -86,6 +87,9 @@ void TestOptions::defaults()
     QVERIFY(o.importFile.isEmpty());
     QVERIFY(o.config.dataFile.isEmpty()); // in memory unless asked
     QVERIFY(!o.config.fsync);
+    QCOMPARE(o.config.maxOpsPerSession, 1000);
+    QCOMPARE(o.config.maxListensPerConnection, 10000);
+    QCOMPARE(o.config.maxNamespaces, 1000);
     QVERIFY(!o.showHelp);
     QVERIFY(!o.showVersion);
 }
@@ -213,6 +217,16 @@ void TestOptions::errors_data()
     QTest::newRow("tiny backlog") << QStringList {u"--max-backlog"_s, u"10"_s} << QStringList {} << u"--max-backlog"_s;
     QTest::newRow("zero slow-after") << QStringList {u"--slow-after"_s, u"0s"_s} << QStringList {} << u"--slow-after"_s;
     QTest::newRow("bare slow-after") << QStringList {u"--slow-after"_s, u"10"_s} << QStringList {} << u"--slow-after"_s;
+    QTest::newRow("zero ops") << QStringList {u"--max-ops-per-session=0"_s} << QStringList {}
+                              << u"--max-ops-per-session"_s;
+    QTest::newRow("negative listens") << QStringList {u"--max-listens"_s, u"-5"_s} << QStringList {}
+                                      << u"--max-listens"_s;
+    QTest::newRow("namespaces text") << QStringList {u"--max-namespaces"_s, u"lots"_s} << QStringList {}
+                                     << u"--max-namespaces"_s;
+    QTest::newRow("huge listens") << QStringList {u"--max-listens"_s, u"99999999999"_s} << QStringList {}
+                                  << u"--max-listens"_s;
+    QTest::newRow("env ops") << QStringList {} << QStringList {u"LARK_MAX_OPS_PER_SESSION=1k"_s}
+                             << u"--max-ops-per-session"_s;
 }
 
 void TestOptions::errors()
@@ -240,11 +254,26 @@ void TestOptions::helpAndVersion()
     // The help names every environment variable, so users can find them.
     for (const char *env : {"LARK_HOST", "LARK_PORT", "LARK_NS", "LARK_PING_INTERVAL", "LARK_DEAD_AFTER", "LARK_GRACE",
              "LARK_IMPORT", "LARK_MAX_MESSAGE", "LARK_DATA", "LARK_FSYNC", "--data", "--fsync", "LARK_ALLOW_ORIGIN",
-             "LARK_ALLOW_HOST", "LARK_MAX_CONNECTIONS", "LARK_MAX_HANDSHAKES", "LARK_MAX_BACKLOG", "LARK_SLOW_AFTER"})
+             "LARK_ALLOW_HOST", "LARK_MAX_CONNECTIONS", "LARK_MAX_HANDSHAKES", "LARK_MAX_BACKLOG", "LARK_SLOW_AFTER",
+
+             "--max-ops-per-session", "LARK_MAX_OPS_PER_SESSION", "too_many_ops", "--max-listens", "LARK_MAX_LISTENS",
+             "too_many_listens", "--max-namespaces", "LARK_MAX_NAMESPACES"})
         QVERIFY2(help.contains(QLatin1String(env)), env);
     QVERIFY(parseServerOptions({u"lark-server"_s, u"-v"_s}, {}, &o, &error));
     QVERIFY(o.showVersion);
     QVERIFY(!o.showHelp);
+}
+
+void TestOptions::caps()
+{
+    const ServerOptions o = parse({u"--max-ops-per-session"_s, u"5"_s, u"--max-listens=7"_s},
+        {{u"LARK_MAX_NAMESPACES"_s, u"3"_s}, {u"LARK_MAX_LISTENS"_s, u"100"_s}});
+    QCOMPARE(o.config.maxOpsPerSession, 5);
+    QCOMPARE(o.config.maxListensPerConnection, 7); // the command line wins
+    QCOMPARE(o.config.maxNamespaces, 3);
+    const ServerOptions e = parse({}, {{u"LARK_MAX_OPS_PER_SESSION"_s, u"1"_s}, {u"LARK_MAX_LISTENS"_s, u"100"_s}});
+    QCOMPARE(e.config.maxOpsPerSession, 1);
+    QCOMPARE(e.config.maxListensPerConnection, 100);
 }
 
 QTEST_GUILESS_MAIN(TestOptions)

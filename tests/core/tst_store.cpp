@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The SQLite store of lark-semantics.md §6: data (log + snapshots), sessions with their queued ops, the fired
-// session's single transaction, group commit (records share a batch until it is committed; a lost commit makes
-// the store refuse later records), refusal of files that are not a Lark store of this format, and the server
-// bringing stored sessions back suspended with a fresh grace.
+// session's single transaction, appended o/om/oc replayed on load and folded into a snapshot, group commit (records
+// share a batch until it is committed; a lost commit makes the store refuse later records), refusal of files that are
+// not a Lark store of this format, and the server bringing stored sessions back suspended with a fresh grace.
 #include "testvalues.h"
 
 #include "db/database.h"
@@ -14,12 +14,18 @@
 
 #include <QFile>
 #include <QFileInfo>
+#include <QRandomGenerator>
+#include <QScopeGuard>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
 
 #include <sqlite3.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cstring>
 #include <map>
 
 using namespace Qt::Literals::StringLiterals;
@@ -33,12 +39,17 @@ private Q_SLOTS:
     void writesSurviveReopen();
     void compactionKeepsData();
     void sessionsRoundTrip();
+    void registrationsReplayOnLoad();
+    void registrationsFoldIntoSnapshot();
+    void randomRegistrationsReplay();
     void firedSessionIsGone();
+    void migratesFormat1();
     void refusesForeignFiles_data();
     void refusesForeignFiles();
     void unusablePathIsAnError();
     void secondOpenIsRefused();
     void newFileIsPrivate();
+    void existingFileKeepsItsMode();
     void damagedPageIsAnError();
     void failedRecordRefusesTheWrite();
     void recordsAreGroupedUntilCommit();
@@ -88,6 +99,49 @@ ServerConfig config(const QString &file, int graceMs)
     c.graceMs = graceMs;
     c.dataFile = file;
     return c;
+}
+
+using Registration = OnDisconnectQueue::Registration;
+
+/** Applies r to s's queue and records it, as Connection does for an o/om/oc. */
+void registerOp(Store &store, Session &s, const Registration &r)
+{
+    s.queue().apply(r);
+    QString error;
+    QVERIFY2(store.recordRegistration(s, r, &error), qPrintable(error));
+}
+
+void compareOps(const std::vector<OnDisconnectQueue::Op> &actual, const std::vector<OnDisconnectQueue::Op> &expected)
+{
+    QCOMPARE(actual.size(), expected.size());
+    for (size_t i = 0; i < expected.size(); ++i) {
+        QCOMPARE(actual[i].path, expected[i].path);
+        QCOMPARE(actual[i].value, expected[i].value);
+        QCOMPARE(actual[i].kind, expected[i].kind);
+        QCOMPARE(actual[i].registeredAt, expected[i].registeredAt);
+    }
+}
+
+/** The first column of the first row of sql, on the closed file, read with SQLite itself; -1 on error. */
+qint64 queryInt(const QString &file, const char *sql)
+{
+    sqlite3 *db = nullptr;
+    sqlite3_stmt *stmt = nullptr;
+    qint64 result = -1;
+    if (sqlite3_open_v2(QFile::encodeName(file).constData(), &db, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK
+        && sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW)
+        result = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return result;
+}
+
+int fileMode(const QString &file)
+{
+    struct stat st = {};
+    if (::stat(QFile::encodeName(file).constData(), &st) != 0)
+        return -1;
+    return int(st.st_mode & 07777);
 }
 
 class FailingJournal : public WriteJournal
@@ -243,6 +297,153 @@ void TestStore::sessionsRoundTrip()
     QCOMPARE(l.next, 9u);
 }
 
+void TestStore::registrationsReplayOnLoad()
+{
+    // Each o/om/oc is one appended row, replayed on load through the queue: the loaded queue is the one in memory,
+    // including merges into a queued ancestor, removes, arrays in export form, scalars and split ancestors.
+    const QString file = m_dir.filePath(u"registrations.lark"_s);
+    std::vector<OnDisconnectQueue::Op> ops;
+    qint64 savedBytes = 0;
+    {
+        Store store;
+        QString error;
+        QVERIFY2(store.open(file, Store::Sync::Normal, &error), qPrintable(error));
+        Database db(u"app"_s);
+        Session s(u"replayreplayreplayrepl"_s, 3, &db);
+        QVERIFY2(store.saveSession(s, &error), qPrintable(error));
+        savedBytes = store.sessionBytesWritten();
+        using A = Registration::Action;
+        registerOp(store, s,
+            {A::Set, path(u"/presence/alice"_s), json(uR"({"online":true,"t":{".sv":"timestamp"}})"_s), {}, 10});
+        registerOp(store, s, {A::Set, path(u"/presence/alice/online"_s), json(u"false"_s), {}, 11});
+        registerOp(store, s,
+            {A::Update, path(u"/status"_s), {},
+                {{path(u"state"_s), json(u"\"offline\""_s)}, {path(u"list"_s), json(uR"({"0":1,"1":2})"_s)},
+                    {path(u"gone"_s), QJsonValue::Null}},
+                12});
+        registerOp(store, s, {A::Set, path(u"/n"_s), json(u"1.5"_s), {}, 13});
+        registerOp(store, s, {A::Cancel, path(u"/status/state"_s), {}, {}, 14});
+        registerOp(store, s, {A::Cancel, path(u"/presence/alice/t"_s), {}, {}, 15}); // splits /presence/alice
+        registerOp(store, s, {A::Set, path(u"/removed"_s), QJsonValue::Null, {}, 16});
+        ops = s.queue().ops();
+        QCOMPARE(ops.size(), size_t(5));
+        // Each row costs its own op, far less than the queue it belongs to.
+        QVERIFY(store.sessionBytesWritten() - savedBytes < 7 * 120);
+        QVERIFY2(store.commit(&error), qPrintable(error));
+    }
+    QCOMPARE(queryInt(file, "SELECT count(*) FROM registrations"), 7);
+    Store store;
+    QString error;
+    QVERIFY2(store.open(file, Store::Sync::Normal, &error), qPrintable(error));
+    Loaded l;
+    QVERIFY2(l.load(store, &error), qPrintable(error));
+    QCOMPARE(l.sessions.size(), size_t(1));
+    compareOps(l.sessions[0].ops, ops);
+}
+
+void TestStore::registrationsFoldIntoSnapshot()
+{
+    // Replacing one op again and again adds rows but no ops: once the rows outgrow the queue, the queue becomes the
+    // session's snapshot and its rows go, so the file (and a load) never holds more than a bounded number of them.
+    const QString file = m_dir.filePath(u"fold.lark"_s);
+    std::vector<OnDisconnectQueue::Op> ops;
+    {
+        Store store;
+        QString error;
+        QVERIFY2(store.open(file, Store::Sync::Normal, &error), qPrintable(error));
+        Database db(u"app"_s);
+        Session s(u"foldfoldfoldfoldfoldfo"_s, 1, &db);
+        QVERIFY2(store.saveSession(s, &error), qPrintable(error));
+        registerOp(store, s, {Registration::Action::Set, path(u"/kept"_s), json(u"true"_s), {}, 1});
+        for (int i = 0; i < 1000; ++i)
+            registerOp(store, s, {Registration::Action::Set, path(u"/presence/a"_s), QJsonValue(i), {}, 2 + i});
+        ops = s.queue().ops();
+        QCOMPARE(ops.size(), size_t(2));
+    }
+    const qint64 rows = queryInt(file, "SELECT count(*) FROM registrations");
+    QVERIFY2(rows > 0 && rows <= 64, qPrintable(QString::number(rows)));
+    Store store;
+    QString error;
+    QVERIFY2(store.open(file, Store::Sync::Normal, &error), qPrintable(error));
+    Loaded l;
+    QVERIFY2(l.load(store, &error), qPrintable(error));
+    QCOMPARE(l.sessions.size(), size_t(1));
+    compareOps(l.sessions[0].ops, ops);
+    QCOMPARE(l.sessions[0].ops[1].value, QJsonValue(999));
+}
+
+void TestStore::randomRegistrationsReplay()
+{
+    // Seeded o/om/oc on a small tree, so that they replace, merge into, split and cancel each other, with the
+    // snapshot rewritten now and then; three times over, each continuing from what the last one loaded. What loads
+    // must be the queue that applied them.
+    const QString file = m_dir.filePath(u"random.lark"_s);
+    const QString id = u"randomrandomrandomrand"_s;
+    QRandomGenerator gen(7);
+    const QStringList keys {u"a"_s, u"b"_s, u"c"_s};
+    auto randomPath = [&] {
+        QStringList parts;
+        for (int i = 0, depth = int(gen.bounded(4)); i < depth; ++i)
+            parts.append(keys.at(int(gen.bounded(3))));
+        return Path(parts);
+    };
+    auto randomValue = [&]() -> QJsonValue {
+        switch (gen.bounded(4)) {
+        case 0:
+            return QJsonValue::Null;
+        case 1:
+            return int(gen.bounded(100));
+        case 2:
+            return json(uR"({".sv":"timestamp"})"_s);
+        default:
+            return QJsonObject {{u"a"_s, 1}, {u"b"_s, QJsonObject {{u"c"_s, u"x"_s}}}};
+        }
+    };
+    std::vector<OnDisconnectQueue::Op> expected;
+    qint64 at = 0;
+    for (int round = 0; round < 3; ++round) {
+        Store store;
+        QString error;
+        QVERIFY2(store.open(file, Store::Sync::Normal, &error), qPrintable(error));
+        Loaded l;
+        QVERIFY2(l.load(store, &error), qPrintable(error));
+        Database db(u"app"_s);
+        Session s(id, 1, &db);
+        if (round == 0) {
+            QVERIFY2(store.saveSession(s, &error), qPrintable(error));
+        } else {
+            QCOMPARE(l.sessions.size(), size_t(1));
+            compareOps(l.sessions[0].ops, expected);
+            s.queue().setOps(l.sessions[0].ops);
+        }
+        for (int i = 0; i < 1000; ++i) {
+            Registration r {Registration::Action::Set, randomPath(), {}, {}, ++at};
+            const quint32 kind = gen.bounded(10);
+            if (kind < 5) {
+                r.value = randomValue();
+            } else if (kind < 8) {
+                r.action = Registration::Action::Update;
+                for (const QString &key : keys) {
+                    if (gen.bounded(2))
+                        r.children.emplace_back(Path(QStringList {key}).child(randomPath()), randomValue());
+                }
+            } else {
+                r.action = Registration::Action::Cancel;
+            }
+            registerOp(store, s, r);
+        }
+        expected = s.queue().ops();
+    }
+    Store store;
+    QString error;
+    QVERIFY2(store.open(file, Store::Sync::Normal, &error), qPrintable(error));
+    Loaded l;
+    QVERIFY2(l.load(store, &error), qPrintable(error));
+    QCOMPARE(l.sessions.size(), size_t(1));
+    QVERIFY(!expected.empty());
+    compareOps(l.sessions[0].ops, expected);
+}
+
 void TestStore::firedSessionIsGone()
 {
     const QString file = m_dir.filePath(u"fired.lark"_s);
@@ -258,11 +459,17 @@ void TestStore::firedSessionIsGone()
         stays.queue().set(path(u"/presence/b"_s), json(u"false"_s), 1);
         for (Session *s : {&fires, &stays, &last})
             QVERIFY2(store.saveSession(*s, &error), qPrintable(error));
+        // Ops registered since the snapshot go with their session too.
+        registerOp(store, fires, {Registration::Action::Set, path(u"/presence/c"_s), json(u"false"_s), {}, 2});
+        registerOp(store, stays, {Registration::Action::Set, path(u"/presence/d"_s), json(u"false"_s), {}, 2});
         std::vector<Write> batch;
         batch.push_back({path(u"/presence/a"_s), node(u"false"_s)});
+        batch.push_back({path(u"/presence/c"_s), node(u"false"_s)});
         QVERIFY2(store.endSession(db, batch, fires.id(), &error), qPrintable(error));
         QVERIFY2(store.endSession(db, {}, last.id(), &error), qPrintable(error)); // ended without ops
     }
+    QCOMPARE(queryInt(file, "SELECT count(*) FROM registrations WHERE session = 'firesfiresfiresfiresfi'"), 0);
+    QCOMPARE(queryInt(file, "SELECT count(*) FROM registrations WHERE session = 'staysstaysstaysstaysst'"), 1);
     Store store;
     QString error;
     QVERIFY2(store.open(file, Store::Sync::Normal, &error), qPrintable(error));
@@ -270,10 +477,70 @@ void TestStore::firedSessionIsGone()
     QVERIFY2(l.load(store, &error), qPrintable(error));
     QCOMPARE(l.sessions.size(), size_t(1));
     QCOMPARE(l.sessions[0].id, u"staysstaysstaysstaysst"_s);
-    // The fired batch was logged in the same transaction that deleted its session.
-    QCOMPARE(l.tree(u"app"_s), json(uR"({"presence":{"a":false}})"_s));
+    QCOMPARE(l.sessions[0].ops.size(), size_t(2));
+    // The fired batch was logged in the same transaction that deleted its session and its rows.
+    QCOMPARE(l.tree(u"app"_s), json(uR"({"presence":{"a":false,"c":false}})"_s));
     // The highest number (S3) is gone, yet numbers are never reused.
     QCOMPARE(l.next, 4u);
+}
+
+void TestStore::migratesFormat1()
+{
+    // Users have format 1 files (every session's queue in its row, no registrations): this build reads them, and
+    // the first open makes them format 2 so that an older lark-server refuses them instead of losing ops.
+    const QString file = m_dir.filePath(u"format1.lark"_s);
+    {
+        sqlite3 *db = nullptr;
+        QCOMPARE(sqlite3_open(QFile::encodeName(file).constData(), &db), SQLITE_OK);
+        // The schema of format 1, as lark-server wrote it.
+        const char *format1 = R"(
+PRAGMA journal_mode=WAL;
+BEGIN;
+CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+CREATE TABLE snapshots(ns TEXT PRIMARY KEY, tree TEXT NOT NULL);
+CREATE TABLE log(seq INTEGER PRIMARY KEY, ns TEXT NOT NULL, base TEXT NOT NULL, writes TEXT NOT NULL);
+CREATE TABLE sessions(id TEXT PRIMARY KEY, number INTEGER NOT NULL, ns TEXT NOT NULL, identity TEXT NOT NULL,
+                      created_at INTEGER NOT NULL, ops TEXT NOT NULL);
+INSERT INTO meta(key, value) VALUES ('format', 'lark'), ('next_session', 6);
+INSERT INTO log(ns, base, writes) VALUES ('app', '/presence', '[["/alice",true]]');
+INSERT INTO sessions VALUES ('formatoneformatoneform', 5, 'app',
+    '{"kind":"user","uid":"alice","provider":"custom","claims":{}}', 1700000000000,
+    '[{"path":"/presence/alice","kind":"set","value":false,"registeredAt":1000}]');
+PRAGMA application_id=1281454699;
+PRAGMA user_version=1;
+COMMIT;
+)";
+        char *message = nullptr;
+        QVERIFY2(sqlite3_exec(db, format1, nullptr, nullptr, &message) == SQLITE_OK, message);
+        sqlite3_close(db);
+    }
+    {
+        Store store;
+        QString error;
+        QVERIFY2(store.open(file, Store::Sync::Normal, &error), qPrintable(error));
+        Loaded l;
+        QVERIFY2(l.load(store, &error), qPrintable(error));
+        QCOMPARE(l.tree(u"app"_s), json(uR"({"presence":{"alice":true}})"_s));
+        QCOMPARE(l.sessions.size(), size_t(1));
+        QCOMPARE(l.sessions[0].number, 5u);
+        QCOMPARE(l.sessions[0].identity.uid, u"alice"_s);
+        QCOMPARE(l.sessions[0].ops.size(), size_t(1));
+        QCOMPARE(l.sessions[0].ops[0].value, QJsonValue(false));
+        QCOMPARE(l.next, 6u);
+        // It takes registrations like any format 2 file.
+        Session s(l.sessions[0].id, l.sessions[0].number, l.dbs.at(u"app"_s).get());
+        s.setIdentity(l.sessions[0].identity);
+        s.queue().setOps(l.sessions[0].ops);
+        registerOp(store, s, {Registration::Action::Set, path(u"/presence/bob"_s), json(u"false"_s), {}, 2000});
+    }
+    QCOMPARE(queryInt(file, "PRAGMA user_version"), qint64(Store::FormatVersion));
+    Store store;
+    QString error;
+    QVERIFY2(store.open(file, Store::Sync::Normal, &error), qPrintable(error));
+    Loaded l;
+    QVERIFY2(l.load(store, &error), qPrintable(error));
+    QCOMPARE(l.sessions.size(), size_t(1));
+    QCOMPARE(l.sessions[0].ops.size(), size_t(2));
 }
 
 void TestStore::refusesForeignFiles_data()
@@ -283,7 +550,7 @@ void TestStore::refusesForeignFiles_data()
     QTest::newRow("text file") << u"text"_s << u"not a Lark data file (not an SQLite database)"_s;
     QTest::newRow("other SQLite database") << u"sqlite"_s << u"not a Lark data file (an SQLite database of another"_s;
     QTest::newRow("future format") << u"future"_s
-                                   << u"written in Lark data format 2, this lark-server reads format 1"_s;
+                                   << u"written in Lark data format 3, this lark-server reads formats 1 to 2"_s;
 }
 
 void TestStore::refusesForeignFiles()
@@ -310,7 +577,7 @@ void TestStore::refusesForeignFiles()
         }
         sqlite3 *db = nullptr;
         QCOMPARE(sqlite3_open(QFile::encodeName(file).constData(), &db), SQLITE_OK);
-        QCOMPARE(sqlite3_exec(db, "PRAGMA user_version=2", nullptr, nullptr, nullptr), SQLITE_OK);
+        QCOMPARE(sqlite3_exec(db, "PRAGMA user_version=3", nullptr, nullptr, nullptr), SQLITE_OK);
         sqlite3_close(db);
     }
     QFile f(file);
@@ -363,13 +630,64 @@ void TestStore::secondOpenIsRefused()
 
 void TestStore::newFileIsPrivate()
 {
-    // Session ids in the file are bearer secrets: other users of the machine must not read them.
-    const QString file = m_dir.filePath(u"private.lark"_s);
+    // Session ids in the file are bearer secrets: other users of the machine must never be able to open it, not
+    // even for the moment between its creation and a chmod. With umask 0 a file created with a default mode is
+    // world-readable; the inotify watch sees a mode change after the creation (IN_ATTRIB after IN_CREATE).
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString file = dir.filePath(u"private.lark"_s);
+    const int watch = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    QVERIFY(watch >= 0);
+    const auto closeWatch = qScopeGuard([watch] { ::close(watch); });
+    QVERIFY(inotify_add_watch(watch, QFile::encodeName(dir.path()).constData(), IN_CREATE | IN_ATTRIB) >= 0);
+    const mode_t umaskBefore = ::umask(0);
+    const auto restoreUmask = qScopeGuard([umaskBefore] { ::umask(umaskBefore); });
+
     Store store;
     QString error;
     QVERIFY2(store.open(file, Store::Sync::Normal, &error), qPrintable(error));
-    QCOMPARE(QFileInfo(file).permissions() & ~(QFile::ReadUser | QFile::WriteUser | QFile::ExeUser),
-        QFile::ReadOwner | QFile::WriteOwner);
+    QCOMPARE(fileMode(file), 0600);
+    bool created = false;
+    bool changedAfter = false;
+    alignas(inotify_event) char buffer[16 * 1024];
+    ssize_t n = 0;
+    while ((n = ::read(watch, buffer, sizeof buffer)) > 0) {
+        for (const char *p = buffer; p < buffer + n;) {
+            const auto *event = reinterpret_cast<const inotify_event *>(p);
+            if (event->len && std::strcmp(event->name, "private.lark") == 0) {
+                if (event->mask & IN_CREATE)
+                    created = true;
+                else if (created && (event->mask & IN_ATTRIB))
+                    changedAfter = true;
+            }
+            p += sizeof(inotify_event) + event->len;
+        }
+    }
+    QVERIFY(created);
+    QVERIFY2(!changedAfter, "the data file's mode was changed after it was created");
+
+    // The WAL (written from the first record on) is never wider than the file.
+    Database db(u"app"_s);
+    Session s(u"walwalwalwalwalwalwalw"_s, 1, &db);
+    QVERIFY2(store.saveSession(s, &error), qPrintable(error));
+    QVERIFY2(store.commit(&error), qPrintable(error));
+    QVERIFY(QFileInfo::exists(file + u"-wal"_s));
+    QCOMPARE(fileMode(file + u"-wal"_s) & ~0600, 0);
+}
+
+void TestStore::existingFileKeepsItsMode()
+{
+    // An empty file made by its owner (say, shared with a group on purpose) becomes a store with the mode it had.
+    const QString file = m_dir.filePath(u"shared.lark"_s);
+    {
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+    }
+    QVERIFY(::chmod(QFile::encodeName(file).constData(), 0640) == 0);
+    Store store;
+    QString error;
+    QVERIFY2(store.open(file, Store::Sync::Normal, &error), qPrintable(error));
+    QCOMPARE(fileMode(file), 0640);
 }
 
 void TestStore::damagedPageIsAnError()

@@ -2,6 +2,7 @@
 // Group commit of the --data store against a real server over loopback: an `ok` goes out only after the commit
 // that made its request durable (lark-semantics.md §4, §6), replies on a connection stay in request order when
 // some of them wait for a commit (wire doc §6), and a lost commit answers the waiting requests with write_failed.
+// Also what queued ops cost the file: each o/om/oc its own size, not its queue's.
 
 #include "rawclient.h"
 #include "testserver.h"
@@ -25,6 +26,7 @@ private Q_SLOTS:
     void lostCommitAnswersWriteFailed();
     void lostCommitIsToldToWatchers();
     void badInputClosesAfterTheHeldReplies();
+    void opsCostLinearBytes();
 
 private:
     std::unique_ptr<Server> startServer(const QString &file);
@@ -303,6 +305,49 @@ void TstGroupCommit::lostCommitIsToldToWatchers()
     RawClient admin;
     QVERIFY(admin.open(server->port()));
     QCOMPARE(watch(admin), (QJsonObject {{u"persistent"_s, true}}));
+}
+
+void TstGroupCommit::opsCostLinearBytes()
+{
+    // 1,000 small ops on one session: registering each must cost the file about its own size. Rewriting the whole
+    // queue at every op made the second 500 cost three times the first 500 (n ops cost O(n²) bytes).
+    const QString file = u"linear.lark"_s;
+    std::vector<OnDisconnectQueue::Op> ops;
+    {
+        auto server = startServer(file);
+        RawClient c;
+        QVERIFY(c.open(server->port()));
+        QTRY_COMPARE(server->store()->openBatch(), quint64(0)); // the new session's row is in
+        auto registerOps = [&](int from, int to) {
+            QList<qint64> requests;
+            for (int i = from; i < to; ++i)
+                requests.append(c.request(u"o"_s, putBody(u"/presence/c%1"_s.arg(i, 4, 10, QChar(u'0')), true)));
+            (void)c.waitReply(requests.constLast()); // replies come in order: all of them are in
+            return std::count_if(requests.cbegin(), requests.cend(),
+                [&](qint64 r) { return replyStatus(c.replies.value(r)) == u"ok"_s; });
+        };
+        const qint64 start = server->store()->sessionBytesWritten();
+        QCOMPARE(registerOps(0, 500), 500);
+        const qint64 half = server->store()->sessionBytesWritten();
+        QCOMPARE(registerOps(500, 1000), 500);
+        const qint64 end = server->store()->sessionBytesWritten();
+        const qint64 first = half - start, second = end - half;
+        qInfo("session bytes handed to SQLite: %lld for the first 500 ops, %lld for the second 500", first, second);
+        QVERIFY2(first > 0 && second <= first * 3 / 2,
+            qPrintable(u"the first 500 ops cost %1 bytes, the second 500 %2"_s.arg(first).arg(second)));
+        ops = server->sessions().constFirst()->queue().ops();
+        QCOMPARE(ops.size(), size_t(1000));
+    }
+    // And they all come back, in order, replayed from their rows.
+    auto server = startServer(file);
+    QCOMPARE(server->sessions().size(), 1);
+    const std::vector<OnDisconnectQueue::Op> &loaded = server->sessions().constFirst()->queue().ops();
+    QCOMPARE(loaded.size(), ops.size());
+    for (size_t i = 0; i < ops.size(); ++i) {
+        QCOMPARE(loaded[i].path, ops[i].path);
+        QCOMPARE(loaded[i].value, ops[i].value);
+        QCOMPARE(loaded[i].registeredAt, ops[i].registeredAt);
+    }
 }
 
 QTEST_GUILESS_MAIN(TstGroupCommit)
