@@ -123,7 +123,9 @@ qsizetype WebSocketParser::readHandshake(const char *data, qsizetype size, Hands
     const qsizetype end = in.indexOf("\r\n\r\n", std::max<qsizetype>(0, m_scanned - 3));
     m_scanned = end < 0 ? size : end;
     if (end < 0 || end > m_limits.maxHandshakeBytes) {
-        if (end > m_limits.maxHandshakeBytes || size > m_limits.maxHandshakeBytes)
+        // Unfinished, it is refused once it cannot end within the cap: its "\r\n\r\n" may start in the last 3
+        // bytes, so a head that ends exactly at the cap is accepted however the reads split it.
+        if (end > m_limits.maxHandshakeBytes || (end < 0 && size > m_limits.maxHandshakeBytes + 3))
             refuse(431,
                 "request line and headers exceed %1 bytes"_ba.replace(
                     "%1", QByteArray::number(m_limits.maxHandshakeBytes)));
