@@ -12,6 +12,8 @@ LARK_APT_PACKAGES=(
     nodejs npm
     qml6-module-qtquick-dialogs qml6-module-qt-labs-folderlistmodel
     libqt6svg6
+    # The fuzz preset (tests/fuzz): clang with libFuzzer and the sanitizer runtimes, both from Debian.
+    clang libclang-rt-14-dev
 )
 
 lark_missing_apt_packages() {

@@ -706,7 +706,8 @@ void Database::pumpTransactions()
     QList<quint64> ready;
     std::vector<Path> busy;
     for (const auto &[id, t] : m_transactions) {
-        const bool blocked = std::any_of(busy.begin(), busy.end(), [&](const Path &p) { return p.overlaps(t.path); });
+        const bool blocked
+            = std::any_of(busy.begin(), busy.end(), [&path = t.path](const Path &p) { return p.overlaps(path); });
         busy.push_back(t.path);
         if (blocked || t.writeId != 0)
             continue;

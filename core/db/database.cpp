@@ -5,6 +5,8 @@
 
 #include <QJsonObject>
 
+#include <algorithm>
+
 using namespace Qt::Literals::StringLiterals;
 
 namespace lark
@@ -13,7 +15,16 @@ namespace lark
 namespace
 {
 const QString PriorityKey = u".priority"_s;
+
+// A batch's priority writes are applied after its other writes, as the SDK's CompoundWrite applies them: an update
+// {"x/.priority": 1, "x/y": 2} to an empty x gives x its priority, and a priority on a node that the batch leaves
+// empty is dropped. In key order ".priority" would come first, and be lost on the still empty x.
+void priorityWritesLast(std::vector<Write> &writes)
+{
+    std::stable_partition(
+        writes.begin(), writes.end(), [](const Write &w) { return w.path.isRoot() || w.path.back() != PriorityKey; });
 }
+} // namespace
 
 Database::Database(QString name, QObject *parent)
     : QObject(parent)
@@ -141,12 +152,14 @@ bool Database::write(const Path &base, std::vector<Write> writes, const WriteOri
 
 void Database::load(const Path &base, std::vector<Write> writes)
 {
+    priorityWritesLast(writes);
     for (Write &w : writes)
         m_root.set(base.child(w.path), std::move(w.value));
 }
 
 void Database::applyRecorded(const Path &base, std::vector<Write> writes, const WriteOrigin &origin)
 {
+    priorityWritesLast(writes);
     std::vector<Change> changes;
     changes.reserve(writes.size());
     for (Write &w : writes) {

@@ -152,7 +152,9 @@ Node Node::fromNumber(double d)
 {
     Node n;
     n.m_type = Type::Number;
-    n.m_number = d;
+    // -0 is stored as 0: JSON text (Qt's writer, like JSON.stringify) drops the sign, so a -0 kept here would read
+    // back from a data file or an export as 0, with another hash.
+    n.m_number = d == 0 ? 0.0 : d;
     return n;
 }
 
@@ -184,6 +186,8 @@ void Node::setPriority(const QJsonValue &priority)
     if (m_type == Type::Null)
         return;
     m_priority = (priority.isDouble() || priority.isString()) ? priority : QJsonValue();
+    if (priority.isDouble() && priority.toDouble() == 0)
+        m_priority = 0.0; // not -0, as in fromNumber()
     invalidateHash();
 }
 
@@ -310,8 +314,21 @@ bool Node::fromJsonText(const QByteArray &json, const Path &at, Node *out, QStri
         *error = QStringLiteral("invalid JSON at offset %1: %2").arg(pe.offset).arg(pe.errorString());
         return false;
     }
+    // .info is the client's own tree, never stored (lark-semantics.md §7); writes refuse it, and so does an import.
+    if (!at.isRoot() && at.front() == u".info"_s) {
+        *error = u".info is read-only"_s;
+        return false;
+    }
     const QJsonValue value = doc.isObject() ? QJsonValue(doc.object()) : QJsonValue(doc.array());
-    return fromJsonAt(value, at, out, error);
+    if (!fromJsonAt(value, at, out, error))
+        return false;
+    // At a .priority path only a priority may be imported ({".value": 3}): an object would silently clear it.
+    if (!at.isRoot() && at.back() == u".priority"_s && out->type() != Type::Null && out->type() != Type::Number
+        && out->type() != Type::String) {
+        *error = u".priority must be a number, a string or null"_s;
+        return false;
+    }
+    return true;
 }
 
 bool Node::fromJsonImpl(const QJsonValue &json, Node *out, QString *error, int depthLeft, qsizetype pathBytes)

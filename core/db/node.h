@@ -88,7 +88,10 @@ public:
      * "Data has a key path longer than 768 bytes") count from the root, through at, down to the deepest key.
      */
     [[nodiscard]] static bool fromJsonAt(const QJsonValue &json, const Path &at, Node *out, QString *error);
-    /** fromJsonAt() of a JSON document's text (an import file), with the parse error's offset when it is not JSON. */
+    /**
+     * fromJsonAt() of a JSON document's text (an import file), with the parse error's offset when it is not JSON. At a
+     * `.priority` path the value must be a priority (a number or a string) or null; below `.info`, nothing is imported.
+     */
     [[nodiscard]] static bool fromJsonText(const QByteArray &json, const Path &at, Node *out, QString *error);
 
     /** base64(SHA-1) as the Firebase SDK computes it; empty for null. */

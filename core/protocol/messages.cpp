@@ -22,6 +22,36 @@ bool toInt64(const QJsonValue &v, qint64 *out)
     return true;
 }
 
+EnvelopeError parseEnvelope(const QByteArray &utf8, Envelope *out, QString *error)
+{
+    QJsonParseError pe;
+    const QJsonDocument doc = QJsonDocument::fromJson(utf8, &pe);
+    if (pe.error != QJsonParseError::NoError) {
+        *error = u"invalid JSON: "_s + pe.errorString();
+        return EnvelopeError::NotJson;
+    }
+    const QJsonObject msg = doc.object();
+    const QString t = msg.value(u"t"_s).toString();
+    const QJsonObject d = msg.value(u"d"_s).toObject();
+    if (!doc.isObject() || !msg.value(u"d"_s).isObject() || (t != u"c"_s && t != u"d"_s)) {
+        *error = u"not a v5 envelope {\"t\":\"c\"|\"d\",\"d\":{}}"_s;
+        return EnvelopeError::NotEnvelope;
+    }
+    if (t == u"c"_s) {
+        out->kind = Envelope::Kind::Control;
+        out->type = d.value(u"t"_s).toString();
+        return EnvelopeError::None;
+    }
+    if (!toInt64(d.value(u"r"_s), &out->r)) {
+        *error = u"data message without a request number r"_s;
+        return EnvelopeError::NoRequestNumber;
+    }
+    out->kind = Envelope::Kind::Data;
+    out->action = d.value(u"a"_s).toString();
+    out->body = d.value(u"b"_s);
+    return EnvelopeError::None;
+}
+
 QByteArray encode(const QJsonObject &message)
 {
     return QJsonDocument(message).toJson(QJsonDocument::Compact);

@@ -32,4 +32,28 @@ namespace lark::protocol
  */
 [[nodiscard]] bool toInt64(const QJsonValue &v, qint64 *out);
 
+/** A client message's v5 envelope (wire doc §3), as the server reads it. */
+struct Envelope {
+    enum class Kind {
+        Control, /**< {"t":"c","d":{"t":type}}: type "p" is the client's ping */
+        Data, /**< {"t":"d","d":{"r":r,"a":action,"b":body}}: a request */
+    };
+    Kind kind = Kind::Control;
+    QString type; /**< Control: the inner t */
+    qint64 r = 0; /**< Data: the request number, a whole number */
+    QString action; /**< Data: a, empty when missing or not a string */
+    QJsonValue body; /**< Data: b as sent, undefined when missing */
+};
+
+/** Why a message is not an envelope; each closes the connection (lark-semantics.md §7). */
+enum class EnvelopeError {
+    None,
+    NotJson, /**< close code 1007 */
+    NotEnvelope, /**< 1002: not {"t":"c"|"d","d":{}} */
+    NoRequestNumber, /**< 1002: a data message without a whole-number r */
+};
+
+/** Parses one joined message into *out; on failure, *error is the reason for the close frame. */
+[[nodiscard]] EnvelopeError parseEnvelope(const QByteArray &utf8, Envelope *out, QString *error);
+
 } // namespace lark::protocol

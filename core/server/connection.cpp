@@ -2,6 +2,7 @@
 #include "connection.h"
 
 #include "db/servervalues.h"
+#include "db/validation.h"
 #include "logging.h"
 #include "protocol/messages.h"
 #include "server.h"
@@ -11,7 +12,6 @@
 
 #include <QDateTime>
 #include <QJsonArray>
-#include <QJsonDocument>
 
 #include <optional>
 
@@ -227,32 +227,26 @@ void Connection::onTextFrame(const QByteArray &frame)
 
 void Connection::handleMessage(const QByteArray &utf8)
 {
-    QJsonParseError pe;
-    const QJsonDocument doc = QJsonDocument::fromJson(utf8, &pe);
-    if (pe.error != QJsonParseError::NoError) {
-        closeWithError(QWebSocketProtocol::CloseCodeWrongDatatype, u"invalid JSON: "_s + pe.errorString());
+    protocol::Envelope envelope;
+    QString why;
+    switch (protocol::parseEnvelope(utf8, &envelope, &why)) {
+    case protocol::EnvelopeError::None:
+        break;
+    case protocol::EnvelopeError::NotJson:
+        closeWithError(QWebSocketProtocol::CloseCodeWrongDatatype, why);
+        return;
+    case protocol::EnvelopeError::NotEnvelope:
+    case protocol::EnvelopeError::NoRequestNumber:
+        closeWithError(QWebSocketProtocol::CloseCodeProtocolError, why);
         return;
     }
-    const QJsonObject msg = doc.object();
-    const QString t = msg.value(u"t"_s).toString();
-    const QJsonObject d = msg.value(u"d"_s).toObject();
-    if (!doc.isObject() || !msg.value(u"d"_s).isObject() || (t != u"c"_s && t != u"d"_s)) {
-        closeWithError(QWebSocketProtocol::CloseCodeProtocolError, u"not a v5 envelope {\"t\":\"c\"|\"d\",\"d\":{}}"_s);
-        return;
-    }
-    if (t == u"c"_s) {
-        const QString cmd = d.value(u"t"_s).toString();
-        if (cmd == u"p"_s)
+    if (envelope.kind == protocol::Envelope::Kind::Control) {
+        if (envelope.type == u"p"_s)
             send(protocol::pong());
         // Other control messages (n/a of long-poll upgrades) mean nothing to a WebSocket-only server.
         return;
     }
-    qint64 r = 0;
-    if (!protocol::toInt64(d.value(u"r"_s), &r)) {
-        closeWithError(QWebSocketProtocol::CloseCodeProtocolError, u"data message without a request number r"_s);
-        return;
-    }
-    handleRequest(r, d.value(u"a"_s).toString(), d.value(u"b"_s));
+    handleRequest(envelope.r, envelope.action, envelope.body);
 }
 
 void Connection::handleRequest(qint64 r, const QString &action, const QJsonValue &bodyValue)
@@ -334,21 +328,11 @@ bool Connection::releaseCommitted(quint64 batch, bool ok, const QString &error)
 
 bool Connection::parsePath(const QJsonObject &b, bool forWrite, Path *path, Reply *error) const
 {
-    const QJsonValue p = b.value(u"p"_s);
-    QString why;
-    if (!p.isString()) {
-        *error = {InvalidRequest, u"missing path p"_s};
-        return false;
-    }
-    if (!Path::parse(p.toString(), path, &why)) {
-        *error = {InvalidRequest, why};
-        return false;
-    }
-    if (forWrite && !path->isRoot() && path->front() == u".info"_s) {
-        *error = {PermissionDenied, u".info is read-only"_s};
-        return false;
-    }
-    return true;
+    Refusal why;
+    if (parseRequestPath(b, forWrite, path, &why))
+        return true;
+    *error = {why.status, why.message};
+    return false;
 }
 
 bool Connection::parseLocation(const QJsonObject &b, Path *path, Query *query, Reply *error) const
@@ -365,20 +349,7 @@ bool Connection::parseLocation(const QJsonObject &b, Path *path, Query *query, R
 
 bool Connection::buildNode(const QJsonValue &json, const Path &at, Node *out, QString *error) const
 {
-    QJsonValue resolved = json;
-    if (containsServerValues(json)
-        && !resolveServerValues(json, m_db->root().at(at), QDateTime::currentMSecsSinceEpoch(), &resolved, error))
-        return false;
-    // Depth counts the path: a value may nest only as deep as the 32 levels left below it.
-    if (!Node::fromJsonAt(resolved, at, out, error))
-        return false;
-    // A priority is a number, a string or null (setPriority); an object there would silently clear it.
-    if (!at.isRoot() && at.back() == u".priority"_s && out->type() != Node::Type::Null
-        && out->type() != Node::Type::Number && out->type() != Node::Type::String) {
-        *error = u".priority must be a number, a string or null"_s;
-        return false;
-    }
-    return true;
+    return buildWriteValue(json, at, m_db->root(), QDateTime::currentMSecsSinceEpoch(), out, error);
 }
 
 Connection::Reply Connection::handleListen(const QJsonObject &b)
@@ -441,33 +412,11 @@ Connection::Reply Connection::handlePut(const QJsonObject &b)
 bool Connection::parseMergeChildren(
     const QJsonObject &b, const Path &path, std::vector<std::pair<Path, QJsonValue>> *out, Reply *error) const
 {
-    const QJsonValue d = b.value(u"d"_s);
-    if (!d.isObject()) {
-        *error = {InvalidRequest, u"update data must be an object"_s};
-        return false;
-    }
-    const QJsonObject children = d.toObject();
-    for (auto it = children.constBegin(); it != children.constEnd(); ++it) {
-        Path rel;
-        QString why;
-        if (!Path::parseRelative(path, it.key(), &rel, &why)) {
-            *error = {InvalidRequest, why};
-            return false;
-        }
-        if (path.isRoot() && rel.front() == u".info"_s) {
-            *error = {PermissionDenied, u".info is read-only"_s};
-            return false;
-        }
-        for (const auto &[other, value] : *out) {
-            if (other.overlaps(rel)) {
-                *error = {
-                    InvalidRequest, u"update paths \"%1\" and \"%2\" overlap"_s.arg(other.toString().mid(1), it.key())};
-                return false;
-            }
-        }
-        out->emplace_back(rel, it.value());
-    }
-    return true;
+    Refusal why;
+    if (parseUpdateChildren(b, path, out, &why))
+        return true;
+    *error = {why.status, why.message};
+    return false;
 }
 
 Connection::Reply Connection::handleMerge(const QJsonObject &b)

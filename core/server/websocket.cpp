@@ -4,7 +4,6 @@
 #include "logging.h"
 #include "protocol/framing.h"
 
-#include <QCryptographicHash>
 #include <QMetaMethod>
 
 #include <cerrno>
@@ -41,61 +40,6 @@ qint64 steadyMs()
     return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
 }
 
-// Client frames are masked (RFC 6455 §5.3). Eight bytes at a time: Qt's own loop is byte by byte.
-void unmask(char *data, qsizetype size, const char *key)
-{
-    char key8[8];
-    std::memcpy(key8, key, 4);
-    std::memcpy(key8 + 4, key, 4);
-    quint64 key64;
-    std::memcpy(&key64, key8, 8);
-    qsizetype i = 0;
-    for (; i + 8 <= size; i += 8) {
-        quint64 word;
-        std::memcpy(&word, data + i, 8);
-        word ^= key64;
-        std::memcpy(data + i, &word, 8);
-    }
-    for (; i < size; ++i)
-        data[i] ^= key[i & 3];
-}
-
-// Whether a comma-separated header value lists token (case-insensitive), as Connection and Upgrade do.
-bool hasToken(const QByteArray &value, QByteArrayView token)
-{
-    for (const QByteArray &item : value.split(',')) {
-        if (item.trimmed().compare(token, Qt::CaseInsensitive) == 0)
-            return true;
-    }
-    return false;
-}
-
-// Codes a peer may send in a close frame (RFC 6455 §7.4): 1004–1006 and 1015 are reserved for local use.
-bool isValidCloseCode(quint16 code)
-{
-    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
-}
-
-QByteArray statusText(int status)
-{
-    switch (status) {
-    case 400:
-        return "Bad Request";
-    case 403:
-        return "Forbidden";
-    case 405:
-        return "Method Not Allowed";
-    case 426:
-        return "Upgrade Required";
-    case 431:
-        return "Request Header Fields Too Large";
-    case 503:
-        return "Service Unavailable";
-    default:
-        return "Error";
-    }
-}
-
 } // namespace
 
 ServerWebSocket::ServerWebSocket(qintptr socketDescriptor, const Limits &limits, SocketPoller *poller, QObject *parent)
@@ -103,6 +47,7 @@ ServerWebSocket::ServerWebSocket(qintptr socketDescriptor, const Limits &limits,
     , m_fd(int(socketDescriptor))
     , m_poller(poller)
     , m_limits(limits)
+    , m_parser({limits.maxMessageBytes, limits.maxHandshakeBytes}, this)
 {
     m_timer.setSingleShot(true);
     connect(&m_timer, &QTimer::timeout, this, [this] {
@@ -341,7 +286,7 @@ void ServerWebSocket::resumeInput()
 {
     if (m_state != State::Open || m_inputStopped || m_in.isEmpty() || m_inputHeldBack)
         return;
-    const qsizetype used = readFrames(m_in.data(), m_in.size());
+    const qsizetype used = m_parser.feed(m_in.data(), m_in.size());
     if (m_state == State::Open)
         m_in.remove(0, used);
 }
@@ -447,26 +392,18 @@ void ServerWebSocket::onReadable()
         return; // after our close frame (or a broken frame), input is read only to find the peer's EOF
     if (m_state == State::Open)
         Q_EMIT activity();
-    if (m_state == State::Handshaking) {
-        m_in.append(buffer, n);
-        if (!readHandshake())
-            return;
-        // Frames sent right behind the handshake.
-        const qsizetype used = readFrames(m_in.data(), m_in.size());
-        if (m_state == State::Open)
-            m_in.remove(0, used);
-        return;
-    }
+    // Bytes the parser did not consume (a partial frame, or the handshake so far) wait in m_in for the rest.
+    const auto readsOn = [this] { return m_state == State::Handshaking || m_state == State::Open; };
     if (m_in.isEmpty()) {
         // The usual case: whole frames, handled straight from the read buffer.
-        const qsizetype used = readFrames(buffer, n);
-        if (m_state == State::Open && used < n)
+        const qsizetype used = m_parser.feed(buffer, n);
+        if (readsOn() && used < n)
             m_in = QByteArray(buffer + used, n - used);
         return;
     }
     m_in.append(buffer, n);
-    const qsizetype used = readFrames(m_in.data(), m_in.size());
-    if (m_state != State::Open)
+    const qsizetype used = m_parser.feed(m_in.data(), m_in.size());
+    if (!readsOn())
         return;
     if (used == m_in.size())
         m_in = QByteArray(); // a large message's buffer is not kept
@@ -474,100 +411,30 @@ void ServerWebSocket::onReadable()
         m_in.remove(0, used);
 }
 
-bool ServerWebSocket::readHandshake()
+bool ServerWebSocket::onHandshake(const protocol::Handshake &handshake)
 {
-    const qsizetype end = m_in.indexOf("\r\n\r\n");
-    if (end < 0 || end > m_limits.maxHandshakeBytes) {
-        if (end > m_limits.maxHandshakeBytes || m_in.size() > m_limits.maxHandshakeBytes)
-            refuseHandshake(431,
-                "request line and headers exceed %1 bytes"_ba.replace(
-                    "%1", QByteArray::number(m_limits.maxHandshakeBytes)));
-        return false;
-    }
-    const QList<QByteArray> lines = m_in.left(end).split('\n');
-    m_in.remove(0, end + 4); // what follows are the client's first frames
-    const QList<QByteArray> request = lines.first().trimmed().split(' ');
-    if (request.size() != 3 || !request[2].startsWith("HTTP/1.") || request[2] == "HTTP/1.0"
-        || !request[1].startsWith('/')) {
-        refuseHandshake(400, "not an HTTP/1.1 request");
-        return false;
-    }
-    if (request[0] != "GET") {
-        refuseHandshake(405, "a WebSocket handshake is a GET request", "Allow: GET\r\n");
-        return false;
-    }
-    QByteArray upgrade, connection, key, version;
-    std::optional<QByteArray> host, origin;
-    int hostCount = 0;
-    for (qsizetype i = 1; i < lines.size(); ++i) {
-        const QByteArray &line = lines[i];
-        const qsizetype colon = line.indexOf(':');
-        if (colon <= 0) {
-            refuseHandshake(400, "malformed header line");
-            return false;
-        }
-        const QByteArray name = line.left(colon).trimmed().toLower();
-        const QByteArray value = line.mid(colon + 1).trimmed();
-        // Repeated headers are one comma-separated list (RFC 9110 §5.3).
-        auto add = [&value](QByteArray *to) { *to = to->isEmpty() ? value : *to + ", " + value; };
-        if (name == "upgrade")
-            add(&upgrade);
-        else if (name == "connection")
-            add(&connection);
-        else if (name == "sec-websocket-key")
-            add(&key);
-        else if (name == "sec-websocket-version")
-            add(&version);
-        else if (name == "host") {
-            host = value;
-            ++hostCount;
-        } else if (name == "origin") {
-            if (!origin)
-                origin.emplace();
-            add(&*origin);
-        }
-    }
-    if (hostCount > 1) {
-        refuseHandshake(400, "more than one Host header");
-        return false;
-    }
-    if (!hasToken(upgrade, "websocket")) {
-        refuseHandshake(426,
-            "Lark speaks the Firebase Realtime Database protocol over WebSocket: connect to /.ws?v=5&ns=<namespace>");
-        return false;
-    }
-    if (!hasToken(connection, "upgrade")) {
-        refuseHandshake(400, "Connection: Upgrade is missing");
-        return false;
-    }
-    if (version != "13") {
-        refuseHandshake(426, "only WebSocket version 13 is supported", "Sec-WebSocket-Version: 13\r\n");
-        return false;
-    }
-    const auto decodedKey = QByteArray::fromBase64Encoding(key, QByteArray::AbortOnBase64DecodingErrors);
-    if (!decodedKey || decodedKey.decoded.size() != 16) {
-        refuseHandshake(400, "Sec-WebSocket-Key must be 16 bytes in base64");
-        return false;
-    }
     if (m_limits.policy) {
-        const AccessPolicy::Verdict verdict = m_limits.policy->check(host, origin);
+        const AccessPolicy::Verdict verdict
+            = m_limits.policy->check(handshake.hasHost ? std::optional(handshake.host) : std::nullopt,
+                handshake.hasOrigin ? std::optional(handshake.origin) : std::nullopt);
         if (verdict.status != 0) {
             refuseHandshake(verdict.status, verdict.reason);
             return false;
         }
         m_admission = verdict.admission;
     }
-    m_host = host.value_or(QByteArray());
-    m_requestUrl = QUrl::fromEncoded(request[1]);
-    const QByteArray accept
-        = QCryptographicHash::hash(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11", QCryptographicHash::Sha1).toBase64();
-    queue("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-          "Sec-WebSocket-Accept: "
-        + accept + "\r\n\r\n");
+    m_handshake = handshake;
+    m_requestUrl = QUrl::fromEncoded(handshake.target);
+    queue(protocol::handshakeResponse(handshake));
     m_timer.stop();
     m_state = State::Open;
     Q_EMIT opened();
-    return true;
+    return m_state == State::Open;
+}
+
+void ServerWebSocket::onHandshakeRefused(const protocol::HandshakeRefusal &refusal)
+{
+    refuseHandshake(refusal.status, refusal.reason, refusal.extraHeaders);
 }
 
 void ServerWebSocket::refuse(int status, const QByteArray &reason, const QByteArray &extraHeaders)
@@ -582,150 +449,55 @@ void ServerWebSocket::refuseHandshake(int status, const QByteArray &reason, cons
 {
     qCInfo(lcProtocol).noquote() << "refused the WebSocket handshake of" << m_peerAddress.toString() << ":" << status
                                  << reason;
-    const QByteArray body = reason + '\n';
-    // A 426 names the protocol to switch to, and Upgrade is then a Connection option (RFC 9110 §7.8, §15.5.22).
-    const QByteArray upgrade
-        = status == 426 ? "Upgrade: websocket\r\nConnection: Upgrade, close\r\n" : "Connection: close\r\n";
-    queue("HTTP/1.1 " + QByteArray::number(status) + ' ' + statusText(status) + "\r\n" + extraHeaders + upgrade
-        + "Content-Type: text/plain; charset=utf-8\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n\r\n"
-        + body);
+    queue(protocol::refusalResponse({status, reason, extraHeaders}));
     beginClose();
 }
 
-qsizetype ServerWebSocket::readFrames(char *data, qsizetype dataSize)
+bool ServerWebSocket::onTextMessage(const QByteArray &utf8)
 {
-    // Handlers may close or abort this socket: after each one, only m_state is looked at.
-    qsizetype pos = 0;
-    while (m_state == State::Open && !m_inputStopped) {
-        if (m_unsent > m_limits.maxBacklogBytes) {
-            // Backpressure: one read can hold a thousand requests; their answers wait until the peer reads.
-            m_inputHeldBack = true;
-            break;
-        }
-        const qsizetype available = dataSize - pos;
-        if (available < 2)
-            break;
-        const auto *p = reinterpret_cast<const uchar *>(data + pos);
-        const bool fin = p[0] & 0x80;
-        const quint8 opcode = p[0] & 0x0f;
-        if (p[0] & 0x70) {
-            failConnection(QWebSocketProtocol::CloseCodeProtocolError, u"reserved bits set; no extension was agreed"_s);
-            break;
-        }
-        if (!(p[1] & 0x80)) {
-            failConnection(QWebSocketProtocol::CloseCodeProtocolError, u"client frames must be masked"_s);
-            break;
-        }
-        quint64 size = p[1] & 0x7f;
-        qsizetype header = 2;
-        if (size == 126) {
-            if (available < 4)
-                break;
-            size = (quint64(p[2]) << 8) | p[3];
-            header = 4;
-        } else if (size == 127) {
-            if (available < 10)
-                break;
-            size = 0;
-            for (int i = 2; i < 10; ++i)
-                size = (size << 8) | p[i];
-            header = 10;
-        }
-        header += 4; // the masking key
-        const bool control = opcode & 0x8;
-        if (control && opcode != Close && opcode != Ping && opcode != Pong) {
-            failConnection(QWebSocketProtocol::CloseCodeProtocolError, u"unknown opcode %1"_s.arg(opcode));
-            break;
-        }
-        if (control && (!fin || size > 125)) {
-            failConnection(
-                QWebSocketProtocol::CloseCodeProtocolError, u"control frames must be final and at most 125 bytes"_s);
-            break;
-        }
-        if (!control) {
-            if (opcode > Binary) {
-                failConnection(QWebSocketProtocol::CloseCodeProtocolError, u"unknown opcode %1"_s.arg(opcode));
-                break;
-            }
-            if ((opcode == Continuation) != (m_messageOpcode != 0)) {
-                failConnection(QWebSocketProtocol::CloseCodeProtocolError,
-                    opcode == Continuation ? u"continuation frame without a message"_s
-                                           : u"a new message before the previous one ended"_s);
-                break;
-            }
-            if (size > quint64(m_limits.maxMessageBytes - m_message.size())) {
-                failConnection(QWebSocketProtocol::CloseCodeTooMuchData,
-                    u"message larger than %1 bytes"_s.arg(m_limits.maxMessageBytes));
-                break;
-            }
-        }
-        if (available < header || quint64(available - header) < size)
-            break; // the rest of the frame has not arrived
-        char *payload = data + pos + header;
-        unmask(payload, qsizetype(size), payload - 4);
-        pos += header + qsizetype(size);
-        if (control) {
-            if (!handleControlFrame(opcode, payload, qsizetype(size)))
-                break;
-            continue;
-        }
-        if (!fin) {
-            if (opcode != Continuation)
-                m_messageOpcode = opcode;
-            m_message.append(payload, qsizetype(size));
-            continue;
-        }
-        QByteArray message;
-        quint8 kind = opcode;
-        if (opcode == Continuation) {
-            kind = std::exchange(m_messageOpcode, 0);
-            m_message.append(payload, qsizetype(size));
-            message = std::exchange(m_message, {});
-        } else {
-            message = QByteArray(payload, qsizetype(size));
-        }
-        if (kind == Binary) {
-            Q_EMIT binaryMessageReceived();
-        } else if (!QByteArrayView(message).isValidUtf8()) {
-            failConnection(QWebSocketProtocol::CloseCodeWrongDatatype, u"text message is not valid UTF-8"_s);
-        } else {
-            Q_EMIT textMessageReceived(message);
-        }
+    Q_EMIT textMessageReceived(utf8);
+    if (m_unsent > m_limits.maxBacklogBytes) {
+        // Backpressure: one read can hold a thousand requests; their answers wait until the peer reads.
+        m_inputHeldBack = true;
+        return false;
     }
-    return pos;
+    return m_state == State::Open;
 }
 
-bool ServerWebSocket::handleControlFrame(quint8 opcode, const char *payload, qsizetype size)
+bool ServerWebSocket::onBinaryMessage(const QByteArray &)
 {
-    switch (opcode) {
-    case Ping:
-        queuePong(QByteArray(payload, size));
-        return true;
-    case Pong:
-        return true; // counted as life when it was read
-    default:
-        break;
-    }
-    // Close: answer with the same code (none if the peer gave none), then close TCP (the server closes first).
-    quint16 code = QWebSocketProtocol::CloseCodeMissingStatusCode;
-    if (size > 0) {
-        code = size >= 2 ? quint16((uchar(payload[0]) << 8) | uchar(payload[1])) : 0;
-        if (!isValidCloseCode(code)) {
-            failConnection(QWebSocketProtocol::CloseCodeProtocolError, u"invalid close code %1"_s.arg(code));
-            return false;
-        }
-        if (!QByteArrayView(payload + 2, size - 2).isValidUtf8()) {
-            failConnection(QWebSocketProtocol::CloseCodeWrongDatatype, u"close reason is not valid UTF-8"_s);
-            return false;
-        }
-    }
+    Q_EMIT binaryMessageReceived();
+    return m_state == State::Open;
+}
+
+bool ServerWebSocket::onPing(QByteArrayView payload)
+{
+    queuePong(payload.toByteArray());
+    return m_state == State::Open;
+}
+
+bool ServerWebSocket::onPong(QByteArrayView)
+{
+    return m_state == State::Open; // counted as life when it was read
+}
+
+void ServerWebSocket::onClose(quint16 code, QByteArrayView)
+{
     // Told before anything that could end the connection, so the loss is counted as the clean close it is.
     Q_EMIT peerClosed(code);
     if (m_state != State::Open)
-        return false;
-    queue(protocol::serverFrame(Close, size >= 2 ? QByteArray(payload, 2) : QByteArray()));
+        return;
+    // Answered with the same code (none if the peer gave none), then TCP closes (the server closes first).
+    QByteArray echo;
+    if (code != QWebSocketProtocol::CloseCodeMissingStatusCode)
+        echo = QByteArray(1, char(code >> 8)) + char(code & 0xff);
+    queue(protocol::serverFrame(Close, echo));
     beginClose();
-    return false;
+}
+
+void ServerWebSocket::onProtocolError(QWebSocketProtocol::CloseCode code, const QString &reason)
+{
+    failConnection(code, reason);
 }
 
 void ServerWebSocket::failConnection(QWebSocketProtocol::CloseCode code, const QString &reason)

@@ -3,6 +3,7 @@
 
 #include "accesspolicy.h"
 #include "poller.h"
+#include "protocol/websocketparser.h"
 
 #include <QByteArray>
 #include <QHostAddress>
@@ -17,9 +18,9 @@ namespace lark
 {
 
 /**
- * The server side of one WebSocket (RFC 6455) on an accepted TCP socket: the opening handshake, frame parsing with
- * size caps, control frames, and the closing handshake. Messages arrive as UTF-8 bytes, and frames go out as bytes
- * the server built once for all recipients.
+ * The server side of one WebSocket (RFC 6455) on an accepted TCP socket: the opening handshake, frames with size
+ * caps (parsed by protocol::WebSocketParser), control frames, and the closing handshake. Messages arrive as UTF-8
+ * bytes, and frames go out as bytes the server built once for all recipients.
  *
  * Lark owns this layer, and the socket's reads and writes, instead of using QWebSocket on a QTcpSocket: the
  * benchmark's profiles put most of the server's cost per small message in that per-read and per-write machinery (a
@@ -29,7 +30,7 @@ namespace lark
  * Writes are buffered: write() queues, flushRequested() asks the owner to call flush() once this round's work is
  * done, so everything a round sends to one client leaves in one send().
  */
-class ServerWebSocket : public QObject, private SocketPoller::Handler
+class ServerWebSocket : public QObject, private SocketPoller::Handler, private protocol::WebSocketParser::Handler
 {
     Q_OBJECT
 public:
@@ -55,7 +56,9 @@ public:
     [[nodiscard]] State state() const { return m_state; }
     /** The request target of the handshake, e.g. /.ws?v=5&ns=demo (valid once opened). */
     [[nodiscard]] QUrl requestUrl() const { return m_requestUrl; }
-    [[nodiscard]] QByteArray host() const { return m_host; }
+    [[nodiscard]] QByteArray host() const { return m_handshake.host; }
+    /** The parsed handshake (valid once opened): target, Host, Origin and every header as sent. */
+    [[nodiscard]] const protocol::Handshake &handshake() const { return m_handshake; }
     /** How the access policy let this connection in (valid once opened). */
     [[nodiscard]] AccessPolicy::Admission admission() const { return m_admission; }
     [[nodiscard]] QHostAddress peerAddress() const { return m_peerAddress; }
@@ -123,11 +126,17 @@ private:
     void closeSocket();
     /** Our close frame (or handshake refusal) is queued: stop reading messages and close TCP once it is sent. */
     void beginClose();
-    bool readHandshake();
+    // The parser's events. Those returning bool say whether to read on: not once this socket is closing.
+    bool onHandshake(const protocol::Handshake &handshake) override;
+    void onHandshakeRefused(const protocol::HandshakeRefusal &refusal) override;
+    bool onTextMessage(const QByteArray &utf8) override;
+    bool onBinaryMessage(const QByteArray &payload) override;
+    bool onPing(QByteArrayView payload) override;
+    bool onPong(QByteArrayView payload) override;
+    void onClose(quint16 code, QByteArrayView reason) override;
+    void onProtocolError(QWebSocketProtocol::CloseCode code, const QString &reason) override;
+    /** Answers the handshake with an HTTP error (status, reason as the body) and closes. */
     void refuseHandshake(int status, const QByteArray &reason, const QByteArray &extraHeaders = {});
-    /** Handles the complete frames in data (unmasking in place); returns how many bytes it consumed. */
-    qsizetype readFrames(char *data, qsizetype size);
-    bool handleControlFrame(quint8 opcode, const char *payload, qsizetype size);
     void failConnection(QWebSocketProtocol::CloseCode code, const QString &reason);
     void queue(const QByteArray &bytes);
     /** Queues the answer to a ping; one not yet started is replaced (RFC 6455 §5.5.3: the latest is enough). */
@@ -170,10 +179,9 @@ private:
     bool m_flushRequested = false;
     bool m_closeWhenSent = false; // beginClose() was called: shut down writing once m_out is sent
     bool m_writeShut = false;
-    QByteArray m_message; // the fragments of a message in progress
-    quint8 m_messageOpcode = 0; // 0: no fragmented message in progress
+    protocol::WebSocketParser m_parser;
+    protocol::Handshake m_handshake;
     QUrl m_requestUrl;
-    QByteArray m_host;
     AccessPolicy::Admission m_admission = AccessPolicy::Admission::NoOrigin;
     QHostAddress m_peerAddress; // kept: the socket forgets it once disconnected, and logs want it after
     quint16 m_peerPort = 0;

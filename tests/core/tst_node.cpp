@@ -8,6 +8,8 @@
 #include <QJsonObject>
 #include <QTest>
 
+#include <cmath>
+
 using namespace Qt::Literals::StringLiterals;
 using lark::Node;
 using lark::Path;
@@ -24,6 +26,8 @@ private Q_SLOTS:
     void depthLimit();
     void stringLimit();
     void keyPathLimit();
+    void importAtPriority();
+    void negativeZeroIsZero();
     void setAndPrune();
     void setPriority();
     void valueAt();
@@ -158,6 +162,37 @@ void TestNode::keyPathLimit()
     QVERIFY(!Node::fromJsonAt(QJsonObject {{QString(768, u'k'), 1}}, Path(), &n, &error));
     // Data already stored (or from a server) is read without this check.
     QVERIFY(Node::fromJson(over, &n, &error));
+}
+
+void TestNode::importAtPriority()
+{
+    // Found by fuzz_import: a document imported at /a/.priority reported success and cleared the priority.
+    Node n;
+    QString error;
+    QVERIFY(!Node::fromJsonText(R"({"x":1})", path(u"/a/.priority"_s), &n, &error));
+    QCOMPARE(error, u".priority must be a number, a string or null"_s);
+    QVERIFY(!Node::fromJsonText("[1]", path(u"/a/.priority"_s), &n, &error));
+    QVERIFY(Node::fromJsonText(R"({".value":3})", path(u"/a/.priority"_s), &n, &error));
+    QCOMPARE(n.number(), 3.0);
+    QVERIFY(Node::fromJsonText("{}", path(u"/a/.priority"_s), &n, &error));
+    QVERIFY(n.isNull());
+    QVERIFY(Node::fromJsonText(R"({"x":1})", path(u"/a/x"_s), &n, &error));
+    // Found by fuzz_import too: an import below .info stored keys there, in the tree no client may write to.
+    QVERIFY(!Node::fromJsonText(R"({"x":1})", path(u"/.info/a"_s), &n, &error));
+    QCOMPARE(error, u".info is read-only"_s);
+}
+
+void TestNode::negativeZeroIsZero()
+{
+    // Found by fuzz_import: -0 was kept, hashed as 8000000000000000, and exported as 0, which reads back with
+    // another hash.
+    Node zero, negative;
+    QString error;
+    QVERIFY(Node::fromJsonText(R"({"a":0,"b":{".value":1,".priority":0}})", Path(), &zero, &error));
+    QVERIFY(Node::fromJsonText(R"({"a":-0,"b":{".value":1,".priority":-0}})", Path(), &negative, &error));
+    QVERIFY(!std::signbit(negative.child(u"a"_s)->number()));
+    QVERIFY(!std::signbit(negative.child(u"b"_s)->priority().toDouble()));
+    QCOMPARE(negative.hash(), zero.hash());
 }
 
 void TestNode::setAndPrune()
