@@ -49,8 +49,8 @@ const QStringList KnownActions = {u"q"_s, u"l"_s, u"n"_s, u"p"_s, u"m"_s, u"g"_s
 const QStringList PathActions = {u"q"_s, u"l"_s, u"n"_s, u"p"_s, u"m"_s, u"g"_s, u"o"_s, u"om"_s, u"oc"_s};
 const QStringList WriteActions = {u"p"_s, u"m"_s, u"o"_s, u"om"_s};
 // What a server without a data file may answer (wire doc §6; write_failed needs a data file).
-const QStringList KnownStatuses
-    = {u"ok"_s, u"invalid_request"_s, u"permission_denied"_s, u"datastale"_s, u"invalid_token"_s};
+const QStringList KnownStatuses = {u"ok"_s, u"invalid_request"_s, u"permission_denied"_s, u"datastale"_s,
+    u"invalid_token"_s, u"write_failed"_s, u"too_many_ops"_s, u"too_many_listens"_s};
 
 /**
  * Waits until predicate holds, handling events as they arrive. QTest::qWaitFor sleeps 10 ms between its passes, and
