@@ -152,9 +152,7 @@ Node Node::fromNumber(double d)
 {
     Node n;
     n.m_type = Type::Number;
-    // -0 is stored as 0: JSON text (Qt's writer, like JSON.stringify) drops the sign, so a -0 kept here would read
-    // back from a data file or an export as 0, with another hash.
-    n.m_number = d == 0 ? 0.0 : d;
+    n.m_number = d;
     return n;
 }
 
@@ -187,7 +185,7 @@ void Node::setPriority(const QJsonValue &priority)
         return;
     m_priority = (priority.isDouble() || priority.isString()) ? priority : QJsonValue();
     if (priority.isDouble() && priority.toDouble() == 0)
-        m_priority = 0.0; // not -0, as in fromNumber()
+        m_priority = 0.0; // not -0, as for numbers read from JSON
     invalidateHash();
 }
 
@@ -341,7 +339,10 @@ bool Node::fromJsonImpl(const QJsonValue &json, Node *out, QString *error, int d
         *out = fromBool(json.toBool());
         return true;
     case QJsonValue::Double:
-        *out = fromNumber(json.toDouble());
+        // -0 from JSON is stored as 0: JSON text (Qt's writer, like JSON.stringify) drops the sign, so a stored -0
+        // would read back from an export or the data file as 0, with another hash. (hash() itself keeps the SDK's
+        // hash of -0: tst_hash.)
+        *out = fromNumber(json.toDouble() == 0 ? 0.0 : json.toDouble());
         return true;
     case QJsonValue::String: {
         QString s = json.toString();
