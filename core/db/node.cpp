@@ -94,8 +94,13 @@ int compareKeys(const QString &a, const QString &b)
     if (ai) {
         if (!bi)
             return -1;
-        if (*ai == *bi)
-            return a.size() < b.size() ? -1 : (a.size() > b.size() ? 1 : 0);
+        if (*ai == *bi) {
+            if (a.size() != b.size())
+                return a.size() < b.size() ? -1 : 1;
+            // "-0" and "00": the SDK's nameCompare calls them equal, which made the tree's map keep one of them
+            // (and drop the other's data). As text, they stay two keys; no other pair is ordered differently.
+            return a < b ? -1 : 1;
+        }
         return *ai < *bi ? -1 : 1;
     }
     if (bi)
