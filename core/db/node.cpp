@@ -94,8 +94,13 @@ int compareKeys(const QString &a, const QString &b)
     if (ai) {
         if (!bi)
             return -1;
-        if (*ai == *bi)
-            return a.size() < b.size() ? -1 : (a.size() > b.size() ? 1 : 0);
+        if (*ai == *bi) {
+            if (a.size() != b.size())
+                return a.size() < b.size() ? -1 : 1;
+            // "-0" and "00": the SDK's nameCompare calls them equal, which made the tree's map keep one of them
+            // (and drop the other's data). As text, they stay two keys; no other pair is ordered differently.
+            return a < b ? -1 : 1;
+        }
         return *ai < *bi ? -1 : 1;
     }
     if (bi)
@@ -152,9 +157,7 @@ Node Node::fromNumber(double d)
 {
     Node n;
     n.m_type = Type::Number;
-    // -0 is stored as 0: JSON text (Qt's writer, like JSON.stringify) drops the sign, so a -0 kept here would read
-    // back from a data file or an export as 0, with another hash.
-    n.m_number = d == 0 ? 0.0 : d;
+    n.m_number = d;
     return n;
 }
 
@@ -187,7 +190,7 @@ void Node::setPriority(const QJsonValue &priority)
         return;
     m_priority = (priority.isDouble() || priority.isString()) ? priority : QJsonValue();
     if (priority.isDouble() && priority.toDouble() == 0)
-        m_priority = 0.0; // not -0, as in fromNumber()
+        m_priority = 0.0; // not -0, as for numbers read from JSON
     invalidateHash();
 }
 
@@ -341,7 +344,10 @@ bool Node::fromJsonImpl(const QJsonValue &json, Node *out, QString *error, int d
         *out = fromBool(json.toBool());
         return true;
     case QJsonValue::Double:
-        *out = fromNumber(json.toDouble());
+        // -0 from JSON is stored as 0: JSON text (Qt's writer, like JSON.stringify) drops the sign, so a stored -0
+        // would read back from an export or the data file as 0, with another hash. (hash() itself keeps the SDK's
+        // hash of -0: tst_hash.)
+        *out = fromNumber(json.toDouble() == 0 ? 0.0 : json.toDouble());
         return true;
     case QJsonValue::String: {
         QString s = json.toString();

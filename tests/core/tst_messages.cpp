@@ -22,6 +22,8 @@ private Q_SLOTS:
     void compact();
     void toInt64_data();
     void toInt64();
+    void parseEnvelope_data();
+    void parseEnvelope();
 };
 
 static QJsonObject parse(const QByteArray &message)
@@ -137,6 +139,55 @@ void TestMessages::toInt64()
     qint64 out = 0;
     QCOMPARE(lark::protocol::toInt64(value, &out), whole);
     QCOMPARE(out, expected);
+}
+
+void TestMessages::parseEnvelope_data()
+{
+    using lark::protocol::EnvelopeError;
+    QTest::addColumn<QByteArray>("message");
+    QTest::addColumn<EnvelopeError>("result");
+    QTest::addColumn<QString>("parsed"); // kind and fields, or the error text
+
+    QTest::newRow("ping") << R"({"t":"c","d":{"t":"p","d":{}}})"_ba << EnvelopeError::None << u"control p"_s;
+    QTest::newRow("other control") << R"({"t":"c","d":{"t":"n"}})"_ba << EnvelopeError::None << u"control n"_s;
+    QTest::newRow("request") << R"({"t":"d","d":{"r":7,"a":"p","b":{"p":"/a","d":1}}})"_ba << EnvelopeError::None
+                             << u"data 7 p {\"d\":1,\"p\":\"/a\"}"_s;
+    QTest::newRow("no action, no body") << R"({"t":"d","d":{"r":1}})"_ba << EnvelopeError::None
+                                        << u"data 1  undefined"_s;
+    QTest::newRow("not JSON") << "{\"t\":"_ba << EnvelopeError::NotJson << u"invalid JSON: unterminated object"_s;
+    const QString notEnvelope = u"not a v5 envelope {\"t\":\"c\"|\"d\",\"d\":{}}"_s;
+    QTest::newRow("array") << "[1]"_ba << EnvelopeError::NotEnvelope << notEnvelope;
+    QTest::newRow("other t") << R"({"t":"x","d":{}})"_ba << EnvelopeError::NotEnvelope << notEnvelope;
+    QTest::newRow("d not an object") << R"({"t":"d","d":[]})"_ba << EnvelopeError::NotEnvelope << notEnvelope;
+    const QString noR = u"data message without a request number r"_s;
+    QTest::newRow("no r") << R"({"t":"d","d":{"a":"s"}})"_ba << EnvelopeError::NoRequestNumber << noR;
+    QTest::newRow("r a fraction") << R"({"t":"d","d":{"r":1.5}})"_ba << EnvelopeError::NoRequestNumber << noR;
+    QTest::newRow("r a string") << R"({"t":"d","d":{"r":"1"}})"_ba << EnvelopeError::NoRequestNumber << noR;
+    QTest::newRow("r out of range") << R"({"t":"d","d":{"r":1e20}})"_ba << EnvelopeError::NoRequestNumber << noR;
+}
+
+void TestMessages::parseEnvelope()
+{
+    QFETCH(QByteArray, message);
+    QFETCH(lark::protocol::EnvelopeError, result);
+    QFETCH(QString, parsed);
+    lark::protocol::Envelope envelope;
+    QString error;
+    QCOMPARE(lark::protocol::parseEnvelope(message, &envelope, &error), result);
+    if (result != lark::protocol::EnvelopeError::None) {
+        QCOMPARE(error, parsed);
+        return;
+    }
+    QString got;
+    if (envelope.kind == lark::protocol::Envelope::Kind::Control) {
+        got = u"control "_s + envelope.type;
+    } else {
+        const QString body = envelope.body.isUndefined()
+            ? u"undefined"_s
+            : QString::fromUtf8(QJsonDocument(envelope.body.toObject()).toJson(QJsonDocument::Compact));
+        got = u"data %1 %2 %3"_s.arg(envelope.r).arg(envelope.action, body);
+    }
+    QCOMPARE(got, parsed);
 }
 
 QTEST_GUILESS_MAIN(TestMessages)

@@ -35,6 +35,7 @@ private Q_SLOTS:
     void cloneIsDeep();
     void keyOrder_data();
     void keyOrder();
+    void zeroKeysStayApart();
     void childrenIterateInKeyOrder();
     void valueOrder();
     void priorityOrder();
@@ -300,6 +301,9 @@ void TestNode::keyOrder_data()
     QTest::newRow("int32 min is an integer") << u"-2147483648"_s << u"-1"_s;
     QTest::newRow("equal value: shorter first") << u"1"_s << u"01"_s;
     QTest::newRow("-0 equals 0: shorter first") << u"0"_s << u"-0"_s;
+    // Found by fuzz_envelope: the SDK calls these equal (same value, same length), and the tree kept only one.
+    QTest::newRow("-0 and 00 by text") << u"-0"_s << u"00"_s;
+    QTest::newRow("-00 and 000 by text") << u"-00"_s << u"000"_s;
     QTest::newRow("ten digits after zeros") << u"01234567890"_s << u"12345678901"_s;
     QTest::newRow("eleven digits is a string") << u"99"_s << u"12345678901"_s;
     QTest::newRow("leading zeros are integers") << u"007"_s << u"8"_s;
@@ -320,6 +324,15 @@ void TestNode::keyOrder()
     QVERIFY(lark::compareKeys(a, b) < 0);
     QVERIFY(lark::compareKeys(b, a) > 0);
     QCOMPARE(lark::compareKeys(a, a), 0);
+}
+
+void TestNode::zeroKeysStayApart()
+{
+    // Keys equal as integers and in length were one key of the children map: the second write replaced the first.
+    Node root = node(R"({"-0":1,"00":2,"0":3,"-00":4,"000":5})");
+    QCOMPARE(root.children().size(), size_t(5));
+    QCOMPARE(root.child(u"-0"_s)->number(), 1.0);
+    QCOMPARE(root.child(u"00"_s)->number(), 2.0);
 }
 
 void TestNode::childrenIterateInKeyOrder()
