@@ -25,14 +25,11 @@ namespace lark
 namespace
 {
 
-enum Opcode : quint8 {
-    Continuation = 0x0,
-    Text = 0x1,
-    Binary = 0x2,
-    Close = 0x8,
-    Ping = 0x9,
-    Pong = 0xA,
-};
+// The frames this side builds; the parser owns the list of opcodes.
+using Op = protocol::WebSocketParser::Opcode;
+constexpr quint8 Close = Op::Close;
+constexpr quint8 Ping = Op::Ping;
+constexpr quint8 Pong = Op::Pong;
 
 qint64 steadyMs()
 {
