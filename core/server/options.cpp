@@ -6,6 +6,8 @@
 #include <QCommandLineParser>
 #include <QRegularExpression>
 
+#include <type_traits>
+
 using namespace Qt::Literals::StringLiterals;
 
 namespace lark
@@ -231,32 +233,25 @@ bool parseServerOptions(const QStringList &arguments, const QHash<QString, QStri
             return false;
         }
     }
-    const struct {
-        const QCommandLineOption &opt;
-        QString env;
-        qint64 min, max;
-        qint64 value;
-    } counts[] = {{maxConnections, u"LARK_MAX_CONNECTIONS"_s, 1, 10000000, o.config.maxConnections},
-        {maxHandshakes, u"LARK_MAX_HANDSHAKES"_s, 1, 1000000, o.config.maxHandshakes},
-        {maxBacklog, u"LARK_MAX_BACKLOG"_s, 1024, qint64(1) << 32, o.config.maxBacklogBytes}};
-    qint64 parsed[3];
-    for (size_t i = 0; i < std::size(counts); ++i) {
-        parsed[i] = counts[i].value;
-        if (!value(counts[i].opt, counts[i].env, &v))
-            continue;
+    // A whole number in [min, max] for opt (or its variable); *out is left alone when neither is set.
+    auto count = [&](const QCommandLineOption &opt, const QString &env, qint64 min, qint64 max, auto *out) {
+        if (!value(opt, env, &v))
+            return true;
         bool ok = false;
         const qint64 n = v.toLongLong(&ok);
-        if (!ok || n < counts[i].min || n > counts[i].max) {
-            *error = u"--%1: \"%2\" must be a whole number from %3 to %4"_s.arg(counts[i].opt.names().constFirst(), v)
-                         .arg(counts[i].min)
-                         .arg(counts[i].max);
+        if (!ok || n < min || n > max) {
+            *error = u"--%1: \"%2\" must be a whole number from %3 to %4"_s.arg(opt.names().constFirst(), v)
+                         .arg(min)
+                         .arg(max);
             return false;
         }
-        parsed[i] = n;
-    }
-    o.config.maxConnections = int(parsed[0]);
-    o.config.maxHandshakes = int(parsed[1]);
-    o.config.maxBacklogBytes = parsed[2];
+        *out = std::remove_pointer_t<decltype(out)>(n);
+        return true;
+    };
+    if (!count(maxConnections, u"LARK_MAX_CONNECTIONS"_s, 1, 10000000, &o.config.maxConnections)
+        || !count(maxHandshakes, u"LARK_MAX_HANDSHAKES"_s, 1, 1000000, &o.config.maxHandshakes)
+        || !count(maxBacklog, u"LARK_MAX_BACKLOG"_s, 1024, qint64(1) << 32, &o.config.maxBacklogBytes))
+        return false;
     if (value(slowAfter, u"LARK_SLOW_AFTER"_s, &v)) {
         QString why;
         if (!parseDuration(v, &o.config.slowAfterMs, &why) || o.config.slowAfterMs < 1) {
@@ -264,24 +259,10 @@ bool parseServerOptions(const QStringList &arguments, const QHash<QString, QStri
             return false;
         }
     }
-    const struct {
-        const QCommandLineOption &opt;
-        QString env;
-        int *target;
-    } caps[] = {{maxOps, u"LARK_MAX_OPS_PER_SESSION"_s, &o.config.maxOpsPerSession},
-        {maxListens, u"LARK_MAX_LISTENS"_s, &o.config.maxListensPerConnection},
-        {maxNamespaces, u"LARK_MAX_NAMESPACES"_s, &o.config.maxNamespaces}};
-    for (const auto &c : caps) {
-        if (!value(c.opt, c.env, &v))
-            continue;
-        bool ok = false;
-        const int n = v.toInt(&ok);
-        if (!ok || n < 1 || n > 100000000) {
-            *error = u"--%1: \"%2\" must be a count between 1 and 100000000"_s.arg(c.opt.names().constFirst(), v);
-            return false;
-        }
-        *c.target = n;
-    }
+    if (!count(maxOps, u"LARK_MAX_OPS_PER_SESSION"_s, 1, 100000000, &o.config.maxOpsPerSession)
+        || !count(maxListens, u"LARK_MAX_LISTENS"_s, 1, 100000000, &o.config.maxListensPerConnection)
+        || !count(maxNamespaces, u"LARK_MAX_NAMESPACES"_s, 1, 100000000, &o.config.maxNamespaces))
+        return false;
     *out = o;
     return true;
 }
