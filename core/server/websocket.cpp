@@ -244,7 +244,10 @@ void ServerWebSocket::flush()
         msg.msg_iovlen = count;
         const ssize_t n = ::sendmsg(m_fd, &msg, MSG_NOSIGNAL);
         if (n > 0) {
-            m_lastProgress = steadyMs();
+            // Progress matters only over the cap (tooSlow() counts from the later of it and crossing the cap):
+            // the clock is not read for every send of the hot path.
+            if (m_overCapSince != 0)
+                m_lastProgress = steadyMs();
             consume(n);
         } else if (n < 0 && errno == EINTR) {
             continue;
