@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "database.h"
 
-#include "protocol/messages.h"
-
 #include <QJsonObject>
 
 #include <algorithm>
@@ -23,6 +21,17 @@ void priorityWritesLast(std::vector<Write> &writes)
 {
     std::stable_partition(
         writes.begin(), writes.end(), [](const Write &w) { return w.path.isRoot() || w.path.back() != PriorityKey; });
+}
+
+SharedEvent overwrite(const Path &path, QJsonValue value, qint64 tag, const std::optional<WriteOrigin> &cause)
+{
+    return std::make_shared<const DataEvent>(
+        DataEvent {DataEvent::Kind::Overwrite, path, std::move(value), tag, cause});
+}
+
+SharedEvent merge(const Path &path, QJsonObject values, const WriteOrigin &cause)
+{
+    return std::make_shared<const DataEvent>(DataEvent {DataEvent::Kind::Merge, path, std::move(values), 0, cause});
 }
 } // namespace
 
@@ -94,13 +103,12 @@ void Database::listen(
     if (tag > 0 || !query.loadsAllData()) {
         it->lastHash = query.resultHash(value);
         if (it->lastHash != clientHash)
-            sink->sendPush(protocol::splitFrames(protocol::dataPush(path.toString(), query.resultJson(value), tag)));
+            sink->deliver(overwrite(path, query.resultJson(value), tag, std::nullopt));
         return;
     }
     const QByteArray hash = value ? value->hash() : QByteArray();
     if (hash != clientHash)
-        sink->sendPush(
-            protocol::splitFrames(protocol::dataPush(path.toString(), value ? value->toJson() : QJsonValue())));
+        sink->deliver(overwrite(path, value ? value->toJson() : QJsonValue(QJsonValue::Null), 0, std::nullopt));
 }
 
 bool Database::unlisten(ListenerSink *sink, const Path &path, const QString &queryIdentifier)
@@ -127,15 +135,14 @@ void Database::prune(ListenNode *node)
     }
 }
 
-void Database::pushTagged(Listen &listen, const Path &path)
+void Database::pushTagged(Listen &listen, const Path &path, const WriteOrigin &cause)
 {
     const Node *value = m_root.at(path);
     QByteArray hash = listen.query.resultHash(value);
     if (hash == listen.lastHash)
         return;
     listen.lastHash = std::move(hash);
-    listen.sink->sendPush(
-        protocol::splitFrames(protocol::dataPush(path.toString(), listen.query.resultJson(value), listen.tag)));
+    listen.sink->deliver(overwrite(path, listen.query.resultJson(value), listen.tag, cause));
 }
 
 bool Database::write(const Path &base, std::vector<Write> writes, const WriteOrigin &origin, QString *error)
@@ -171,7 +178,7 @@ void Database::applyRecorded(const Path &base, std::vector<Write> writes, const 
         changes.push_back({std::move(abs)});
     }
     if (!changes.empty())
-        notifyAncestors(base, changes);
+        notifyAncestors(base, changes, origin);
 
     QList<Path> paths;
     paths.reserve(qsizetype(changes.size()));
@@ -180,22 +187,21 @@ void Database::applyRecorded(const Path &base, std::vector<Write> writes, const 
     Q_EMIT changed(paths, origin);
 }
 
-void Database::notifyAncestors(const Path &base, const std::vector<Change> &changes)
+void Database::notifyAncestors(const Path &base, const std::vector<Change> &changes, const WriteOrigin &cause)
 {
-    // Every listen at or above the batch's base sees the same message: build it at most once.
-    protocol::Frames shared;
-    auto message = [&]() -> const protocol::Frames & {
-        if (shared.isEmpty()) {
+    // Every listen at or above the batch's base sees the same event: build it at most once.
+    SharedEvent shared;
+    auto event = [&]() -> const SharedEvent & {
+        if (!shared) {
             if (changes.size() == 1) {
-                shared = protocol::splitFrames(
-                    protocol::dataPush(changes.front().path.toString(), jsonAt(changes.front().path)));
+                shared = overwrite(changes.front().path, jsonAt(changes.front().path), 0, cause);
             } else {
-                QJsonObject merge;
+                QJsonObject values;
                 for (const Change &c : changes) {
                     QString rel = c.path.relativeTo(base).toString().mid(1);
-                    merge.insert(rel.isEmpty() ? u"/"_s : rel, jsonAt(c.path));
+                    values.insert(rel.isEmpty() ? u"/"_s : rel, jsonAt(c.path));
                 }
-                shared = protocol::splitFrames(protocol::mergePush(base.toString(), merge));
+                shared = merge(base, std::move(values), cause);
             }
         }
         return shared;
@@ -206,9 +212,9 @@ void Database::notifyAncestors(const Path &base, const std::vector<Change> &chan
     for (int i = 0;; ++i) {
         for (Listen &l : node->listens) {
             if (l.tag > 0 || !l.query.loadsAllData())
-                pushTagged(l, at);
+                pushTagged(l, at, cause);
             else
-                l.sink->sendPush(message());
+                l.sink->deliver(event());
         }
         if (i == base.size())
             break;
@@ -230,11 +236,12 @@ void Database::notifyAncestors(const Path &base, const std::vector<Change> &chan
                 relevant.push_back(c);
         }
         if (!relevant.empty())
-            notifyBelow(child.get(), childPath, relevant);
+            notifyBelow(child.get(), childPath, relevant, cause);
     }
 }
 
-void Database::notifyBelow(ListenNode *node, const Path &path, const std::vector<const Change *> &changes)
+void Database::notifyBelow(
+    ListenNode *node, const Path &path, const std::vector<const Change *> &changes, const WriteOrigin &cause)
 {
     // changes overlap path and not each other: either one covers path, or all lie strictly below it.
     const Change *covering = nullptr;
@@ -244,31 +251,30 @@ void Database::notifyBelow(ListenNode *node, const Path &path, const std::vector
             break;
         }
     }
-    protocol::Frames message;
+    SharedEvent event;
     for (Listen &l : node->listens) {
         if (l.tag > 0 || !l.query.loadsAllData()) {
-            pushTagged(l, path);
+            pushTagged(l, path, cause);
             continue;
         }
-        if (message.isEmpty()) {
+        if (!event) {
             if (covering) {
-                message = protocol::splitFrames(protocol::dataPush(path.toString(), jsonAt(path)));
+                event = overwrite(path, jsonAt(path), 0, cause);
             } else if (changes.size() == 1) {
-                message = protocol::splitFrames(
-                    protocol::dataPush(changes.front()->path.toString(), jsonAt(changes.front()->path)));
+                event = overwrite(changes.front()->path, jsonAt(changes.front()->path), 0, cause);
             } else {
-                QJsonObject merge;
+                QJsonObject values;
                 for (const Change *c : changes)
-                    merge.insert(c->path.relativeTo(path).toString().mid(1), jsonAt(c->path));
-                message = protocol::splitFrames(protocol::mergePush(path.toString(), merge));
+                    values.insert(c->path.relativeTo(path).toString().mid(1), jsonAt(c->path));
+                event = merge(path, std::move(values), cause);
             }
         }
-        l.sink->sendPush(message);
+        l.sink->deliver(event);
     }
     for (auto &[key, child] : node->children) {
         const Path childPath = path.child(key);
         if (covering) {
-            notifyBelow(child.get(), childPath, {covering});
+            notifyBelow(child.get(), childPath, {covering}, cause);
             continue;
         }
         std::vector<const Change *> relevant;
@@ -277,7 +283,7 @@ void Database::notifyBelow(ListenNode *node, const Path &path, const std::vector
                 relevant.push_back(c);
         }
         if (!relevant.empty())
-            notifyBelow(child.get(), childPath, relevant);
+            notifyBelow(child.get(), childPath, relevant, cause);
     }
 }
 

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "dataevent.h"
 #include "node.h"
 #include "path.h"
-#include "protocol/framing.h"
 #include "query.h"
 
 #include <QObject>
@@ -14,22 +14,6 @@
 
 namespace lark
 {
-
-/** Receives the pushes of the listens it registered; implemented by server connections. */
-class ListenerSink
-{
-public:
-    virtual ~ListenerSink() = default;
-    /** A complete protocol message, serialized and split into frames once and shared by every recipient. */
-    virtual void sendPush(const protocol::Frames &message) = 0;
-};
-
-/** Who caused a write: shown by the dashboard ("the onDisconnect of session S"). */
-struct WriteOrigin {
-    enum class Kind { Client, Admin, Import, OnDisconnect };
-    Kind kind = Kind::Client;
-    QString session; /**< shortened session id, never the full bearer secret */
-};
 
 /** One write of an atomic batch: a value (null deletes) at a path relative to the batch's base. */
 struct Write {
@@ -57,7 +41,7 @@ public:
  * listeners get their push before the caller acknowledges the write (wire doc §0.3).
  *
  * Listens are kept in a trie keyed by path, so a write visits only the listens on its path's ancestors and below
- * it, never all listens; each push is serialized once per listened path and shared by its recipients.
+ * it, never all listens; each event is built once per listened path and shared by its recipients (SharedEvent).
  */
 class Database : public QObject
 {
@@ -120,9 +104,10 @@ private:
     };
 
     [[nodiscard]] QJsonValue jsonAt(const Path &path) const;
-    void pushTagged(Listen &listen, const Path &path);
-    void notifyAncestors(const Path &base, const std::vector<Change> &changes);
-    void notifyBelow(ListenNode *node, const Path &path, const std::vector<const Change *> &changes);
+    void pushTagged(Listen &listen, const Path &path, const WriteOrigin &cause);
+    void notifyAncestors(const Path &base, const std::vector<Change> &changes, const WriteOrigin &cause);
+    void notifyBelow(
+        ListenNode *node, const Path &path, const std::vector<const Change *> &changes, const WriteOrigin &cause);
     [[nodiscard]] ListenNode *findNode(const Path &path) const;
     void prune(ListenNode *node);
 

@@ -2,7 +2,6 @@
 #include "presencemodel.h"
 
 #include "db/database.h"
-#include "protocol/messages.h"
 
 #include <algorithm>
 
@@ -73,8 +72,8 @@ void PresenceModel::setValues(const QJsonObject &presence, const QJsonObject &st
         r.count = int(p.value(u"connections"_s).toObject().size());
         if (p.value(u"connections"_s).toObject().contains(u".priority"_s))
             --r.count;
-        r.lastSeen = 0; // anything but a whole number of ms (a client wrote junk there) reads as never
-        (void)protocol::toInt64(plain(p.value(u"lastSeen"_s)), &r.lastSeen);
+        // Anything but a whole number of ms that fits (a client wrote junk there) reads as never (0).
+        r.lastSeen = plain(p.value(u"lastSeen"_s)).toInteger(0);
         const QJsonValue flag = plain(status.value(uid).toObject().value(u"online"_s));
         if (flag.isBool())
             r.flag = flag.toBool();

@@ -108,13 +108,13 @@ void Connection::send(const QByteArray &message)
     }
 }
 
-void Connection::sendPush(const protocol::Frames &frames)
+void Connection::deliver(const SharedEvent &event)
 {
     if (m_lost || m_serverClosing)
         return;
-    // The server builds each frame once; every recipient copies it into its socket's buffer.
-    for (const QByteArray &frame : frames)
-        m_socket->write(m_server->wireFrame(frame));
+    // Encoded once for all of the event's recipients (PushEncoder); each socket queues the shared frames.
+    for (const QByteArray &frame : m_server->pushFrames(event))
+        m_socket->write(frame);
 }
 
 bool Connection::closeIfTooSlow()

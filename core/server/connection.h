@@ -38,7 +38,7 @@ public:
     /** Attaches a (new or resumed) session and sends the hello. */
     void start(const QString &lastSessionId);
 
-    void sendPush(const protocol::Frames &frames) override;
+    void deliver(const SharedEvent &event) override;
     void send(const QByteArray &message);
 
     /** Server-side close with a code and reason; the session is treated as lost abnormally (grace applies). */

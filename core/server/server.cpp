@@ -346,16 +346,6 @@ void Server::onWebSocketOpened(ServerWebSocket *socket)
     Q_EMIT connectionCountChanged(int(m_connections.size()));
 }
 
-const QByteArray &Server::wireFrame(const QByteArray &frame)
-{
-    // The same frame object goes to every recipient of a push (Database splits it once): compare identity.
-    if (frame.constData() != m_wireKey.constData() || frame.size() != m_wireKey.size()) {
-        m_wireKey = frame;
-        m_wireFrame = protocol::serverTextFrame(frame);
-    }
-    return m_wireFrame;
-}
-
 void Server::flushAtEndOfRound(ServerWebSocket *socket)
 {
     m_toFlush.emplace_back(socket);

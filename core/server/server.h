@@ -2,6 +2,7 @@
 #pragma once
 
 #include "accesspolicy.h"
+#include "pushencoder.h"
 #include "session.h"
 
 #include <QElapsedTimer>
@@ -139,8 +140,8 @@ public:
     void addWatcher(Connection *c);
     void removeWatcher(Connection *c);
     [[nodiscard]] qint64 monotonicMs() const { return m_clock.elapsed(); }
-    /** frame as a ready WebSocket text frame; the last one is kept, so a fan-out frames its push only once. */
-    const QByteArray &wireFrame(const QByteArray &frame);
+    /** event as ready WebSocket frames; the last event's are kept, so a fan-out encodes its push only once. */
+    const QList<QByteArray> &pushFrames(const SharedEvent &event) { return m_pushes.wireFrames(event); }
 
 Q_SIGNALS:
     void sessionChanged(const QJsonObject &session);
@@ -196,8 +197,7 @@ private:
     QHash<QString, Session *> m_sessions; // by id
     QList<Connection *> m_connections;
     QList<Connection *> m_watchers;
-    QByteArray m_wireKey; // holds a reference, so its data pointer cannot be reused while cached
-    QByteArray m_wireFrame;
+    PushEncoder m_pushes;
     quint64 m_nextSessionNumber = 1;
     bool m_shuttingDown = false;
     // Sockets that queued frames this round: flushed once its events are handled, so each gets one send().

@@ -40,17 +40,20 @@ public:
         QJsonValue data;
         qint64 tag;
     };
-    void sendPush(const lark::protocol::Frames &frames) override
+    void deliver(const SharedEvent &event) override
     {
-        // One frame, or a count frame and the pieces.
-        const QByteArray message = frames.size() == 1 ? frames.constFirst() : frames.mid(1).join();
-        const QJsonObject d = QJsonDocument::fromJson(message).object().value(u"d"_s).toObject();
-        const QJsonObject b = d.value(u"b"_s).toObject();
-        pushes.push_back({d.value(u"a"_s).toString(), b.value(u"p"_s).toString(), b.value(u"d"_s),
-            qint64(b.value(u"t"_s).toDouble())});
+        // Named as the v5 actions they become: d (overwrite) and m (merge).
+        pushes.push_back({event->kind == DataEvent::Kind::Merge ? u"m"_s : u"d"_s, event->path.toString(), event->value,
+            event->tag});
+        events.push_back(event);
     }
-    std::vector<Push> take() { return std::exchange(pushes, {}); }
+    std::vector<Push> take()
+    {
+        events.clear();
+        return std::exchange(pushes, {});
+    }
     std::vector<Push> pushes;
+    std::vector<SharedEvent> events;
 };
 
 const Query Default;
@@ -74,6 +77,7 @@ private Q_SLOTS:
     void unlisten();
     void relistenReplaces();
     void changedSignal();
+    void eventsCarryCauseAndAreShared();
 };
 
 void TestDatabase::writeAndRead()
@@ -328,6 +332,46 @@ void TestDatabase::changedSignal()
     const auto origin = changed.at(0).at(1).value<WriteOrigin>();
     QCOMPARE(origin.kind, WriteOrigin::Kind::OnDisconnect);
     QCOMPARE(origin.session, u"S7"_s);
+}
+
+void TestDatabase::eventsCarryCauseAndAreShared()
+{
+    Database db(u"ns"_s);
+    Sink first;
+    Sink second;
+    Sink below;
+    db.listen(&first, path(u"/a"_s), Default, 0, {});
+    db.listen(&second, path(u"/a"_s), Default, 0, {});
+    db.listen(&below, path(u"/a/b/c"_s), Default, 0, {});
+    first.take();
+    second.take();
+    below.take();
+    QCOMPARE(first.events.size(), 0u);
+
+    // A listen's first value has no cause; an existing value sent on listen is not a change.
+    db.write(Path(), one(u"/z"_s, u"1"_s), {});
+    Sink late;
+    db.listen(&late, path(u"/z"_s), Default, 0, {});
+    QCOMPARE(late.events.size(), 1u);
+    QVERIFY(!late.events[0]->cause);
+
+    db.write(path(u"/a/b"_s), one(u""_s, uR"({"c":5})"_s), {WriteOrigin::Kind::OnDisconnect, u"S3"_s});
+    QCOMPARE(first.events.size(), 1u);
+    QCOMPARE(second.events.size(), 1u);
+    // Both listens of /a get the very same event object: a transport encodes it once for all of them.
+    QCOMPARE(first.events[0].get(), second.events[0].get());
+    const DataEvent &e = *first.events[0];
+    QCOMPARE(e.kind, DataEvent::Kind::Overwrite);
+    QCOMPARE(e.path, path(u"/a/b"_s));
+    QCOMPARE(e.value, json(uR"({"c":5})"_s));
+    QVERIFY(e.cause);
+    QCOMPARE(e.cause->kind, WriteOrigin::Kind::OnDisconnect);
+    QCOMPARE(e.cause->session, u"S3"_s);
+    // The listen below the write is told of its own location only, with the same cause.
+    QCOMPARE(below.events.size(), 1u);
+    QCOMPARE(below.events[0]->path, path(u"/a/b/c"_s));
+    QCOMPARE(below.events[0]->value, json(u"5"_s));
+    QCOMPARE(below.events[0]->cause->session, u"S3"_s);
 }
 
 QTEST_GUILESS_MAIN(TestDatabase)

@@ -11,7 +11,9 @@
 #include "db/database.h"
 #include "db/validation.h"
 #include "fuzzcheck.h"
+#include "protocol/framing.h"
 #include "protocol/messages.h"
+#include "server/pushencoder.h"
 
 #include <QJsonArray>
 
@@ -23,13 +25,36 @@ namespace
 
 constexpr qint64 Now = 1700000000000; // server values resolve to a fixed time, so every run is the same
 
+/** The payloads of unmasked, final text frames as a server writes them (RFC 6455 §5.2). */
+protocol::Frames unframe(const QList<QByteArray> &wire)
+{
+    protocol::Frames payloads;
+    for (const QByteArray &frame : wire) {
+        LARK_FUZZ_CHECK(frame.size() >= 2 && quint8(frame[0]) == 0x81 && !(quint8(frame[1]) & 0x80), QString());
+        qsizetype at = 2;
+        quint64 length = quint8(frame[1]) & 0x7f;
+        const int extra = length == 126 ? 2 : length == 127 ? 8 : 0;
+        if (extra) {
+            length = 0;
+            for (int i = 0; i < extra; ++i)
+                length = (length << 8) | quint8(frame[at++]);
+        }
+        LARK_FUZZ_CHECK(quint64(frame.size() - at) == length, QString());
+        payloads.append(frame.mid(at));
+    }
+    return payloads;
+}
+
 class Sink : public ListenerSink
 {
 public:
     int pushes = 0;
-    void sendPush(const protocol::Frames &frames) override
+    PushEncoder encoder;
+    void deliver(const SharedEvent &event) override
     {
         ++pushes;
+        // Encoded as the server sends it; the split must join back to one message the SDK can read.
+        const protocol::Frames frames = unframe(encoder.wireFrames(event));
         LARK_FUZZ_CHECK(!frames.isEmpty(), QString());
         QByteArray message;
         if (frames.size() == 1) {
