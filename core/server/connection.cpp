@@ -5,9 +5,11 @@
 #include "db/validation.h"
 #include "logging.h"
 #include "protocol/messages.h"
+#include "requesthandler.h"
 #include "server.h"
 #include "session.h"
 #include "store.h"
+#include "v5requests.h"
 #include "websocket.h"
 
 #include <QDateTime>
@@ -23,14 +25,7 @@ namespace lark
 namespace
 {
 
-const QString Ok = u"ok"_s;
-const QString InvalidRequest = u"invalid_request"_s;
-const QString PermissionDenied = u"permission_denied"_s;
-// The data file could not keep a write or an op: refused, so the client never gets an `ok` that is not durable.
-const QString WriteFailed = u"write_failed"_s;
-// Resource caps (lark-semantics.md §7): the request is refused and nothing of it is kept.
-const QString TooManyOps = u"too_many_ops"_s;
-const QString TooManyListens = u"too_many_listens"_s;
+using namespace status;
 
 qint64 nowMs()
 {
@@ -253,23 +248,12 @@ void Connection::handleRequest(qint64 r, const QString &action, const QJsonValue
 {
     Store *store = m_server->store();
     const quint64 recordsBefore = store ? store->recordCount() : 0;
-    m_undo = nullptr;
     const QJsonObject b = bodyValue.toObject();
     Reply reply {Ok, QString()};
     if (!bodyValue.isObject() && !bodyValue.isUndefined() && !bodyValue.isNull()) {
         reply = {InvalidRequest, u"request body must be an object"_s};
-    } else if (action == u"q"_s || action == u"l"_s) {
-        reply = handleListen(b);
-    } else if (action == u"n"_s) {
-        reply = handleUnlisten(b);
-    } else if (action == u"p"_s) {
-        reply = handlePut(b);
-    } else if (action == u"m"_s) {
-        reply = handleMerge(b);
-    } else if (action == u"g"_s) {
-        reply = handleGet(b);
-    } else if (action == u"o"_s || action == u"om"_s || action == u"oc"_s) {
-        reply = handleOnDisconnect(action, b);
+    } else if (isV5DataAction(action)) {
+        reply = handleData(action, b);
     } else if (action == u"auth"_s || action == u"gauth"_s || action == u"unauth"_s) {
         reply = handleAuth(action, b);
     } else if (action == u"s"_s || action == u"appcheck"_s || action == u"unappeck"_s) {
@@ -279,9 +263,9 @@ void Connection::handleRequest(qint64 r, const QString &action, const QJsonValue
     } else {
         reply = {InvalidRequest, u"unknown action \"%1\""_s.arg(action.left(64))};
     }
-    if (reply.first != Ok)
-        qCInfo(lcProtocol).noquote() << "refused" << action.left(64) << "from" << describe() << ":" << reply.first
-                                     << reply.second.toString();
+    if (reply.status != Ok)
+        qCInfo(lcProtocol).noquote() << "refused" << action.left(64) << "from" << describe() << ":" << reply.status
+                                     << reply.data.toString();
     // Durability (lark-semantics.md §4, §6): a request that recorded something (a write, an o/om/oc, an auth that
     // changed the stored identity) is only in the store's open batch, so its `ok` waits for that batch's commit.
     // Order (wire doc §6): once a reply waits, every later reply of this connection waits behind it, even one that
@@ -289,12 +273,11 @@ void Connection::handleRequest(qint64 r, const QString &action, const QJsonValue
     // listeners, the writer's own included, may see a write before it is durable, and so before its ok.
     const quint64 batch = store && store->recordCount() != recordsBefore ? store->openBatch() : 0;
     if (batch != 0 || !m_held.empty()) {
-        m_held.push_back({batch, r, reply.first, reply.second, std::exchange(m_undo, nullptr)});
+        m_held.push_back({batch, r, reply.status, reply.data, std::move(reply.undo)});
         m_server->awaitCommit(this);
         return;
     }
-    m_undo = nullptr;
-    send(protocol::reply(r, reply.first, reply.second));
+    send(protocol::reply(r, reply.status, reply.data));
 }
 
 bool Connection::releaseCommitted(quint64 batch, bool ok, const QString &error)
@@ -326,218 +309,46 @@ bool Connection::releaseCommitted(quint64 batch, bool ok, const QString &error)
     return !m_held.empty();
 }
 
-bool Connection::parsePath(const QJsonObject &b, bool forWrite, Path *path, Reply *error) const
+Reply Connection::handleData(const QString &action, const QJsonObject &b)
 {
-    Refusal why;
-    if (parseRequestPath(b, forWrite, path, &why))
-        return true;
-    *error = {why.status, why.message};
-    return false;
-}
-
-bool Connection::parseLocation(const QJsonObject &b, Path *path, Query *query, Reply *error) const
-{
-    if (!parsePath(b, false, path, error))
-        return false;
-    QString why;
-    if (!Query::fromWire(b.value(u"q"_s).toObject(), query, &why)) {
-        *error = {InvalidRequest, why};
-        return false;
+    Request request;
+    Reply refusal;
+    if (!decodeV5Request(action, b, &request, &refusal))
+        return refusal;
+    // Each listen holds memory and fan-out work on the server: a transport's resource, capped here. A listen again
+    // (the SDK re-sends its listens after every hello) replaces the one it had, so it is not a new one.
+    const QPair<QString, QString> key {request.path.toString(), request.query.identifier()};
+    // A listen of .info holds nothing here (the SDK serves .info itself), so it does not count.
+    const bool info = !request.path.isRoot() && request.path.front() == u".info"_s;
+    if (request.action == Request::Action::Listen && !info) {
+        const int cap = m_server->config().maxListensPerConnection;
+        if (m_listens.size() >= cap && !m_listens.contains(key))
+            return {TooManyListens, u"a connection may hold at most %1 listens (lark-server --max-listens)"_s.arg(cap)};
     }
-    return true;
-}
-
-bool Connection::buildNode(const QJsonValue &json, const Path &at, Node *out, QString *error) const
-{
-    return buildWriteValue(json, at, m_db->root(), QDateTime::currentMSecsSinceEpoch(), out, error);
-}
-
-Connection::Reply Connection::handleListen(const QJsonObject &b)
-{
-    Path path;
-    Query query;
-    Reply error;
-    if (!parseLocation(b, &path, &query, &error))
-        return error;
-    qint64 tag = 0; // untagged unless t is a whole number
-    (void)protocol::toInt64(b.value(u"t"_s), &tag);
-    if (!path.isRoot() && path.front() == u".info"_s)
-        return {Ok, QJsonObject()}; // the SDK serves .info itself
-    const QPair<QString, QString> key {path.toString(), query.identifier()};
-    // Each listen holds memory and fan-out work on the server; a listen again (the SDK re-sends its listens after
-    // every hello) replaces the one it had, so it is not a new one.
-    const int cap = m_server->config().maxListensPerConnection;
-    if (m_listens.size() >= cap && !m_listens.contains(key))
-        return {TooManyListens, u"a connection may hold at most %1 listens (lark-server --max-listens)"_s.arg(cap)};
-    m_listens.insert(key);
-    m_db->listen(this, path, query, tag, b.value(u"h"_s).toString().toLatin1());
-    return {Ok, QJsonObject()};
-}
-
-Connection::Reply Connection::handleUnlisten(const QJsonObject &b)
-{
-    Path path;
-    Query query;
-    Reply error;
-    if (!parseLocation(b, &path, &query, &error))
-        return error;
-    m_listens.remove({path.toString(), query.identifier()});
-    m_db->unlisten(this, path, query.identifier());
-    return {Ok, QString()};
-}
-
-Connection::Reply Connection::handlePut(const QJsonObject &b)
-{
-    Path path;
-    Reply error;
-    if (!parsePath(b, true, &path, &error))
-        return error;
-    if (!b.contains(u"d"_s))
-        return {InvalidRequest, u"missing data d"_s};
-    const QJsonValue hash = b.value(u"h"_s);
-    if (hash.isString() && hash.toString().toLatin1() != m_db->hashAt(path))
-        return {u"datastale"_s, u"Transaction hash does not match"_s};
-    Node node;
-    QString why;
-    if (!buildNode(b.value(u"d"_s), path, &node, &why))
-        return {InvalidRequest, why};
-    std::vector<Write> writes;
-    writes.push_back({Path(), std::move(node)});
-    if (!m_db->write(
-            path, std::move(writes), {WriteOrigin::Kind::Client, m_session ? m_session->handle() : QString()}, &why))
-        return {WriteFailed, why};
-    return {Ok, QString()};
-}
-
-bool Connection::parseMergeChildren(
-    const QJsonObject &b, const Path &path, std::vector<std::pair<Path, QJsonValue>> *out, Reply *error) const
-{
-    Refusal why;
-    if (parseUpdateChildren(b, path, out, &why))
-        return true;
-    *error = {why.status, why.message};
-    return false;
-}
-
-Connection::Reply Connection::handleMerge(const QJsonObject &b)
-{
-    Path path;
-    Reply error;
-    std::vector<std::pair<Path, QJsonValue>> children;
-    if (!parsePath(b, true, &path, &error) || !parseMergeChildren(b, path, &children, &error))
-        return error;
-    std::vector<Write> writes;
-    writes.reserve(children.size());
-    for (const auto &[rel, json] : children) {
-        Node node;
-        QString why;
-        if (!buildNode(json, path.child(rel), &node, &why))
-            return {InvalidRequest, why};
-        writes.push_back({rel, std::move(node)});
+    Caller caller;
+    caller.db = m_db;
+    caller.session = m_session;
+    caller.sink = this;
+    if (m_session) {
+        caller.identity = m_session->identity();
+        caller.handle = m_session->handle();
     }
-    QString why;
-    if (!writes.empty()
-        && !m_db->write(
-            path, std::move(writes), {WriteOrigin::Kind::Client, m_session ? m_session->handle() : QString()}, &why))
-        return {WriteFailed, why};
-    return {Ok, QString()};
+    Reply reply = m_server->requests().handle(caller, request);
+    if (request.action == Request::Action::Listen && reply.isOk() && !info)
+        m_listens.insert(key);
+    else if (request.action == Request::Action::Unlisten)
+        m_listens.remove(key);
+    return reply;
 }
 
-Connection::Reply Connection::handleGet(const QJsonObject &b)
-{
-    Path path;
-    Query query;
-    Reply error;
-    if (!parseLocation(b, &path, &query, &error))
-        return error;
-    if (query.loadsAllData())
-        return {Ok, m_db->valueJson(path)};
-    return {Ok, query.resultJson(m_db->root().at(path))};
-}
-
-Connection::Reply Connection::handleOnDisconnect(const QString &action, const QJsonObject &b)
-{
-    using Registration = OnDisconnectQueue::Registration;
-    Path path;
-    Reply error;
-    if (!parsePath(b, true, &path, &error))
-        return error;
-    if (!m_session)
-        return {u"unavailable"_s, u"no session"_s};
-    Registration r {Registration::Action::Cancel, path, {}, {}, QDateTime::currentMSecsSinceEpoch()};
-    if (action == u"o"_s) {
-        if (!b.contains(u"d"_s))
-            return {InvalidRequest, u"missing data d"_s};
-        // Validate now (keys, depth, server values) so a bad op is refused at registration, not lost at fire time.
-        Node check;
-        QString why;
-        if (!buildNode(b.value(u"d"_s), path, &check, &why))
-            return {InvalidRequest, why};
-        r.action = Registration::Action::Set;
-        r.value = b.value(u"d"_s);
-    } else if (action == u"om"_s) {
-        if (!parseMergeChildren(b, path, &r.children, &error))
-            return error;
-        for (const auto &[rel, json] : r.children) {
-            Node check;
-            QString why;
-            if (!buildNode(json, path.child(rel), &check, &why))
-                return {InvalidRequest, why};
-        }
-        // Raw update values may hold arrays; queue them in export form like the SDK's own model.
-        for (auto &[rel, json] : r.children) {
-            if (json.isArray() || json.isObject()) {
-                Node n;
-                QString why;
-                if (!containsServerValues(json) && Node::fromJson(json, &n, &why))
-                    json = n.toJson();
-            }
-        }
-        r.action = Registration::Action::Update;
-    }
-    OnDisconnectQueue &queue = m_session->queue();
-    // The cap bounds a session's memory and its snapshot in the data file. A cancel only ever helps, and a session
-    // already over a lowered cap may still replace what it holds.
-    const int cap = m_server->config().maxOpsPerSession;
-    if (r.action != Registration::Action::Cancel) {
-        const size_t after = queue.sizeAfter(r);
-        if (after > size_t(cap) && after > queue.ops().size())
-            return {TooManyOps,
-                u"a session may hold at most %1 onDisconnect ops (lark-server --max-ops-per-session)"_s.arg(cap)};
-    }
-    // Only a data file can fail to keep the op; the copy to take it back is made only then.
-    std::optional<OnDisconnectQueue> before;
-    if (m_server->store())
-        before = queue;
-    queue.apply(r);
-    if (before) {
-        QString why;
-        if (!m_server->persistRegistration(m_session, r, &why)) {
-            queue = *before; // an `ok` means the op is durable (lark-semantics.md §4)
-            return {WriteFailed, why};
-        }
-        // If the batch holding this op is lost, the client is told write_failed: then the op must not stay queued.
-        m_undo = [server = m_server, id = m_session->id(), before = *std::move(before)] {
-            if (Session *s = server->m_sessions.value(id)) {
-                s->queue() = before;
-                server->noteSessionChanged(s);
-            }
-        };
-    }
-    qCDebug(lcSession).noquote() << m_session->handle() << action << path.toString()
-                                 << "queued ops:" << queue.ops().size();
-    m_server->noteSessionChanged(m_session);
-    return {Ok, QString()};
-}
-
-Connection::Reply Connection::handleAuth(const QString &action, const QJsonObject &b)
+Reply Connection::handleAuth(const QString &action, const QJsonObject &b)
 {
     if (!m_session)
-        return {u"unavailable"_s, u"no session"_s};
+        return {Unavailable, u"no session"_s};
     Identity identity;
     if (action == u"gauth"_s) {
         if (b.value(u"cred"_s).toString() != u"owner"_s)
-            return {u"invalid_token"_s, u"gauth: only the emulator admin credential \"owner\" is accepted"_s};
+            return {InvalidToken, u"gauth: only the emulator admin credential \"owner\" is accepted"_s};
         // lark-semantics.md §7: the admin only from what the access policy let in by name, never from any page
         // that --allow-origin '*' admits (it could read every session id off the admin feed).
         if (m_socket->admission() == AccessPolicy::Admission::AnyOrigin)
@@ -550,7 +361,7 @@ Connection::Reply Connection::handleAuth(const QString &action, const QJsonObjec
     } else if (action == u"auth"_s) {
         QString why;
         if (!Identity::fromJwt(b.value(u"cred"_s).toString(), &identity, &why))
-            return {u"invalid_token"_s, why};
+            return {InvalidToken, why};
     }
     const bool firstOnResumed = m_resumed && !m_session->authSeenOnConnection;
     if (firstOnResumed && identity != m_session->identity()) {
@@ -560,6 +371,7 @@ Connection::Reply Connection::handleAuth(const QString &action, const QJsonObjec
         m_resumed = false;
     }
     m_session->authSeenOnConnection = true;
+    std::function<void()> undo;
     const bool changed = identity != m_session->identity();
     if (changed) {
         const Identity previous = m_session->identity();
@@ -570,8 +382,8 @@ Connection::Reply Connection::handleAuth(const QString &action, const QJsonObjec
             return {WriteFailed, why};
         }
         if (m_server->store()) {
-            m_undo = [server = m_server, id = m_session->id(), previous] {
-                if (Session *s = server->m_sessions.value(id)) {
+            undo = [server = m_server, id = m_session->id(), previous] {
+                if (Session *s = server->findSession(id)) {
                     s->setIdentity(previous);
                     server->noteSessionChanged(s);
                 }
@@ -582,12 +394,13 @@ Connection::Reply Connection::handleAuth(const QString &action, const QJsonObjec
     m_session->setIdentity(identity);
     m_server->noteSessionChanged(m_session);
     if (action == u"unauth"_s)
-        return {Ok, u"unauthenticated"_s};
+        return {Ok, u"unauthenticated"_s, undo};
     const QJsonValue exp = identity.claims.value(u"exp"_s);
-    return {Ok, QJsonObject {{u"auth"_s, identity.toAuthJson()}, {u"expires"_s, exp.isDouble() ? exp : QJsonValue()}}};
+    return {Ok, QJsonObject {{u"auth"_s, identity.toAuthJson()}, {u"expires"_s, exp.isDouble() ? exp : QJsonValue()}},
+        undo};
 }
 
-Connection::Reply Connection::handleWatch()
+Reply Connection::handleWatch()
 {
     if (!m_session || !m_session->identity().isAdmin())
         return {PermissionDenied, u"lark.watch needs an admin connection (gauth \"owner\")"_s};

@@ -3,6 +3,7 @@
 
 #include "db/database.h"
 #include "protocol/framing.h"
+#include "requesthandler.h"
 
 #include <QJsonObject>
 #include <QObject>
@@ -85,23 +86,10 @@ private:
     void handleRequest(qint64 r, const QString &action, const QJsonValue &body);
 
     // Request handlers: each returns the reply's status and payload.
-    using Reply = std::pair<QString, QJsonValue>;
-    Reply handleListen(const QJsonObject &b);
-    Reply handleUnlisten(const QJsonObject &b);
-    Reply handlePut(const QJsonObject &b);
-    Reply handleMerge(const QJsonObject &b);
-    Reply handleGet(const QJsonObject &b);
-    Reply handleOnDisconnect(const QString &action, const QJsonObject &b);
+    /** The v5 data actions: decoded, then answered by the server's RequestHandler (the listen cap is ours). */
+    Reply handleData(const QString &action, const QJsonObject &b);
     Reply handleAuth(const QString &action, const QJsonObject &b);
     Reply handleWatch();
-
-    /** Parses b.p into *path; fails for malformed paths and (when writing) the read-only `.info`. */
-    bool parsePath(const QJsonObject &b, bool forWrite, Path *path, Reply *error) const;
-    /** Parses b.p and b.q (listen, unlisten, get). */
-    bool parseLocation(const QJsonObject &b, Path *path, Query *query, Reply *error) const;
-    bool parseMergeChildren(
-        const QJsonObject &b, const Path &path, std::vector<std::pair<Path, QJsonValue>> *out, Reply *error) const;
-    bool buildNode(const QJsonValue &json, const Path &at, Node *out, QString *error) const;
 
     /** A reply that is not sent yet: it waits for batch to commit (0: only for the replies ahead of it). */
     struct HeldReply {
@@ -114,8 +102,6 @@ private:
 
     Server *m_server;
     std::deque<HeldReply> m_held;
-    // Set by a handler whose change can be undone in memory if its commit is lost (queued ops, identity).
-    std::function<void()> m_undo;
     ServerWebSocket *m_socket;
     Database *m_db;
     Session *m_session = nullptr;

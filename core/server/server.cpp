@@ -49,6 +49,7 @@ bool isValidNamespace(const QString &ns)
 Server::Server(const ServerConfig &config, QObject *parent)
     : QObject(parent)
     , m_config(config)
+    , m_requests(this, nullptr, {config.maxOpsPerSession})
 {
     m_clock.start();
     m_sweepTimer.setTimerType(Qt::PreciseTimer);

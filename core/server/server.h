@@ -3,6 +3,7 @@
 
 #include "accesspolicy.h"
 #include "pushencoder.h"
+#include "requesthandler.h"
 #include "session.h"
 
 #include <QElapsedTimer>
@@ -65,7 +66,7 @@ struct ServerConfig {
  * ServerWebSocket), keeps the namespaces' databases, and runs the session lifecycle of lark-semantics.md §2–§4:
  * one heartbeat sweep for all connections, grace deadlines, resume with `ls`, atomic onDisconnect firing.
  */
-class Server : public QObject
+class Server : public QObject, private SessionLedger
 {
     Q_OBJECT
 public:
@@ -100,6 +101,13 @@ public:
     [[nodiscard]] const ServerConfig &config() const { return m_config; }
     /** Changes the heartbeat and grace timers; applies to the next sweep and to sessions suspended later. */
     void setTimers(int pingIntervalMs, int deadAfterMs, int graceMs);
+
+    /** The request path every transport calls (RequestHandler). */
+    [[nodiscard]] const RequestHandler &requests() const { return m_requests; }
+    /** The authorizer the request path asks (not owned; it must outlive the server); nullptr restores allow-all. */
+    void setAuthorizer(const Authorizer *authorizer) { m_requests.setAuthorizer(authorizer); }
+    /** A session by its id (live or suspended), or nullptr. */
+    [[nodiscard]] Session *findSession(const QString &id) const override { return m_sessions.value(id); }
 
     /** The namespace's database, created on first use as the Firebase emulator does. */
     Database *database(const QString &ns);
@@ -137,6 +145,8 @@ public:
     /** Ends s (firing its ops) and gives c a fresh session instead; used when a resumed client changes identity. */
     Session *restartSession(Connection *c, Session *s);
     void noteSessionChanged(Session *s);
+    /** c has replies waiting for a commit: it hears of every commit until it has none. */
+    void awaitCommit(Connection *c);
     void addWatcher(Connection *c);
     void removeWatcher(Connection *c);
     [[nodiscard]] qint64 monotonicMs() const { return m_clock.elapsed(); }
@@ -170,9 +180,14 @@ private:
     void endSession(Session *s, Session::EndReason reason);
     QString newSessionId() const;
     void broadcastToWatchers(const QByteArray &message);
+    // SessionLedger, for the request path.
+    bool recordRegistration(Session *s, const OnDisconnectQueue::Registration &r, QString *error) override
+    {
+        return persistRegistration(s, r, error);
+    }
+    [[nodiscard]] bool recordsCanBeLost() const override { return m_store != nullptr; }
+    void sessionUpdated(Session *s) override { noteSessionChanged(s); }
     void onBatchCommitted(quint64 batch, bool ok, const QString &error);
-    /** c has replies waiting for a commit: it hears of every commit until it has none. */
-    void awaitCommit(Connection *c);
     /** Whether anyone consumes session descriptions (lark.watch connections or connected signals). */
     [[nodiscard]] bool hasSessionObservers() const;
 
@@ -198,12 +213,11 @@ private:
     QList<Connection *> m_connections;
     QList<Connection *> m_watchers;
     PushEncoder m_pushes;
+    RequestHandler m_requests;
     quint64 m_nextSessionNumber = 1;
     bool m_shuttingDown = false;
     // Sockets that queued frames this round: flushed once its events are handled, so each gets one send().
     std::vector<QPointer<ServerWebSocket>> m_toFlush;
-
-    friend class Connection;
 };
 
 } // namespace lark
