@@ -33,8 +33,10 @@ old_names=(
 grep_tree() {
     local root=$1
     shift
-    (cd "$root" && grep -rnI --exclude-dir=.git --exclude=.git --exclude-dir='build*' --exclude-dir=node_modules \
-        --exclude-dir=Testing --exclude-dir=.cache "$@" . || true)
+    # No match is no finding; a grep that fails outright shows up in the self-check.
+    (cd "$root" || exit 2
+        grep -rnI --exclude-dir=.git --exclude=.git --exclude-dir='build*' --exclude-dir=node_modules \
+            --exclude-dir=Testing --exclude-dir=.cache "$@" . || true)
 }
 
 # This script, also in a copy of the tree (the self-check and the old names in it are not citations).
