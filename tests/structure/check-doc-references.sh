@@ -19,7 +19,7 @@ old_names=(
     'lark''-semantics' 'docs/semantics.md'
     'rtdb''-wire-protocol' 'docs/wire-protocol.md'
     'wire'' doc\b' 'docs/wire-protocol.md'
-    'qt-websockets''-at-scale' 'docs/transport.md'
+    'qt''-websockets-at-scale' 'docs/transport.md'
     'scale'' doc\b' 'docs/transport.md'
     'house'' style( §|,| pitfall)' 'docs/house-style.md'
     'scale''-out\.md' 'nothing in the repository'
