@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# Per-target warnings and Qt hygiene defines (house style §11): never global, so third-party code is unaffected.
+# Per-target warnings and Qt hygiene defines (docs/house-style.md §11): never global, so third-party code is unaffected.
 option(LARK_WERROR "Treat warnings as errors (CI)" OFF)
 
 function(lark_set_warnings target)

@@ -2,7 +2,8 @@
 # Builds the .deb with cpack into a temporary folder and checks it (run by ctest as `cmake -P`):
 #  - Depends names the qml6-module-* package of every module that qml/*.qml imports, derived from the imports
 #    themselves, so a new import without its Depends entry fails here rather than on a user's machine
-#    (dpkg-shlibdeps cannot see QML imports, house style pitfall 8), and libqt6svg6 for the SVG window icon;
+#    (dpkg-shlibdeps cannot see QML imports, docs/house-style.md, 6.4 pitfall 8), and libqt6svg6 for the SVG window
+#    icon;
 #  - the binaries, desktop file, metainfo and icon are inside.
 # Arguments: -DBINARY_DIR=<build dir> -DQML_DIR=<source qml/> -DAPP_ID=<io.github.lark.Lark>
 cmake_minimum_required(VERSION 3.25)

@@ -5,7 +5,7 @@ import QtQuick.Controls
 import QtQuick.Layouts
 import Lark.Dashboard
 
-// The disconnect cases of lark-semantics.md §1, with this server's timers: which button shows which case.
+// The disconnect cases of docs/semantics.md §1, with this server's timers: which button shows which case.
 GridLayout {
     id: root
     columns: 3

@@ -5,7 +5,7 @@
 
 #include <QQmlEngine>
 
-// Core stays free of QtQml (house style §1): these wrappers give its types to QML without touching them.
+// Core stays free of QtQml (docs/house-style.md §1): these wrappers give its types to QML without touching them.
 
 /** The application's Hub, set by main() (or a test's setup) before the engine loads anything. */
 struct HubSingleton {

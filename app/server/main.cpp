@@ -44,7 +44,7 @@ QHash<QString, QString> environment()
 
 int main(int argc, char *argv[])
 {
-    // poll() instead of glib: several times the throughput with many sockets (qt-websockets-at-scale.md §2).
+    // poll() instead of glib: several times the throughput with many sockets (docs/transport.md §2).
     qputenv("QT_NO_GLIB", "1");
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(u"lark-server"_s);

@@ -461,7 +461,7 @@ void Database::sendListen(const QString &key)
         return;
     View &view = it->second;
     QJsonObject body {{u"p"_s, view.path.toString()}};
-    // With a hash of what we hold, the server skips the data when it has not changed (wire doc §9).
+    // With a hash of what we hold, the server skips the data when it has not changed (docs/wire-protocol.md §9).
     QByteArray hash;
     if (view.complete)
         hash = view.tag              ? view.query.resultHash(&view.queryData)

@@ -11,7 +11,7 @@ namespace lark::client
 class Database;
 
 /**
- * Presence that stays right with several tabs (lark-semantics.md §5): one entry per connection under
+ * Presence that stays right with several tabs (docs/semantics.md §5): one entry per connection under
  * `presence/<uid>/connections/<key>`, removed by onDisconnect, and `presence/<uid>/lastSeen` set to the server
  * time by onDisconnect. The entry is written only after the server confirmed both ops, so a crash between the
  * two can never leave a stale "online". A resumed session keeps its key (its ops are still queued); a new session

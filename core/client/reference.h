@@ -124,7 +124,7 @@ private:
     friend class Database;
 };
 
-/** Writes the server runs when this client is gone (lark-semantics.md §1). Each completes once the server confirmed it.
+/** Writes the server runs when this client is gone (docs/semantics.md §1). Each completes once the server confirmed it.
  */
 class OnDisconnect
 {

@@ -24,7 +24,7 @@ struct Write {
 class Database;
 
 /**
- * Records batches before they are applied (lark-semantics.md §6). Implemented by the server's store, so the data
+ * Records batches before they are applied (docs/semantics.md §6). Implemented by the server's store, so the data
  * tree does not depend on how or where batches are kept. A recorded batch may become durable later (the store
  * commits once per event-loop round): whoever acknowledges the write waits for that commit.
  */
@@ -38,7 +38,7 @@ public:
 
 /**
  * One namespace's data tree with its listens. Writes are applied and fanned out synchronously, so a writer's own
- * listeners get their push before the caller acknowledges the write (wire doc §0.3).
+ * listeners get their push before the caller acknowledges the write (docs/wire-protocol.md §0.3).
  *
  * Listens are kept in a trie keyed by path, so a write visits only the listens on its path's ancestors and below
  * it, never all listens; each event is built once per listened path and shared by its recipients (SharedEvent).

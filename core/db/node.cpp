@@ -317,7 +317,7 @@ bool Node::fromJsonText(const QByteArray &json, const Path &at, Node *out, QStri
         *error = QStringLiteral("invalid JSON at offset %1: %2").arg(pe.offset).arg(pe.errorString());
         return false;
     }
-    // .info is the client's own tree, never stored (lark-semantics.md §7); writes refuse it, and so does an import.
+    // .info is the client's own tree, never stored (docs/semantics.md §7); writes refuse it, and so does an import.
     if (!at.isRoot() && at.front() == u".info"_s) {
         *error = u".info is read-only"_s;
         return false;

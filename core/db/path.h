@@ -10,7 +10,7 @@ namespace lark
 /**
  * A validated database location: a list of keys, the root being the empty list.
  *
- * Paths follow the Firebase limits (lark-semantics.md §7): at most 32 keys and 768 UTF-8 bytes, keys without
+ * Paths follow the Firebase limits (docs/semantics.md §7): at most 32 keys and 768 UTF-8 bytes, keys without
  * `. $ # [ ] /` or control characters. The pseudo-keys `.priority` (last segment only) and `.info` (first segment,
  * never stored) are allowed where the wire format uses them.
  */

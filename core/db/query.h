@@ -12,8 +12,8 @@ namespace lark
 {
 
 /**
- * A Firebase query as sent in a listen's `q` (wire doc §9): an index (priority, key, value or a child path), an
- * optional start and end bound each with a key tie-break and inclusiveness, and an optional limit from the
+ * A Firebase query as sent in a listen's `q` (docs/wire-protocol.md §9): an index (priority, key, value or a child
+ * path), an optional start and end bound each with a key tie-break and inclusiveness, and an optional limit from the
  * front or back. Evaluates to the selected children of a node, in index order.
  */
 class Query

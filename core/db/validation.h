@@ -15,12 +15,12 @@ namespace lark
 {
 
 /**
- * The checks every client request body goes through before it touches the tree (lark-semantics.md §7): paths,
+ * The checks every client request body goes through before it touches the tree (docs/semantics.md §7): paths,
  * update children and values. Pure functions of the request and the stored tree, so the server, unit tests and the
  * fuzz targets run the very same validation.
  */
 
-/** Why a request is refused: the reply's status (wire doc §6) and a readable message for its `d`. */
+/** Why a request is refused: the reply's status (docs/wire-protocol.md §6) and a readable message for its `d`. */
 struct Refusal {
     QString status; /**< "invalid_request" or "permission_denied" */
     QString message;

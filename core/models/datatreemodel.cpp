@@ -547,7 +547,7 @@ QString DataTreeModel::setFilter(
     Item *item = loadedItemFor(path, true);
     if (!item)
         return u"%1 is not in the data"_s.arg(path.toString());
-    // The same wire object a client's query sends (wire doc §9), so the filter means what a listen would get.
+    // The same wire object a client's query sends (docs/wire-protocol.md §9): the filter means what a listen gets.
     QJsonObject q;
     q.insert(u"i"_s, childKey.isEmpty() ? u".key"_s : childKey);
     QString words = childKey.isEmpty() ? u"key"_s : childKey;

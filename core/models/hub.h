@@ -139,7 +139,7 @@ public:
      * Host mode: restarts the embedded server on port (0: a free one; a busy one falls back to a free one).
      * When it keeps its data (isPersistent()), the tabs stay open: the server closes them with 1001 and comes back
      * with the data and every session suspended with a fresh grace, so tabs that reconnect resume and the ops of
-     * those that cannot (network dropped) fire after the grace (lark-semantics.md §1, last row). Otherwise it closes
+     * those that cannot (network dropped) fire after the grace (docs/semantics.md §1, last row). Otherwise it closes
      * every tab and starts a new, empty server. False with hostMessage saying why.
      */
     Q_INVOKABLE bool restart(int port);

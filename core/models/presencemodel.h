@@ -14,7 +14,7 @@ namespace lark::models
 {
 
 /**
- * Presence per user, both ways side by side (lark-semantics.md §5):
+ * Presence per user, both ways side by side (docs/semantics.md §5):
  *  - the per-connection pattern: `presence/<uid>/connections/<key>` and `presence/<uid>/lastSeen`;
  *  - the naive boolean flag: `status/<uid>/online`, set true on connect and false by onDisconnect.
  * With two tabs of one user, closing one turns the flag false while the connection count says 1: the pitfall.

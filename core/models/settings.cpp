@@ -18,7 +18,7 @@ DashboardSettings DashboardSettings::load(QSettings &s)
 {
     DashboardSettings d;
     HubConfig &c = d.config;
-    // The dashboard keeps its data by default, so "Restart server" shows sessions coming back (lark-semantics §6).
+    // The dashboard keeps its data by default, so "Restart server" shows sessions coming back (docs/semantics.md §6).
     c.keepData = s.value(u"data/keep"_s, true).toBool();
     c.dataFile = s.value(u"data/file"_s).toString();
     if (c.dataFile.isEmpty())

@@ -8,8 +8,8 @@ namespace lark::protocol
 {
 
 /**
- * Joins the SDK's frames into messages (wire doc §3): a frame of at most six digits announces how many frames
- * the next message spans; "0" is the client's keep-alive. Anything else is a whole message, or the next piece of
+ * Joins the SDK's frames into messages (docs/wire-protocol.md §3): a frame of at most six digits announces how many
+ * frames the next message spans; "0" is the client's keep-alive. Anything else is a whole message, or the next piece of
  * an announced one. The joined size is capped so a client cannot make the server buffer without bound.
  */
 class FrameAssembler

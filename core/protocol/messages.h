@@ -9,7 +9,7 @@
 namespace lark::protocol
 {
 
-/** Envelope builders for the v5 wire protocol (rtdb-wire-protocol.md §3–§7). All return compact UTF-8 JSON. */
+/** Envelope builders for the v5 wire protocol (docs/wire-protocol.md §3–§7). All return compact UTF-8 JSON. */
 
 /** The hello: {"t":"c","d":{"t":"h","d":{"ts","v":"5","h","s"}}}. */
 [[nodiscard]] QByteArray hello(qint64 serverTimeMs, const QString &host, const QString &sessionId);
@@ -32,7 +32,7 @@ namespace lark::protocol
  */
 [[nodiscard]] bool toInt64(const QJsonValue &v, qint64 *out);
 
-/** A client message's v5 envelope (wire doc §3), as the server reads it. */
+/** A client message's v5 envelope (docs/wire-protocol.md §3), as the server reads it. */
 struct Envelope {
     enum class Kind {
         Control, /**< {"t":"c","d":{"t":type}}: type "p" is the client's ping */
@@ -45,7 +45,7 @@ struct Envelope {
     QJsonValue body; /**< Data: b as sent, undefined when missing */
 };
 
-/** Why a message is not an envelope; each closes the connection (lark-semantics.md §7). */
+/** Why a message is not an envelope; each closes the connection (docs/semantics.md §7). */
 enum class EnvelopeError {
     None,
     NotJson, /**< close code 1007 */

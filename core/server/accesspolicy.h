@@ -10,7 +10,7 @@ namespace lark
 {
 
 /**
- * Who may connect (lark-semantics.md §7), decided from a request's `Host` and `Origin` headers before it is
+ * Who may connect (docs/semantics.md §7), decided from a request's `Host` and `Origin` headers before it is
  * upgraded (and, later, for the HTTP routes).
  *
  * A page in the developer's browser can open ws://127.0.0.1:9000 as easily as the app can, and through DNS

@@ -13,7 +13,7 @@ namespace lark
 {
 
 /**
- * The one place the request path asks whether a caller may read or write (docs/semantics.md, rules). Every read
+ * The one place the request path asks whether a caller may read or write (docs/semantics.md §4). Every read
  * (listen, get) and every write (set, update, and an onDisconnect op when it is registered) goes through it before it
  * touches the tree. Today's implementation allows everything; the security rules engine implements this next.
  */

@@ -129,8 +129,8 @@ void Connection::closeWithError(QWebSocketProtocol::CloseCode code, const QStrin
     if (m_serverClosing || m_lost || m_closeAfterHeld)
         return;
     if (!m_held.empty()) {
-        // Every request before the bad input is answered first, in order (wire doc §6), even those whose replies
-        // wait for a commit; releaseCommitted() closes after the last of them. Nothing more is read meanwhile.
+        // Every request before the bad input is answered first, in order (docs/wire-protocol.md §6), even those whose
+        // replies wait for a commit; releaseCommitted() closes after the last of them. Nothing more is read meanwhile.
         m_closeAfterHeld = std::make_pair(code, reason);
         return;
     }
@@ -169,8 +169,8 @@ void Connection::silence()
 
 void Connection::onPeerClosed()
 {
-    // The client's close frame: a closed tab, fired at once (lark-semantics.md §3). Ours are not the peer's.
-    if (!m_serverClosing && !m_closeAfterHeld) // after bad input, the loss stays abnormal (lark-semantics.md §7)
+    // The client's close frame: a closed tab, fired at once (docs/semantics.md §1). Ours are not the peer's.
+    if (!m_serverClosing && !m_closeAfterHeld) // after bad input, the loss stays abnormal (docs/semantics.md §7)
         m_peerClosed = true;
 }
 
@@ -266,11 +266,11 @@ void Connection::handleRequest(qint64 r, const QString &action, const QJsonValue
     if (reply.status != Ok)
         qCInfo(lcProtocol).noquote() << "refused" << action.left(64) << "from" << describe() << ":" << reply.status
                                      << reply.data.toString();
-    // Durability (lark-semantics.md §4, §6): a request that recorded something (a write, an o/om/oc, an auth that
+    // Durability (docs/semantics.md §4, §6): a request that recorded something (a write, an o/om/oc, an auth that
     // changed the stored identity) is only in the store's open batch, so its `ok` waits for that batch's commit.
-    // Order (wire doc §6): once a reply waits, every later reply of this connection waits behind it, even one that
-    // recorded nothing (a g or q answered after a pending write must not overtake its ok). Pushes are not held:
-    // listeners, the writer's own included, may see a write before it is durable, and so before its ok.
+    // Order (docs/wire-protocol.md §6): once a reply waits, every later reply of this connection waits behind it, even
+    // one that recorded nothing (a g or q answered after a pending write must not overtake its ok). Pushes are not
+    // held: listeners, the writer's own included, may see a write before it is durable, and so before its ok.
     const quint64 batch = store && store->recordCount() != recordsBefore ? store->openBatch() : 0;
     if (batch != 0 || !m_held.empty()) {
         m_held.push_back({batch, r, reply.status, reply.data, std::move(reply.undo)});
@@ -349,7 +349,7 @@ Reply Connection::handleAuth(const QString &action, const QJsonObject &b)
     if (action == u"gauth"_s) {
         if (b.value(u"cred"_s).toString() != u"owner"_s)
             return {InvalidToken, u"gauth: only the emulator admin credential \"owner\" is accepted"_s};
-        // lark-semantics.md §7: the admin only from what the access policy let in by name, never from any page
+        // docs/semantics.md §7: the admin only from what the access policy let in by name, never from any page
         // that --allow-origin '*' admits (it could read every session id off the admin feed).
         if (m_socket->admission() == AccessPolicy::Admission::AnyOrigin)
             return {PermissionDenied,

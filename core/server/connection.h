@@ -23,7 +23,7 @@ class Session;
 
 /**
  * One client WebSocket. Joins frames, parses the envelope and answers every request in order; its listens push
- * through it. Listens belong to the connection, ops to its session (lark-semantics.md §2).
+ * through it. Listens belong to the connection, ops to its session (docs/semantics.md §2).
  *
  * With a data file, a reply whose request recorded something is held until the store commits that batch, and
  * every later reply waits behind it (see handleRequest). Pushes are never held.

@@ -8,8 +8,8 @@ namespace lark
 {
 
 /**
- * Who a session acts for. Local-use auth (wire doc §13): emulator-style unsigned JWTs are accepted without a
- * signature or expiry check, and the Admin SDK's `gauth "owner"` is the admin. Signed-token verification and
+ * Who a session acts for. Local-use auth (docs/wire-protocol.md §13): emulator-style unsigned JWTs are accepted without
+ * a signature or expiry check, and the Admin SDK's `gauth "owner"` is the admin. Signed-token verification and
  * security rules plug in at decodeToken() and at the request handlers, which already see the identity.
  */
 struct Identity {

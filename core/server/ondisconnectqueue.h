@@ -13,7 +13,7 @@ namespace lark
 {
 
 /**
- * A session's pending onDisconnect writes as a sparse tree (lark-semantics.md §4): queued paths never overlap.
+ * A session's pending onDisconnect writes as a sparse tree (docs/semantics.md §4): queued paths never overlap.
  * A set at P replaces what is queued at or below P, or is written into the value queued at an ancestor of P.
  * Values are kept as sent (export JSON with ServerValue placeholders) and resolved only when they fire.
  */

@@ -69,7 +69,7 @@ bool parseServerOptions(const QStringList &arguments, const QHash<QString, QStri
     const QCommandLineOption fsync(u"fsync"_s,
         u"With --data, flush every commit to the disk (LARK_FSYNC=1): survives power loss, not only a crash or kill "
         "of the server, at the cost of an fsync per commit (one per round of writes)."_s);
-    // The network surface: who may connect, and how much a connection may cost (lark-semantics.md §7).
+    // The network surface: who may connect, and how much a connection may cost (docs/semantics.md §7).
     const QCommandLineOption allowOrigin(u"allow-origin"_s,
         u"Also accept browser pages from this origin, scheme://host[:port] (repeatable; '*' for any, 'null' for "
         "file pages; LARK_ALLOW_ORIGIN, comma-separated). Pages from localhost, 127.0.0.0/8 and [::1] are always "
@@ -98,7 +98,7 @@ bool parseServerOptions(const QStringList &arguments, const QHash<QString, QStri
         u"duration"_s);
     parser.addOptions({help, version, host, port, ns, ping, dead, grace, import, maxMessage, data, fsync, allowOrigin,
         allowHost, maxConnections, maxHandshakes, maxBacklog, slowAfter});
-    // Resource caps (lark-semantics.md §7).
+    // Resource caps (docs/semantics.md §7).
     const QCommandLineOption maxOps(u"max-ops-per-session"_s,
         u"Most onDisconnect ops one session may hold (LARK_MAX_OPS_PER_SESSION); an o/om beyond is refused with "
         "too_many_ops. Default 1000."_s,

@@ -158,7 +158,7 @@ Reply RequestHandler::onDisconnect(const Caller &c, const Request &r) const
     Registration reg {Registration::Action::Cancel, r.path, {}, {}, nowMs()};
     QString why;
     if (r.action != Request::Action::OnDisconnectCancel) {
-        // Validated and authorized now, against the session's identity (docs/semantics.md, rules and onDisconnect),
+        // Validated and authorized now, against the session's identity (docs/semantics.md §4, Rules),
         // so a bad op is refused at registration, not lost at fire time.
         std::vector<Write> check;
         if (r.action == Request::Action::OnDisconnectSet) {

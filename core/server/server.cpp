@@ -102,7 +102,7 @@ bool Server::openStore(QString *error)
         m_store->attach(db);
     m_nextSessionNumber = std::max(m_nextSessionNumber, next);
     // Every stored session was live or suspended when the server went away: none of them has a socket now, so all
-    // come back suspended with a fresh grace (lark-semantics.md §6), to be resumed with `ls` or to fire once.
+    // come back suspended with a fresh grace (docs/semantics.md §6), to be resumed with `ls` or to fire once.
     const qint64 now = epochMs();
     for (Store::StoredSession &st : stored) {
         auto *s = new Session(st.id, st.number, database(st.ns));
@@ -176,7 +176,7 @@ bool Server::listen(QString *error)
     if (!m_listener)
         m_listener = new Listener(
             m_poller, [this](int fd) { onTcpConnection(fd); }, this);
-    // Qt's default backlog of 50 turns a connection storm into SYN retransmits (qt-websockets-at-scale.md §3).
+    // Qt's default backlog of 50 turns a connection storm into SYN retransmits (docs/transport.md §3).
     if (!m_listener->listen(m_config.host, m_config.port, 4096, error))
         return false;
     m_policy = AccessPolicy(m_config.allowedOrigins, m_config.allowedHosts, m_config.host.isLoopback());
@@ -368,7 +368,7 @@ void Server::flushPending()
 
 QString Server::newSessionId() const
 {
-    // 128 random bits, base64url: a bearer secret (lark-semantics.md §2).
+    // 128 random bits, base64url: a bearer secret (docs/semantics.md §2).
     quint32 words[4];
     QRandomGenerator::system()->fillRange(words);
     return QString::fromLatin1(QByteArray(reinterpret_cast<const char *>(words), sizeof words)

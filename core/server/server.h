@@ -50,12 +50,12 @@ struct ServerConfig {
     QStringList allowedOrigins;
     /** Host names a loopback listener answers to besides loopback ones (`*` for any); see AccessPolicy. */
     QStringList allowedHosts;
-    /** SQLite file keeping data, sessions and queued ops across restarts (lark-semantics.md §6); empty: memory only. */
+    /** SQLite file keeping data, sessions and queued ops across restarts (docs/semantics.md §6); empty: memory only. */
     QString dataFile;
     /** With dataFile: fsync every write (synchronous=FULL) so it survives power loss, not only a process crash. */
     bool fsync = false;
 
-    // Resource caps (lark-semantics.md §7): reaching one is refused with a status or close reason and a log line.
+    // Resource caps (docs/semantics.md §7): reaching one is refused with a status or close reason and a log line.
     int maxOpsPerSession = 1000; /**< queued onDisconnect ops per session; an o/om beyond is refused */
     int maxListensPerConnection = 10000; /**< listens per connection; a new listen beyond is refused */
     int maxNamespaces = 1000; /**< namespaces per server; a client naming a new one beyond is closed (1008) */
@@ -63,7 +63,7 @@ struct ServerConfig {
 
 /**
  * The Lark server: accepts WebSocket connections (own listening socket with a large backlog in front of
- * ServerWebSocket), keeps the namespaces' databases, and runs the session lifecycle of lark-semantics.md §2–§4:
+ * ServerWebSocket), keeps the namespaces' databases, and runs the session lifecycle of docs/semantics.md §2–§4:
  * one heartbeat sweep for all connections, grace deadlines, resume with `ls`, atomic onDisconnect firing.
  */
 class Server : public QObject, private SessionLedger
@@ -166,7 +166,7 @@ private:
     void onTcpConnection(int socketDescriptor);
     void handshakeEnded(ServerWebSocket *socket);
     /**
-     * lark-semantics.md §3: a client is never declared dead for time the server was not listening. When the loop
+     * docs/semantics.md §3: a client is never declared dead for time the server was not listening. When the loop
      * ran late by more than a ping interval (SIGSTOP, a paused VM, a long import), every silence clock restarts and
      * every grace deadline moves by the stall. Returns whether it did.
      */

@@ -13,7 +13,7 @@ class Connection;
 class Database;
 
 /**
- * The server-side identity of one client instance (lark-semantics.md §2): its bearer id, auth identity and queued
+ * The server-side identity of one client instance (docs/semantics.md §2): its bearer id, auth identity and queued
  * onDisconnect ops. It outlives its connection while suspended, so a client that resumes with `ls` keeps its ops.
  */
 class Session

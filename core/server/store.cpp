@@ -243,7 +243,7 @@ bool Store::open(const QString &fileName, Sync sync, QString *error)
         *error = u"%1: is a directory, not a data file"_s.arg(fileName);
         return false;
     }
-    // The file holds full session ids, which are bearer secrets (lark-semantics.md §2): a new file is created
+    // The file holds full session ids, which are bearer secrets (docs/semantics.md §2): a new file is created
     // readable by its owner only, in one step, so that it never exists with wider permissions (a chmod after the
     // creation leaves a window in which another user can open it). SQLite gives its WAL and journal the file's mode.
     // An existing file keeps the mode its owner chose.

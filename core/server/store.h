@@ -21,7 +21,7 @@ namespace lark
 class Session;
 
 /**
- * Durable data, sessions and queued ops in one SQLite file (lark-semantics.md §6).
+ * Durable data, sessions and queued ops in one SQLite file (docs/semantics.md §6).
  *
  * Data is a write-ahead log of applied batches on top of one snapshot per namespace: every batch is one prepared
  * INSERT before it is applied, and when the log outgrows max(1 MB, the last snapshot) the trees are written as

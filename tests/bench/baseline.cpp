@@ -99,7 +99,7 @@ private:
 
 int main(int argc, char *argv[])
 {
-    // The same dispatcher as lark-server: poll() instead of glib (qt-websockets-at-scale.md §2).
+    // The same dispatcher as lark-server: poll() instead of glib (docs/transport.md §2).
     qputenv("QT_NO_GLIB", "1");
     QCoreApplication app(argc, argv);
     QCommandLineParser parser;

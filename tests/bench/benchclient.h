@@ -177,7 +177,7 @@ public:
 private:
     void onFrame(const QString &frame)
     {
-        // Frame counts (wire doc §3): a short all-digit frame announces how many frames the next message spans.
+        // Frame counts (docs/wire-protocol.md §3): a short all-digit frame says how many frames the next message spans.
         if (m_pending == 0 && !frame.isEmpty() && frame.size() <= 6) {
             bool numeric = true;
             for (const QChar c : frame)

@@ -884,7 +884,7 @@ QString fmt(const QJsonValue &v)
 
 int main(int argc, char *argv[])
 {
-    // The loader polls thousands of sockets too: poll() beats glib there as well (qt-websockets-at-scale.md §2).
+    // The loader polls thousands of sockets too: poll() beats glib there as well (docs/transport.md §2).
     qputenv("QT_NO_GLIB", "1");
     raiseFileLimit();
     QCoreApplication app(argc, argv);

@@ -433,7 +433,7 @@ void RawClients::onFrame(Conn &c, int opcode, bool fin, const char *payload, siz
 
 void RawClients::onMessage(Conn &c, std::string_view m)
 {
-    // Frame counts (wire doc §3): a short all-digit message announces how many messages the next one spans.
+    // Frame counts (docs/wire-protocol.md §3): a short all-digit message says how many messages the next one spans.
     if (c.countPending == 0 && !m.empty() && m.size() <= 6
         && m.find_first_not_of("0123456789") == std::string_view::npos) {
         c.countPending = std::atoi(std::string(m).c_str());

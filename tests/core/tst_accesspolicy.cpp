@@ -37,7 +37,7 @@ void TestAccessPolicy::check_data()
 
     using A = AccessPolicy::Admission;
     const std::optional<QByteArray> local("127.0.0.1:9000");
-    // Who may connect (lark-semantics.md §7).
+    // Who may connect (docs/semantics.md §7).
     QTest::newRow("no Origin: an SDK in Node, a native app")
         << QStringList() << QStringList() << true << local << None << 0 << int(A::NoOrigin);
     QTest::newRow("localhost page") << QStringList() << QStringList() << true << local

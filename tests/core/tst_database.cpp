@@ -107,7 +107,7 @@ void TestDatabase::listenSendsCurrentValue()
     QCOMPARE(pushes[0].path, u"/a"_s);
     QCOMPARE(pushes[0].data, json(uR"({"b":1})"_s));
     QCOMPARE(pushes[0].tag, 0);
-    // An empty location needs no push: the client treats the ok as null (wire doc §9).
+    // An empty location needs no push: the client treats the ok as null (docs/wire-protocol.md §9).
     db.listen(&sink, path(u"/empty"_s), Default, 0, {});
     QVERIFY(sink.take().empty());
     QCOMPARE(db.listenCount(), 2);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Frame-count framing of the v5 protocol (wire doc §3) in both directions.
+// Frame-count framing of the v5 protocol (docs/wire-protocol.md §3) in both directions.
 #include "protocol/framing.h"
 
 #include <QTest>
@@ -198,7 +198,7 @@ void TestFraming::tooBig()
 
 void TestFraming::joinedCapCountsBytes()
 {
-    // The cap is in UTF-8 bytes (lark-semantics.md §7, --max-message): 800 x é is 1600 bytes.
+    // The cap is in UTF-8 bytes (docs/semantics.md §7, --max-message): 800 x é is 1600 bytes.
     FrameAssembler assembler(1024);
     QByteArray message;
     QCOMPARE(assembler.feed(QString(800, QChar(0xe9)).toUtf8(), &message), Result::TooBig);

@@ -71,7 +71,7 @@ void TestHash::sdkVectors()
 
 void TestHash::nullHashIsEmpty()
 {
-    // The SDK sends "" for an empty location (wire doc §12b: `"h":""`).
+    // The SDK sends "" for an empty location (docs/wire-protocol.md §12b: `"h":""`).
     QVERIFY(Node().hash().isEmpty());
     Node emptied;
     QString error;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Local-use auth (wire doc §13): the SDK's mockUserToken is an unsigned, already expired JWT that must be accepted;
-// anything that is not a JWT is refused; only the Admin SDK's "owner" (handled by gauth) is an admin.
+// Local-use auth (docs/wire-protocol.md §13): the SDK's mockUserToken is an unsigned, already expired JWT that must be
+// accepted; anything that is not a JWT is refused; only the Admin SDK's "owner" (handled by gauth) is an admin.
 #include "server/identity.h"
 
 #include <QJsonDocument>

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The envelopes the SDK parses (wire doc §0, §4, §6, §7): a wrong key or a missing `d` makes it hang or ignore.
+// The envelopes the SDK parses (docs/wire-protocol.md §0, §4, §6, §7): a wrong key or a missing `d` makes it hang
+// or ignore the message.
 #include "protocol/messages.h"
 
 #include <QJsonArray>

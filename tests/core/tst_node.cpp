@@ -113,7 +113,7 @@ void TestNode::invalidJson()
 
 void TestNode::depthLimit()
 {
-    // A leaf 32 keys below the root is allowed (lark-semantics.md §7), one more level is not.
+    // A leaf 32 keys below the root is allowed (docs/semantics.md §7), one more level is not.
     auto nested = [](int levels) {
         QJsonValue v = u"leaf"_s;
         for (int i = 0; i < levels; ++i)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The per-session sparse tree of onDisconnect ops (lark-semantics.md §4), which follows the SDK's own local model
+// The per-session sparse tree of onDisconnect ops (docs/semantics.md §4), which follows the SDK's own local model
 // (SparseSnapshotTree): the client applies the same ops to its cache when it goes offline, so both must agree.
 #include "testvalues.h"
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Query windows as the SDK sends them (wire doc §9, the `q` bodies it observed), evaluated on the server.
+// Query windows as the SDK sends them (docs/wire-protocol.md §9, the `q` bodies it observed), evaluated on the server.
 #include "testvalues.h"
 
 #include "db/query.h"

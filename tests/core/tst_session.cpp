@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The session lifecycle of lark-semantics.md §2 and §4: live -> suspended -> ended, live -> ended on a clean
+// The session lifecycle of docs/semantics.md §2 and §4: live -> suspended -> ended, live -> ended on a clean
 // close, resume with `ls`, takeover, identity change, ops firing once. Driven through Server's attach/lose calls
 // with connections whose sockets never connect, so no network and no waiting, except for a zero grace timer.
 #include "testvalues.h"

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The SQLite store of lark-semantics.md §6: data (log + snapshots), sessions with their queued ops, the fired
+// The SQLite store of docs/semantics.md §6: data (log + snapshots), sessions with their queued ops, the fired
 // session's single transaction, appended o/om/oc replayed on load and folded into a snapshot, group commit (records
 // share a batch until it is committed; a lost commit makes the store refuse later records), refusal of files that are
 // not a Lark store of this format, and the server bringing stored sessions back suspended with a fresh grace.

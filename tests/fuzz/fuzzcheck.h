@@ -37,7 +37,7 @@ inline void initQt(int *argc, char ***argv)
 }
 
 /**
- * The limits every stored node keeps (lark-semantics.md §7): valid keys, at most 32 levels, key paths of at most 768
+ * The limits every stored node keeps (docs/semantics.md §7): valid keys, at most 32 levels, key paths of at most 768
  * bytes, no empty objects (an object without children is null), priorities only on non-null nodes and only numbers
  * or strings.
  */

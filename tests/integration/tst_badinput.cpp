@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Bad input of lark-semantics.md §7: each case gets its status or close code with a reason, the server keeps
+// Bad input of docs/semantics.md §7: each case gets its status or close code with a reason, the server keeps
 // serving the other clients, and stored data stays as it was.
 
 #include "rawclient.h"

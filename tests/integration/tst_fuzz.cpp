@@ -2,7 +2,7 @@
 // A seeded, structure-aware fuzz of the protocol layer through the real server over 127.0.0.1. Random bytes are
 // tst_websocket's job (randomBytesNeverHarm); here every frame is a well-formed WebSocket text frame carrying JSON
 // whose structure is random: envelope, request number, action, paths, values, queries, merges. The fate of each
-// message is predicted from the contract (lark-semantics.md §7, the wire doc §3 and §6) and checked:
+// message is predicted from the contract (docs/semantics.md §7, docs/wire-protocol.md §3 and §6) and checked:
 // - a data message with an integer r is a request: exactly one reply, in the order sent, with a known status and,
 //   when it is not ok, a readable message;
 // - a control ping gets a pong; other control messages and "0" keep-alives get nothing;
@@ -48,7 +48,7 @@ const QStringList KnownActions = {u"q"_s, u"l"_s, u"n"_s, u"p"_s, u"m"_s, u"g"_s
     u"gauth"_s, u"unauth"_s, u"s"_s, u"appcheck"_s, u"unappeck"_s, u"lark.watch"_s};
 const QStringList PathActions = {u"q"_s, u"l"_s, u"n"_s, u"p"_s, u"m"_s, u"g"_s, u"o"_s, u"om"_s, u"oc"_s};
 const QStringList WriteActions = {u"p"_s, u"m"_s, u"o"_s, u"om"_s};
-// What a server without a data file may answer (wire doc §6; write_failed needs a data file).
+// What a server without a data file may answer (docs/wire-protocol.md §6; write_failed needs a data file).
 const QStringList KnownStatuses = {u"ok"_s, u"invalid_request"_s, u"permission_denied"_s, u"datastale"_s,
     u"invalid_token"_s, u"write_failed"_s, u"too_many_ops"_s, u"too_many_listens"_s};
 
@@ -107,9 +107,9 @@ Fate closeWith(int code, const QString &reason)
 }
 
 /**
- * The fate of one message, as its joined UTF-8 bytes: the rules of lark-semantics.md §7 and the wire doc §3–§6,
- * made exact by Connection::handleMessage (which malformed envelopes close and with which code). The JSON is read
- * with the same parser the server uses, so the prediction is about the server's rules, not about Qt's JSON.
+ * The fate of one message, as its joined UTF-8 bytes: the rules of docs/semantics.md §7 and docs/wire-protocol.md
+ * §3–§6, made exact by Connection::handleMessage (which malformed envelopes close and with which code). The JSON is
+ * read with the same parser the server uses, so the prediction is about the server's rules, not about Qt's JSON.
  */
 Fate predict(const QByteArray &utf8)
 {
@@ -159,7 +159,7 @@ QString statusFor(const Fate &f)
     return {};
 }
 
-/** Why key may not be stored (lark-semantics.md §7), or empty. */
+/** Why key may not be stored (docs/semantics.md §7), or empty. */
 QString keyProblem(const QString &key)
 {
     if (key.isEmpty())
@@ -179,9 +179,9 @@ QString childPath(const QString &path, const QString &key)
 }
 
 /**
- * Why a non-null JSON value is not something a Firebase database can hold, in export format (wire doc §7): no null
- * leaves, no empty objects, no arrays, valid keys, `.priority` a number or string, `.value` only beside a priority.
- * depth is the number of keys from the root to path.
+ * Why a non-null JSON value is not something a Firebase database can hold, in export format (docs/wire-protocol.md §7):
+ * no null leaves, no empty objects, no arrays, valid keys, `.priority` a number or string, `.value` only beside a
+ * priority. depth is the number of keys from the root to path.
  */
 QString exportProblem(const QJsonValue &v, const QString &path, int depth)
 {
@@ -1081,7 +1081,7 @@ void TstFuzz::protocolFuzzWithDataFile_data()
 void TstFuzz::protocolFuzzWithDataFile()
 {
     // The same fuzz with --data: every reply still as predicted (write_failed is not among them), and a restart
-    // from the file brings back exactly the tree the server held (lark-semantics.md §6).
+    // from the file brings back exactly the tree the server held (docs/semantics.md §6).
     QFETCH(quint32, seed);
     QVERIFY(m_dir.isValid());
     runSeed(seed);
@@ -1212,7 +1212,7 @@ void TstFuzz::check(FuzzConnection &c, int index)
     for (; c.checked < messages.size(); ++c.checked) {
         const QJsonObject &m = messages.at(c.checked);
         const QJsonObject d = m.value(u"d"_s).toObject();
-        // The SDK throws on a data message with an error key (wire doc §7).
+        // The SDK throws on a data message with an error key (docs/wire-protocol.md §7).
         FUZZ_VERIFY(
             !m.contains(u"error"_s) && !d.contains(u"error"_s), u"a message with an error key: "_s + shown(compact(m)));
         const QString t = m.value(u"t"_s).toString();
@@ -1250,7 +1250,7 @@ void TstFuzz::checkReply(FuzzConnection &c, const QJsonObject &d)
     const double r = d.value(u"r"_s).toDouble();
     FUZZ_VERIFY(c.answered < c.replies.size(), u"a reply (r=%1) to no request"_s.arg(r, 0, 'g', 17));
     const Expected &e = c.replies.at(c.answered++);
-    // Order: the wire doc answers every request, in the order sent.
+    // Order: every request is answered, in the order sent (docs/wire-protocol.md §6).
     FUZZ_VERIFY(r == e.fate.r,
         u"reply %1 carries r=%2, but the request it answers has r=%3: %4"_s.arg(c.answered)
             .arg(r, 0, 'g', 17)
@@ -1261,7 +1261,7 @@ void TstFuzz::checkReply(FuzzConnection &c, const QJsonObject &d)
     FUZZ_VERIFY(d.value(u"b"_s).isObject() && s.isString() && KnownStatuses.contains(s.toString()),
         u"reply with no or an unknown status: %1 to %2"_s.arg(shown(compact(d)), shown(e.text)));
     if (s != QJsonValue(u"ok"_s)) {
-        // lark-semantics.md §7: a refused request gets a readable message in d.
+        // docs/semantics.md §7: a refused request gets a readable message in d.
         FUZZ_VERIFY(b.value(u"d"_s).isString() && !b.value(u"d"_s).toString().isEmpty(),
             u"refusal without a message: %1 to %2"_s.arg(shown(compact(d)), shown(e.text)));
     }
@@ -1307,7 +1307,7 @@ void TstFuzz::checkClosed(FuzzConnection &c, Generator &gen)
 {
     const Expected &e = *c.closing;
     FUZZ_VERIFY(c.client->closed, u"the connection stayed open after "_s + shown(e.text));
-    // Everything before the closing message was answered, and the close says why (lark-semantics.md §7).
+    // Everything before the closing message was answered, and the close says why (docs/semantics.md §7).
     FUZZ_VERIFY(c.answered == c.replies.size() && c.pongsSeen == c.pongsExpected,
         u"closed after %1 of %2 replies and %3 of %4 pongs; closing message: %5"_s.arg(c.answered)
             .arg(c.replies.size())
@@ -1480,7 +1480,7 @@ void TstFuzz::checkTreeOverTheWire()
 void TstFuzz::corruptingWrites_data()
 {
     // What the fuzz found, each reduced to the fewest requests: written, or queued and fired, they must either be
-    // refused or leave a tree a Firebase database can hold (lark-semantics.md §7: bad input never corrupts data).
+    // refused or leave a tree a Firebase database can hold (docs/semantics.md §7: bad input never corrupts data).
     QTest::addColumn<QJsonArray>("requests"); // {"a": action, "b": body}, sent in order
     const auto req = [](const QString &a, const QString &p, const QJsonValue &d) {
         return QJsonObject {{u"a"_s, a}, {u"b"_s, QJsonObject {{u"p"_s, p}, {u"d"_s, d}}}};

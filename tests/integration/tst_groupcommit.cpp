@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Group commit of the --data store against a real server over loopback: an `ok` goes out only after the commit
-// that made its request durable (lark-semantics.md §4, §6), replies on a connection stay in request order when
-// some of them wait for a commit (wire doc §6), and a lost commit answers the waiting requests with write_failed.
-// Also what queued ops cost the file: each o/om/oc its own size, not its queue's.
+// that made its request durable (docs/semantics.md §4, §6), replies on a connection stay in request order when
+// some of them wait for a commit (docs/wire-protocol.md §6), and a lost commit answers the waiting requests with
+// write_failed. Also what queued ops cost the file: each o/om/oc its own size, not its queue's.
 
 #include "rawclient.h"
 #include "testserver.h"
@@ -80,7 +80,7 @@ void TstGroupCommit::okWaitsForTheCommit()
     const quint64 commits = server->store()->commitCount();
     const qint64 put = writer.request(u"p"_s, putBody(u"/x"_s, 1));
     const qint64 get = writer.request(u"g"_s, getBody(u"/x"_s));
-    // The writer's own listener hears of the write before it is durable (wire doc §0.3: push before ack) ...
+    // The writer's own listener hears of the write before it is durable (docs/wire-protocol.md §0.3) ...
     QVERIFY(!writer.waitPush([](const QJsonObject &p) { return pushData(p) == QJsonValue(1); }).isEmpty());
     // ... and another connection may read it, while the writer's ok, and the get queued behind it, still wait.
     QCOMPARE(other.call(u"g"_s, getBody(u"/x"_s)).value(u"d"_s), QJsonValue(1));
@@ -226,8 +226,8 @@ void TstGroupCommit::lostCommitAnswersWriteFailed()
 
 void TstGroupCommit::badInputClosesAfterTheHeldReplies()
 {
-    // Bad input closes the connection, but only after every request before it is answered (wire doc §6): with a
-    // data file, those replies may still be waiting for their commit.
+    // Bad input closes the connection, but only after every request before it is answered (docs/wire-protocol.md §6):
+    // with a data file, those replies may still be waiting for their commit.
     auto server = startServer(u"bad.lark"_s);
     RawClient c;
     QVERIFY(c.open(server->port()));

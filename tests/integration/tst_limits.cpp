@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The resource caps of lark-semantics.md §7 against a real server over loopback: queued ops per session, listens
+// The resource caps of docs/semantics.md §7 against a real server over loopback: queued ops per session, listens
 // per connection and namespaces per server. Reaching one is refused with a clear status (or close reason) naming
 // the option, keeps nothing of the refused request, and leaves everything under the cap working.
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The C++ client through the netsim proxy: what a blip, a silent drop and a clean close do to a session and its
-// onDisconnect ops (lark-semantics.md §1), checked from an independent observer client.
+// onDisconnect ops (docs/semantics.md §1), checked from an independent observer client.
 
 #include "testserver.h"
 

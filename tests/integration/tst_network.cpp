@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The network surface (issue #12, lark-semantics.md §3 and §7): output flow control, who may connect, and what a
+// The network surface (issue #12, docs/semantics.md §3 and §7): output flow control, who may connect, and what a
 // connection may cost, against the real server over 127.0.0.1.
 #include "rawclient.h"
 #include "testserver.h"

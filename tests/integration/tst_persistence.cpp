@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// lark-server --data across a crash (SIGKILL) and a clean restart (SIGTERM), as lark-semantics.md §1 (last row)
+// lark-server --data across a crash (SIGKILL) and a clean restart (SIGTERM), as docs/semantics.md §1 (last row)
 // and §6 promise: the data is there, every session comes back suspended with a fresh grace, a client that
 // reconnects with `ls` resumes without anything firing, and a session that does not come back fires once.
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The Presence helper on the connection-count model (lark-semantics.md §5): three tabs of one user and one of
+// The Presence helper on the connection-count model (docs/semantics.md §5): three tabs of one user and one of
 // another, each behind its own netsim link, checked after every close, blip and drop by an independent observer.
 
 #include "testserver.h"

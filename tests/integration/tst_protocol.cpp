@@ -44,7 +44,7 @@ void TstProtocol::handshakeFields()
     const qint64 before = QDateTime::currentMSecsSinceEpoch();
     QVERIFY(c.open(server->port()));
     QCOMPARE(c.hello.value(u"v"_s).toString(), u"5"_s);
-    // h must be exactly the Host we reached, or the SDK reconnects elsewhere (wire doc §2).
+    // h must be exactly the Host we reached, or the SDK reconnects elsewhere (docs/wire-protocol.md §2).
     QCOMPARE(c.hello.value(u"h"_s).toString(), u"127.0.0.1:%1"_s.arg(server->port()));
     const double ts = c.hello.value(u"ts"_s).toDouble();
     QVERIFY(ts >= before - 1000 && ts <= QDateTime::currentMSecsSinceEpoch() + 1000);

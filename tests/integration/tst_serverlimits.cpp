@@ -255,7 +255,7 @@ void TstServerLimits::outOfDescriptorsPausesAndResumes()
 void TstServerLimits::aStoppedServerBlamesNoClient()
 {
     // A stopped server (SIGSTOP, a suspended laptop or VM) reads nothing, so every client looks silent when it
-    // wakes: lark-semantics.md §3 says none of them may be dropped for that.
+    // wakes: docs/semantics.md §3 says none of them may be dropped for that.
     QProcess server;
     const quint16 port = startServerProcess(server,
         {u"--port"_s, u"0"_s, u"--ping-interval"_s, u"200ms"_s, u"--dead-after"_s, u"600ms"_s, u"--grace"_s, u"5s"_s},

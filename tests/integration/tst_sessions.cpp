@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The session lifecycle of lark-semantics.md §1–§4 against a real server over loopback: what fires, when, and
+// The session lifecycle of docs/semantics.md §1–§4 against a real server over loopback: what fires, when, and
 // what never fires.
 
 #include "rawclient.h"

@@ -656,7 +656,7 @@ void TstWebSocket::pongsKeepConnectionAlive()
 
 void TstWebSocket::clientPingsCountAsLife()
 {
-    // lark-semantics.md §3: any inbound frame counts as life. This peer never answers the server's pings but sends
+    // docs/semantics.md §3: any inbound frame counts as life. This peer never answers the server's pings but sends
     // a ping of its own for each one it gets: still alive after 20 of them (about 1 s, dead-after is 400 ms).
     m_bystander.reset();
     m_server = startTestServer(50, 400, 60000, MaxMessage);

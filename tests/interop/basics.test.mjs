@@ -210,7 +210,7 @@ test('.info/serverTimeOffset comes from the hello timestamp and is small on one 
   assert.ok(Math.abs(offset) < 1000, `offset ${offset} ms`);
 });
 
-// A known SDK limitation (rtdb-wire-protocol.md §3): @firebase/database splits outgoing messages by UTF-16 units,
+// A known SDK limitation (docs/wire-protocol.md §3): @firebase/database splits outgoing messages by UTF-16 units,
 // and faye-websocket encodes a lone surrogate half as U+FFFD before the bytes reach the server. The server cannot
 // repair that; what it must do is store exactly what arrived: the same length, every other character intact.
 test('a surrogate pair cut by the SDK\'s own frame split loses only that pair', async () => {

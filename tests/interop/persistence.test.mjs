@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// lark-server --data restarted (SIGTERM, same port, same file) under a connected SDK app (lark-semantics.md §6):
+// lark-server --data restarted (SIGTERM, same port, same file) under a connected SDK app (docs/semantics.md §6):
 // the SDK reconnects by itself with `ls`, resumes its session, its onDisconnect ops do not fire on the restart,
 // and they fire once when it later goes offline. A second app that cannot come back fires after the grace.
 // (The SDK applies its own ops to its local cache on disconnect, so only another app proves what the server did.)

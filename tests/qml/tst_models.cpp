@@ -400,7 +400,7 @@ void TstModels::restartOnAnotherPort()
 
 void TstModels::restartWithDataKeepsSessions()
 {
-    // lark-semantics.md §1, last row, through the dashboard: "Restart server" with data kept brings every session
+    // docs/semantics.md §1, last row, through the dashboard: "Restart server" with data kept brings every session
     // back suspended; the tabs reconnect and resume with their ops, a tab whose network is down cannot, and its
     // ops fire after the fresh grace.
     QTemporaryDir dir;

@@ -5,7 +5,7 @@ import QtQuick.Layouts
 import QtTest
 import Lark.Dashboard
 
-// lark-semantics.md §1, last row, through the UI: with kept data (this file's hub has a data file, see
+// docs/semantics.md §1, last row, through the UI: with kept data (this file's hub has a data file, see
 // tst_qml.cpp), "Restart server" brings every session back suspended with a fresh grace; the tabs reconnect and
 // resume with their ops; a tab whose network was dropped cannot, and its ops fire when the grace ends.
 Item {

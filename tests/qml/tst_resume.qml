@@ -5,7 +5,7 @@ import QtTest
 import Lark.Dashboard
 
 // A dropped network that comes back within the grace, driven through the UI against the real embedded server:
-// the session is resumed, nothing fires, presence never moves (lark-semantics.md §1, third row).
+// the session is resumed, nothing fires, presence never moves (docs/semantics.md §1, third row).
 Item {
     id: root
     width: 1400

@@ -56,7 +56,7 @@ def msg(o):
     return json.dumps(o, separators=(",", ":"), ensure_ascii=False)
 
 
-# What the Firebase JS SDK sends (wire doc §3-§9), as one message each.
+# What the Firebase JS SDK sends (docs/wire-protocol.md §3-§9), as one message each.
 SDK = {
     "ping": {"t": "c", "d": {"t": "p", "d": {}}},
     "stats": {"t": "d", "d": {"r": 1, "a": "s", "b": {"c": {"sdk.js.10-7-1": 1}}}},
