@@ -13,7 +13,6 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QMetaMethod>
-#include <QRandomGenerator>
 #include <QUrlQuery>
 
 Q_LOGGING_CATEGORY(lcServer, "lark.server", QtInfoMsg)
@@ -49,6 +48,7 @@ bool isValidNamespace(const QString &ns)
 Server::Server(const ServerConfig &config, QObject *parent)
     : QObject(parent)
     , m_config(config)
+    , m_heartbeat(config.pingIntervalMs, config.deadAfterMs)
     , m_requests(this, nullptr, {config.maxOpsPerSession})
 {
     m_clock.start();
@@ -78,7 +78,6 @@ Server::~Server()
     for (Connection *c : std::as_const(m_connections))
         c->silence();
     qDeleteAll(m_connections);
-    qDeleteAll(m_sessions);
 }
 
 bool Server::openStore(QString *error)
@@ -100,21 +99,15 @@ bool Server::openStore(QString *error)
     m_store->setCommitHandler([this](quint64 batch, bool ok, const QString &why) { onBatchCommitted(batch, ok, why); });
     for (Database *db : std::as_const(m_databases))
         m_store->attach(db);
-    m_nextSessionNumber = std::max(m_nextSessionNumber, next);
+    m_registry.setNextNumber(next);
     // Every stored session was live or suspended when the server went away: none of them has a socket now, so all
     // come back suspended with a fresh grace (docs/semantics.md §6), to be resumed with `ls` or to fire once.
     const qint64 now = epochMs();
     for (Store::StoredSession &st : stored) {
-        auto *s = new Session(st.id, st.number, database(st.ns));
+        Session *s = m_registry.restore(st.id, st.number, database(st.ns), monotonicMs(), now, m_config.graceMs);
         s->setIdentity(st.identity);
         s->queue().setOps(std::move(st.ops));
         s->createdAt = s->connectedAt = st.createdAt;
-        s->setState(Session::State::Suspended);
-        s->suspendedAt = now;
-        s->fireAt = now + m_config.graceMs;
-        s->graceDeadline = monotonicMs() + m_config.graceMs;
-        m_graceDeadlines.emplace(s->graceDeadline, s->id());
-        m_sessions.insert(s->id(), s);
         noteSessionChanged(s);
     }
     qCInfo(lcServer).noquote() << "data file" << m_config.dataFile << "loaded:" << m_databases.size() << "namespaces,"
@@ -220,6 +213,7 @@ void Server::setTimers(int pingIntervalMs, int deadAfterMs, int graceMs)
     m_config.pingIntervalMs = std::max(1, pingIntervalMs);
     m_config.deadAfterMs = std::max(1, deadAfterMs);
     m_config.graceMs = std::max(0, graceMs);
+    m_heartbeat.setTimers(m_config.pingIntervalMs, m_config.deadAfterMs);
     // One sweep for all connections; a quarter of the shortest timer keeps detection within ~25 % of its setting.
     const int period = std::clamp(
         std::min({m_config.pingIntervalMs, m_config.deadAfterMs, std::max(1, m_config.slowAfterMs)}) / 4, 5, 1000);
@@ -256,7 +250,7 @@ Server::OutputStats Server::outputStats() const
 
 QList<Session *> Server::sessions() const
 {
-    QList<Session *> list = m_sessions.values();
+    QList<Session *> list = m_registry.sessions();
     std::sort(list.begin(), list.end(), [](Session *a, Session *b) { return a->number() < b->number(); });
     return list;
 }
@@ -366,47 +360,30 @@ void Server::flushPending()
     }
 }
 
-QString Server::newSessionId() const
-{
-    // 128 random bits, base64url: a bearer secret (docs/semantics.md §2).
-    quint32 words[4];
-    QRandomGenerator::system()->fillRange(words);
-    return QString::fromLatin1(QByteArray(reinterpret_cast<const char *>(words), sizeof words)
-                                   .toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals));
-}
-
 Session *Server::attach(Connection *c, Database *db, const QString &lastSessionId, bool *resumed)
 {
     *resumed = false;
     if (!lastSessionId.isEmpty()) {
-        Session *s = m_sessions.value(lastSessionId);
-        if (s && s->database() == db && s->state() != Session::State::Ended) {
-            if (s->state() == Session::State::Live && s->connection()) {
-                qCInfo(lcSession).noquote() << s->handle() << "taken over by" << c->remoteAddress()
+        const qint64 suspendedAt = [&] {
+            const Session *s = m_registry.find(lastSessionId);
+            return s ? s->suspendedAt : 0;
+        }();
+        const SessionRegistry::Resumed r = m_registry.resume(lastSessionId, db, c, c->remoteAddress(), epochMs());
+        if (r.session) {
+            if (r.takenFrom) {
+                qCInfo(lcSession).noquote() << r.session->handle() << "taken over by" << c->remoteAddress()
                                             << "(the old socket had not been detected dead yet)";
-                s->connection()->releaseForTakeover();
+                r.takenFrom->releaseForTakeover();
             } else {
-                qCInfo(lcSession).noquote() << s->handle() << "resumed from" << c->remoteAddress() << "after"
-                                            << (epochMs() - s->suspendedAt) << "ms";
+                qCInfo(lcSession).noquote() << r.session->handle() << "resumed from" << c->remoteAddress() << "after"
+                                            << (epochMs() - suspendedAt) << "ms";
             }
-            s->setState(Session::State::Live);
-            s->setConnection(c);
-            s->remoteAddress = c->remoteAddress();
-            s->connectedAt = epochMs();
-            s->suspendedAt = 0;
-            s->fireAt = 0;
-            s->authSeenOnConnection = false;
-            ++s->resumeCount;
             *resumed = true;
-            noteSessionChanged(s);
-            return s;
+            noteSessionChanged(r.session);
+            return r.session;
         }
     }
-    auto *s = new Session(newSessionId(), m_nextSessionNumber++, db);
-    s->setConnection(c);
-    s->remoteAddress = c->remoteAddress();
-    s->createdAt = s->connectedAt = epochMs();
-    m_sessions.insert(s->id(), s);
+    Session *s = m_registry.open(c, db, c->remoteAddress(), epochMs());
     qCInfo(lcSession).noquote() << s->handle() << "connected from" << s->remoteAddress << "namespace" << db->name();
     QString why;
     if (!persistSession(s, &why))
@@ -428,11 +405,7 @@ void Server::connectionLost(Connection *c, Session *s, bool cleanClose)
         endSession(s, Session::EndReason::CleanClose);
         return;
     }
-    s->setState(Session::State::Suspended);
-    s->suspendedAt = epochMs();
-    s->fireAt = s->suspendedAt + m_config.graceMs;
-    s->graceDeadline = monotonicMs() + m_config.graceMs;
-    m_graceDeadlines.emplace(s->graceDeadline, s->id());
+    m_registry.suspend(s, monotonicMs(), epochMs(), m_config.graceMs);
     qCInfo(lcSession).noquote() << s->handle() << "suspended; its" << s->queue().ops().size() << "ops fire in"
                                 << m_config.graceMs << "ms unless it resumes";
     noteSessionChanged(s);
@@ -450,11 +423,12 @@ Session *Server::restartSession(Connection *c, Session *s)
 
 void Server::armGraceTimer()
 {
-    if (m_graceDeadlines.empty()) {
+    const qint64 next = m_registry.nextDeadline();
+    if (next < 0) {
         m_graceTimer.stop();
         return;
     }
-    const qint64 wait = std::max<qint64>(0, m_graceDeadlines.begin()->first - monotonicMs());
+    const qint64 wait = std::max<qint64>(0, next - monotonicMs());
     m_graceTimer.start(int(std::min<qint64>(wait, 24 * 3600 * 1000)));
 }
 
@@ -463,13 +437,7 @@ void Server::onGraceTimer()
     const qint64 now = monotonicMs();
     if (forgiveLoopStall(now))
         return; // re-armed at the moved deadlines
-    while (!m_graceDeadlines.empty() && m_graceDeadlines.begin()->first <= now) {
-        const auto [deadline, id] = *m_graceDeadlines.begin();
-        m_graceDeadlines.erase(m_graceDeadlines.begin());
-        // Stale entries: the session ended, or resumed (and maybe was suspended again, with a newer deadline).
-        Session *s = m_sessions.value(id);
-        if (!s || s->state() != Session::State::Suspended || s->graceDeadline != deadline)
-            continue;
+    for (Session *s : m_registry.takeExpired(now)) {
         qCInfo(lcSession).noquote() << s->handle() << "grace expired";
         endSession(s, Session::EndReason::Timeout);
     }
@@ -509,7 +477,6 @@ void Server::endSession(Session *s, Session::EndReason reason)
     if (!writes.empty())
         db->applyRecorded(Path(), std::move(writes), {WriteOrigin::Kind::OnDisconnect, s->handle()});
     s->queue().clear();
-    m_sessions.remove(s->id());
     if (described) {
         const QJsonObject description = describeSession(*s);
         if (!fired.isEmpty()) {
@@ -520,7 +487,7 @@ void Server::endSession(Session *s, Session::EndReason reason)
         broadcastToWatchers(protocol::extensionPush(u"lark.session.ended"_s, description));
         Q_EMIT sessionRemoved(description);
     }
-    delete s;
+    m_registry.remove(s);
 }
 
 bool Server::hasSessionObservers() const
@@ -541,9 +508,8 @@ void Server::noteSessionChanged(Session *s)
 
 bool Server::forgiveLoopStall(qint64 now)
 {
-    const qint64 late = m_lastTick > 0 ? now - m_lastTick - m_sweepTimer.interval() : 0;
-    m_lastTick = now;
-    if (late <= m_config.pingIntervalMs)
+    const qint64 late = m_heartbeat.loopStall(now, m_sweepTimer.interval());
+    if (late == 0)
         return false;
     // Short stalls are routine with sub-second test timers (a window opening, a big import): not worth a warning.
     const QString what = u"the server's event loop was stalled for about %1 ms: counting no client's silence from "
@@ -555,14 +521,10 @@ bool Server::forgiveLoopStall(qint64 now)
     for (Connection *c : std::as_const(m_connections))
         c->touch();
     // Clients that came back during the stall wait in the backlog: their sessions must still be there.
-    m_graceDeadlines.clear();
-    for (Session *s : std::as_const(m_sessions)) {
-        if (s->state() != Session::State::Suspended)
-            continue;
-        s->graceDeadline += late;
-        s->fireAt += late;
-        m_graceDeadlines.emplace(s->graceDeadline, s->id());
-        noteSessionChanged(s);
+    m_registry.shiftDeadlines(late);
+    for (Session *s : m_registry.sessions()) {
+        if (s->state() == Session::State::Suspended)
+            noteSessionChanged(s);
     }
     armGraceTimer();
     return true;
@@ -572,9 +534,6 @@ void Server::sweep()
 {
     const qint64 now = monotonicMs();
     forgiveLoopStall(now);
-    // A healthy peer answers every ping within a round trip: a ping interval and a half without a word is the first
-    // sign of a dead link, long before dead-after. Watchers hear of it when it starts and when it ends.
-    const qint64 silentAfter = qint64(m_config.pingIntervalMs) * 3 / 2 + 100;
     const bool observed = hasSessionObservers();
     // Copy: abortDead() and closeIfTooSlow() can drop connections from the list.
     const QList<Connection *> connections = m_connections;
@@ -583,18 +542,19 @@ void Server::sweep()
             continue;
         // Input held back by backpressure is not silence: the backlog rule (closeIfTooSlow) decides its fate.
         // Input that waits in the kernel is life the server has not read yet.
-        if (now - c->lastActivity() >= m_config.deadAfterMs
-            && (c->socket()->isInputPaused() || c->socket()->hasUnreadInput()))
+        const Heartbeat::Verdict v = m_heartbeat.judge({c->lastActivity(), c->lastPing()}, now,
+            [c] { return c->socket()->isInputPaused() || c->socket()->hasUnreadInput(); });
+        if (v.touch)
             c->touch();
-        if (now - c->lastActivity() >= m_config.deadAfterMs) {
+        if (v.dead) {
             c->abortDead();
             continue;
         }
-        if (now - c->lastPing() >= m_config.pingIntervalMs)
+        if (v.ping)
             c->ping();
-        const bool silent = now - c->lastActivity() > silentAfter;
-        if (silent != c->isSilent()) {
-            c->setSilent(silent);
+        // Watchers hear of a silence when it starts and when it ends.
+        if (v.silent != c->isSilent()) {
+            c->setSilent(v.silent);
             Session *s = c->session();
             if (observed && s && s->connection() == c)
                 noteSessionChanged(s);

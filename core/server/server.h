@@ -2,9 +2,11 @@
 #pragma once
 
 #include "accesspolicy.h"
+#include "heartbeat.h"
 #include "pushencoder.h"
 #include "requesthandler.h"
 #include "session.h"
+#include "sessionregistry.h"
 
 #include <QElapsedTimer>
 #include <QHash>
@@ -107,7 +109,7 @@ public:
     /** The authorizer the request path asks (not owned; it must outlive the server); nullptr restores allow-all. */
     void setAuthorizer(const Authorizer *authorizer) { m_requests.setAuthorizer(authorizer); }
     /** A session by its id (live or suspended), or nullptr. */
-    [[nodiscard]] Session *findSession(const QString &id) const override { return m_sessions.value(id); }
+    [[nodiscard]] Session *findSession(const QString &id) const override { return m_registry.find(id); }
 
     /** The namespace's database, created on first use as the Firebase emulator does. */
     Database *database(const QString &ns);
@@ -178,7 +180,6 @@ private:
     void armGraceTimer();
     void onGraceTimer();
     void endSession(Session *s, Session::EndReason reason);
-    QString newSessionId() const;
     void broadcastToWatchers(const QByteArray &message);
     // SessionLedger, for the request path.
     bool recordRegistration(Session *s, const OnDisconnectQueue::Registration &r, QString *error) override
@@ -197,7 +198,7 @@ private:
     AccessPolicy m_policy;
     int m_maxConnections = 0;
     QSet<ServerWebSocket *> m_handshaking;
-    qint64 m_lastTick = 0; // monotonic ms of the last sweep or grace timer: how late the loop runs
+    Heartbeat m_heartbeat;
     SocketPoller *m_poller = nullptr; // all client sockets, through one epoll descriptor
     QElapsedTimer m_clock;
     QTimer m_sweepTimer;
@@ -207,14 +208,12 @@ private:
     QTimer m_commitTimer;
     bool m_commitsPaused = false;
     QList<Connection *> m_awaitingCommit;
-    std::multimap<qint64, QString> m_graceDeadlines; // monotonic ms → id of a suspended session
     QHash<QString, Database *> m_databases;
-    QHash<QString, Session *> m_sessions; // by id
+    SessionRegistry m_registry;
     QList<Connection *> m_connections;
     QList<Connection *> m_watchers;
     PushEncoder m_pushes;
     RequestHandler m_requests;
-    quint64 m_nextSessionNumber = 1;
     bool m_shuttingDown = false;
     // Sockets that queued frames this round: flushed once its events are handled, so each gets one send().
     std::vector<QPointer<ServerWebSocket>> m_toFlush;
