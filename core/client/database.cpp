@@ -21,7 +21,6 @@ namespace lark::client
 {
 
 using detail::isInfoPath;
-using detail::isOkStatus;
 
 namespace
 {
@@ -183,7 +182,7 @@ void Database::onSocketClosed()
     }
     for (quint64 t : aborted)
         finishTransaction(
-            t, {u"disconnect"_s, u"the connection was lost while the transaction was in flight"_s}, false);
+            t, {Error::Code::Disconnected, u"the connection was lost while the transaction was in flight"_s}, false);
     if (!aborted.isEmpty())
         refreshViews(Path());
     if (m_wantOnline) {
@@ -269,15 +268,15 @@ void Database::onMessage(const QJsonObject &message)
         QString error;
         if (!Path::parse(body.value(u"p"_s).toString(), &p, &error))
             return;
-        for (auto &[key, view] : m_views) {
-            if (view.path != p)
-                continue;
-            const Error e {u"permission_denied"_s, u"Client doesn't have permission to access the desired data."_s};
-            for (Listener &l : view.listeners) {
-                if (l.cancelled)
-                    l.cancelled(e);
-            }
+        // The server dropped these listens itself (a rules change, on Firebase): their listeners go, as in the JS SDK.
+        QStringList revoked;
+        for (const auto &[key, view] : m_views) {
+            if (view.path == p && !isInfoPath(view.path))
+                revoked.append(key);
         }
+        const Error e(Error::Code::PermissionDenied, u"Client doesn't have permission to access the desired data."_s);
+        for (const QString &key : std::as_const(revoked))
+            cancelView(key, e);
     } else if (action.startsWith(u"lark."_s)) {
         Q_EMIT extensionPush(action, d.value(u"b"_s));
     }
@@ -344,8 +343,9 @@ void Database::sendAuth()
         return;
     const QString action = looksLikeFirebaseJwt(token) ? u"auth"_s : u"gauth"_s;
     send(action, {{u"cred"_s, token}}, [this](const QString &status, const QJsonValue &d) {
-        if (!isOkStatus(status))
-            Q_EMIT authFailed({status, d.toString()});
+        const Error e = Error::fromStatus(status, d.toString());
+        if (!e.isOk())
+            Q_EMIT authFailed(e);
     });
 }
 

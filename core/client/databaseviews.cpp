@@ -13,7 +13,6 @@ namespace lark::client
 {
 
 using detail::isInfoPath;
-using detail::isOkStatus;
 using detail::nodeFromSelection;
 using detail::orderedKeys;
 
@@ -38,18 +37,23 @@ QString Database::viewKey(const Path &path, const QJsonObject &q)
     return path.toString() + u'|' + QString::fromUtf8(QJsonDocument(q).toJson(QJsonDocument::Compact));
 }
 
-quint64 Database::addListener(const Query &q, Event event, EventCallback cb, CancelCallback cancelled)
+quint64 Database::addListener(
+    const Query &q, Event event, const QObject *context, EventCallback cb, CancelCallback cancelled)
 {
-    const quint64 id = m_nextId++;
+    cb = detail::guarded(context, std::move(cb));
+    cancelled = detail::guarded(context, std::move(cancelled));
+    if (!cb)
+        return 0; // a null context (warned about): a listener that could never be called back
     lark::Query order;
     QString error;
     if (!lark::Query::fromWire(q.wireQuery(), &order, &error)) {
         QTimer::singleShot(0, this, [cancelled, error] {
             if (cancelled)
-                cancelled({u"invalid_request"_s, error});
+                cancelled({Error::Code::InvalidRequest, error});
         });
-        return id;
+        return 0;
     }
+    const quint64 id = m_nextId++;
     // Queries that load all data share one default listen; only windows are listened to separately.
     const QJsonObject wire = order.loadsAllData() ? QJsonObject() : q.wireQuery();
     const QString key = viewKey(q.path(), wire);
@@ -63,7 +67,10 @@ quint64 Database::addListener(const Query &q, Event event, EventCallback cb, Can
         view.tag = wire.isEmpty() ? 0 : nextTag();
         view.complete = isInfoPath(view.path);
     }
-    view.listeners.push_back({id, event, std::move(cb), std::move(cancelled), false});
+    QMetaObject::Connection contextGone;
+    if (context != this) // a listener guarded by the database itself goes with it
+        contextGone = connect(context, &QObject::destroyed, this, [this, id] { removeListener(id); });
+    view.listeners.push_back({id, event, std::move(cb), std::move(cancelled), contextGone, false});
     m_listenerViews.insert(id, key);
     // Each listener keeps its own ordering (orderByChild without bounds shares the default listen).
     m_listenerOrders.insert(id, order);
@@ -80,18 +87,50 @@ quint64 Database::addListener(const Query &q, Event event, EventCallback cb, Can
     return id;
 }
 
-void Database::off(quint64 listenerId)
+void Database::removeListener(quint64 listenerId)
 {
-    const QString key = m_listenerViews.take(listenerId);
-    m_listenerOrders.remove(listenerId);
+    const QString key = m_listenerViews.value(listenerId);
     const auto it = m_views.find(key);
     if (it == m_views.end())
         return;
     auto &listeners = it->second.listeners;
-    listeners.erase(
-        std::remove_if(listeners.begin(), listeners.end(), [&](const Listener &l) { return l.id == listenerId; }),
-        listeners.end());
+    const auto l = std::find_if(
+        listeners.begin(), listeners.end(), [listenerId](const Listener &l) { return l.id == listenerId; });
+    if (l != listeners.end()) {
+        forgetListener(*l);
+        listeners.erase(l);
+    }
     dropView(key);
+}
+
+void Database::forgetListener(const Listener &listener)
+{
+    m_listenerViews.remove(listener.id);
+    m_listenerOrders.remove(listener.id);
+    disconnect(listener.contextGone);
+}
+
+void Database::cancelView(const QString &key, const Error &error)
+{
+    const auto it = m_views.find(key);
+    if (it == m_views.end())
+        return;
+    const std::vector<Listener> listeners = std::move(it->second.listeners);
+    m_views.erase(it);
+    QList<quint64> transactions;
+    for (const auto &[id, t] : m_transactions) {
+        if (t.viewKey == key)
+            transactions.append(id);
+    }
+    for (const Listener &l : listeners)
+        forgetListener(l);
+    // Callbacks last, as they may add or remove listeners and views.
+    for (const Listener &l : listeners) {
+        if (l.cancelled)
+            l.cancelled(error);
+    }
+    for (quint64 id : std::as_const(transactions))
+        finishTransaction(id, error, false);
 }
 
 void Database::dropView(const QString &key)
@@ -134,15 +173,9 @@ void Database::sendListen(const QString &key)
         const auto it = m_views.find(key);
         if (it == m_views.end())
             return;
-        if (!isOkStatus(status)) {
-            const Error e {status, d.toString()};
-            const std::vector<Listener> listeners = it->second.listeners;
-            m_views.erase(it);
-            for (const Listener &l : listeners) {
-                m_listenerViews.remove(l.id);
-                if (l.cancelled)
-                    l.cancelled(e);
-            }
+        const Error e = Error::fromStatus(status, d.toString());
+        if (!e.isOk()) {
+            cancelView(key, e);
             return;
         }
         it->second.complete = true;

@@ -11,7 +11,6 @@ namespace lark::client
 {
 
 using detail::isInfoPath;
-using detail::isOkStatus;
 using detail::orderedKeys;
 
 void Database::pumpTransactions()
@@ -48,12 +47,14 @@ bool Database::resolveLocal(const QJsonValue &json, const Path &at, Node *out, Q
     return Node::fromJsonAt(resolved, at, out, error);
 }
 
-void Database::write(const QString &action, const Path &path, const QJsonObject &body, Completion done)
+void Database::write(
+    const QString &action, const Path &path, const QJsonObject &body, const QObject *context, Completion done)
 {
+    done = detail::guarded(context, std::move(done));
     auto fail = [this, done](const QString &why) {
         QTimer::singleShot(0, this, [done, why] {
             if (done)
-                done({u"invalid_request"_s, why});
+                done({Error::Code::InvalidRequest, why});
         });
     };
     if (isInfoPath(path))
@@ -120,15 +121,16 @@ void Database::ackWrite(quint64 id, const QString &status, const QJsonValue &dat
     m_writes.erase(it);
     // The server pushed the written value to our listens before this ack; a refused write is rolled back here.
     refreshViews(path);
-    const Error error = isOkStatus(status) ? Error {} : Error {status, data.toString()};
+    const Error error = Error::fromStatus(status, data.toString());
     if (transaction) {
         const auto t = m_transactions.find(transaction);
         if (t == m_transactions.end())
             return;
-        if (status == u"datastale"_s) {
+        if (error.code() == Error::Code::DataStale) {
             t->second.writeId = 0;
             if (++t->second.retries >= 25) // the JS SDK's limit
-                finishTransaction(transaction, {u"maxretry"_s, u"the transaction was retried too often"_s}, false);
+                finishTransaction(
+                    transaction, {Error::Code::MaxRetries, u"the transaction was retried too often"_s}, false);
             else
                 runTransaction(t->second);
             return;
@@ -140,13 +142,19 @@ void Database::ackWrite(quint64 id, const QString &status, const QJsonValue &dat
         done(error);
 }
 
-void Database::startTransaction(const Path &path, TransactionUpdate update, TransactionDone done)
+void Database::startTransaction(
+    const Path &path, const QObject *context, TransactionUpdate update, TransactionDone done)
 {
+    if (!context) {
+        qCWarning(lcClient) << "a transaction without a context object never runs";
+        return;
+    }
     Transaction t;
     t.id = m_nextId++;
     t.path = path;
+    t.context = context;
     t.update = std::move(update);
-    t.done = std::move(done);
+    t.done = detail::guarded(context, std::move(done));
     // A transaction needs the current value: it keeps a listen on its location, like the JS SDK.
     t.viewKey = viewKey(path, {});
     auto [it, created] = m_views.try_emplace(t.viewKey);
@@ -163,6 +171,10 @@ void Database::startTransaction(const Path &path, TransactionUpdate update, Tran
 
 void Database::runTransaction(Transaction &t)
 {
+    if (!t.context) { // whoever wanted it is gone: nothing more is written for them
+        finishTransaction(t.id, {}, false);
+        return;
+    }
     const Node current = localValue(t.path);
     const std::optional<QJsonValue> next = t.update(plainJson(current));
     if (!next) {
@@ -178,7 +190,7 @@ void Database::runTransaction(Transaction &t)
     Node n;
     QString error;
     if (!resolveLocal(*next, t.path, &n, &error)) {
-        finishTransaction(t.id, {u"invalid_request"_s, error}, false);
+        finishTransaction(t.id, {Error::Code::InvalidRequest, error}, false);
         return;
     }
     w.local.emplace_back(Path(), std::move(n));
@@ -206,8 +218,10 @@ void Database::finishTransaction(quint64 id, const Error &error, bool committed)
     pumpTransactions();
 }
 
-void Database::onDisconnectRequest(const QString &action, const Path &path, const QJsonObject &body, Completion done)
+void Database::onDisconnectRequest(
+    const QString &action, const Path &path, const QJsonObject &body, const QObject *context, Completion done)
 {
+    done = detail::guarded(context, std::move(done));
     QString error;
     bool valid = !isInfoPath(path);
     if (!valid)
@@ -218,7 +232,7 @@ void Database::onDisconnectRequest(const QString &action, const Path &path, cons
     if (!valid) {
         QTimer::singleShot(0, this, [done, error] {
             if (done)
-                done({u"invalid_request"_s, error});
+                done({Error::Code::InvalidRequest, error});
         });
         return;
     }
@@ -230,7 +244,7 @@ void Database::onDisconnectRequest(const QString &action, const Path &path, cons
     stored->reply = [this, stored, done](const QString &status, const QJsonValue &d) {
         m_requests.remove_if([stored](const PendingRequest &r) { return &r == stored; });
         if (done)
-            done(isOkStatus(status) ? Error {} : Error {status, d.toString()});
+            done(Error::fromStatus(status, d.toString()));
     };
     if (isConnected())
         sendRequest(*stored);
@@ -241,8 +255,11 @@ void Database::sendRequest(PendingRequest &request)
     request.r = send(request.action, request.body, request.reply);
 }
 
-void Database::get(const Query &q, GetCallback cb)
+void Database::get(const Query &q, const QObject *context, GetCallback cb)
 {
+    cb = detail::guarded(context, std::move(cb));
+    if (!cb)
+        return; // nobody to answer
     const Path path = q.path();
     if (isInfoPath(path)) {
         View info;
@@ -271,8 +288,9 @@ void Database::get(const Query &q, GetCallback cb)
     PendingRequest *stored = &m_requests.back();
     stored->reply = [this, stored, cb, path, order](const QString &status, const QJsonValue &d) {
         m_requests.remove_if([stored](const PendingRequest &r) { return &r == stored; });
-        if (!isOkStatus(status)) {
-            cb({status, d.toString()}, DataSnapshot());
+        const Error e = Error::fromStatus(status, d.toString());
+        if (!e.isOk()) {
+            cb(e, DataSnapshot());
             return;
         }
         Node n;
@@ -286,8 +304,9 @@ void Database::get(const Query &q, GetCallback cb)
 }
 
 void Database::sendExtension(
-    const QString &action, const QJsonObject &body, std::function<void(const Error &, const QJsonValue &)> callback)
+    const QString &action, const QJsonObject &body, const QObject *context, ExtensionReply reply)
 {
+    const ExtensionReply callback = detail::guarded(context, std::move(reply));
     PendingRequest request;
     request.action = action;
     request.body = body;
@@ -296,7 +315,7 @@ void Database::sendExtension(
     stored->reply = [this, stored, callback](const QString &status, const QJsonValue &d) {
         m_requests.remove_if([stored](const PendingRequest &r) { return &r == stored; });
         if (callback)
-            callback(isOkStatus(status) ? Error {} : Error {status, d.toString()}, d);
+            callback(Error::fromStatus(status, d.toString()), d);
     };
     if (isConnected())
         sendRequest(*stored);
