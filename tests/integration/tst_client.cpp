@@ -287,14 +287,20 @@ void TstClient::transactionAbortsOnDisconnect()
     QTRY_VERIFY_WITH_TIMEOUT(!keep.events.isEmpty(), 10000);
     proxy.setMode(lark::netsim::LinkProxy::Mode::Blackhole); // the write goes out and never comes back
     Error result;
-    bool done = false;
+    bool updated = false, done = false;
     a.ref(u"t"_s).transaction(
-        this, [](const QJsonValue &) -> std::optional<QJsonValue> { return 1; },
+        this,
+        [&updated](const QJsonValue &) -> std::optional<QJsonValue> {
+            updated = true;
+            return 1;
+        },
         [&](const Error &e, bool, const DataSnapshot &) {
             result = e;
             done = true;
         });
-    QTest::qWait(100);
+    // The SDK sends the write right after update returns (the value is cached): from then on it is in flight.
+    QTRY_VERIFY_WITH_TIMEOUT(updated, 10000);
+    QVERIFY(!done);
     proxy.setMode(lark::netsim::LinkProxy::Mode::Reset);
     QTRY_VERIFY_WITH_TIMEOUT(done, 10000);
     QCOMPARE(result.code(), Error::Code::Disconnected);
