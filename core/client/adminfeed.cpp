@@ -3,8 +3,6 @@
 
 #include "database.h"
 
-#include <QPointer>
-
 using namespace Qt::Literals::StringLiterals;
 
 namespace lark::client
@@ -52,26 +50,23 @@ QJsonArray AdminFeed::sessions() const
 
 void AdminFeed::subscribe()
 {
-    QPointer<AdminFeed> self(this);
-    m_db->sendExtension(u"lark.watch"_s, {}, [self](const Error &e, const QJsonValue &d) {
-        if (!self)
-            return;
+    m_db->sendExtension(u"lark.watch"_s, {}, this, [this](const Error &e, const QJsonValue &d) {
         if (!e.isOk()) {
-            Q_EMIT self->error(e);
+            Q_EMIT error(e);
             return;
         }
         // A fresh snapshot replaces what we had: sessions may have ended while we were away.
-        self->m_sessions.clear();
-        self->m_byNumber.clear();
+        m_sessions.clear();
+        m_byNumber.clear();
         for (const QJsonValue &v : d.toObject().value(u"sessions"_s).toArray()) {
             const QJsonObject s = v.toObject();
             const QString handle = s.value(u"handle"_s).toString();
-            self->m_sessions.insert(handle, s);
-            self->m_byNumber.insert(number(handle), s);
+            m_sessions.insert(handle, s);
+            m_byNumber.insert(number(handle), s);
         }
-        Q_EMIT self->sessionsChanged();
+        Q_EMIT sessionsChanged();
         // A server restarted from its file has a working store again: the snapshot says so.
-        self->setStore(d.toObject().value(u"store"_s).toObject());
+        setStore(d.toObject().value(u"store"_s).toObject());
     });
 }
 

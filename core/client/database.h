@@ -7,6 +7,7 @@
 #include <QElapsedTimer>
 #include <QHash>
 #include <QObject>
+#include <QPointer>
 #include <QTimer>
 #include <QUrl>
 
@@ -39,6 +40,9 @@ struct DatabaseOptions {
  * resumes its session with `ls`, and re-sends listens (with hashes) and unacknowledged writes in order. Unlike
  * it, onDisconnect requests that were in flight when the connection dropped are re-sent too, so their
  * completions always run. Everything runs on the thread that owns the object; nothing blocks.
+ *
+ * Callbacks take a context object (see Completion in reference.h); none runs once the Database is destroyed. A
+ * Subscription may outlive it (and then does nothing); its References and Queries must not be used after it.
  */
 class Database : public QObject
 {
@@ -84,12 +88,9 @@ public:
     /** Changes the credential; sent at once when connected, and after every reconnect. */
     void setAuthToken(const QString &token);
 
-    /** Removes a listener registered with Query::on(). */
-    void off(quint64 listenerId);
-
-    /** Sends a Lark extension request (e.g. "lark.watch"); the callback gets the reply. Queued while offline. */
-    void sendExtension(const QString &action, const QJsonObject &body,
-        std::function<void(const Error &, const QJsonValue &)> callback);
+    using ExtensionReply = std::function<void(const Error &, const QJsonValue &data)>;
+    /** Sends a Lark extension request (e.g. "lark.watch"); reply gets the answer. Queued while offline. */
+    void sendExtension(const QString &action, const QJsonObject &body, const QObject *context, ExtensionReply reply);
 
 Q_SIGNALS:
     void connectedChanged(bool connected);
@@ -105,8 +106,9 @@ private:
     struct Listener {
         quint64 id;
         Event event;
-        EventCallback callback;
+        EventCallback callback; // guarded by the context, as is cancelled
         CancelCallback cancelled;
+        QMetaObject::Connection contextGone; // removes the listener when its context is destroyed
         bool primed = false; // has had its initial events
     };
     struct View {
@@ -141,6 +143,7 @@ private:
     struct Transaction {
         quint64 id;
         Path path;
+        QPointer<const QObject> context; // update and done run only while it lives
         TransactionUpdate update;
         TransactionDone done;
         int retries = 0;
@@ -151,13 +154,20 @@ private:
     friend class Query;
     friend class Reference;
     friend class OnDisconnect;
+    friend class Subscription;
 
-    // Called by Query/Reference.
-    quint64 addListener(const Query &q, Event event, EventCallback cb, CancelCallback cancelled);
-    void get(const Query &q, GetCallback cb);
-    void write(const QString &action, const Path &path, const QJsonObject &body, Completion done);
-    void onDisconnectRequest(const QString &action, const Path &path, const QJsonObject &body, Completion done);
-    void startTransaction(const Path &path, TransactionUpdate update, TransactionDone done);
+    // Called by Query/Reference/Subscription: callbacks come with their context, which the database guards.
+    /** The listener's id; 0 when the context is null (nothing is registered). */
+    quint64 addListener(
+        const Query &q, Event event, const QObject *context, EventCallback cb, CancelCallback cancelled);
+    void removeListener(quint64 listenerId);
+    [[nodiscard]] bool hasListener(quint64 listenerId) const { return m_listenerViews.contains(listenerId); }
+    void get(const Query &q, const QObject *context, GetCallback cb);
+    void write(
+        const QString &action, const Path &path, const QJsonObject &body, const QObject *context, Completion done);
+    void onDisconnectRequest(
+        const QString &action, const Path &path, const QJsonObject &body, const QObject *context, Completion done);
+    void startTransaction(const Path &path, const QObject *context, TransactionUpdate update, TransactionDone done);
     qint64 nextTag() { return m_nextTag++; }
 
     // Connection.
@@ -184,9 +194,12 @@ private:
     [[nodiscard]] Node withPendingWrites(Node base, const Path &at) const;
     void refreshViews(const Path &changed);
     void refreshView(View &view);
-    void deliverInitial(View &view, Listener &listener);
     void refreshInfo();
     void dropView(const QString &key);
+    /** The bookkeeping of a listener that has left its view's list. */
+    void forgetListener(const Listener &listener);
+    /** The server refused or dropped the view's listen: its listeners are removed and told, its transactions fail. */
+    void cancelView(const QString &key, const Error &error);
     void ackWrite(quint64 id, const QString &status, const QJsonValue &data);
     void pumpTransactions();
     void runTransaction(Transaction &t);

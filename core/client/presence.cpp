@@ -5,8 +5,6 @@
 #include "protocol/messages.h"
 #include "pushid.h"
 
-#include <QPointer>
-
 using namespace Qt::Literals::StringLiterals;
 
 namespace lark::client
@@ -17,29 +15,26 @@ Presence::Presence(Database *db, const QString &uid, const QString &root, QObjec
     , m_db(db)
     , m_user(db->ref(root).child(uid))
 {
-    m_listeners.append(db->ref(u".info/connected"_s).on(Event::Value, [this](const DataSnapshot &s, const QString &) {
-        onConnected(s.value().toBool());
-    }));
-    m_listeners.append(m_user.child(u"connections"_s).on(Event::Value, [this](const DataSnapshot &s, const QString &) {
-        if (s.childCount() != m_count) {
-            m_count = s.childCount();
-            Q_EMIT connectionCountChanged(m_count);
-        }
-    }));
-    m_listeners.append(m_user.child(u"lastSeen"_s).on(Event::Value, [this](const DataSnapshot &s, const QString &) {
-        qint64 v = 0; // anything but a whole number of ms (a client wrote junk there) reads as never
-        (void)protocol::toInt64(s.value(), &v);
-        if (v != m_lastSeen) {
-            m_lastSeen = v;
-            Q_EMIT lastSeenChanged(v);
-        }
-    }));
-}
-
-Presence::~Presence()
-{
-    for (quint64 id : std::as_const(m_listeners))
-        m_db->off(id);
+    m_subscriptions.push_back(
+        db->ref(u".info/connected"_s).on(Event::Value, this, [this](const DataSnapshot &s, const QString &) {
+            onConnected(s.value().toBool());
+        }));
+    m_subscriptions.push_back(
+        m_user.child(u"connections"_s).on(Event::Value, this, [this](const DataSnapshot &s, const QString &) {
+            if (s.childCount() != m_count) {
+                m_count = s.childCount();
+                Q_EMIT connectionCountChanged(m_count);
+            }
+        }));
+    m_subscriptions.push_back(
+        m_user.child(u"lastSeen"_s).on(Event::Value, this, [this](const DataSnapshot &s, const QString &) {
+            qint64 v = 0; // anything but a whole number of ms (a client wrote junk there) reads as never
+            (void)protocol::toInt64(s.value(), &v);
+            if (v != m_lastSeen) {
+                m_lastSeen = v;
+                Q_EMIT lastSeenChanged(v);
+            }
+        }));
 }
 
 void Presence::setState(State s)
@@ -63,28 +58,27 @@ void Presence::onConnected(bool connected)
     const Reference entry = m_user.child(u"connections"_s).child(m_key);
     const quint64 generation = m_generation;
     auto pending = std::make_shared<int>(2);
-    QPointer<Presence> self(this);
-    auto confirmed = [self, entry, generation, pending](const Error &e) {
-        if (!self || generation != self->m_generation)
+    auto confirmed = [this, entry, generation, pending](const Error &e) {
+        if (generation != m_generation)
             return;
         if (!e.isOk()) {
-            Q_EMIT self->error(e);
+            Q_EMIT error(e);
             return;
         }
         if (--*pending > 0)
             return;
         // Both ops are queued on the server: only now is it safe to say we are here.
-        entry.set(true, [self, generation](const Error &e) {
-            if (!self || generation != self->m_generation)
+        entry.set(true, this, [this, generation](const Error &e) {
+            if (generation != m_generation)
                 return;
             if (e.isOk())
-                self->setState(State::Online);
+                setState(State::Online);
             else
-                Q_EMIT self->error(e);
+                Q_EMIT error(e);
         });
     };
-    entry.onDisconnect().remove(confirmed);
-    m_user.child(u"lastSeen"_s).onDisconnect().set(ServerValue::timestamp(), confirmed);
+    entry.onDisconnect().remove(this, confirmed);
+    m_user.child(u"lastSeen"_s).onDisconnect().set(ServerValue::timestamp(), this, confirmed);
 }
 
 } // namespace lark::client

@@ -5,6 +5,8 @@
 
 #include <QObject>
 
+#include <vector>
+
 namespace lark::client
 {
 
@@ -35,7 +37,6 @@ public:
 
     Presence(
         Database *db, const QString &uid, const QString &root = QStringLiteral("presence"), QObject *parent = nullptr);
-    ~Presence() override;
 
     [[nodiscard]] State state() const { return m_state; }
     [[nodiscard]] bool isOnline() const { return m_state == State::Online; }
@@ -63,7 +64,7 @@ private:
     int m_count = 0;
     qint64 m_lastSeen = 0;
     quint64 m_generation = 0; // ignores completions from an earlier connection
-    QList<quint64> m_listeners;
+    std::vector<Subscription> m_subscriptions;
 };
 
 } // namespace lark::client

@@ -9,11 +9,6 @@ using namespace Qt::Literals::StringLiterals;
 namespace lark::client
 {
 
-QString Error::toString() const
-{
-    return isOk() ? u"ok"_s : status.toUpper() + u": "_s + message;
-}
-
 QJsonValue ServerValue::timestamp()
 {
     return QJsonObject {{u".sv"_s, u"timestamp"_s}};
@@ -106,14 +101,14 @@ Query Query::limitToLast(int limit) const
     return with({{u"l"_s, limit}, {u"vf"_s, u"r"_s}});
 }
 
-quint64 Query::on(Event event, EventCallback callback, CancelCallback cancelled) const
+Subscription Query::on(Event event, const QObject *context, EventCallback callback, CancelCallback cancelled) const
 {
-    return m_db->addListener(*this, event, std::move(callback), std::move(cancelled));
+    return Subscription(m_db, m_db->addListener(*this, event, context, std::move(callback), std::move(cancelled)));
 }
 
-void Query::get(GetCallback callback) const
+void Query::get(const QObject *context, GetCallback callback) const
 {
-    m_db->get(*this, std::move(callback));
+    m_db->get(*this, context, std::move(callback));
 }
 
 Reference Reference::child(const QString &relativePath) const
@@ -140,9 +135,14 @@ Reference Reference::push() const
     return Reference(m_db, m_path.child(generatePushId(m_db->serverTimeMs())));
 }
 
-void Reference::set(const QJsonValue &value, Completion done) const
+void Reference::set(const QJsonValue &value) const
 {
-    m_db->write(u"p"_s, m_path, {{u"p"_s, m_path.toString()}, {u"d"_s, value}}, std::move(done));
+    set(value, nullptr, {});
+}
+
+void Reference::set(const QJsonValue &value, const QObject *context, Completion done) const
+{
+    m_db->write(u"p"_s, m_path, {{u"p"_s, m_path.toString()}, {u"d"_s, value}}, context, std::move(done));
 }
 
 static QJsonValue withPriority(const QJsonValue &value, const QJsonValue &priority)
@@ -155,30 +155,51 @@ static QJsonValue withPriority(const QJsonValue &value, const QJsonValue &priori
     return QJsonObject {{u".value"_s, value}, {u".priority"_s, priority}};
 }
 
-void Reference::setWithPriority(const QJsonValue &value, const QJsonValue &priority, Completion done) const
+void Reference::setWithPriority(const QJsonValue &value, const QJsonValue &priority) const
 {
-    set(withPriority(value, priority), std::move(done));
+    set(withPriority(value, priority));
 }
 
-void Reference::setPriority(const QJsonValue &priority, Completion done) const
+void Reference::setWithPriority(
+    const QJsonValue &value, const QJsonValue &priority, const QObject *context, Completion done) const
+{
+    set(withPriority(value, priority), context, std::move(done));
+}
+
+void Reference::setPriority(const QJsonValue &priority) const
+{
+    setPriority(priority, nullptr, {});
+}
+
+void Reference::setPriority(const QJsonValue &priority, const QObject *context, Completion done) const
 {
     const Path p = m_path.child(u".priority"_s);
-    m_db->write(u"p"_s, p, {{u"p"_s, p.toString()}, {u"d"_s, priority}}, std::move(done));
+    m_db->write(u"p"_s, p, {{u"p"_s, p.toString()}, {u"d"_s, priority}}, context, std::move(done));
 }
 
-void Reference::update(const QJsonObject &children, Completion done) const
+void Reference::update(const QJsonObject &children) const
 {
-    m_db->write(u"m"_s, m_path, {{u"p"_s, m_path.toString()}, {u"d"_s, children}}, std::move(done));
+    update(children, nullptr, {});
 }
 
-void Reference::remove(Completion done) const
+void Reference::update(const QJsonObject &children, const QObject *context, Completion done) const
 {
-    set(QJsonValue::Null, std::move(done));
+    m_db->write(u"m"_s, m_path, {{u"p"_s, m_path.toString()}, {u"d"_s, children}}, context, std::move(done));
 }
 
-void Reference::transaction(TransactionUpdate update, TransactionDone done) const
+void Reference::remove() const
 {
-    m_db->startTransaction(m_path, std::move(update), std::move(done));
+    set(QJsonValue::Null);
+}
+
+void Reference::remove(const QObject *context, Completion done) const
+{
+    set(QJsonValue::Null, context, std::move(done));
+}
+
+void Reference::transaction(const QObject *context, TransactionUpdate update, TransactionDone done) const
+{
+    m_db->startTransaction(m_path, context, std::move(update), std::move(done));
 }
 
 OnDisconnect Reference::onDisconnect() const
@@ -186,32 +207,58 @@ OnDisconnect Reference::onDisconnect() const
     return OnDisconnect(*this);
 }
 
-void OnDisconnect::set(const QJsonValue &value, Completion done) const
+void OnDisconnect::set(const QJsonValue &value) const
+{
+    set(value, nullptr, {});
+}
+
+void OnDisconnect::set(const QJsonValue &value, const QObject *context, Completion done) const
 {
     m_ref.m_db->onDisconnectRequest(
-        u"o"_s, m_ref.path(), {{u"p"_s, m_ref.path().toString()}, {u"d"_s, value}}, std::move(done));
+        u"o"_s, m_ref.path(), {{u"p"_s, m_ref.path().toString()}, {u"d"_s, value}}, context, std::move(done));
 }
 
-void OnDisconnect::setWithPriority(const QJsonValue &value, const QJsonValue &priority, Completion done) const
+void OnDisconnect::setWithPriority(const QJsonValue &value, const QJsonValue &priority) const
 {
-    set(withPriority(value, priority), std::move(done));
+    set(withPriority(value, priority));
 }
 
-void OnDisconnect::update(const QJsonObject &children, Completion done) const
+void OnDisconnect::setWithPriority(
+    const QJsonValue &value, const QJsonValue &priority, const QObject *context, Completion done) const
+{
+    set(withPriority(value, priority), context, std::move(done));
+}
+
+void OnDisconnect::update(const QJsonObject &children) const
+{
+    update(children, nullptr, {});
+}
+
+void OnDisconnect::update(const QJsonObject &children, const QObject *context, Completion done) const
 {
     m_ref.m_db->onDisconnectRequest(
-        u"om"_s, m_ref.path(), {{u"p"_s, m_ref.path().toString()}, {u"d"_s, children}}, std::move(done));
+        u"om"_s, m_ref.path(), {{u"p"_s, m_ref.path().toString()}, {u"d"_s, children}}, context, std::move(done));
 }
 
-void OnDisconnect::remove(Completion done) const
+void OnDisconnect::remove() const
 {
-    set(QJsonValue::Null, std::move(done));
+    set(QJsonValue::Null);
 }
 
-void OnDisconnect::cancel(Completion done) const
+void OnDisconnect::remove(const QObject *context, Completion done) const
+{
+    set(QJsonValue::Null, context, std::move(done));
+}
+
+void OnDisconnect::cancel() const
+{
+    cancel(nullptr, {});
+}
+
+void OnDisconnect::cancel(const QObject *context, Completion done) const
 {
     m_ref.m_db->onDisconnectRequest(
-        u"oc"_s, m_ref.path(), {{u"p"_s, m_ref.path().toString()}, {u"d"_s, QJsonValue()}}, std::move(done));
+        u"oc"_s, m_ref.path(), {{u"p"_s, m_ref.path().toString()}, {u"d"_s, QJsonValue()}}, context, std::move(done));
 }
 
 } // namespace lark::client

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "error.h"
 #include "snapshot.h"
+#include "subscription.h"
 
 #include <QJsonObject>
 #include <QJsonValue>
@@ -14,15 +16,16 @@ namespace lark::client
 
 class Database;
 
-/** The outcome of a request: ok, or the server's (or the client's) status and message. */
-struct Error {
-    QString status; /**< empty when ok; else e.g. "permission_denied", "datastale", "disconnect" */
-    QString message;
-    [[nodiscard]] bool isOk() const { return status.isEmpty(); }
-    /** "PERMISSION_DENIED: message", as the JS SDK words it. */
-    [[nodiscard]] QString toString() const;
-};
-
+/**
+ * Callbacks and their context. Every call that takes a callback takes a context object just before it, as
+ * QTimer::singleShot(ms, context, f) and QObject::connect() do: the callback runs only while the context lives, so it
+ * never runs after its receiver is gone. A listener whose context is destroyed is removed, as if its Subscription were
+ * cancelled. Nothing runs after the Database is gone either. Callbacks run on the database's thread, directly from its
+ * event handling, so the context must live in that thread; a null context is a mistake, and its callback never runs.
+ *
+ * Writes and onDisconnect ops, whose outcome may be ignored, also have a form without a callback (fire and
+ * forget). No call takes a callback without a context.
+ */
 using Completion = std::function<void(const Error &)>;
 using GetCallback = std::function<void(const Error &, const DataSnapshot &)>;
 using TransactionUpdate = std::function<std::optional<QJsonValue>(const QJsonValue &current)>;
@@ -66,10 +69,14 @@ public:
     [[nodiscard]] Query limitToFirst(int limit) const;
     [[nodiscard]] Query limitToLast(int limit) const;
 
-    /** Registers a listener; callbacks run on the database's thread. Returns an id for Database::off(). */
-    quint64 on(Event event, EventCallback callback, CancelCallback cancelled = {}) const;
+    /**
+     * Registers a listener for as long as the returned Subscription (and context) live. The first events come
+     * from the event loop, after this returns. cancelled runs, and the listener is removed, if the server refuses
+     * or revokes the listen.
+     */
+    Subscription on(Event event, const QObject *context, EventCallback callback, CancelCallback cancelled = {}) const;
     /** The value from the server (or from a complete local cache while offline). */
-    void get(GetCallback callback) const;
+    void get(const QObject *context, GetCallback callback) const;
 
 protected:
     Query(Database *db, Path path, QJsonObject q = {})
@@ -105,18 +112,26 @@ public:
     [[nodiscard]] Reference push() const;
     [[nodiscard]] bool isValid() const { return m_db != nullptr; }
 
-    void set(const QJsonValue &value, Completion done = {}) const;
-    void setWithPriority(const QJsonValue &value, const QJsonValue &priority, Completion done = {}) const;
-    void setPriority(const QJsonValue &priority, Completion done = {}) const;
+    /** Writes are shown to this client's listeners at once and completed once the server confirmed them. */
+    void set(const QJsonValue &value) const;
+    void set(const QJsonValue &value, const QObject *context, Completion done) const;
+    void setWithPriority(const QJsonValue &value, const QJsonValue &priority) const;
+    void setWithPriority(
+        const QJsonValue &value, const QJsonValue &priority, const QObject *context, Completion done) const;
+    void setPriority(const QJsonValue &priority) const;
+    void setPriority(const QJsonValue &priority, const QObject *context, Completion done) const;
     /** Multi-path update: keys may be paths ("a/b"); null values delete. */
-    void update(const QJsonObject &children, Completion done = {}) const;
-    void remove(Completion done = {}) const;
+    void update(const QJsonObject &children) const;
+    void update(const QJsonObject &children, const QObject *context, Completion done) const;
+    void remove() const;
+    void remove(const QObject *context, Completion done) const;
     /**
      * Runs update on the current value until the server accepts the result (it retries on concurrent changes).
-     * Returning std::nullopt aborts. Fails with status "disconnect" if the connection drops while the write is
-     * in flight, like the JS SDK.
+     * Returning std::nullopt aborts. Fails with Error::Code::Disconnected if the connection drops while the write
+     * is in flight, like the JS SDK. Once context is gone, update no longer runs: the transaction ends uncommitted
+     * (a write already sent still lands).
      */
-    void transaction(TransactionUpdate update, TransactionDone done = {}) const;
+    void transaction(const QObject *context, TransactionUpdate update, TransactionDone done = {}) const;
     [[nodiscard]] OnDisconnect onDisconnect() const;
 
 private:
@@ -129,11 +144,18 @@ private:
 class OnDisconnect
 {
 public:
-    void set(const QJsonValue &value, Completion done = {}) const;
-    void setWithPriority(const QJsonValue &value, const QJsonValue &priority, Completion done = {}) const;
-    void update(const QJsonObject &children, Completion done = {}) const;
-    void remove(Completion done = {}) const;
-    void cancel(Completion done = {}) const;
+    void set(const QJsonValue &value) const;
+    void set(const QJsonValue &value, const QObject *context, Completion done) const;
+    void setWithPriority(const QJsonValue &value, const QJsonValue &priority) const;
+    void setWithPriority(
+        const QJsonValue &value, const QJsonValue &priority, const QObject *context, Completion done) const;
+    void update(const QJsonObject &children) const;
+    void update(const QJsonObject &children, const QObject *context, Completion done) const;
+    void remove() const;
+    void remove(const QObject *context, Completion done) const;
+    /** Drops the ops queued for this location (and below). */
+    void cancel() const;
+    void cancel(const QObject *context, Completion done) const;
 
 private:
     explicit OnDisconnect(Reference ref)

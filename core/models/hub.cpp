@@ -271,38 +271,42 @@ bool Hub::startRemote()
     // copy only learns what changed, not who changed it.
     m_mirror = new lark::Database(m_config.ns, this);
     m_treeNs = m_config.ns;
-    m_admin->ref().on(lark::client::Event::Value, [this](const lark::client::DataSnapshot &s, const QString &) {
-        std::vector<Write> writes;
-        diffInto(&m_mirror->root(), s.node(), Path(), writes);
-        if (!writes.empty())
-            m_mirror->write(Path(), std::move(writes), {WriteOrigin::Kind::Client, QString()});
-        if (!m_tree) {
-            // Made once the first snapshot is in, as host mode's tree is made on data that is already there:
-            // rows flash for what changes from now on, not for being loaded.
-            m_tree = new DataTreeModel(m_mirror, this);
-            // Edits go to the server as the admin client's writes; the copy changes with the listen, as for
-            // anyone's write, and the server's verdict comes back to the tree.
-            m_tree->setMirror([admin = QPointer<lark::client::Database>(m_admin)](
-                                  const Path &path, const QJsonValue &value, DataTreeModel::EditDone done) {
-                if (!admin)
-                    return done(u"not connected"_s);
-                admin->ref(path.toString()).set(value, [done = std::move(done)](const lark::client::Error &e) {
-                    done(e.isOk() ? QString() : e.toString());
+    m_adminListens.push_back(m_admin->ref().on(
+        lark::client::Event::Value, this, [this](const lark::client::DataSnapshot &s, const QString &) {
+            std::vector<Write> writes;
+            diffInto(&m_mirror->root(), s.node(), Path(), writes);
+            if (!writes.empty())
+                m_mirror->write(Path(), std::move(writes), {WriteOrigin::Kind::Client, QString()});
+            if (!m_tree) {
+                // Made once the first snapshot is in, as host mode's tree is made on data that is already there:
+                // rows flash for what changes from now on, not for being loaded.
+                m_tree = new DataTreeModel(m_mirror, this);
+                // Edits go to the server as the admin client's writes; the copy changes with the listen, as for
+                // anyone's write, and the server's verdict comes back to the tree (while there is one).
+                m_tree->setMirror([admin = QPointer<lark::client::Database>(m_admin), tree = m_tree](
+                                      const Path &path, const QJsonValue &value, DataTreeModel::EditDone done) {
+                    if (!admin)
+                        return done(u"not connected"_s);
+                    admin->ref(path.toString())
+                        .set(value, tree, [done = std::move(done)](const lark::client::Error &e) {
+                            done(e.isOk() ? QString() : e.toString());
+                        });
                 });
-            });
-            Q_EMIT runningChanged();
-        }
-    });
-    m_admin->ref(u"presence"_s)
-        .on(lark::client::Event::Value, [this](const lark::client::DataSnapshot &s, const QString &) {
-            m_presenceJson = s.value().toObject();
-            m_presence->setValues(m_presenceJson, m_statusJson);
-        });
-    m_admin->ref(u"status"_s)
-        .on(lark::client::Event::Value, [this](const lark::client::DataSnapshot &s, const QString &) {
-            m_statusJson = s.value().toObject();
-            m_presence->setValues(m_presenceJson, m_statusJson);
-        });
+                Q_EMIT runningChanged();
+            }
+        }));
+    m_adminListens.push_back(
+        m_admin->ref(u"presence"_s)
+            .on(lark::client::Event::Value, this, [this](const lark::client::DataSnapshot &s, const QString &) {
+                m_presenceJson = s.value().toObject();
+                m_presence->setValues(m_presenceJson, m_statusJson);
+            }));
+    m_adminListens.push_back(
+        m_admin->ref(u"status"_s)
+            .on(lark::client::Event::Value, this, [this](const lark::client::DataSnapshot &s, const QString &) {
+                m_statusJson = s.value().toObject();
+                m_presence->setValues(m_presenceJson, m_statusJson);
+            }));
     Tab::Options options;
     options.minReconnectDelayMs = m_config.reconnectDelayMs;
     options.ns = m_config.ns;

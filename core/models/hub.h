@@ -8,10 +8,14 @@
 #include "sessionsmodel.h"
 #include "tabsmodel.h"
 
+#include "client/subscription.h"
+
 #include <QJsonObject>
 #include <QObject>
 #include <QUrl>
 #include <QVariantList>
+
+#include <vector>
 
 namespace lark
 {
@@ -218,6 +222,7 @@ private:
     bool startRemote();
     lark::client::Database *m_admin = nullptr;
     lark::client::AdminFeed *m_feed = nullptr;
+    std::vector<lark::client::Subscription> m_adminListens; // the root (for the tree), presence and status
     bool m_adminRefused = false; // the admin credential was refused on this connection: keep that message
     lark::Database *m_mirror = nullptr; // the remote namespace's data, copied from a root listen, for the tree
     QUrl m_remoteBase; // ws://host:port of the watched server

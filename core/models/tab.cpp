@@ -7,7 +7,6 @@
 
 #include <QDateTime>
 #include <QJsonDocument>
-#include <QPointer>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -85,7 +84,8 @@ void Tab::reload()
 
 Tab::~Tab()
 {
-    // Presence unregisters its listeners from the database: it must go first (children die in creation order).
+    // The reverse of how they were made (children would die in creation order, the proxy first): presence, then
+    // the client it listens through.
     delete m_presence;
     delete m_db;
 }
@@ -121,13 +121,12 @@ void Tab::onConnected(bool connected)
     if (connected) {
         // The naive pattern, shown beside Presence: one flag per user, whichever tab wrote last wins.
         const lark::client::Reference flag = m_db->ref(u"status"_s).child(m_uid).child(u"online"_s);
-        QPointer<Tab> self(this);
-        flag.onDisconnect().set(false, [self, flag](const lark::client::Error &e) {
-            if (e.isOk())
+        flag.onDisconnect().set(false, this, [this, flag](const lark::client::Error &e) {
+            if (e.isOk()) {
                 flag.set(true);
-            else if (self) {
-                self->m_lastError = e.toString();
-                Q_EMIT self->changed();
+            } else {
+                m_lastError = e.toString();
+                Q_EMIT changed();
             }
         });
     }
@@ -136,11 +135,11 @@ void Tab::onConnected(bool connected)
 
 void Tab::cancelFlagOp()
 {
-    QPointer<Tab> self(this);
-    m_db->ref(u"status"_s).child(m_uid).child(u"online"_s).onDisconnect().cancel([self](const lark::client::Error &e) {
-        if (!e.isOk() && self) {
-            self->m_lastError = e.toString();
-            Q_EMIT self->changed();
+    const lark::client::Reference flag = m_db->ref(u"status"_s).child(m_uid).child(u"online"_s);
+    flag.onDisconnect().cancel(this, [this](const lark::client::Error &e) {
+        if (!e.isOk()) {
+            m_lastError = e.toString();
+            Q_EMIT changed();
         }
     });
 }

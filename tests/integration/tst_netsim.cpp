@@ -37,10 +37,11 @@ struct Watch {
     [[nodiscard]] qsizetype count(const QJsonValue &v) const { return values.count(v); }
 };
 
-bool completes(std::function<void(Completion)> op)
+bool completes(std::function<void(const QObject *, Completion)> op)
 {
     bool done = false, ok = false;
-    op([&](const Error &e) {
+    QObject context;
+    op(&context, [&](const Error &e) {
         done = true;
         ok = e.isOk();
     });
@@ -63,8 +64,9 @@ struct Tab {
         if (!QTest::qWaitFor([this] { return db.isConnected(); }, 10000))
             return false;
         const Reference status = db.ref(u"status"_s).child(m_name);
-        return completes([&](Completion c) { status.onDisconnect().set(u"offline"_s, c); })
-            && completes([&](Completion c) { status.set(u"online"_s, c); });
+        return completes([&](const QObject *context, Completion c) {
+            status.onDisconnect().set(u"offline"_s, context, c);
+        }) && completes([&](const QObject *context, Completion c) { status.set(u"online"_s, context, c); });
     }
 
 private:
@@ -93,7 +95,7 @@ void TstNetsim::blipResumesTheSessionAndFiresNothing()
     QVERIFY(tab.registerOps());
     Database observer(QUrl(server->url()), u"test"_s);
     Watch seen;
-    observer.ref(u"status/a"_s).on(Event::Value, seen.callback());
+    const Subscription seenListen = observer.ref(u"status/a"_s).on(Event::Value, this, seen.callback());
     QTRY_VERIFY_WITH_TIMEOUT(seen.sawValue(u"online"_s), 10000);
 
     const QString sessionBefore = tab.db.sessionId();
@@ -123,7 +125,7 @@ void TstNetsim::blackholeFiresAfterDetectionAndGrace()
     QVERIFY(tab.registerOps());
     Database observer(QUrl(server->url()), u"test"_s);
     Watch seen;
-    observer.ref(u"status/b"_s).on(Event::Value, seen.callback());
+    const Subscription seenListen = observer.ref(u"status/b"_s).on(Event::Value, this, seen.callback());
     QTRY_VERIFY_WITH_TIMEOUT(seen.sawValue(u"online"_s), 10000);
     const QString sessionBefore = tab.db.sessionId();
 
@@ -156,7 +158,7 @@ void TstNetsim::cleanCloseFiresAtOnce()
     QVERIFY(tab.registerOps());
     Database observer(QUrl(server->url()), u"test"_s);
     Watch seen;
-    observer.ref(u"status/c"_s).on(Event::Value, seen.callback());
+    const Subscription seenListen = observer.ref(u"status/c"_s).on(Event::Value, this, seen.callback());
     QTRY_VERIFY_WITH_TIMEOUT(seen.sawValue(u"online"_s), 10000);
     tab.db.goOffline();
     QTRY_VERIFY_WITH_TIMEOUT(seen.sawValue(u"offline"_s), 10000);
@@ -176,7 +178,7 @@ void TstNetsim::proxyCountsAndDelay()
     QCOMPARE(proxy.linkCount(), 1);
     QElapsedTimer rtt;
     rtt.start();
-    QVERIFY(completes([&](Completion c) { db.ref(u"x"_s).set(1, c); }));
+    QVERIFY(completes([&](const QObject *context, Completion c) { db.ref(u"x"_s).set(1, context, c); }));
     // A set and its ack each cross the proxy once: the delay applies both ways.
     QCOMPARE_GE(rtt.elapsed(), 2 * 150);
     QVERIFY(proxy.bytesUp() > 0);

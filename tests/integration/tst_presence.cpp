@@ -44,12 +44,14 @@ Tab openTab(const lark::Server &server, const QString &uid)
 /** What an independent client sees under presence/: per user, the connection keys and lastSeen. */
 struct Observer {
     Database db;
+    Subscription listen;
     QJsonObject tree;
     QList<int> aliceCounts; // every count of alice's connections the observer was shown
     explicit Observer(const lark::Server &server)
         : db(QUrl(server.url()), u"test"_s)
     {
-        db.ref(u"presence"_s).on(Event::Value, [this](const DataSnapshot &s, const QString &) {
+        // The database is the context: it and the listener live as long as this observer.
+        listen = db.ref(u"presence"_s).on(Event::Value, &db, [this](const DataSnapshot &s, const QString &) {
             tree = s.value().toObject();
             aliceCounts.append(count(u"alice"_s));
         });

@@ -43,10 +43,11 @@ void TstPresenceExample::twoCopiesThenOneKilled()
     Database observer(QUrl(server->url()), server->config().defaultNamespace);
     int count = -1;
     bool lastSeen = false;
-    observer.ref(u"presence/carol"_s).on(Event::Value, [&](const DataSnapshot &s, const QString &) {
-        count = s.child(u"connections"_s).childCount();
-        lastSeen = s.child(u"lastSeen"_s).exists();
-    });
+    const Subscription listen
+        = observer.ref(u"presence/carol"_s).on(Event::Value, this, [&](const DataSnapshot &s, const QString &) {
+              count = s.child(u"connections"_s).childCount();
+              lastSeen = s.child(u"lastSeen"_s).exists();
+          });
 
     auto first = startExample(*server, u"carol"_s);
     QVERIFY(first->waitForStarted());

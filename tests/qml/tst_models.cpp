@@ -55,7 +55,7 @@ lark::client::DatabaseOptions fast()
 bool writeAndWait(const lark::client::Reference &ref, const QJsonValue &value)
 {
     bool done = false;
-    ref.set(value, [&](const lark::client::Error &e) { done = e.isOk(); });
+    ref.set(value, ref.database(), [&](const lark::client::Error &e) { done = e.isOk(); });
     return QTest::qWaitFor([&] { return done; }, 10000);
 }
 
@@ -89,7 +89,7 @@ public:
 bool removeAndWait(const lark::client::Reference &ref)
 {
     bool done = false;
-    ref.remove([&](const lark::client::Error &e) { done = e.isOk(); });
+    ref.remove(ref.database(), [&](const lark::client::Error &e) { done = e.isOk(); });
     return QTest::qWaitFor([&] { return done; }, 10000);
 }
 
@@ -236,7 +236,7 @@ void TstModels::treeShowsCauses()
     QVERIFY(status.data(lark::models::DataTreeModel::CauseRole).toString().startsWith(u"client write by S"_s));
 
     bool queued = false;
-    db.ref(u"status"_s).onDisconnect().set(u"offline"_s, [&](const lark::client::Error &e) { queued = e.isOk(); });
+    db.ref(u"status"_s).onDisconnect().set(u"offline"_s, &db, [&](const lark::client::Error &e) { queued = e.isOk(); });
     QTRY_VERIFY_WITH_TIMEOUT(queued, 10000);
     const QString handle = server->sessions().constFirst()->handle();
     db.goOffline(); // a clean close: the op fires at once, without waiting for detection or grace
@@ -494,7 +494,7 @@ void TstModels::failedDataFileIsShown()
 
     Database db(QUrl(hub.server()->url()), config.ns, fast());
     QString status;
-    db.ref(u"x"_s).set(1, [&](const lark::client::Error &e) { status = e.isOk() ? u"ok"_s : e.toString(); });
+    db.ref(u"x"_s).set(1, &db, [&](const lark::client::Error &e) { status = e.isOk() ? u"ok"_s : e.toString(); });
     QTRY_VERIFY_WITH_TIMEOUT(!status.isEmpty(), 10000);
     QVERIFY2(status.contains(u"write_failed"_s, Qt::CaseInsensitive), qPrintable(status));
     QVERIFY(!running.isEmpty());
@@ -535,7 +535,7 @@ void TstModels::failedRemoteDataFileIsShown()
     server.store()->setCommitFailureForTesting(u"disk full"_s);
     Database db(QUrl(server.url()), u"test"_s, fast());
     QString status;
-    db.ref(u"x"_s).set(1, [&](const lark::client::Error &e) { status = e.isOk() ? u"ok"_s : e.toString(); });
+    db.ref(u"x"_s).set(1, &db, [&](const lark::client::Error &e) { status = e.isOk() ? u"ok"_s : e.toString(); });
     QTRY_VERIFY_WITH_TIMEOUT(!status.isEmpty(), 10000);
     QVERIFY2(status.contains(u"write_failed"_s, Qt::CaseInsensitive), qPrintable(status));
     QTRY_VERIFY2_WITH_TIMEOUT(hub.hostMessage().contains(u"data file failed"_s)
@@ -657,10 +657,10 @@ void TstModels::cancelledOpsLingerStruckThrough()
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
     Database db(QUrl(server->url()), u"test"_s, fast());
     bool done = false;
-    db.ref(u"a"_s).onDisconnect().set(1, [&](const lark::client::Error &) { done = true; });
+    db.ref(u"a"_s).onDisconnect().set(1, &db, [&](const lark::client::Error &) { done = true; });
     QVERIFY(QTest::qWaitFor([&] { return done; }, 10000));
     done = false;
-    db.ref(u"b"_s).onDisconnect().remove([&](const lark::client::Error &) { done = true; });
+    db.ref(u"b"_s).onDisconnect().remove(&db, [&](const lark::client::Error &) { done = true; });
     QVERIFY(QTest::qWaitFor([&] { return done; }, 10000));
     QTRY_COMPARE_WITH_TIMEOUT(model.queuedOpCount(), 2, 5000);
     const QModelIndex row = model.index(0);
@@ -671,7 +671,7 @@ void TstModels::cancelledOpsLingerStruckThrough()
     QVERIFY(qAbs(registered - double(QDateTime::currentMSecsSinceEpoch())) < 10000);
 
     done = false;
-    db.ref(u"a"_s).onDisconnect().cancel([&](const lark::client::Error &) { done = true; });
+    db.ref(u"a"_s).onDisconnect().cancel(&db, [&](const lark::client::Error &) { done = true; });
     QVERIFY(QTest::qWaitFor([&] { return done; }, 10000));
     QTRY_COMPARE_WITH_TIMEOUT(model.queuedOpCount(), 1, 5000);
     // Still listed, marked cancelled, after the queued one; not counted as queued.
@@ -703,7 +703,7 @@ void TstModels::eventLogFollowsTheServer()
     {
         Database db(QUrl(server->url()), u"test"_s, fast());
         bool done = false;
-        db.ref(u"x"_s).onDisconnect().set(1, [&](const lark::client::Error &) { done = true; });
+        db.ref(u"x"_s).onDisconnect().set(1, &db, [&](const lark::client::Error &) { done = true; });
         QVERIFY(QTest::qWaitFor([&] { return done; }, 10000));
         QTRY_VERIFY_WITH_TIMEOUT(kinds().contains(u"ops"_s), 5000);
         QVERIFY(kinds().contains(u"connect"_s));

@@ -25,6 +25,7 @@
 #include <deque>
 #include <memory>
 #include <unistd.h>
+#include <vector>
 
 using namespace Qt::Literals::StringLiterals;
 using lark::client::Error;
@@ -83,7 +84,7 @@ private:
 
 QString describe(const Error &e)
 {
-    return e.isOk() ? u"ok"_s : u"error %1 %2"_s.arg(e.status, e.message);
+    return e.isOk() ? u"ok"_s : u"error %1 %2"_s.arg(e.status(), e.message());
 }
 
 } // namespace
@@ -104,6 +105,7 @@ int main(int argc, char *argv[])
         [](bool connected) { emitLine(connected ? u"connected true"_s : u"connected false"_s); });
 
     Replies replies;
+    std::vector<lark::client::Subscription> watches; // for the whole run, as the driver never unwatches
     QByteArray input;
     bool quitting = false;
 
@@ -134,30 +136,30 @@ int main(int argc, char *argv[])
         }
         const lark::client::Reference ref = db.ref(path);
         if (cmd == u"set"_s) {
-            ref.set(value, done);
+            ref.set(value, &db, done);
         } else if (cmd == u"update"_s) {
-            ref.update(value.toObject(), done);
+            ref.update(value.toObject(), &db, done);
         } else if (cmd == u"remove"_s) {
-            ref.remove(done);
+            ref.remove(&db, done);
         } else if (cmd == u"ondisconnect-set"_s) {
-            ref.onDisconnect().set(value, done);
+            ref.onDisconnect().set(value, &db, done);
         } else if (cmd == u"ondisconnect-update"_s) {
-            ref.onDisconnect().update(value.toObject(), done);
+            ref.onDisconnect().update(value.toObject(), &db, done);
         } else if (cmd == u"ondisconnect-remove"_s) {
-            ref.onDisconnect().remove(done);
+            ref.onDisconnect().remove(&db, done);
         } else if (cmd == u"ondisconnect-cancel"_s) {
-            ref.onDisconnect().cancel(done);
+            ref.onDisconnect().cancel(&db, done);
         } else if (cmd == u"get"_s) {
-            ref.get([&replies, slot](const Error &e, const lark::client::DataSnapshot &snap) {
+            ref.get(&db, [&replies, slot](const Error &e, const lark::client::DataSnapshot &snap) {
                 replies.fill(slot, e.isOk() ? u"ok "_s + compact(snap.value()) : describe(e));
             });
         } else if (cmd == u"watch"_s) {
-            ref.on(
-                lark::client::Event::Value,
+            watches.push_back(ref.on(
+                lark::client::Event::Value, &db,
                 [path](const lark::client::DataSnapshot &snap, const QString &) {
                     emitLine(u"value %1 %2"_s.arg(path, compact(snap.value())));
                 },
-                [path](const Error &e) { emitLine(u"cancelled %1 %2"_s.arg(path, e.toString())); });
+                [path](const Error &e) { emitLine(u"cancelled %1 %2"_s.arg(path, e.toString())); }));
             replies.fill(slot, u"ok"_s);
         } else if (cmd == u"offline"_s) {
             db.goOffline();
