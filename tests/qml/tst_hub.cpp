@@ -1,15 +1,14 @@
 // SPDX-License-Identifier: MIT
-// The dashboard's models against a real embedded server and real clients over loopback, each under
-// QAbstractItemModelTester, with the guarantee the views rely on: changes arrive as row inserts, removes and
-// dataChanged, never as a reset.
+// The dashboard's Hub in host and connect mode against real servers and real clients over loopback: its models
+// under QAbstractItemModelTester, restarts, modes, timers, data files, users, and edits in connect mode.
 #include "client/database.h"
+#include "modelfixtures.h"
 #include "models/datatreemodel.h"
 #include "models/eventlogmodel.h"
-#include "models/firedopsmodel.h"
 #include "models/hub.h"
-#include "models/presencemodel.h"
 #include "models/sessionsmodel.h"
-#include "models/settings.h"
+#include "models/tab.h"
+#include "models/tabsmodel.h"
 #include "netsim/linkproxy.h"
 #include "server/server.h"
 #include "server/store.h"
@@ -17,57 +16,20 @@
 #include <QAbstractItemModelTester>
 #include <QDateTime>
 #include <QFile>
+#include <QHostAddress>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QSettings>
 #include <QSignalSpy>
-#include <QStandardPaths>
 #include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QUrl>
 
 using namespace Qt::Literals::StringLiterals;
 using lark::client::Database;
 
 namespace
 {
-std::unique_ptr<lark::Server> startServer(int pingMs = 50, int deadAfterMs = 400, int graceMs = 800)
-{
-    lark::ServerConfig config;
-    config.port = 0;
-    config.pingIntervalMs = pingMs;
-    config.deadAfterMs = deadAfterMs;
-    config.graceMs = graceMs;
-    auto server = std::make_unique<lark::Server>(config);
-    QString error;
-    if (!server->listen(&error))
-        qFatal("cannot start the test server: %s", qPrintable(error));
-    return server;
-}
-
-lark::client::DatabaseOptions fast()
-{
-    lark::client::DatabaseOptions o;
-    o.minReconnectDelayMs = 50;
-    return o;
-}
-
-bool writeAndWait(const lark::client::Reference &ref, const QJsonValue &value)
-{
-    bool done = false;
-    ref.set(value, ref.database(), [&](const lark::client::Error &e) { done = e.isOk(); });
-    return QTest::qWaitFor([&] { return done; }, 10000);
-}
-
-QJsonValue valueAt(lark::Server *server, const QString &ns, const QString &text)
-{
-    lark::Path path;
-    QString error;
-    if (!lark::Path::parse(text, &path, &error))
-        return QJsonValue::Undefined;
-    return server->database(ns)->valueJson(path);
-}
-
 // A server whose storage refuses writes under /locked, as a full disk would: a refusal no local check can foresee.
 class RefusingJournal : public lark::WriteJournal
 {
@@ -85,48 +47,20 @@ public:
         return true;
     }
 };
-
-bool removeAndWait(const lark::client::Reference &ref)
-{
-    bool done = false;
-    ref.remove(ref.database(), [&](const lark::client::Error &e) { done = e.isOk(); });
-    return QTest::qWaitFor([&] { return done; }, 10000);
-}
-
-QModelIndex childByKey(const QAbstractItemModel &m, const QModelIndex &parent, const QString &key)
-{
-    for (int r = 0; r < m.rowCount(parent); ++r) {
-        const QModelIndex i = m.index(r, 0, parent);
-        if (i.data(lark::models::DataTreeModel::KeyRole).toString() == key)
-            return i;
-    }
-    return {};
-}
 } // namespace
 
-class TstModels : public QObject
+class TstHub : public QObject
 {
     Q_OBJECT
 private Q_SLOTS:
-    void treeIsIncremental();
-    void treePagesAndLoadsMore();
-    void treeShowsCauses();
-    void sessionsAndPresenceFollowTabs();
     void remoteModeUsesTheAdminFeed();
     void busyPortFallsBackToAFreeOne();
     void restartOnAnotherPort();
     void restartWithDataKeepsSessions();
     void failedDataFileIsShown();
     void failedRemoteDataFileIsShown();
-    void hugeNodeLoadsOnlyAPage();
-    void filterUsesTheQueryEngine();
-    void loadPathMirrorsTheWay();
-    void cancelledOpsLingerStruckThrough();
-    void eventLogFollowsTheServer();
-    void eventLogIsCappedAndFiltered();
     void timersChangeLive();
     void switchModesAtRuntime();
-    void settingsRoundTrip();
     void namespacesImportExportClear();
     void usersAreValidKeysFromPresenceAndTabs();
     void connectModeMatchesHostMode();
@@ -134,188 +68,7 @@ private Q_SLOTS:
     void connectModeEditWaitsForTheConnection();
 };
 
-void TstModels::treeIsIncremental()
-{
-    auto server = startServer();
-    lark::models::DataTreeModel model(server->database(u"test"_s));
-    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
-    QSignalSpy resets(&model, &QAbstractItemModel::modelAboutToBeReset);
-    QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
-    QSignalSpy removed(&model, &QAbstractItemModel::rowsRemoved);
-    QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
-
-    Database db(QUrl(server->url()), u"test"_s, fast());
-    QVERIFY(writeAndWait(db.ref(u"rooms/general/title"_s), u"General"_s));
-    QCOMPARE(model.rowCount(), 1);
-    const QModelIndex rooms = childByKey(model, {}, u"rooms"_s);
-    QVERIFY(rooms.isValid());
-    QVERIFY(model.hasChildren(rooms));
-    model.fetchMore(rooms); // the tester may have fetched already: then this does nothing
-    QCOMPARE(model.rowCount(rooms), 1);
-    const QModelIndex general = childByKey(model, rooms, u"general"_s);
-    model.fetchMore(general);
-    const QModelIndex title = childByKey(model, general, u"title"_s);
-    QCOMPARE(title.data(lark::models::DataTreeModel::ValueRole).toString(), u"\"General\""_s);
-    QCOMPARE(title.data(lark::models::DataTreeModel::TypeRole).toString(), u"string"_s);
-
-    // A single value changes: dataChanged on that row, no rows come or go.
-    inserted.clear();
-    removed.clear();
-    changed.clear();
-    QVERIFY(writeAndWait(db.ref(u"rooms/general/title"_s), 42));
-    QCOMPARE(inserted.size(), 0);
-    QCOMPARE(removed.size(), 0);
-    bool titleChanged = false;
-    for (const auto &args : std::as_const(changed))
-        titleChanged = titleChanged || args.at(0).toModelIndex() == title;
-    QVERIFY(titleChanged);
-    QCOMPARE(title.data(lark::models::DataTreeModel::TypeRole).toString(), u"number"_s);
-
-    // A sibling appears: one row inserted under its parent, at its place in key order.
-    inserted.clear();
-    QVERIFY(writeAndWait(db.ref(u"rooms/general/members"_s), 3));
-    QCOMPARE(inserted.size(), 1);
-    QCOMPARE(inserted.at(0).at(0).toModelIndex(), general);
-    QCOMPARE(model.rowCount(general), 2);
-    QCOMPARE(model.index(0, 0, general).data(lark::models::DataTreeModel::KeyRole).toString(), u"members"_s);
-
-    // And goes: one row removed.
-    removed.clear();
-    QVERIFY(removeAndWait(db.ref(u"rooms/general/members"_s)));
-    QCOMPARE(removed.size(), 1);
-    QCOMPARE(model.rowCount(general), 1);
-
-    // Deleting the last leaf prunes the empty parents: their rows go too.
-    QVERIFY(removeAndWait(db.ref(u"rooms/general/title"_s)));
-    QCOMPARE(model.rowCount(), 0);
-    QCOMPARE(resets.size(), 0);
-}
-
-void TstModels::treePagesAndLoadsMore()
-{
-    auto server = startServer();
-    lark::models::DataTreeModel model(server->database(u"test"_s));
-    model.setPageSize(50);
-    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
-    QSignalSpy resets(&model, &QAbstractItemModel::modelAboutToBeReset);
-    Database db(QUrl(server->url()), u"test"_s, fast());
-    QJsonObject many;
-    for (int i = 0; i < 120; ++i)
-        many.insert(u"k%1"_s.arg(i, 3, 10, QLatin1Char('0')), i);
-    QVERIFY(writeAndWait(db.ref(u"many"_s), many));
-    const QModelIndex parent = childByKey(model, {}, u"many"_s);
-    model.fetchMore(parent);
-    QCOMPARE(model.rowCount(parent), 51);
-    const QModelIndex more = model.index(50, 0, parent);
-    QVERIFY(more.data(lark::models::DataTreeModel::IsLoadMoreRow).toBool());
-    QCOMPARE(more.data(lark::models::DataTreeModel::RemainingRole).toInt(), 70);
-    model.loadMore(more);
-    QCOMPARE(model.rowCount(parent), 101);
-    model.loadMore(model.index(100, 0, parent));
-    QCOMPARE(model.rowCount(parent), 120); // all shown: no load-more row any more
-    QVERIFY(!model.index(119, 0, parent).data(lark::models::DataTreeModel::IsLoadMoreRow).toBool());
-
-    // A write inside a big list touches one row.
-    QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
-    QSignalSpy removed(&model, &QAbstractItemModel::rowsRemoved);
-    QVERIFY(writeAndWait(db.ref(u"many/k005"_s), u"five"_s));
-    QCOMPARE(inserted.size(), 0);
-    QCOMPARE(removed.size(), 0);
-    QCOMPARE(model.index(5, 0, parent).data(lark::models::DataTreeModel::ValueRole).toString(), u"\"five\""_s);
-    QCOMPARE(resets.size(), 0);
-}
-
-void TstModels::treeShowsCauses()
-{
-    auto server = startServer(50, 60000, 60000);
-    lark::models::DataTreeModel model(server->database(u"test"_s));
-    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
-    Database db(QUrl(server->url()), u"test"_s, fast());
-    QVERIFY(writeAndWait(db.ref(u"status"_s), u"online"_s));
-    const QModelIndex status = childByKey(model, {}, u"status"_s);
-    QVERIFY(status.data(lark::models::DataTreeModel::CauseRole).toString().startsWith(u"client write by S"_s));
-
-    bool queued = false;
-    db.ref(u"status"_s).onDisconnect().set(u"offline"_s, &db, [&](const lark::client::Error &e) { queued = e.isOk(); });
-    QTRY_VERIFY_WITH_TIMEOUT(queued, 10000);
-    const QString handle = server->sessions().constFirst()->handle();
-    db.goOffline(); // a clean close: the op fires at once, without waiting for detection or grace
-    QTRY_COMPARE_WITH_TIMEOUT(status.data(lark::models::DataTreeModel::ValueRole).toString(), u"\"offline\""_s, 10000);
-    QCOMPARE(status.data(lark::models::DataTreeModel::CauseRole).toString(), u"onDisconnect of %1"_s.arg(handle));
-
-    QCOMPARE(model.setJson(u"/status"_s, u"\"maintenance\""_s), QString());
-    QCOMPARE(status.data(lark::models::DataTreeModel::CauseRole).toString(), u"admin edit"_s);
-    QVERIFY(!model.setJson(u"/status"_s, u"{not json"_s).isEmpty());
-    QCOMPARE(model.removePath(u"/status"_s), QString());
-    QCOMPARE(model.rowCount(), 0);
-}
-
-void TstModels::sessionsAndPresenceFollowTabs()
-{
-    lark::models::HubConfig config;
-    config.port = 0;
-    config.pingIntervalMs = 50;
-    config.deadAfterMs = 2000;
-    config.graceMs = 60000;
-    config.reconnectDelayMs = 50;
-    lark::models::Hub hub(config);
-    QVERIFY(hub.start());
-    QAbstractItemModelTester sessionsTester(hub.sessions(), QAbstractItemModelTester::FailureReportingMode::QtTest);
-    QAbstractItemModelTester presenceTester(hub.presence(), QAbstractItemModelTester::FailureReportingMode::QtTest);
-    QAbstractItemModelTester tabsTester(hub.tabs(), QAbstractItemModelTester::FailureReportingMode::QtTest);
-    QAbstractItemModelTester treeTester(hub.tree(), QAbstractItemModelTester::FailureReportingMode::QtTest);
-    QSignalSpy sessionResets(hub.sessions(), &QAbstractItemModel::modelAboutToBeReset);
-    QSignalSpy presenceResets(hub.presence(), &QAbstractItemModel::modelAboutToBeReset);
-
-    lark::models::Tab *a1 = hub.tabs()->openTab(u"alice"_s, 0);
-    lark::models::Tab *a2 = hub.tabs()->openTab(u"alice"_s, 0);
-    QVERIFY(a1 && a2);
-    QTRY_COMPARE_WITH_TIMEOUT(hub.presence()->connectionCount(u"alice"_s), 2, 10000);
-    const QModelIndex alice = hub.presence()->index(hub.presence()->rowOf(u"alice"_s));
-    QCOMPARE(alice.data(lark::models::PresenceModel::FlagRole).toBool(), true);
-    QTRY_COMPARE_WITH_TIMEOUT(hub.sessions()->rowCount(), 2, 10000);
-    // Each tab queued: the presence entry's remove, lastSeen, and the boolean flag.
-    QTRY_COMPARE_WITH_TIMEOUT(hub.sessions()->opCountOfShortId(a1->sessionShort()), 3, 10000);
-    QCOMPARE(hub.sessions()->opCountOfShortId(a2->sessionShort()), 3);
-    const QModelIndex first = hub.sessions()->index(hub.sessions()->rowOfShortId(a1->sessionShort()));
-    QCOMPARE(first.data(lark::models::SessionsModel::IdentityRole).toString(), u"user:alice"_s);
-    QCOMPARE(first.data(lark::models::SessionsModel::StateRole).toString(), u"live"_s);
-
-    // Closing one tab: its ops fire at once. The count is right; the boolean flag is wrong (the pitfall).
-    const QString closed = a1->sessionShort();
-    hub.tabs()->closeTab(a1->tabId());
-    QTRY_COMPARE_WITH_TIMEOUT(hub.presence()->connectionCount(u"alice"_s), 1, 10000);
-    QCOMPARE(alice.data(lark::models::PresenceModel::FlagRole).toBool(), false);
-    QVERIFY(alice.data(lark::models::PresenceModel::LastSeenRole).toDouble() > 0);
-    QTRY_COMPARE_WITH_TIMEOUT(hub.sessions()->opCountOfShortId(closed), 0, 10000);
-    const QModelIndex ended = hub.sessions()->index(hub.sessions()->rowOfShortId(closed));
-    QCOMPARE(ended.data(lark::models::SessionsModel::StateRole).toString(), u"ended"_s);
-    QCOMPARE(ended.data(lark::models::SessionsModel::EndReasonRole).toString(), u"clean close"_s);
-    QTRY_VERIFY_WITH_TIMEOUT(hub.firedOps()->rowCount() >= 3, 10000);
-
-    // A silent drop: the server stops hearing from the tab, then suspends it with a grace countdown.
-    a2->dropNetwork();
-    const QString dropped = a2->sessionShort();
-    const auto stateOf = [&] {
-        return hub.sessions()
-            ->index(hub.sessions()->rowOfShortId(dropped))
-            .data(lark::models::SessionsModel::StateRole)
-            .toString();
-    };
-    QTRY_COMPARE_WITH_TIMEOUT(stateOf(), u"silent"_s, 10000);
-    QTRY_COMPARE_WITH_TIMEOUT(stateOf(), u"suspended"_s, 10000);
-    const QModelIndex suspended = hub.sessions()->index(hub.sessions()->rowOfShortId(dropped));
-    QVERIFY(suspended.data(lark::models::SessionsModel::GraceRemainingMsRole).toDouble() > 1000);
-    QCOMPARE(hub.sessions()->opCountOfShortId(dropped), 3); // still queued: the grace is running
-
-    // The ended row leaves after its linger time, as one row removal.
-    hub.sessions()->setEndedLingerMs(100);
-    QTRY_COMPARE_WITH_TIMEOUT(hub.sessions()->rowOfShortId(closed), -1, 10000);
-    QCOMPARE(sessionResets.size(), 0);
-    QCOMPARE(presenceResets.size(), 0);
-}
-
-void TstModels::remoteModeUsesTheAdminFeed()
+void TstHub::remoteModeUsesTheAdminFeed()
 {
     auto server = startServer(50, 2000, 60000);
     lark::models::HubConfig config;
@@ -348,7 +101,7 @@ void TstModels::remoteModeUsesTheAdminFeed()
     QCOMPARE(hub.sessions()->opCountOfShortId(closed), 0);
 }
 
-void TstModels::busyPortFallsBackToAFreeOne()
+void TstHub::busyPortFallsBackToAFreeOne()
 {
     QTcpServer squatter;
     QVERIFY(squatter.listen(QHostAddress::LocalHost, 0));
@@ -362,7 +115,7 @@ void TstModels::busyPortFallsBackToAFreeOne()
     QVERIFY(hub.serverUrl().startsWith(u"ws://127.0.0.1:"_s));
 }
 
-void TstModels::restartOnAnotherPort()
+void TstHub::restartOnAnotherPort()
 {
     lark::models::HubConfig config;
     config.port = 0;
@@ -398,7 +151,7 @@ void TstModels::restartOnAnotherPort()
     QCOMPARE(resets.size(), 0);
 }
 
-void TstModels::restartWithDataKeepsSessions()
+void TstHub::restartWithDataKeepsSessions()
 {
     // docs/semantics.md §1, last row, through the dashboard: "Restart server" with data kept brings every session
     // back suspended; the tabs reconnect and resume with their ops, a tab whose network is down cannot, and its
@@ -475,7 +228,7 @@ void TstModels::restartWithDataKeepsSessions()
     QCOMPARE(hub.sessions()->rowCount(), 0);
 }
 
-void TstModels::failedDataFileIsShown()
+void TstHub::failedDataFileIsShown()
 {
     // A commit that fails leaves the server refusing writes until a restart: the dashboard must say so, not
     // carry on as if data were kept.
@@ -503,7 +256,7 @@ void TstModels::failedDataFileIsShown()
         qPrintable(hub.hostMessage()));
 }
 
-void TstModels::failedRemoteDataFileIsShown()
+void TstHub::failedRemoteDataFileIsShown()
 {
     // The same in connect mode, where the server's log is on another machine: the admin feed carries it.
     QTemporaryDir dir;
@@ -551,201 +304,7 @@ void TstModels::failedRemoteDataFileIsShown()
         qPrintable(late.hostMessage()), 10000);
 }
 
-void TstModels::hugeNodeLoadsOnlyAPage()
-{
-    using M = lark::models::DataTreeModel;
-    auto server = startServer();
-    QJsonObject many;
-    for (int i = 0; i < 100000; ++i)
-        many.insert(u"k%1"_s.arg(i, 6, 10, QLatin1Char('0')), i);
-    QString error;
-    lark::Path path;
-    QVERIFY(lark::Path::parse(u"/big"_s, &path, &error));
-    QVERIFY2(server->importJson(u"test"_s, path, QJsonDocument(many).toJson(QJsonDocument::Compact), &error),
-        qPrintable(error));
-    M model(server->database(u"test"_s));
-    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
-    const QModelIndex big = childByKey(model, {}, u"big"_s);
-    QVERIFY(big.isValid());
-    QCOMPARE(big.data(M::ChildCountRole).toInt(), 100000);
-    model.fetchMore(big);
-    // One page and the load-more row: 100 000 children exist, 51 rows do.
-    QCOMPARE(model.rowCount(big), model.pageSize() + 1);
-    const QModelIndex more = model.index(model.pageSize(), 0, big);
-    QVERIFY(more.data(M::IsLoadMoreRow).toBool());
-    QCOMPARE(more.data(M::RemainingRole).toInt(), 100000 - model.pageSize());
-
-    // A write into the huge node touches one row and keeps the page a page.
-    QSignalSpy resets(&model, &QAbstractItemModel::modelAboutToBeReset);
-    QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
-    Database db(QUrl(server->url()), u"test"_s, fast());
-    QVERIFY(writeAndWait(db.ref(u"big/a0"_s), 1)); // sorts first
-    QCOMPARE(model.rowCount(big), model.pageSize() + 1);
-    QCOMPARE(model.index(0, 0, big).data(M::KeyRole).toString(), u"a0"_s);
-    QCOMPARE(inserted.size(), 1);
-    QCOMPARE(resets.size(), 0);
-}
-
-void TstModels::filterUsesTheQueryEngine()
-{
-    using M = lark::models::DataTreeModel;
-    auto server = startServer();
-    Database db(QUrl(server->url()), u"test"_s, fast());
-    QJsonObject rooms;
-    for (int i = 0; i < 10; ++i)
-        rooms.insert(u"r%1"_s.arg(i), QJsonObject {{u"members"_s, i}, {u"title"_s, u"room %1"_s.arg(i)}});
-    QVERIFY(writeAndWait(db.ref(u"rooms"_s), rooms));
-    M model(server->database(u"test"_s));
-    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
-    QSignalSpy resets(&model, &QAbstractItemModel::modelAboutToBeReset);
-
-    QCOMPARE(model.setFilter(u"/rooms"_s, u"members"_s, u">="_s, u"7"_s, 0), QString());
-    const QModelIndex idx = model.indexForPath(u"/rooms"_s);
-    QCOMPARE(model.rowCount(idx), 3);
-    QCOMPARE(model.index(0, 0, idx).data(M::KeyRole).toString(), u"r7"_s);
-    QCOMPARE(idx.data(M::MatchedRole).toInt(), 3);
-    QVERIFY(idx.data(M::FilterRole).toString().contains(u"members >= 7"_s));
-
-    // Equality and a limit, as limitToFirst after orderByChild.
-    QCOMPARE(model.setFilter(u"/rooms"_s, u"members"_s, u"<="_s, u"5"_s, 2), QString());
-    QCOMPARE(model.rowCount(idx), 2);
-    QCOMPARE(model.index(1, 0, idx).data(M::KeyRole).toString(), u"r1"_s);
-    QCOMPARE(model.setFilter(u"/rooms"_s, u"title"_s, u"=="_s, u"room 4"_s, 0), QString()); // text without quotes
-    QCOMPARE(model.rowCount(idx), 1);
-    QCOMPARE(model.index(0, 0, idx).data(M::KeyRole).toString(), u"r4"_s);
-    QCOMPARE(model.setFilter(u"/rooms"_s, QString(), u">="_s, u"r8"_s, 0), QString()); // by key
-    QCOMPARE(model.rowCount(idx), 2);
-
-    // The filter stays live: a write that makes a child pass adds its row.
-    QCOMPARE(model.setFilter(u"/rooms"_s, u"members"_s, u">="_s, u"7"_s, 0), QString());
-    QVERIFY(writeAndWait(db.ref(u"rooms/r2/members"_s), 50));
-    QCOMPARE(model.rowCount(idx), 4);
-    QCOMPARE(model.setFilter(u"/rooms"_s, u"members"_s, u"~"_s, u"1"_s, 0), u"compare with ==, >= or <="_s);
-    QVERIFY(!model.setFilter(u"/nowhere"_s, u"members"_s, u"=="_s, u"1"_s, 0).isEmpty());
-    model.clearFilter(u"/rooms"_s);
-    QCOMPARE(model.rowCount(idx), 10);
-    QCOMPARE(idx.data(M::FilterRole).toString(), QString());
-    QCOMPARE(resets.size(), 0);
-}
-
-void TstModels::loadPathMirrorsTheWay()
-{
-    using M = lark::models::DataTreeModel;
-    auto server = startServer();
-    Database db(QUrl(server->url()), u"test"_s, fast());
-    QJsonObject many;
-    for (int i = 0; i < 120; ++i)
-        many.insert(u"k%1"_s.arg(i, 3, 10, QLatin1Char('0')), QJsonObject {{u"v"_s, i}});
-    QVERIFY(writeAndWait(db.ref(u"a/b"_s), many));
-    M model(server->database(u"test"_s));
-    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
-    QVERIFY(!model.indexForPath(u"/a/b/k100/v"_s).isValid()); // not mirrored yet
-    const QModelIndex idx = model.loadPath(u"/a/b/k100/v"_s); // beyond the first page of b
-    QVERIFY(idx.isValid());
-    QCOMPARE(idx.data(M::PathRole).toString(), u"/a/b/k100/v"_s);
-    QCOMPARE(idx.data(M::ValueRole).toString(), u"100"_s);
-    QVERIFY(!model.loadPath(u"/a/nothing"_s).isValid());
-}
-
-void TstModels::cancelledOpsLingerStruckThrough()
-{
-    using S = lark::models::SessionsModel;
-    auto server = startServer(50, 2000, 60000);
-    S model;
-    model.setCancelledLingerMs(600);
-    model.attachServer(server.get());
-    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
-    Database db(QUrl(server->url()), u"test"_s, fast());
-    bool done = false;
-    db.ref(u"a"_s).onDisconnect().set(1, &db, [&](const lark::client::Error &) { done = true; });
-    QVERIFY(QTest::qWaitFor([&] { return done; }, 10000));
-    done = false;
-    db.ref(u"b"_s).onDisconnect().remove(&db, [&](const lark::client::Error &) { done = true; });
-    QVERIFY(QTest::qWaitFor([&] { return done; }, 10000));
-    QTRY_COMPARE_WITH_TIMEOUT(model.queuedOpCount(), 2, 5000);
-    const QModelIndex row = model.index(0);
-    const QVariantList ops = row.data(S::OpsRole).toList();
-    QCOMPARE(ops.size(), 2);
-    // Registration time from the server's description (epoch ms).
-    const double registered = ops.at(0).toMap().value(u"registeredAt"_s).toDouble();
-    QVERIFY(qAbs(registered - double(QDateTime::currentMSecsSinceEpoch())) < 10000);
-
-    done = false;
-    db.ref(u"a"_s).onDisconnect().cancel(&db, [&](const lark::client::Error &) { done = true; });
-    QVERIFY(QTest::qWaitFor([&] { return done; }, 10000));
-    QTRY_COMPARE_WITH_TIMEOUT(model.queuedOpCount(), 1, 5000);
-    // Still listed, marked cancelled, after the queued one; not counted as queued.
-    QVariantList now = row.data(S::OpsRole).toList();
-    QCOMPARE(now.size(), 2);
-    QCOMPARE(now.at(0).toMap().value(u"path"_s).toString(), u"/b"_s);
-    QCOMPARE(now.at(1).toMap().value(u"path"_s).toString(), u"/a"_s);
-    QVERIFY(now.at(1).toMap().value(u"cancelled"_s).toBool());
-    QVERIFY(now.at(1).toMap().value(u"cancelledAt"_s).toDouble() > 0);
-    QCOMPARE(row.data(S::OpCountRole).toInt(), 1);
-    // Then it goes.
-    QTRY_COMPARE_WITH_TIMEOUT(row.data(S::OpsRole).toList().size(), 1, 5000);
-}
-
-void TstModels::eventLogFollowsTheServer()
-{
-    using E = lark::models::EventLogModel;
-    auto server = startServer(50, 400, 300);
-    E log;
-    log.attachServer(server.get());
-    QAbstractItemModelTester tester(&log, QAbstractItemModelTester::FailureReportingMode::QtTest);
-    QSignalSpy resets(&log, &QAbstractItemModel::modelAboutToBeReset);
-    const auto kinds = [&] {
-        QStringList k;
-        for (int r = 0; r < log.rowCount(); ++r)
-            k.append(log.index(r).data(E::KindRole).toString());
-        return k;
-    };
-    {
-        Database db(QUrl(server->url()), u"test"_s, fast());
-        bool done = false;
-        db.ref(u"x"_s).onDisconnect().set(1, &db, [&](const lark::client::Error &) { done = true; });
-        QVERIFY(QTest::qWaitFor([&] { return done; }, 10000));
-        QTRY_VERIFY_WITH_TIMEOUT(kinds().contains(u"ops"_s), 5000);
-        QVERIFY(kinds().contains(u"connect"_s));
-        QVERIFY(kinds().contains(u"connections"_s));
-        db.goOffline(); // a clean close: ends and fires at once
-        QTRY_VERIFY_WITH_TIMEOUT(kinds().contains(u"fire"_s), 5000);
-    }
-    QTRY_VERIFY_WITH_TIMEOUT(kinds().contains(u"end"_s), 5000);
-    int endRow = int(kinds().indexOf(u"end"_s));
-    QVERIFY(log.index(endRow).data(E::TextRole).toString().contains(u"clean close"_s));
-    const int fireRow = int(kinds().indexOf(u"fire"_s));
-    QVERIFY(log.index(fireRow).data(E::TextRole).toString().contains(u"/x"_s));
-    QVERIFY(log.index(fireRow).data(E::AtRole).toDouble() > 0);
-    QCOMPARE(resets.size(), 0);
-}
-
-void TstModels::eventLogIsCappedAndFiltered()
-{
-    using E = lark::models::EventLogModel;
-    E log;
-    log.setMaxRows(5);
-    lark::models::EventLogFilter filter(&log);
-    QAbstractItemModelTester tester(&log, QAbstractItemModelTester::FailureReportingMode::QtTest);
-    QAbstractItemModelTester filterTester(&filter, QAbstractItemModelTester::FailureReportingMode::QtTest);
-    QSignalSpy resets(&log, &QAbstractItemModel::modelAboutToBeReset);
-    QSignalSpy removed(&log, &QAbstractItemModel::rowsRemoved);
-    for (int i = 0; i < 8; ++i)
-        log.append(u"server"_s, {}, u"event %1"_s.arg(i));
-    QCOMPARE(log.rowCount(), 5);
-    QCOMPARE(removed.size(), 3); // the oldest, one at a time
-    QCOMPARE(log.index(0).data(E::TextRole).toString(), u"event 3"_s);
-    QCOMPARE(log.index(4).data(E::TextRole).toString(), u"event 7"_s);
-    filter.setFilterText(u"EVENT 5"_s);
-    QCOMPARE(filter.rowCount(), 1);
-    filter.setFilterText(u"server"_s); // the kind is part of the line
-    QCOMPARE(filter.rowCount(), 5);
-    filter.setFilterText({});
-    QCOMPARE(filter.rowCount(), 5);
-    QCOMPARE(resets.size(), 0);
-}
-
-void TstModels::timersChangeLive()
+void TstHub::timersChangeLive()
 {
     lark::models::HubConfig config;
     config.port = 0;
@@ -777,7 +336,7 @@ void TstModels::timersChangeLive()
     QCOMPARE(hub.sessions()->activeCount(), 0);
 }
 
-void TstModels::switchModesAtRuntime()
+void TstHub::switchModesAtRuntime()
 {
     auto remote = startServer(50, 2000, 60000);
     lark::models::HubConfig config;
@@ -817,78 +376,7 @@ void TstModels::switchModesAtRuntime()
     QTRY_COMPARE_WITH_TIMEOUT(remote->connectionCount(), 0, 5000); // the admin client and the tab left
 }
 
-void TstModels::settingsRoundTrip()
-{
-    // Never the user's real configuration.
-    QStandardPaths::setTestModeEnabled(true);
-    QTemporaryDir dir;
-    QVERIFY(dir.isValid());
-    const QString file = dir.filePath(u"lark.conf"_s);
-    {
-        QSettings empty(file, QSettings::IniFormat);
-        const lark::models::DashboardSettings d = lark::models::DashboardSettings::load(empty);
-        QCOMPARE(d.config.port, quint16(9000)); // defaults
-        QVERIFY(!d.config.connectUrl.isValid());
-        QVERIFY(d.config.keepData); // the dashboard keeps its data by default...
-        // ...under the application data folder, which test mode moves away from the user's.
-        QCOMPARE(
-            d.config.dataFile, QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + u"/data.lark"_s);
-        QVERIFY(d.config.dataFile.contains(u"qttest"_s));
-        QVERIFY(!d.geometry.isValid());
-    }
-    lark::models::HubConfig config;
-    config.port = 0;
-    config.pingIntervalMs = 1000;
-    config.deadAfterMs = 3000;
-    config.graceMs = 2000;
-    lark::models::Hub hub(config);
-    QVERIFY(hub.start());
-    const QString url = u"ws://127.0.0.1:9123?ns=demo"_s;
-    {
-        QSettings s(file, QSettings::IniFormat);
-        lark::models::DashboardSettings::fromHub(hub, QRect(10, 20, 800, 600)).save(s);
-    }
-    {
-        QSettings s(file, QSettings::IniFormat);
-        const lark::models::DashboardSettings d = lark::models::DashboardSettings::load(s);
-        QCOMPARE(d.config.port, quint16(0));
-        QCOMPARE(d.config.pingIntervalMs, 1000);
-        QCOMPARE(d.config.deadAfterMs, 3000);
-        QCOMPARE(d.config.graceMs, 2000);
-        QVERIFY(!d.config.connectUrl.isValid()); // host mode
-        QCOMPARE(d.geometry, QRect(10, 20, 800, 600));
-        QVERIFY(!d.config.keepData); // this hub ran in memory
-    }
-    // The toggle and a file of one's own (lark --data FILE) are remembered.
-    {
-        lark::models::DashboardSettings d;
-        d.config.keepData = true;
-        d.config.dataFile = dir.filePath(u"mine.lark"_s);
-        QSettings s(file, QSettings::IniFormat);
-        d.save(s);
-    }
-    {
-        QSettings s(file, QSettings::IniFormat);
-        const lark::models::DashboardSettings d = lark::models::DashboardSettings::load(s);
-        QVERIFY(d.config.keepData);
-        QCOMPARE(d.config.dataFile, dir.filePath(u"mine.lark"_s));
-    }
-    // Connect mode is remembered with its URL; the token is not written anywhere.
-    QVERIFY(hub.useConnect(url, u"secret-token"_s));
-    {
-        QSettings s(file, QSettings::IniFormat);
-        lark::models::DashboardSettings::fromHub(hub, {}).save(s);
-    }
-    QFile raw(file);
-    QVERIFY(raw.open(QIODevice::ReadOnly));
-    QVERIFY(!raw.readAll().contains("secret-token"));
-    QSettings s(file, QSettings::IniFormat);
-    const lark::models::DashboardSettings d = lark::models::DashboardSettings::load(s);
-    QCOMPARE(d.config.connectUrl, QUrl(url));
-    QCOMPARE(d.geometry, QRect(10, 20, 800, 600)); // an empty geometry does not overwrite the saved one
-}
-
-void TstModels::namespacesImportExportClear()
+void TstHub::namespacesImportExportClear()
 {
     using M = lark::models::DataTreeModel;
     lark::models::HubConfig config;
@@ -932,7 +420,7 @@ void TstModels::namespacesImportExportClear()
     QCOMPARE(hub.newPushId().size(), 20);
 }
 
-void TstModels::usersAreValidKeysFromPresenceAndTabs()
+void TstHub::usersAreValidKeysFromPresenceAndTabs()
 {
     lark::models::HubConfig config;
     config.port = 0;
@@ -984,7 +472,7 @@ void TstModels::usersAreValidKeysFromPresenceAndTabs()
     QTRY_COMPARE_WITH_TIMEOUT(hub.users(), defaults, 10000);
 }
 
-void TstModels::connectModeMatchesHostMode()
+void TstHub::connectModeMatchesHostMode()
 {
     using Tree = lark::models::DataTreeModel;
     using Sessions = lark::models::SessionsModel;
@@ -1104,7 +592,7 @@ void TstModels::connectModeMatchesHostMode()
     QCOMPARE(treeResets.size(), 0);
 }
 
-void TstModels::connectModeEditsGoToTheServer()
+void TstHub::connectModeEditsGoToTheServer()
 {
     using Tree = lark::models::DataTreeModel;
     auto server = startServer(50, 2000, 60000);
@@ -1184,7 +672,7 @@ void TstModels::connectModeEditsGoToTheServer()
     QCOMPARE(treeResets.size(), 0);
 }
 
-void TstModels::connectModeEditWaitsForTheConnection()
+void TstHub::connectModeEditWaitsForTheConnection()
 {
     using Tree = lark::models::DataTreeModel;
     // The dashboard reaches the server through a proxy whose network can go down.
@@ -1220,5 +708,5 @@ void TstModels::connectModeEditWaitsForTheConnection()
     QCOMPARE(valueAt(server.get(), u"test"_s, u"/y"_s), QJsonValue(2));
 }
 
-QTEST_GUILESS_MAIN(TstModels)
-#include "tst_models.moc"
+QTEST_GUILESS_MAIN(TstHub)
+#include "tst_hub.moc"

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: MIT
+// The event log (EventLogModel and its filter) against a real embedded server and real clients over loopback, under
+// QAbstractItemModelTester: rows come and go one at a time, never as a reset.
+#include "client/database.h"
+#include "modelfixtures.h"
+#include "models/eventlogmodel.h"
+#include "server/server.h"
+
+#include <QAbstractItemModelTester>
+#include <QSignalSpy>
+#include <QTest>
+#include <QUrl>
+
+using namespace Qt::Literals::StringLiterals;
+using lark::client::Database;
+
+class TstEventLogModel : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void eventLogFollowsTheServer();
+    void eventLogIsCappedAndFiltered();
+};
+
+void TstEventLogModel::eventLogFollowsTheServer()
+{
+    using E = lark::models::EventLogModel;
+    auto server = startServer(50, 400, 300);
+    E log;
+    log.attachServer(server.get());
+    QAbstractItemModelTester tester(&log, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QSignalSpy resets(&log, &QAbstractItemModel::modelAboutToBeReset);
+    const auto kinds = [&] {
+        QStringList k;
+        for (int r = 0; r < log.rowCount(); ++r)
+            k.append(log.index(r).data(E::KindRole).toString());
+        return k;
+    };
+    {
+        Database db(QUrl(server->url()), u"test"_s, fast());
+        bool done = false;
+        db.ref(u"x"_s).onDisconnect().set(1, &db, [&](const lark::client::Error &) { done = true; });
+        QVERIFY(QTest::qWaitFor([&] { return done; }, 10000));
+        QTRY_VERIFY_WITH_TIMEOUT(kinds().contains(u"ops"_s), 5000);
+        QVERIFY(kinds().contains(u"connect"_s));
+        QVERIFY(kinds().contains(u"connections"_s));
+        db.goOffline(); // a clean close: ends and fires at once
+        QTRY_VERIFY_WITH_TIMEOUT(kinds().contains(u"fire"_s), 5000);
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(kinds().contains(u"end"_s), 5000);
+    int endRow = int(kinds().indexOf(u"end"_s));
+    QVERIFY(log.index(endRow).data(E::TextRole).toString().contains(u"clean close"_s));
+    const int fireRow = int(kinds().indexOf(u"fire"_s));
+    QVERIFY(log.index(fireRow).data(E::TextRole).toString().contains(u"/x"_s));
+    QVERIFY(log.index(fireRow).data(E::AtRole).toDouble() > 0);
+    QCOMPARE(resets.size(), 0);
+}
+
+void TstEventLogModel::eventLogIsCappedAndFiltered()
+{
+    using E = lark::models::EventLogModel;
+    E log;
+    log.setMaxRows(5);
+    lark::models::EventLogFilter filter(&log);
+    QAbstractItemModelTester tester(&log, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QAbstractItemModelTester filterTester(&filter, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QSignalSpy resets(&log, &QAbstractItemModel::modelAboutToBeReset);
+    QSignalSpy removed(&log, &QAbstractItemModel::rowsRemoved);
+    for (int i = 0; i < 8; ++i)
+        log.append(u"server"_s, {}, u"event %1"_s.arg(i));
+    QCOMPARE(log.rowCount(), 5);
+    QCOMPARE(removed.size(), 3); // the oldest, one at a time
+    QCOMPARE(log.index(0).data(E::TextRole).toString(), u"event 3"_s);
+    QCOMPARE(log.index(4).data(E::TextRole).toString(), u"event 7"_s);
+    filter.setFilterText(u"EVENT 5"_s);
+    QCOMPARE(filter.rowCount(), 1);
+    filter.setFilterText(u"server"_s); // the kind is part of the line
+    QCOMPARE(filter.rowCount(), 5);
+    filter.setFilterText({});
+    QCOMPARE(filter.rowCount(), 5);
+    QCOMPARE(resets.size(), 0);
+}
+
+QTEST_GUILESS_MAIN(TstEventLogModel)
+#include "tst_eventlogmodel.moc"
