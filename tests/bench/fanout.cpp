@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: MIT
+// The fanout scenario: listeners of one path in a fleet, one closed-loop writer in the orchestrator stamping each
+// value with its send time; deliveries per second and the write-to-listener latency.
+#include "scenarios.h"
+
+#include "harness.h"
+
+#include <algorithm>
+#include <memory>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace bench
+{
+
+QJsonObject runFanout(const Settings &s, const Target &t, int listeners)
+{
+    QJsonObject r;
+    const bool raw = !s.qtListeners;
+    // An epoll worker does not pay per fd per loop iteration: fewer processes leave more CPU to the server.
+    const int workers = s.workers > 0 ? s.workers : raw ? (listeners >= 5000 ? 2 : 1) : workersFor(s, listeners);
+    Fleet fleet(workers, listeners);
+    const QString path = u"/bench/fan-"_s + randomTag();
+    r.insert(u"listener_client"_s, raw ? u"epoll"_s : u"qt"_s);
+    r.insert(u"load_processes"_s, fleet.size());
+    openFleet(fleet, t, path, QString(), QString(), r, raw);
+    if (r.contains(u"errors"_s))
+        return r;
+    QString error;
+    std::unique_ptr<Client> writer = openClient(t, &error);
+    if (!writer) {
+        fail(r, error);
+        return r;
+    }
+    const double serverCpu0 = processCpuSeconds(t.pid), loadCpu0 = fleet.cpuSeconds();
+    const qint64 armUs = nowUs();
+    fleet.call([&](int) { return QJsonObject {{u"cmd"_s, u"arm"_s}, {u"fromUs"_s, double(armUs)}}; }, 10000);
+    // One closed-loop writer with a few writes in flight: the server's fan-out, not the writer, sets the pace.
+    constexpr int inflight = 4;
+    const QByteArray body = "{\"p\":\"" + path.toUtf8() + "\",\"d\":";
+    qint64 sent = 0, acked = 0;
+    const qint64 start = nowUs();
+    const qint64 end = start + qint64(s.durationMs) * 1000;
+    writer->onReply = [&](Client *c, qint64, bool) {
+        ++acked;
+        if (nowUs() < end) {
+            c->request("p", body + QByteArray::number(nowUs()) + "}");
+            ++sent;
+        }
+    };
+    for (int i = 0; i < inflight; ++i) {
+        writer->request("p", body + QByteArray::number(nowUs()) + "}");
+        ++sent;
+    }
+    waitFor([&] { return nowUs() >= end && acked >= sent; }, s.durationMs + (s.tiny ? 3000 : 15000));
+    if (writer->errors)
+        fail(r, u"%1 writes refused: %2"_s.arg(writer->errors).arg(writer->firstError));
+    if (acked < sent)
+        fail(r, u"%1 writes never acked"_s.arg(sent - acked));
+    const QList<QJsonObject> answers = fleet.call(
+        [&](int i) {
+            return QJsonObject {{u"cmd"_s, u"report"_s}, {u"expect"_s, double(sent) * fleet.share(i)},
+                {u"timeoutMs"_s, s.tiny ? 5000 : 30000}};
+        },
+        90000);
+    const double wall = double(nowUs() - armUs) / 1e6;
+    r.insert(u"server_cores"_s, (processCpuSeconds(t.pid) - serverCpu0) / wall);
+    r.insert(u"load_cores"_s, (fleet.cpuSeconds() - loadCpu0) / wall);
+    Histogram hist;
+    double received = 0, lastUs = 0;
+    int closed = 0;
+    for (const QJsonObject &a : answers) {
+        received += a.value(u"received"_s).toDouble();
+        lastUs = std::max(lastUs, a.value(u"lastUs"_s).toDouble());
+        closed += a.value(u"closed"_s).toInt();
+        hist.merge(Histogram::fromJson(a.value(u"hist"_s).toArray()));
+    }
+    const double expected = double(sent) * listeners;
+    if (closed)
+        fail(r, u"%1 listeners were disconnected"_s.arg(closed));
+    if (received < expected)
+        fail(r, u"%1 of %2 deliveries lost"_s.arg(expected - received).arg(expected));
+    if (received > expected)
+        fail(r, u"%1 deliveries more than written (doubled)"_s.arg(received - expected));
+    const double seconds = (lastUs - double(start)) / 1e6;
+    const double perS = seconds > 0 ? received / seconds : 0;
+    if (perS <= 0)
+        fail(r, u"no deliveries"_s);
+    r.insert(u"listeners"_s, listeners);
+    r.insert(u"writes"_s, double(sent));
+    r.insert(u"writes_per_s"_s, double(sent) / seconds);
+    r.insert(u"deliveries"_s, received);
+    r.insert(u"deliveries_per_s"_s, perS);
+    if (received > 0 && r.value(u"server_cores"_s).toDouble() > 0)
+        r.insert(u"server_cpu_us_per_delivery"_s, r.value(u"server_cores"_s).toDouble() * wall / received * 1e6);
+    r.insert(u"p50_ms"_s, hist.percentileMs(0.50));
+    r.insert(u"p95_ms"_s, hist.percentileMs(0.95));
+    return r;
+}
+
+} // namespace bench
