@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The C++ client SDK against the real server over loopback.
 
+#include "clientwait.h"
 #include "testserver.h"
 
 #include "client/adminfeed.h"
@@ -35,28 +36,6 @@ struct Recorder {
         };
     }
 };
-
-/** Waits for a completion and returns its error. */
-struct Done {
-    bool called = false;
-    Error error;
-    Completion callback()
-    {
-        return [this](const Error &e) {
-            called = true;
-            error = e;
-        };
-    }
-    bool wait(int ms = 10000)
-    {
-        return QTest::qWaitFor([this] { return called; }, ms);
-    }
-};
-
-QUrl serverUrl(const lark::Server &server)
-{
-    return QUrl(server.url());
-}
 
 DatabaseOptions fastReconnect()
 {

@@ -2,6 +2,7 @@
 // The C++ client SDK's lifetime rules and error codes, against the real server over loopback: callbacks guarded by
 // their context object, listeners owned by a Subscription, and an Error::Code for every status.
 
+#include "clientwait.h"
 #include "testserver.h"
 
 #include "client/database.h"
@@ -26,23 +27,6 @@ using namespace lark::client;
 namespace
 {
 
-/** Waits for a completion and returns its error. */
-struct Done {
-    bool called = false;
-    Error error;
-    Completion callback()
-    {
-        return [this](const Error &e) {
-            called = true;
-            error = e;
-        };
-    }
-    bool wait(int ms = 10000)
-    {
-        return QTest::qWaitFor([this] { return called; }, ms);
-    }
-};
-
 /** Counts a listener's value events. */
 struct Values {
     QList<QJsonValue> seen;
@@ -55,11 +39,6 @@ struct Values {
 int listenCount(lark::Server &server)
 {
     return server.database(u"test"_s)->listenCount();
-}
-
-QUrl serverUrl(const lark::Server &server)
-{
-    return QUrl(server.url());
 }
 
 } // namespace
