@@ -78,6 +78,9 @@ Server::~Server()
     for (Connection *c : std::as_const(m_connections))
         c->silence();
     qDeleteAll(m_connections);
+    // Sockets still handshaking are children, deleted after the members: they must not reach the flush batch.
+    for (ServerWebSocket *socket : findChildren<ServerWebSocket *>(Qt::FindDirectChildrenOnly))
+        socket->setFlushScheduler(nullptr);
 }
 
 bool Server::openStore(QString *error)
@@ -264,7 +267,7 @@ void Server::onTcpConnection(int socketDescriptor)
     limits.slowAfterMs = m_config.slowAfterMs;
     limits.policy = &m_policy;
     auto *socket = new ServerWebSocket(socketDescriptor, limits, m_poller, this);
-    connect(socket, &ServerWebSocket::flushRequested, this, [this, socket] { flushAtEndOfRound(socket); });
+    socket->setFlushScheduler(&m_flushes);
     connect(socket, &ServerWebSocket::opened, this, [this, socket] {
         handshakeEnded(socket);
         onWebSocketOpened(socket);
@@ -339,25 +342,6 @@ void Server::onWebSocketOpened(ServerWebSocket *socket)
     m_connections.append(c);
     c->start(query.queryItemValue(u"ls"_s, QUrl::FullyDecoded));
     Q_EMIT connectionCountChanged(int(m_connections.size()));
-}
-
-void Server::flushAtEndOfRound(ServerWebSocket *socket)
-{
-    m_toFlush.emplace_back(socket);
-    if (m_toFlush.size() > 1)
-        return;
-    // Queued: it runs once the socket notifiers of this round have been handled (requests are read and answered
-    // there), so everything they sent to a connection goes out in one write().
-    QMetaObject::invokeMethod(this, &Server::flushPending, Qt::QueuedConnection);
-}
-
-void Server::flushPending()
-{
-    const std::vector<QPointer<ServerWebSocket>> batch = std::exchange(m_toFlush, {});
-    for (const QPointer<ServerWebSocket> &socket : batch) {
-        if (socket)
-            socket->flush();
-    }
 }
 
 Session *Server::attach(Connection *c, Database *db, const QString &lastSessionId, bool *resumed)
@@ -639,7 +623,7 @@ void Server::shutdown()
     const QList<Connection *> connections = m_connections;
     for (Connection *c : connections)
         c->closeForShutdown();
-    flushPending(); // the close frames go out now: an embedding app may delete the server right after this
+    m_flushes.flushAll(); // the close frames go out now: an embedding app may delete the server right after this
     if (m_listener)
         m_listener->close();
     // Sessions stay stored (they come back suspended); the log is folded into snapshots so the next start is quick.

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "accesspolicy.h"
+#include "flushbatch.h"
 #include "heartbeat.h"
 #include "pushencoder.h"
 #include "requesthandler.h"
@@ -13,7 +14,6 @@
 #include <QHostAddress>
 #include <QJsonObject>
 #include <QObject>
-#include <QPointer>
 #include <QSet>
 #include <QTimer>
 
@@ -173,8 +173,6 @@ private:
      * every grace deadline moves by the stall. Returns whether it did.
      */
     bool forgiveLoopStall(qint64 now);
-    void flushAtEndOfRound(ServerWebSocket *socket);
-    void flushPending();
     void onWebSocketOpened(ServerWebSocket *socket);
     void sweep();
     void armGraceTimer();
@@ -215,8 +213,7 @@ private:
     PushEncoder m_pushes;
     RequestHandler m_requests;
     bool m_shuttingDown = false;
-    // Sockets that queued frames this round: flushed once its events are handled, so each gets one send().
-    std::vector<QPointer<ServerWebSocket>> m_toFlush;
+    FlushBatch m_flushes;
 };
 
 } // namespace lark

@@ -75,6 +75,8 @@ ServerWebSocket::ServerWebSocket(qintptr socketDescriptor, const Limits &limits,
 
 ServerWebSocket::~ServerWebSocket()
 {
+    if (m_flushScheduled && m_scheduler)
+        m_scheduler->cancelFlush(this);
     if (m_fd >= 0) {
         // (Closing the descriptor also takes it out of the poller's epoll set, which may already be gone.)
         // Unread input would make close() send a reset, which can cost the peer what is still in flight to it
@@ -99,15 +101,19 @@ void ServerWebSocket::queue(const QByteArray &bytes)
     // reference, so a push to many listeners is in memory once however far behind they are.
     constexpr qsizetype SmallFrame = 4096;
     constexpr qsizetype BufferBytes = 64 * 1024;
-    Chunk *tail = m_out.size() > m_head ? &m_out.back() : nullptr;
-    if (bytes.size() <= SmallFrame && tail && tail->owned && tail->bytes.size() + bytes.size() <= BufferBytes) {
-        tail->bytes.append(bytes);
-    } else if (bytes.size() <= SmallFrame) {
-        QByteArray buffer = std::exchange(m_spare, {});
-        buffer.append(bytes);
-        m_out.push_back({std::move(buffer), true});
-    } else {
+    if (bytes.size() > SmallFrame) {
         m_out.push_back({bytes, false});
+    } else {
+        Chunk *tail = m_out.size() > m_head ? &m_out.back() : nullptr;
+        if (!tail || !tail->owned || tail->bytes.size() + bytes.size() > BufferBytes) {
+            // Filled by resize() and memcpy below, not append(): appending to an empty array would share `bytes`
+            // and copy it on the next frame. Not reserved ahead: an idle connection keeps its spare buffer.
+            m_out.push_back({std::exchange(m_spare, {}), true});
+            tail = &m_out.back();
+        }
+        const qsizetype at = tail->bytes.size();
+        tail->bytes.resize(at + bytes.size());
+        std::memcpy(tail->bytes.data() + at, bytes.constData(), size_t(bytes.size()));
     }
     m_unsent += bytes.size();
     queued();
@@ -138,10 +144,13 @@ void ServerWebSocket::queued()
         m_windowStart = m_overCapSince;
         m_windowBytes = m_unsent;
     }
-    if (!m_flushRequested) {
-        m_flushRequested = true;
-        Q_EMIT flushRequested();
-    }
+    if (m_flushScheduled)
+        return;
+    m_flushScheduled = true;
+    if (m_scheduler)
+        m_scheduler->scheduleFlush(this);
+    else
+        QMetaObject::invokeMethod(this, &ServerWebSocket::flush, Qt::QueuedConnection);
 }
 
 bool ServerWebSocket::tooSlow(QString *reason)
@@ -229,7 +238,7 @@ void ServerWebSocket::consume(qsizetype n)
 
 void ServerWebSocket::flush()
 {
-    m_flushRequested = false;
+    m_flushScheduled = false;
     while (m_fd >= 0 && m_unsent > 0) {
         constexpr size_t MaxIov = 64;
         iovec iov[MaxIov];
@@ -239,10 +248,15 @@ void ServerWebSocket::flush()
             iov[count].iov_base = const_cast<char *>(m_out[i].bytes.constData()) + offset;
             iov[count].iov_len = size_t(m_out[i].bytes.size() - offset);
         }
-        msghdr msg {};
-        msg.msg_iov = iov;
-        msg.msg_iovlen = count;
-        const ssize_t n = ::sendmsg(m_fd, &msg, MSG_NOSIGNAL);
+        ssize_t n = 0;
+        if (count == 1) { // the usual case (a round's frames in one buffer): send() is the cheaper call
+            n = ::send(m_fd, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL);
+        } else {
+            msghdr msg {};
+            msg.msg_iov = iov;
+            msg.msg_iovlen = count;
+            n = ::sendmsg(m_fd, &msg, MSG_NOSIGNAL);
+        }
         if (n > 0) {
             // Progress matters only over the cap (tooSlow() counts from the later of it and crossing the cap):
             // the clock is not read for every send of the hot path.

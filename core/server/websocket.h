@@ -27,8 +27,8 @@ namespace lark
  * posted event and an ioctl per read, a QString per frame that JSON parsing turns back into UTF-8, a write notifier
  * switched on and off and bytesWritten emitted for every flush). docs/performance.md, server changes 7 and 8.
  *
- * Writes are buffered: write() queues, flushRequested() asks the owner to call flush() once this round's work is
- * done, so everything a round sends to one client leaves in one send().
+ * Writes are buffered: write() queues, and the first write after a flush tells the FlushScheduler, which calls
+ * flush() once this round's work is done, so everything a round sends to one client leaves in one send().
  */
 class ServerWebSocket : public QObject, private SocketPoller::Handler, private protocol::WebSocketParser::Handler
 {
@@ -47,11 +47,30 @@ public:
     enum class State { Handshaking, Open, Closing, Closed };
 
     /**
+     * Who calls flush() once the round's work is done (the server, for all its sockets at once). A plain interface
+     * rather than a signal: a fan-out tells it for every listener, and a signal's dispatch there cost as much as
+     * the rest of the delivery (docs/performance.md, the #12 fan-out A/B).
+     */
+    class FlushScheduler
+    {
+    public:
+        virtual void scheduleFlush(ServerWebSocket *socket) = 0;
+        /** The socket is being destroyed while scheduled: forget it. */
+        virtual void cancelFlush(ServerWebSocket *socket) = 0;
+
+    protected:
+        ~FlushScheduler() = default;
+    };
+
+    /**
      * Takes the accepted socket descriptor (closed with this object), watched by poller, and reads the client's
      * handshake. -1 (and no poller): a socket that never connects, for tests of the server's bookkeeping.
      */
     ServerWebSocket(qintptr socketDescriptor, const Limits &limits, SocketPoller *poller, QObject *parent = nullptr);
     ~ServerWebSocket() override;
+
+    /** Without one (nullptr), the socket posts its own flush to the event loop. Not owned: detach before it goes. */
+    void setFlushScheduler(FlushScheduler *scheduler) { m_scheduler = scheduler; }
 
     [[nodiscard]] State state() const { return m_state; }
     /** The request target of the handshake, e.g. /.ws?v=5&ns=demo (valid once opened). */
@@ -100,8 +119,6 @@ public:
     void refuse(int status, const QByteArray &reason, const QByteArray &extraHeaders = {});
 
 Q_SIGNALS:
-    /** Something was queued: call flush() once this round's work is done. Emitted once per flush. */
-    void flushRequested();
     /** The handshake succeeded: the server answered 101 and messages may flow. */
     void opened();
     void textMessageReceived(const QByteArray &utf8);
@@ -141,7 +158,7 @@ private:
     void queue(const QByteArray &bytes);
     /** Queues the answer to a ping; one not yet started is replaced (RFC 6455 §5.5.3: the latest is enough). */
     void queuePong(const QByteArray &payload);
-    /** Marks that something was queued: asks the owner for a flush, and judges the backlog's size. */
+    /** Marks that something was queued: schedules a flush, and notes when the backlog crossed the cap. */
     void queued();
     /** Takes n sent bytes off the front of the queue, releasing what is fully sent. */
     void consume(qsizetype n);
@@ -176,7 +193,8 @@ private:
     qint64 m_lastProgress = 0;
     qint64 m_windowStart = 0;
     qint64 m_windowBytes = 0;
-    bool m_flushRequested = false;
+    FlushScheduler *m_scheduler = nullptr;
+    bool m_flushScheduled = false;
     bool m_closeWhenSent = false; // beginClose() was called: shut down writing once m_out is sent
     bool m_writeShut = false;
     protocol::WebSocketParser m_parser;
