@@ -252,8 +252,8 @@ void Connection::handleRequest(qint64 r, const QString &action, const QJsonValue
     Reply reply {Ok, QString()};
     if (!bodyValue.isObject() && !bodyValue.isUndefined() && !bodyValue.isNull()) {
         reply = {InvalidRequest, u"request body must be an object"_s};
-    } else if (isV5DataAction(action)) {
-        reply = handleData(action, b);
+    } else if (const std::optional<Request::Action> data = v5DataAction(action)) {
+        reply = handleData(*data, b);
     } else if (action == u"auth"_s || action == u"gauth"_s || action == u"unauth"_s) {
         reply = handleAuth(action, b);
     } else if (action == u"s"_s || action == u"appcheck"_s || action == u"unappeck"_s) {
@@ -309,20 +309,23 @@ bool Connection::releaseCommitted(quint64 batch, bool ok, const QString &error)
     return !m_held.empty();
 }
 
-Reply Connection::handleData(const QString &action, const QJsonObject &b)
+Reply Connection::handleData(Request::Action action, const QJsonObject &b)
 {
+    using Action = Request::Action;
     Request request;
     Reply refusal;
     if (!decodeV5Request(action, b, &request, &refusal))
         return refusal;
     // Each listen holds memory and fan-out work on the server: a transport's resource, capped here. A listen again
-    // (the SDK re-sends its listens after every hello) replaces the one it had, so it is not a new one.
-    const QPair<QString, QString> key {request.path.toString(), request.query.identifier()};
-    // A listen of .info holds nothing here (the SDK serves .info itself), so it does not count.
-    const bool info = !request.path.isRoot() && request.path.front() == u".info"_s;
-    if (request.action == Request::Action::Listen && !info) {
+    // (the SDK re-sends its listens after every hello) replaces the one it had, so it is not a new one. A listen of
+    // .info holds nothing here (the SDK serves .info itself), so it does not count.
+    const bool counted = (action == Action::Listen || action == Action::Unlisten)
+        && !(!request.path.isRoot() && request.path.front() == u".info"_s);
+    QPair<QString, QString> key;
+    if (counted) {
+        key = {request.path.toString(), request.query.identifier()};
         const int cap = m_server->config().maxListensPerConnection;
-        if (m_listens.size() >= cap && !m_listens.contains(key))
+        if (action == Action::Listen && m_listens.size() >= cap && !m_listens.contains(key))
             return {TooManyListens, u"a connection may hold at most %1 listens (lark-server --max-listens)"_s.arg(cap)};
     }
     Caller caller;
@@ -334,9 +337,9 @@ Reply Connection::handleData(const QString &action, const QJsonObject &b)
         caller.handle = m_session->handle();
     }
     Reply reply = m_server->requests().handle(caller, request);
-    if (request.action == Request::Action::Listen && reply.isOk() && !info)
+    if (counted && action == Action::Listen && reply.isOk())
         m_listens.insert(key);
-    else if (request.action == Request::Action::Unlisten)
+    else if (counted && action == Action::Unlisten)
         m_listens.remove(key);
     return reply;
 }

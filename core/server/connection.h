@@ -87,7 +87,7 @@ private:
 
     // Request handlers: each returns the reply's status and payload.
     /** The v5 data actions: decoded, then answered by the server's RequestHandler (the listen cap is ours). */
-    Reply handleData(const QString &action, const QJsonObject &b);
+    Reply handleData(Request::Action action, const QJsonObject &b);
     Reply handleAuth(const QString &action, const QJsonObject &b);
     Reply handleWatch();
 

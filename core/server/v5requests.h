@@ -6,6 +6,8 @@
 #include <QJsonObject>
 #include <QString>
 
+#include <optional>
+
 namespace lark
 {
 
@@ -14,12 +16,13 @@ namespace lark
  * h: a transaction), m update, o/om/oc the onDisconnect ops. Auth, stats and Lark's admin actions are the
  * connection's own and are not decoded here.
  */
-[[nodiscard]] bool isV5DataAction(const QString &action);
+[[nodiscard]] std::optional<Request::Action> v5DataAction(QStringView action);
 
 /**
- * Decodes the body b of a v5 data action into *out; false with the refusal (status and message) for a malformed
- * one. Checks only the form (paths, children, a query); values are checked by the request path against the tree.
+ * Decodes the body b of a v5 data action (as v5DataAction() named it) into *out, a fresh Request; false with the
+ * refusal (status and message) for a malformed one. Checks only the form (paths, children, a query); values are
+ * checked by the request path against the tree.
  */
-[[nodiscard]] bool decodeV5Request(const QString &action, const QJsonObject &b, Request *out, Reply *refusal);
+[[nodiscard]] bool decodeV5Request(Request::Action action, const QJsonObject &b, Request *out, Reply *refusal);
 
 } // namespace lark

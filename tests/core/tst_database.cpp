@@ -75,6 +75,7 @@ private Q_SLOTS:
     void priorityAppliedAfterChildren();
     void taggedQueryWindow();
     void unlisten();
+    void unlistenAmongManyKeepsTheOthers();
     void relistenReplaces();
     void changedSignal();
     void eventsCarryCauseAndAreShared();
@@ -302,6 +303,27 @@ void TestDatabase::unlisten()
     QCOMPARE(db.listenCount(), 0);
     db.write(path(u"/a/x"_s), one(u""_s, u"2"_s), {});
     QVERIFY(sink.take().empty());
+}
+
+void TestDatabase::unlistenAmongManyKeepsTheOthers()
+{
+    // A removed listen's place is taken by the last one of its path: every other listen must still be found, and
+    // still pushed to, whichever one goes first.
+    Database db(u"ns"_s);
+    std::vector<Sink> sinks(5);
+    for (Sink &s : sinks)
+        db.listen(&s, path(u"/p"_s), Default, 0, {});
+    QVERIFY(db.unlisten(&sinks[0], path(u"/p"_s), Default.identifier()));
+    QVERIFY(db.unlisten(&sinks[2], path(u"/p"_s), Default.identifier()));
+    QCOMPARE(db.listenCount(), 3);
+    for (Sink &s : sinks)
+        s.take();
+    db.write(path(u"/p"_s), one(u""_s, u"1"_s), {});
+    for (size_t i = 0; i < sinks.size(); ++i)
+        QCOMPARE(sinks[i].take().size(), (i == 0 || i == 2) ? 0u : 1u);
+    for (size_t i : {4, 1, 3})
+        QVERIFY(db.unlisten(&sinks[i], path(u"/p"_s), Default.identifier()));
+    QCOMPARE(db.listenCount(), 0);
 }
 
 void TestDatabase::relistenReplaces()
