@@ -410,7 +410,7 @@ bool Hub::restartKeepingSessions(int port)
 
 bool Hub::isPersistent() const
 {
-    return m_server && m_server->store();
+    return m_server && m_server->backend().isPersistent();
 }
 
 void Hub::setKeepData(bool keep)

@@ -8,7 +8,6 @@
 #include "requesthandler.h"
 #include "server.h"
 #include "session.h"
-#include "store.h"
 #include "v5requests.h"
 #include "websocket.h"
 
@@ -246,8 +245,8 @@ void Connection::handleMessage(const QByteArray &utf8)
 
 void Connection::handleRequest(qint64 r, const QString &action, const QJsonValue &bodyValue)
 {
-    Store *store = m_server->store();
-    const quint64 recordsBefore = store ? store->recordCount() : 0;
+    const Backend &backend = m_server->backend();
+    const quint64 recordsBefore = backend.recordCount();
     const QJsonObject b = bodyValue.toObject();
     Reply reply {Ok, QString()};
     if (!bodyValue.isObject() && !bodyValue.isUndefined() && !bodyValue.isNull()) {
@@ -271,7 +270,7 @@ void Connection::handleRequest(qint64 r, const QString &action, const QJsonValue
     // Order (docs/wire-protocol.md §6): once a reply waits, every later reply of this connection waits behind it, even
     // one that recorded nothing (a g or q answered after a pending write must not overtake its ok). Pushes are not
     // held: listeners, the writer's own included, may see a write before it is durable, and so before its ok.
-    const quint64 batch = store && store->recordCount() != recordsBefore ? store->openBatch() : 0;
+    const quint64 batch = backend.recordCount() != recordsBefore ? backend.openBatch() : 0;
     if (batch != 0 || !m_held.empty()) {
         m_held.push_back({batch, r, reply.status, reply.data, std::move(reply.undo)});
         m_server->awaitCommit(this);
@@ -384,7 +383,7 @@ Reply Connection::handleAuth(const QString &action, const QJsonObject &b)
             m_session->setIdentity(previous);
             return {WriteFailed, why};
         }
-        if (m_server->store()) {
+        if (m_server->backend().isPersistent()) {
             undo = [server = m_server, id = m_session->id(), previous] {
                 if (Session *s = server->findSession(id)) {
                     s->setIdentity(previous);

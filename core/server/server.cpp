@@ -6,7 +6,7 @@
 #include "listener.h"
 #include "logging.h"
 #include "protocol/messages.h"
-#include "store.h"
+#include "sqlitebackend.h"
 #include "websocket.h"
 
 #include <QDateTime>
@@ -57,12 +57,7 @@ Server::Server(const ServerConfig &config, QObject *parent)
     m_graceTimer.setSingleShot(true);
     m_graceTimer.setTimerType(Qt::PreciseTimer);
     connect(&m_graceTimer, &QTimer::timeout, this, &Server::onGraceTimer);
-    m_commitTimer.setSingleShot(true);
-    m_commitTimer.setInterval(0);
-    connect(&m_commitTimer, &QTimer::timeout, this, [this] {
-        if (!m_commitsPaused)
-            commitStore();
-    });
+    useBackend(std::make_unique<MemoryBackend>());
     qRegisterMetaType<lark::Path>();
     qRegisterMetaType<lark::WriteOrigin>();
 }
@@ -70,11 +65,8 @@ Server::Server(const ServerConfig &config, QObject *parent)
 Server::~Server()
 {
     shutdown();
-    if (m_store) {
-        // The store outlives this body (it is a member): it must not call back into a half-destroyed server.
-        m_store->setBatchOpenedHandler(nullptr);
-        m_store->setCommitHandler(nullptr);
-    }
+    // The backend outlives this body (it is a member): it must not call back into a half-destroyed server.
+    m_backend->disconnect(this);
     for (Connection *c : std::as_const(m_connections))
         c->silence();
     qDeleteAll(m_connections);
@@ -83,30 +75,35 @@ Server::~Server()
         socket->setFlushScheduler(nullptr);
 }
 
+void Server::useBackend(std::unique_ptr<Backend> backend)
+{
+    m_backend = std::move(backend);
+    connect(m_backend.get(), &Backend::committed, this, &Server::onBatchCommitted);
+    for (Database *db : std::as_const(m_databases))
+        m_backend->attach(db);
+}
+
 bool Server::openStore(QString *error)
 {
-    if (m_store || m_config.dataFile.isEmpty())
+    if (m_backend->isPersistent() || m_config.dataFile.isEmpty())
         return true;
-    auto store = std::make_unique<Store>();
+    auto backend
+        = std::make_unique<SqliteBackend>(m_config.dataFile, m_config.fsync ? Store::Sync::Full : Store::Sync::Normal);
+    Backend::Loaded loaded;
     QString why;
-    std::vector<Store::StoredSession> stored;
-    quint64 next = 1;
-    if (!store->open(m_config.dataFile, m_config.fsync ? Store::Sync::Full : Store::Sync::Normal, &why)
-        || !store->load([this](const QString &ns) { return database(ns); }, &stored, &next, &why)) {
+    if (!backend->start([this](const QString &ns) { return database(ns); }, &loaded, &why)) {
         if (error)
             *error = why;
         return false;
     }
-    m_store = std::move(store);
-    m_store->setBatchOpenedHandler([this] { m_commitTimer.start(); });
-    m_store->setCommitHandler([this](quint64 batch, bool ok, const QString &why) { onBatchCommitted(batch, ok, why); });
-    for (Database *db : std::as_const(m_databases))
-        m_store->attach(db);
+    useBackend(std::move(backend));
+    const quint64 next = loaded.nextSessionNumber;
+    std::vector<Backend::StoredSession> &stored = loaded.sessions;
     m_registry.setNextNumber(next);
     // Every stored session was live or suspended when the server went away: none of them has a socket now, so all
     // come back suspended with a fresh grace (docs/semantics.md §6), to be resumed with `ls` or to fire once.
     const qint64 now = epochMs();
-    for (Store::StoredSession &st : stored) {
+    for (Backend::StoredSession &st : stored) {
         Session *s = m_registry.restore(st.id, st.number, database(st.ns), monotonicMs(), now, m_config.graceMs);
         s->setIdentity(st.identity);
         s->queue().setOps(std::move(st.ops));
@@ -121,24 +118,22 @@ bool Server::openStore(QString *error)
 
 bool Server::persistSession(Session *s, QString *error)
 {
-    return !m_store || m_store->saveSession(*s, error);
+    return m_backend->saveSession(*s, error);
 }
 
 bool Server::persistRegistration(Session *s, const OnDisconnectQueue::Registration &r, QString *error)
 {
-    return !m_store || m_store->recordRegistration(*s, r, error);
+    return m_backend->recordRegistration(*s, r, error);
 }
 
 bool Server::commitStore(QString *error)
 {
-    return !m_store || m_store->commit(error);
+    return m_backend->commit(error);
 }
 
 void Server::setCommitsPausedForTesting(bool paused)
 {
-    m_commitsPaused = paused;
-    if (!paused && m_store && m_store->openBatch())
-        m_commitTimer.start();
+    m_backend->setCommitsPausedForTesting(paused);
 }
 
 void Server::awaitCommit(Connection *c)
@@ -229,8 +224,7 @@ Database *Server::database(const QString &ns)
     Database *&db = m_databases[name];
     if (!db) {
         db = new Database(name, this);
-        if (m_store)
-            m_store->attach(db);
+        m_backend->attach(db);
         qCInfo(lcServer).noquote() << "created namespace" << name;
     }
     return db;
@@ -455,7 +449,7 @@ void Server::endSession(Session *s, Session::EndReason reason)
     // commit): after a crash the session has either fired (and is gone) or comes back with all its ops, so nothing
     // fires twice and nothing is lost.
     QString why;
-    if (m_store && !m_store->endSession(*db, writes, s->id(), &why))
+    if (!m_backend->endSession(*db, writes, s->id(), &why))
         qCCritical(lcSession).noquote() << s->handle() << "ended but could not be recorded; after a restart it"
                                         << "may come back and fire again:" << why;
     if (!writes.empty())
@@ -548,10 +542,7 @@ void Server::sweep()
 
 QJsonObject Server::describeStore() const
 {
-    QJsonObject o {{u"persistent"_s, m_store != nullptr}};
-    if (m_store && !m_store->failure().isEmpty())
-        o.insert(u"failure"_s, m_store->failure());
-    return o;
+    return m_backend->describe();
 }
 
 QJsonObject Server::describeSession(const Session &s) const
@@ -615,9 +606,8 @@ void Server::shutdown()
     m_graceTimer.stop();
     // Commit before closing: the replies that waited for it go out ahead of the close frames.
     QString why;
-    if (m_store && !m_store->commit(&why))
+    if (!m_backend->commit(&why))
         qCWarning(lcServer).noquote() << "the last commit failed at shutdown:" << why;
-    m_commitTimer.stop();
     if (!m_connections.isEmpty())
         qCInfo(lcServer) << "closing" << m_connections.size() << "connections";
     const QList<Connection *> connections = m_connections;
@@ -626,12 +616,7 @@ void Server::shutdown()
     m_flushes.flushAll(); // the close frames go out now: an embedding app may delete the server right after this
     if (m_listener)
         m_listener->close();
-    // Sessions stay stored (they come back suspended); the log is folded into snapshots so the next start is quick.
-    if (m_store && !m_store->compact(&why))
-        qCWarning(lcServer).noquote() << "could not compact the data file:" << why;
-    if (m_store)
-        qCInfo(lcServer).noquote() << "data file:" << m_store->recordCount() << "records in" << m_store->commitCount()
-                                   << "commits";
+    m_backend->stop();
 }
 
 } // namespace lark

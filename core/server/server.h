@@ -2,6 +2,7 @@
 #pragma once
 
 #include "accesspolicy.h"
+#include "backend.h"
 #include "flushbatch.h"
 #include "heartbeat.h"
 #include "pushencoder.h"
@@ -29,7 +30,6 @@ class Database;
 class Listener;
 class ServerWebSocket;
 class SocketPoller;
-class Store;
 
 struct ServerConfig {
     QHostAddress host = QHostAddress::LocalHost;
@@ -80,8 +80,8 @@ public:
      * Does nothing without one or when already open. listen() calls it; call it earlier to import into stored data.
      */
     bool openStore(QString *error = nullptr);
-    /** The open store, or nullptr when data lives in memory only. */
-    [[nodiscard]] Store *store() const { return m_store.get(); }
+    /** Where data and sessions are kept: in memory (the default) or, once openStore() opened it, the data file. */
+    [[nodiscard]] Backend &backend() const { return *m_backend; }
     /**
      * Records s (identity, queued ops) in the store's open batch, if there is a store; false with a reason when it
      * could not. It is durable once that batch is committed (see Connection's held replies).
@@ -165,6 +165,8 @@ Q_SIGNALS:
     void storeFailed(const QString &reason);
 
 private:
+    /** Talks to backend from now on; the namespaces that exist are attached to it. */
+    void useBackend(std::unique_ptr<Backend> backend);
     void onTcpConnection(int socketDescriptor);
     void handshakeEnded(ServerWebSocket *socket);
     /**
@@ -184,14 +186,14 @@ private:
     {
         return persistRegistration(s, r, error);
     }
-    [[nodiscard]] bool recordsCanBeLost() const override { return m_store != nullptr; }
+    [[nodiscard]] bool recordsCanBeLost() const override { return m_backend->isPersistent(); }
     void sessionUpdated(Session *s) override { noteSessionChanged(s); }
     void onBatchCommitted(quint64 batch, bool ok, const QString &error);
     /** Whether anyone consumes session descriptions (lark.watch connections or connected signals). */
     [[nodiscard]] bool hasSessionObservers() const;
 
     ServerConfig m_config;
-    std::unique_ptr<Store> m_store;
+    std::unique_ptr<Backend> m_backend;
     Listener *m_listener = nullptr;
     AccessPolicy m_policy;
     int m_maxConnections = 0;
@@ -201,10 +203,6 @@ private:
     QElapsedTimer m_clock;
     QTimer m_sweepTimer;
     QTimer m_graceTimer;
-    // Group commit: armed (0 ms) when a record opens a batch. Qt's dispatcher runs timers after the socket notifiers
-    // of its round (where requests are read and handled), so it fires once per round.
-    QTimer m_commitTimer;
-    bool m_commitsPaused = false;
     QList<Connection *> m_awaitingCommit;
     QHash<QString, Database *> m_databases;
     SessionRegistry m_registry;

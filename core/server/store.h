@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "backend.h"
 #include "db/database.h"
 #include "identity.h"
 #include "ondisconnectqueue.h"
@@ -54,14 +55,7 @@ public:
     /** Records per transaction before it is committed within a round: bounds latency and the WAL's growth. */
     static constexpr int MaxBatchRecords = 1000;
 
-    struct StoredSession {
-        QString id;
-        quint64 number = 0;
-        QString ns;
-        Identity identity;
-        qint64 createdAt = 0; /**< epoch ms */
-        std::vector<OnDisconnectQueue::Op> ops;
-    };
+    using StoredSession = Backend::StoredSession;
 
     Store();
     ~Store() override;

@@ -7,6 +7,7 @@
 
 #include "client/database.h"
 #include "client/presence.h"
+#include "server/sqlitebackend.h"
 #include "server/store.h"
 
 #include <QJsonDocument>
@@ -359,7 +360,7 @@ void TstClientApi::errorCodesFromTheServer()
     QCOMPARE(refusedAuth.at(0).at(0).value<Error>().code(), Error::Code::InvalidToken);
 
     // Last: from now on the server refuses every write.
-    server->store()->setCommitFailureForTesting(u"disk full"_s);
+    lark::sqliteStore(server->backend())->setCommitFailureForTesting(u"disk full"_s);
     Done write;
     db.ref(u"w"_s).set(1, this, write.callback());
     QVERIFY(write.wait());

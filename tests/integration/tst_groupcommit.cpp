@@ -9,6 +9,7 @@
 
 #include "server/server.h"
 #include "server/session.h"
+#include "server/sqlitebackend.h"
 #include "server/store.h"
 
 #include <QTemporaryDir>
@@ -74,23 +75,23 @@ void TstGroupCommit::okWaitsForTheCommit()
     QVERIFY(writer.open(server->port()));
     QVERIFY(other.open(server->port()));
     QCOMPARE(replyStatus(writer.call(u"q"_s, {{u"p"_s, u"/x"_s}, {u"h"_s, u""_s}})), u"ok"_s);
-    QTRY_COMPARE(server->store()->openBatch(), quint64(0)); // the sessions' rows are committed
+    QTRY_COMPARE(lark::sqliteStore(server->backend())->openBatch(), quint64(0)); // the sessions' rows are committed
 
     server->setCommitsPausedForTesting(true);
-    const quint64 commits = server->store()->commitCount();
+    const quint64 commits = lark::sqliteStore(server->backend())->commitCount();
     const qint64 put = writer.request(u"p"_s, putBody(u"/x"_s, 1));
     const qint64 get = writer.request(u"g"_s, getBody(u"/x"_s));
     // The writer's own listener hears of the write before it is durable (docs/wire-protocol.md §0.3) ...
     QVERIFY(!writer.waitPush([](const QJsonObject &p) { return pushData(p) == QJsonValue(1); }).isEmpty());
     // ... and another connection may read it, while the writer's ok, and the get queued behind it, still wait.
     QCOMPARE(other.call(u"g"_s, getBody(u"/x"_s)).value(u"d"_s), QJsonValue(1));
-    QVERIFY(server->store()->openBatch() != 0);
-    QCOMPARE(server->store()->commitCount(), commits);
+    QVERIFY(lark::sqliteStore(server->backend())->openBatch() != 0);
+    QCOMPARE(lark::sqliteStore(server->backend())->commitCount(), commits);
     QVERIFY(!anyReply(writer, put, get));
 
     server->setCommitsPausedForTesting(false);
     QTRY_VERIFY(writer.replies.contains(get));
-    QVERIFY(server->store()->commitCount() > commits);
+    QVERIFY(lark::sqliteStore(server->backend())->commitCount() > commits);
     QCOMPARE(replyStatus(writer.replies.value(put)), u"ok"_s);
     QCOMPARE(writer.replies.value(get).value(u"d"_s), QJsonValue(1));
     QCOMPARE(writer.replyOrder.mid(writer.replyOrder.size() - 2), (QList<qint64> {put, get}));
@@ -145,13 +146,13 @@ void TstGroupCommit::pipelinedRequestsStayInOrder()
     };
     auto lastItemPushed = [&](int i) { return !watcher.waitPush(pushAt(u"d"_s, u"/items/i%1/n"_s.arg(i))).isEmpty(); };
 
-    QTRY_COMPARE(server->store()->openBatch(), quint64(0));
+    QTRY_COMPARE(lark::sqliteStore(server->backend())->openBatch(), quint64(0));
     server->setCommitsPausedForTesting(true);
     pipeline(0, 20);
     QVERIFY(lastItemPushed(19)); // the server has handled all of them
     QVERIFY(c.replies.isEmpty()); // and answered none: everything waits behind the first write's commit
-    server->store()->setMaxBatchRecords(3);
-    const quint64 commits = server->store()->commitCount();
+    lark::sqliteStore(server->backend())->setMaxBatchRecords(3);
+    const quint64 commits = lark::sqliteStore(server->backend())->commitCount();
     server->setCommitsPausedForTesting(false);
     pipeline(20, 60);
     QVERIFY(lastItemPushed(59));
@@ -168,7 +169,7 @@ void TstGroupCommit::pipelinedRequestsStayInOrder()
             QCOMPARE(reply.value(u"d"_s), e.data);
     }
     // 40 items of 4 or 5 records each, at most 3 per commit.
-    QVERIFY(server->store()->commitCount() - commits >= 60);
+    QVERIFY(lark::sqliteStore(server->backend())->commitCount() - commits >= 60);
     // The queued ops are what the pipeline left: o for every item, cancelled for odd ones, plus the om keys.
     Session *s = nullptr;
     for (Session *candidate : server->sessions()) {
@@ -194,7 +195,7 @@ void TstGroupCommit::lostCommitAnswersWriteFailed()
         const qint64 op = c.request(u"o"_s, putBody(u"/od/b"_s, 2));
         const qint64 get = c.request(u"g"_s, getBody(u"/lost"_s));
         QTRY_VERIFY(server->sessions().constFirst()->queue().ops().size() == 2);
-        server->store()->setCommitFailureForTesting(u"disk on fire"_s);
+        lark::sqliteStore(server->backend())->setCommitFailureForTesting(u"disk on fire"_s);
         server->setCommitsPausedForTesting(false);
         QTRY_VERIFY(c.replies.contains(get));
         QCOMPARE(c.replyOrder.mid(c.replyOrder.size() - 3), (QList<qint64> {put, op, get}));
@@ -204,10 +205,10 @@ void TstGroupCommit::lostCommitAnswersWriteFailed()
         // The write cannot be taken back from memory (it was pushed); the op can, and is.
         QCOMPARE(c.replies.value(get).value(u"d"_s), QJsonValue(2));
         QCOMPARE(server->sessions().constFirst()->queue().ops().size(), size_t(1));
-        QVERIFY(!server->store()->failure().isEmpty());
+        QVERIFY(!lark::sqliteStore(server->backend())->failure().isEmpty());
 
         // From now on writes are refused at once, until a restart; reads still work.
-        server->store()->setCommitFailureForTesting({});
+        lark::sqliteStore(server->backend())->setCommitFailureForTesting({});
         const QJsonObject refused = c.call(u"p"_s, putBody(u"/after"_s, 3));
         QCOMPARE(replyStatus(refused), u"write_failed"_s);
         QCOMPARE(c.call(u"g"_s, getBody(u"/after"_s)).value(u"d"_s), QJsonValue());
@@ -273,7 +274,7 @@ void TstGroupCommit::lostCommitIsToldToWatchers()
         QVERIFY(writer.open(server->port()));
         QCOMPARE(watch(admin), (QJsonObject {{u"persistent"_s, true}}));
 
-        server->store()->setCommitFailureForTesting(u"disk on fire"_s);
+        lark::sqliteStore(server->backend())->setCommitFailureForTesting(u"disk on fire"_s);
         QCOMPARE(replyStatus(writer.call(u"p"_s, putBody(u"/x"_s, 1))), u"write_failed"_s);
         const QJsonObject push
             = admin.waitPush([](const QJsonObject &p) { return p.value(u"a"_s) == u"lark.store"_s; });
@@ -317,7 +318,7 @@ void TstGroupCommit::opsCostLinearBytes()
         auto server = startServer(file);
         RawClient c;
         QVERIFY(c.open(server->port()));
-        QTRY_COMPARE(server->store()->openBatch(), quint64(0)); // the new session's row is in
+        QTRY_COMPARE(lark::sqliteStore(server->backend())->openBatch(), quint64(0)); // the new session's row is in
         auto registerOps = [&](int from, int to) {
             QList<qint64> requests;
             for (int i = from; i < to; ++i)
@@ -326,11 +327,11 @@ void TstGroupCommit::opsCostLinearBytes()
             return std::count_if(requests.cbegin(), requests.cend(),
                 [&](qint64 r) { return replyStatus(c.replies.value(r)) == u"ok"_s; });
         };
-        const qint64 start = server->store()->sessionBytesWritten();
+        const qint64 start = lark::sqliteStore(server->backend())->sessionBytesWritten();
         QCOMPARE(registerOps(0, 500), 500);
-        const qint64 half = server->store()->sessionBytesWritten();
+        const qint64 half = lark::sqliteStore(server->backend())->sessionBytesWritten();
         QCOMPARE(registerOps(500, 1000), 500);
-        const qint64 end = server->store()->sessionBytesWritten();
+        const qint64 end = lark::sqliteStore(server->backend())->sessionBytesWritten();
         const qint64 first = half - start, second = end - half;
         qInfo("session bytes handed to SQLite: %lld for the first 500 ops, %lld for the second 500", first, second);
         QVERIFY2(first > 0 && second <= first * 3 / 2,

@@ -8,6 +8,7 @@
 
 #include "server/server.h"
 #include "server/session.h"
+#include "server/sqlitebackend.h"
 #include "server/store.h"
 
 #include <QTemporaryDir>
@@ -76,7 +77,7 @@ void TstLimits::opsPerSession()
         QCOMPARE(replyStatus(c.call(u"o"_s, putBody(p, true))), u"ok"_s);
 
     // A fourth op, as o or as om, is refused with a reason that names the cap and its option.
-    const quint64 records = server->store()->recordCount();
+    const quint64 records = lark::sqliteStore(server->backend())->recordCount();
     const QJsonObject refused = c.call(u"o"_s, putBody(u"/p/d"_s, true));
     QCOMPARE(replyStatus(refused), u"too_many_ops"_s);
     QVERIFY2(refused.value(u"d"_s).toString().contains(u"3"_s), qPrintable(refused.value(u"d"_s).toString()));
@@ -84,7 +85,7 @@ void TstLimits::opsPerSession()
         qPrintable(refused.value(u"d"_s).toString()));
     QVERIFY(!refused.contains(u"error"_s));
     QCOMPARE(replyStatus(c.call(u"om"_s, putBody(u"/q"_s, QJsonObject {{u"x"_s, 1}}))), u"too_many_ops"_s);
-    QCOMPARE(server->store()->recordCount(), records);
+    QCOMPARE(lark::sqliteStore(server->backend())->recordCount(), records);
     QCOMPARE(queuedPaths(*server), (QStringList {u"/p/a"_s, u"/p/b"_s, u"/p/c"_s}));
 
     // What does not add an op is fine at the cap: replacing one, writing into one, cancelling.

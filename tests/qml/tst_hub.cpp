@@ -11,6 +11,7 @@
 #include "models/tabsmodel.h"
 #include "netsim/linkproxy.h"
 #include "server/server.h"
+#include "server/sqlitebackend.h"
 #include "server/store.h"
 
 #include <QAbstractItemModelTester>
@@ -243,7 +244,7 @@ void TstHub::failedDataFileIsShown()
     QVERIFY(hub.isPersistent());
     QVERIFY2(hub.hostMessage().isEmpty(), qPrintable(hub.hostMessage()));
     QSignalSpy running(&hub, &lark::models::Hub::runningChanged);
-    hub.server()->store()->setCommitFailureForTesting(u"disk full"_s);
+    lark::sqliteStore(hub.server()->backend())->setCommitFailureForTesting(u"disk full"_s);
 
     Database db(QUrl(hub.server()->url()), config.ns, fast());
     QString status;
@@ -285,7 +286,7 @@ void TstHub::failedRemoteDataFileIsShown()
     QTRY_VERIFY_WITH_TIMEOUT(hub.tree(), 10000); // connected and watching
     QVERIFY2(hub.hostMessage().isEmpty(), qPrintable(hub.hostMessage()));
 
-    server.store()->setCommitFailureForTesting(u"disk full"_s);
+    lark::sqliteStore(server.backend())->setCommitFailureForTesting(u"disk full"_s);
     Database db(QUrl(server.url()), u"test"_s, fast());
     QString status;
     db.ref(u"x"_s).set(1, &db, [&](const lark::client::Error &e) { status = e.isOk() ? u"ok"_s : e.toString(); });
