@@ -32,23 +32,13 @@ qint64 epochMs()
     return QDateTime::currentMSecsSinceEpoch();
 }
 
-bool isValidNamespace(const QString &ns)
-{
-    if (ns.size() > 128)
-        return false;
-    for (const QChar c : ns) {
-        if (!(c.isLetterOrNumber() && c.unicode() < 128) && c != u'-' && c != u'_' && c != u'.')
-            return false;
-    }
-    return true;
-}
-
 } // namespace
 
 Server::Server(const ServerConfig &config, QObject *parent)
     : QObject(parent)
     , m_config(config)
     , m_heartbeat(config.pingIntervalMs, config.deadAfterMs)
+    , m_namespaces(config.defaultNamespace, config.maxNamespaces, this)
     , m_requests(this, nullptr, {config.maxOpsPerSession})
 {
     m_clock.start();
@@ -100,7 +90,7 @@ bool Server::openStore(QString *error)
     m_store = std::move(store);
     m_store->setBatchOpenedHandler([this] { m_commitTimer.start(); });
     m_store->setCommitHandler([this](quint64 batch, bool ok, const QString &why) { onBatchCommitted(batch, ok, why); });
-    for (Database *db : std::as_const(m_databases))
+    for (Database *db : m_namespaces.databases())
         m_store->attach(db);
     m_registry.setNextNumber(next);
     // Every stored session was live or suspended when the server went away: none of them has a socket now, so all
@@ -113,7 +103,7 @@ bool Server::openStore(QString *error)
         s->createdAt = s->connectedAt = st.createdAt;
         noteSessionChanged(s);
     }
-    qCInfo(lcServer).noquote() << "data file" << m_config.dataFile << "loaded:" << m_databases.size() << "namespaces,"
+    qCInfo(lcServer).noquote() << "data file" << m_config.dataFile << "loaded:" << m_namespaces.size() << "namespaces,"
                                << stored.size() << "sessions back suspended for" << m_config.graceMs << "ms";
     armGraceTimer();
     return true;
@@ -225,20 +215,11 @@ void Server::setTimers(int pingIntervalMs, int deadAfterMs, int graceMs)
 
 Database *Server::database(const QString &ns)
 {
-    const QString name = ns.isEmpty() ? m_config.defaultNamespace : ns;
-    Database *&db = m_databases[name];
-    if (!db) {
-        db = new Database(name, this);
-        if (m_store)
-            m_store->attach(db);
-        qCInfo(lcServer).noquote() << "created namespace" << name;
-    }
+    bool created = false;
+    Database *db = m_namespaces.database(ns, &created);
+    if (created && m_store)
+        m_store->attach(db);
     return db;
-}
-
-QList<Database *> Server::databases() const
-{
-    return m_databases.values();
 }
 
 Server::OutputStats Server::outputStats() const
@@ -317,7 +298,7 @@ void Server::onWebSocketOpened(ServerWebSocket *socket)
     const QUrl url = socket->requestUrl();
     const QUrlQuery query(url);
     const QString ns = query.queryItemValue(u"ns"_s, QUrl::FullyDecoded);
-    if (url.path() != u"/.ws"_s || !isValidNamespace(ns)) {
+    if (url.path() != u"/.ws"_s || !Namespaces::isValidName(ns)) {
         const QString reason = url.path() != u"/.ws"_s
             ? u"unknown endpoint %1; use /.ws?v=5&ns=<namespace>"_s.arg(url.path().left(64))
             : u"invalid namespace"_s;
@@ -325,16 +306,9 @@ void Server::onWebSocketOpened(ServerWebSocket *socket)
         socket->close(QWebSocketProtocol::CloseCodePolicyViolated, reason);
         return;
     }
-    // Each namespace is a database kept for the server's lifetime (and in its data file): clients may not create
-    // them without end. Those that exist, loaded from the file included, and the default one always work.
-    const QString name = ns.isEmpty() ? m_config.defaultNamespace : ns;
-    if (!m_databases.contains(name) && name != m_config.defaultNamespace
-        && m_databases.size() >= m_config.maxNamespaces) {
-        const QString reason
-            = u"too many namespaces: this server holds at most %1 (lark-server --max-namespaces)"_s.arg(
-                m_config.maxNamespaces);
+    if (QString reason; !m_namespaces.admits(ns, &reason)) {
         qCWarning(lcProtocol).noquote() << "refusing" << socket->peerAddress().toString() << "namespace"
-                                        << name.left(64) << reason;
+                                        << m_namespaces.resolve(ns).left(64) << reason;
         socket->close(QWebSocketProtocol::CloseCodePolicyViolated, reason);
         return;
     }

@@ -4,6 +4,7 @@
 #include "accesspolicy.h"
 #include "flushbatch.h"
 #include "heartbeat.h"
+#include "namespaces.h"
 #include "pushencoder.h"
 #include "requesthandler.h"
 #include "session.h"
@@ -113,7 +114,8 @@ public:
 
     /** The namespace's database, created on first use as the Firebase emulator does. */
     Database *database(const QString &ns);
-    [[nodiscard]] QList<Database *> databases() const;
+    /** The namespaces there are (the dashboard's list) and the cap on new ones. */
+    [[nodiscard]] const Namespaces &namespaces() const { return m_namespaces; }
 
     [[nodiscard]] QList<Session *> sessions() const;
     [[nodiscard]] int connectionCount() const { return int(m_connections.size()); }
@@ -197,6 +199,7 @@ private:
     int m_maxConnections = 0;
     QSet<ServerWebSocket *> m_handshaking;
     Heartbeat m_heartbeat;
+    Namespaces m_namespaces;
     SocketPoller *m_poller = nullptr; // all client sockets, through one epoll descriptor
     QElapsedTimer m_clock;
     QTimer m_sweepTimer;
@@ -206,7 +209,6 @@ private:
     QTimer m_commitTimer;
     bool m_commitsPaused = false;
     QList<Connection *> m_awaitingCommit;
-    QHash<QString, Database *> m_databases;
     SessionRegistry m_registry;
     QList<Connection *> m_connections;
     QList<Connection *> m_watchers;
