@@ -2,6 +2,7 @@
 #pragma once
 
 #include "accesspolicy.h"
+#include "authenticator.h"
 #include "flushbatch.h"
 #include "heartbeat.h"
 #include "namespaces.h"
@@ -107,6 +108,8 @@ public:
 
     /** The request path every transport calls (RequestHandler). */
     [[nodiscard]] const RequestHandler &requests() const { return m_requests; }
+    /** Which credentials are valid: every transport's auth requests go through it. */
+    [[nodiscard]] const Authenticator &authenticator() const { return m_authenticator; }
     /** The authorizer the request path asks (not owned; it must outlive the server); nullptr restores allow-all. */
     void setAuthorizer(const Authorizer *authorizer) { m_requests.setAuthorizer(authorizer); }
     /** A session by its id (live or suspended), or nullptr. */
@@ -214,6 +217,7 @@ private:
     QList<Connection *> m_watchers;
     PushEncoder m_pushes;
     RequestHandler m_requests;
+    Authenticator m_authenticator;
     bool m_shuttingDown = false;
     FlushBatch m_flushes;
 };
