@@ -196,7 +196,7 @@ void Connection::onDisconnected()
             m_db->unlisten(this, p, queryId);
     }
     m_listens.clear();
-    m_server->removeWatcher(this);
+    m_server->adminFeed()->removeWatcher(this);
     Session *s = m_released ? nullptr : m_session;
     m_session = nullptr;
     m_server->connectionLost(this, s, m_peerClosed);
@@ -402,13 +402,8 @@ Reply Connection::handleAuth(const QString &action, const QJsonObject &b)
 
 Reply Connection::handleWatch()
 {
-    if (!m_session || !m_session->identity().isAdmin())
-        return {PermissionDenied, u"lark.watch needs an admin connection (gauth \"owner\")"_s};
-    m_server->addWatcher(this);
-    QJsonArray sessions;
-    for (const Session *s : m_server->sessions())
-        sessions.append(m_server->describeSession(*s));
-    return {Ok, QJsonObject {{u"sessions"_s, sessions}, {u"store"_s, m_server->describeStore()}}};
+    return m_server->adminFeed()->watch(
+        this, m_session ? m_session->identity() : Identity(), m_server->describeStore());
 }
 
 } // namespace lark

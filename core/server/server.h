@@ -2,6 +2,7 @@
 #pragma once
 
 #include "accesspolicy.h"
+#include "adminfeed.h"
 #include "authenticator.h"
 #include "flushbatch.h"
 #include "heartbeat.h"
@@ -132,8 +133,9 @@ public:
     [[nodiscard]] OutputStats outputStats() const;
     /** TCP connections that have not finished their WebSocket handshake. */
     [[nodiscard]] int handshakeCount() const { return int(m_handshaking.size()); }
-    /** Admin view of a session (lark.watch feed and dashboard). */
-    [[nodiscard]] QJsonObject describeSession(const Session &s) const;
+    /** The admin view of the sessions: lark.watch subscribers, and signals for an embedding dashboard. */
+    [[nodiscard]] AdminFeed *adminFeed() { return &m_feed; }
+    [[nodiscard]] const AdminFeed *adminFeed() const { return &m_feed; }
     /** Admin view of the data file: whether there is one, and why it failed if it did (lark.watch feed). */
     [[nodiscard]] QJsonObject describeStore() const;
 
@@ -154,17 +156,11 @@ public:
     void noteSessionChanged(Session *s);
     /** c has replies waiting for a commit: it hears of every commit until it has none. */
     void awaitCommit(Connection *c);
-    void addWatcher(Connection *c);
-    void removeWatcher(Connection *c);
     [[nodiscard]] qint64 monotonicMs() const { return m_clock.elapsed(); }
     /** event as ready WebSocket frames; the last event's are kept, so a fan-out encodes its push only once. */
     const QList<QByteArray> &pushFrames(const SharedEvent &event) { return m_pushes.wireFrames(event); }
 
 Q_SIGNALS:
-    void sessionChanged(const QJsonObject &session);
-    void sessionRemoved(const QJsonObject &session);
-    /** A session's ops were applied: its description and the fired ops (paths, kinds, resolved values). */
-    void opsFired(const QJsonObject &session, const QJsonArray &ops);
     void connectionCountChanged(int count);
     /** A commit of the data file failed: from now on writes are refused until a restart (Store::failure()). */
     void storeFailed(const QString &reason);
@@ -183,7 +179,7 @@ private:
     void armGraceTimer();
     void onGraceTimer();
     void endSession(Session *s, Session::EndReason reason);
-    void broadcastToWatchers(const QByteArray &message);
+    void broadcastToWatchers(const QByteArray &message) { m_feed.broadcast(message); } // onBatchCommitted's
     // SessionLedger, for the request path.
     bool recordRegistration(Session *s, const OnDisconnectQueue::Registration &r, QString *error) override
     {
@@ -192,8 +188,6 @@ private:
     [[nodiscard]] bool recordsCanBeLost() const override { return m_store != nullptr; }
     void sessionUpdated(Session *s) override { noteSessionChanged(s); }
     void onBatchCommitted(quint64 batch, bool ok, const QString &error);
-    /** Whether anyone consumes session descriptions (lark.watch connections or connected signals). */
-    [[nodiscard]] bool hasSessionObservers() const;
 
     ServerConfig m_config;
     std::unique_ptr<Store> m_store;
@@ -213,8 +207,8 @@ private:
     bool m_commitsPaused = false;
     QList<Connection *> m_awaitingCommit;
     SessionRegistry m_registry;
+    AdminFeed m_feed;
     QList<Connection *> m_connections;
-    QList<Connection *> m_watchers;
     PushEncoder m_pushes;
     RequestHandler m_requests;
     Authenticator m_authenticator;
