@@ -18,9 +18,10 @@ EventLogModel::EventLogModel(QObject *parent)
 void EventLogModel::attachServer(lark::Server *server)
 {
     forgetSessions();
-    connect(server, &lark::Server::sessionChanged, this, &EventLogModel::sessionChanged);
-    connect(server, &lark::Server::sessionRemoved, this, &EventLogModel::sessionRemoved);
-    connect(server, &lark::Server::opsFired, this, &EventLogModel::opsFired);
+    lark::AdminFeed *feed = server->adminFeed();
+    connect(feed, &lark::AdminFeed::sessionChanged, this, &EventLogModel::sessionChanged);
+    connect(feed, &lark::AdminFeed::sessionRemoved, this, &EventLogModel::sessionRemoved);
+    connect(feed, &lark::AdminFeed::opsFired, this, &EventLogModel::opsFired);
     connect(server, &lark::Server::connectionCountChanged, this, [this](int n) {
         append(u"connections"_s, {}, u"%1 open connection%2"_s.arg(n).arg(n == 1 ? QString() : u"s"_s));
     });

@@ -19,7 +19,7 @@ FiredOpsModel::FiredOpsModel(QObject *parent)
 
 void FiredOpsModel::attachServer(lark::Server *server)
 {
-    connect(server, &lark::Server::opsFired, this,
+    connect(server->adminFeed(), &lark::AdminFeed::opsFired, this,
         [this](const QJsonObject &session, const QJsonArray &ops) { addFired(session, ops); });
 }
 

@@ -69,7 +69,7 @@ Hub::Hub(const HubConfig &config, QObject *parent)
     }
     connect(m_sessions, &SessionsModel::countChanged, this, [this] {
         // Clients create namespaces on first use: a new session is when the picker may have a new entry.
-        if (m_server && m_server->databases().size() != m_namespaces.size())
+        if (m_server && m_server->namespaces().size() != m_namespaces.size())
             refreshNamespaces();
     });
 }
@@ -489,14 +489,8 @@ QStringList Hub::namespaces() const
 
 void Hub::refreshNamespaces()
 {
-    QStringList names;
-    if (m_server) {
-        const QList<lark::Database *> dbs = m_server->databases();
-        for (const lark::Database *db : dbs)
-            names.append(db->name());
-    }
+    QStringList names = m_server ? m_server->namespaces().names() : QStringList();
     names.removeAll(QString());
-    names.sort();
     if (names != m_namespaces) {
         m_namespaces = names;
         Q_EMIT namespacesChanged();

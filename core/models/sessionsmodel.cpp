@@ -41,19 +41,20 @@ void SessionsModel::attachServer(lark::Server *server)
     m_server = server;
     // A healthy connection answers every ping: silence beyond a ping interval and a half means something is wrong.
     m_silentAfterMs = server->config().pingIntervalMs * 3 / 2 + 100;
-    connect(server, &lark::Server::sessionChanged, this, &SessionsModel::updateSession);
-    connect(server, &lark::Server::sessionRemoved, this, &SessionsModel::endSession);
+    const lark::AdminFeed *feed = server->adminFeed();
+    connect(feed, &lark::AdminFeed::sessionChanged, this, &SessionsModel::updateSession);
+    connect(feed, &lark::AdminFeed::sessionRemoved, this, &SessionsModel::endSession);
     QJsonArray current;
     const QList<Session *> sessions = server->sessions();
     for (const Session *s : sessions)
-        current.append(server->describeSession(*s));
+        current.append(feed->describeSession(*s));
     replaceAll(current);
 }
 
 void SessionsModel::detachServer()
 {
     if (m_server)
-        m_server->disconnect(this);
+        m_server->adminFeed()->disconnect(this);
     m_server = nullptr;
     if (!m_rows.isEmpty()) {
         // One removal of all rows rather than a reset: views keep their own state.
@@ -300,7 +301,7 @@ void SessionsModel::tick()
                 continue;
             const int row = rowOfHandle(s->handle());
             if (row >= 0 && m_rows.at(row).endedAt == 0) {
-                m_rows[row].session = m_server->describeSession(*s);
+                m_rows[row].session = m_server->adminFeed()->describeSession(*s);
                 m_rows[row].receivedAt = now;
             }
         }

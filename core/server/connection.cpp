@@ -31,6 +31,16 @@ qint64 nowMs()
     return QDateTime::currentMSecsSinceEpoch();
 }
 
+/** The credential of a v5 auth action: `gauth`, `auth` or `unauth`. */
+Authenticator::Credential v5Credential(const QString &action)
+{
+    if (action == u"gauth"_s)
+        return Authenticator::Credential::Admin;
+    if (action == u"auth"_s)
+        return Authenticator::Credential::Token;
+    return Authenticator::Credential::None;
+}
+
 } // namespace
 
 Connection::Connection(Server *server, ServerWebSocket *socket, Database *db)
@@ -185,7 +195,7 @@ void Connection::onDisconnected()
             m_db->unlisten(this, p, queryId);
     }
     m_listens.clear();
-    m_server->removeWatcher(this);
+    m_server->adminFeed()->removeWatcher(this);
     Session *s = m_released ? nullptr : m_session;
     m_session = nullptr;
     m_server->connectionLost(this, s, m_peerClosed);
@@ -347,24 +357,11 @@ Reply Connection::handleAuth(const QString &action, const QJsonObject &b)
 {
     if (!m_session)
         return {Unavailable, u"no session"_s};
-    Identity identity;
-    if (action == u"gauth"_s) {
-        if (b.value(u"cred"_s).toString() != u"owner"_s)
-            return {InvalidToken, u"gauth: only the emulator admin credential \"owner\" is accepted"_s};
-        // docs/semantics.md §7: the admin only from what the access policy let in by name, never from any page
-        // that --allow-origin '*' admits (it could read every session id off the admin feed).
-        if (m_socket->admission() == AccessPolicy::Admission::AnyOrigin)
-            return {PermissionDenied,
-                u"the admin credential is not accepted from a web page admitted only by --allow-origin '*'; "
-                "list its origin with --allow-origin"_s};
-        identity.kind = Identity::Kind::Admin;
-        identity.uid = u"owner"_s;
-        identity.provider = u"admin"_s;
-    } else if (action == u"auth"_s) {
-        QString why;
-        if (!Identity::fromJwt(b.value(u"cred"_s).toString(), &identity, &why))
-            return {InvalidToken, why};
-    }
+    Authenticator::Result auth = m_server->authenticator().authenticate(
+        v5Credential(action), b.value(u"cred"_s).toString(), m_socket->admission());
+    if (!auth.isOk())
+        return {auth.status, auth.message};
+    const Identity identity = std::move(auth.identity);
     const bool firstOnResumed = m_resumed && !m_session->authSeenOnConnection;
     if (firstOnResumed && identity != m_session->identity()) {
         qCInfo(lcSession).noquote() << m_session->handle() << "resumed as" << identity.describe() << "instead of"
@@ -404,13 +401,8 @@ Reply Connection::handleAuth(const QString &action, const QJsonObject &b)
 
 Reply Connection::handleWatch()
 {
-    if (!m_session || !m_session->identity().isAdmin())
-        return {PermissionDenied, u"lark.watch needs an admin connection (gauth \"owner\")"_s};
-    m_server->addWatcher(this);
-    QJsonArray sessions;
-    for (const Session *s : m_server->sessions())
-        sessions.append(m_server->describeSession(*s));
-    return {Ok, QJsonObject {{u"sessions"_s, sessions}, {u"store"_s, m_server->describeStore()}}};
+    return m_server->adminFeed()->watch(
+        this, m_session ? m_session->identity() : Identity(), m_server->describeStore());
 }
 
 } // namespace lark

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "adminfeed.h"
 #include "db/database.h"
 #include "protocol/framing.h"
 #include "requesthandler.h"
@@ -28,7 +29,7 @@ class Session;
  * With a data file, a reply whose request recorded something is held until the store commits that batch, and
  * every later reply waits behind it (see handleRequest). Pushes are never held.
  */
-class Connection : public QObject, public ListenerSink
+class Connection : public QObject, public ListenerSink, public AdminFeed::Watcher
 {
     Q_OBJECT
 public:
@@ -41,6 +42,7 @@ public:
 
     void deliver(const SharedEvent &event) override;
     void send(const QByteArray &message);
+    void sendFeed(const QByteArray &message) override { send(message); }
 
     /** Server-side close with a code and reason; the session is treated as lost abnormally (grace applies). */
     void closeWithError(QWebSocketProtocol::CloseCode code, const QString &reason);

@@ -32,23 +32,14 @@ qint64 epochMs()
     return QDateTime::currentMSecsSinceEpoch();
 }
 
-bool isValidNamespace(const QString &ns)
-{
-    if (ns.size() > 128)
-        return false;
-    for (const QChar c : ns) {
-        if (!(c.isLetterOrNumber() && c.unicode() < 128) && c != u'-' && c != u'_' && c != u'.')
-            return false;
-    }
-    return true;
-}
-
 } // namespace
 
 Server::Server(const ServerConfig &config, QObject *parent)
     : QObject(parent)
     , m_config(config)
     , m_heartbeat(config.pingIntervalMs, config.deadAfterMs)
+    , m_namespaces(config.defaultNamespace, config.maxNamespaces, this)
+    , m_feed(&m_registry, config.deadAfterMs, [this] { return monotonicMs(); })
     , m_requests(this, nullptr, {config.maxOpsPerSession})
 {
     m_clock.start();
@@ -79,7 +70,7 @@ void Server::useBackend(std::unique_ptr<Backend> backend)
 {
     m_backend = std::move(backend);
     connect(m_backend.get(), &Backend::committed, this, &Server::onBatchCommitted);
-    for (Database *db : std::as_const(m_databases))
+    for (Database *db : m_namespaces.databases())
         m_backend->attach(db);
 }
 
@@ -110,7 +101,7 @@ bool Server::openStore(QString *error)
         s->createdAt = s->connectedAt = st.createdAt;
         noteSessionChanged(s);
     }
-    qCInfo(lcServer).noquote() << "data file" << m_config.dataFile << "loaded:" << m_databases.size() << "namespaces,"
+    qCInfo(lcServer).noquote() << "data file" << m_config.dataFile << "loaded:" << m_namespaces.size() << "namespaces,"
                                << stored.size() << "sessions back suspended for" << m_config.graceMs << "ms";
     armGraceTimer();
     return true;
@@ -212,6 +203,7 @@ void Server::setTimers(int pingIntervalMs, int deadAfterMs, int graceMs)
     m_config.deadAfterMs = std::max(1, deadAfterMs);
     m_config.graceMs = std::max(0, graceMs);
     m_heartbeat.setTimers(m_config.pingIntervalMs, m_config.deadAfterMs);
+    m_feed.setDeadAfterMs(m_config.deadAfterMs);
     // One sweep for all connections; a quarter of the shortest timer keeps detection within ~25 % of its setting.
     const int period = std::clamp(
         std::min({m_config.pingIntervalMs, m_config.deadAfterMs, std::max(1, m_config.slowAfterMs)}) / 4, 5, 1000);
@@ -220,19 +212,11 @@ void Server::setTimers(int pingIntervalMs, int deadAfterMs, int graceMs)
 
 Database *Server::database(const QString &ns)
 {
-    const QString name = ns.isEmpty() ? m_config.defaultNamespace : ns;
-    Database *&db = m_databases[name];
-    if (!db) {
-        db = new Database(name, this);
+    bool created = false;
+    Database *db = m_namespaces.database(ns, &created);
+    if (created)
         m_backend->attach(db);
-        qCInfo(lcServer).noquote() << "created namespace" << name;
-    }
     return db;
-}
-
-QList<Database *> Server::databases() const
-{
-    return m_databases.values();
 }
 
 Server::OutputStats Server::outputStats() const
@@ -247,9 +231,7 @@ Server::OutputStats Server::outputStats() const
 
 QList<Session *> Server::sessions() const
 {
-    QList<Session *> list = m_registry.sessions();
-    std::sort(list.begin(), list.end(), [](Session *a, Session *b) { return a->number() < b->number(); });
-    return list;
+    return m_registry.byNumber();
 }
 
 void Server::onTcpConnection(int socketDescriptor)
@@ -311,7 +293,7 @@ void Server::onWebSocketOpened(ServerWebSocket *socket)
     const QUrl url = socket->requestUrl();
     const QUrlQuery query(url);
     const QString ns = query.queryItemValue(u"ns"_s, QUrl::FullyDecoded);
-    if (url.path() != u"/.ws"_s || !isValidNamespace(ns)) {
+    if (url.path() != u"/.ws"_s || !Namespaces::isValidName(ns)) {
         const QString reason = url.path() != u"/.ws"_s
             ? u"unknown endpoint %1; use /.ws?v=5&ns=<namespace>"_s.arg(url.path().left(64))
             : u"invalid namespace"_s;
@@ -319,16 +301,9 @@ void Server::onWebSocketOpened(ServerWebSocket *socket)
         socket->close(QWebSocketProtocol::CloseCodePolicyViolated, reason);
         return;
     }
-    // Each namespace is a database kept for the server's lifetime (and in its data file): clients may not create
-    // them without end. Those that exist, loaded from the file included, and the default one always work.
-    const QString name = ns.isEmpty() ? m_config.defaultNamespace : ns;
-    if (!m_databases.contains(name) && name != m_config.defaultNamespace
-        && m_databases.size() >= m_config.maxNamespaces) {
-        const QString reason
-            = u"too many namespaces: this server holds at most %1 (lark-server --max-namespaces)"_s.arg(
-                m_config.maxNamespaces);
+    if (QString reason; !m_namespaces.admits(ns, &reason)) {
         qCWarning(lcProtocol).noquote() << "refusing" << socket->peerAddress().toString() << "namespace"
-                                        << name.left(64) << reason;
+                                        << m_namespaces.resolve(ns).left(64) << reason;
         socket->close(QWebSocketProtocol::CloseCodePolicyViolated, reason);
         return;
     }
@@ -432,14 +407,8 @@ void Server::endSession(Session *s, Session::EndReason reason)
     std::vector<Write> writes = s->queue().resolve(db->root(), now, &errors);
     for (const QString &e : std::as_const(errors))
         qCWarning(lcSession).noquote() << s->handle() << "skipped an op that no longer applies:" << e;
-    // The admin views (watchers, dashboard signals) are built only when someone consumes them: at a mass
-    // disconnect this JSON was a fifth of the server's time with nobody listening (docs/performance.md).
-    const bool described = hasSessionObservers();
-    QJsonArray fired;
-    if (described && (!m_watchers.isEmpty() || isSignalConnected(QMetaMethod::fromSignal(&Server::opsFired)))) {
-        for (size_t i = 0; i < writes.size(); ++i)
-            fired.append(QJsonObject {{u"path"_s, writes[i].path.toString()}, {u"value"_s, writes[i].value.toJson()}});
-    }
+    // Described before they are applied (and moved away); only when someone consumes it (AdminFeed).
+    const QJsonArray fired = m_feed.describeFired(writes);
     if (!writes.empty()) {
         qCInfo(lcSession).noquote() << u"%1 firing %2 onDisconnect ops (%3)"_s.arg(s->handle())
                                            .arg(writes.size())
@@ -455,33 +424,13 @@ void Server::endSession(Session *s, Session::EndReason reason)
     if (!writes.empty())
         db->applyRecorded(Path(), std::move(writes), {WriteOrigin::Kind::OnDisconnect, s->handle()});
     s->queue().clear();
-    if (described) {
-        const QJsonObject description = describeSession(*s);
-        if (!fired.isEmpty()) {
-            Q_EMIT opsFired(description, fired);
-            broadcastToWatchers(protocol::extensionPush(u"lark.fired"_s,
-                QJsonObject {{u"session"_s, description}, {u"ops"_s, fired}, {u"firedAt"_s, double(now)}}));
-        }
-        broadcastToWatchers(protocol::extensionPush(u"lark.session.ended"_s, description));
-        Q_EMIT sessionRemoved(description);
-    }
+    m_feed.noteSessionEnded(*s, fired, now);
     m_registry.remove(s);
-}
-
-bool Server::hasSessionObservers() const
-{
-    return !m_watchers.isEmpty() || isSignalConnected(QMetaMethod::fromSignal(&Server::sessionChanged))
-        || isSignalConnected(QMetaMethod::fromSignal(&Server::sessionRemoved))
-        || isSignalConnected(QMetaMethod::fromSignal(&Server::opsFired));
 }
 
 void Server::noteSessionChanged(Session *s)
 {
-    if (!hasSessionObservers())
-        return;
-    const QJsonObject description = describeSession(*s);
-    broadcastToWatchers(protocol::extensionPush(u"lark.session"_s, description));
-    Q_EMIT sessionChanged(description);
+    m_feed.noteSessionChanged(*s);
 }
 
 bool Server::forgiveLoopStall(qint64 now)
@@ -512,7 +461,7 @@ void Server::sweep()
 {
     const qint64 now = monotonicMs();
     forgiveLoopStall(now);
-    const bool observed = hasSessionObservers();
+    const bool observed = m_feed.isObserved();
     // Copy: abortDead() and closeIfTooSlow() can drop connections from the list.
     const QList<Connection *> connections = m_connections;
     for (Connection *c : connections) {
@@ -543,48 +492,6 @@ void Server::sweep()
 QJsonObject Server::describeStore() const
 {
     return m_backend->describe();
-}
-
-QJsonObject Server::describeSession(const Session &s) const
-{
-    QJsonArray ops;
-    for (const OnDisconnectQueue::Op &op : s.queue().ops()) {
-        ops.append(QJsonObject {{u"path"_s, op.path.toString()}, {u"kind"_s, OnDisconnectQueue::kindName(op.kind)},
-            {u"value"_s, op.value}, {u"registeredAt"_s, double(op.registeredAt)}});
-    }
-    QJsonObject o {{u"handle"_s, s.handle()}, {u"id"_s, s.shortId()}, {u"state"_s, Session::stateName(s.state())},
-        {u"identity"_s, s.identity().describe()}, {u"namespace"_s, s.database()->name()},
-        {u"remote"_s, s.remoteAddress}, {u"createdAt"_s, double(s.createdAt)},
-        {u"connectedAt"_s, double(s.connectedAt)}, {u"resumes"_s, s.resumeCount}, {u"ops"_s, ops}};
-    if (s.state() == Session::State::Suspended) {
-        o.insert(u"suspendedAt"_s, double(s.suspendedAt));
-        o.insert(u"fireAt"_s, double(s.fireAt));
-    }
-    if (s.state() == Session::State::Live && s.connection()) {
-        o.insert(u"lastActivityMsAgo"_s, double(monotonicMs() - s.connection()->lastActivity()));
-        o.insert(u"deadAfterMs"_s, m_config.deadAfterMs);
-        o.insert(u"silent"_s, s.connection()->isSilent());
-    }
-    if (s.endReason() != Session::EndReason::None)
-        o.insert(u"endReason"_s, Session::endReasonName(s.endReason()));
-    return o;
-}
-
-void Server::addWatcher(Connection *c)
-{
-    if (!m_watchers.contains(c))
-        m_watchers.append(c);
-}
-
-void Server::removeWatcher(Connection *c)
-{
-    m_watchers.removeOne(c);
-}
-
-void Server::broadcastToWatchers(const QByteArray &message)
-{
-    for (Connection *w : std::as_const(m_watchers))
-        w->send(message);
 }
 
 bool Server::importJson(const QString &ns, const Path &path, const QByteArray &json, QString *error)

@@ -2,9 +2,12 @@
 #pragma once
 
 #include "accesspolicy.h"
+#include "adminfeed.h"
+#include "authenticator.h"
 #include "backend.h"
 #include "flushbatch.h"
 #include "heartbeat.h"
+#include "namespaces.h"
 #include "pushencoder.h"
 #include "requesthandler.h"
 #include "session.h"
@@ -106,6 +109,8 @@ public:
 
     /** The request path every transport calls (RequestHandler). */
     [[nodiscard]] const RequestHandler &requests() const { return m_requests; }
+    /** Which credentials are valid: every transport's auth requests go through it. */
+    [[nodiscard]] const Authenticator &authenticator() const { return m_authenticator; }
     /** The authorizer the request path asks (not owned; it must outlive the server); nullptr restores allow-all. */
     void setAuthorizer(const Authorizer *authorizer) { m_requests.setAuthorizer(authorizer); }
     /** A session by its id (live or suspended), or nullptr. */
@@ -113,7 +118,8 @@ public:
 
     /** The namespace's database, created on first use as the Firebase emulator does. */
     Database *database(const QString &ns);
-    [[nodiscard]] QList<Database *> databases() const;
+    /** The namespaces there are (the dashboard's list) and the cap on new ones. */
+    [[nodiscard]] const Namespaces &namespaces() const { return m_namespaces; }
 
     [[nodiscard]] QList<Session *> sessions() const;
     [[nodiscard]] int connectionCount() const { return int(m_connections.size()); }
@@ -127,8 +133,9 @@ public:
     [[nodiscard]] OutputStats outputStats() const;
     /** TCP connections that have not finished their WebSocket handshake. */
     [[nodiscard]] int handshakeCount() const { return int(m_handshaking.size()); }
-    /** Admin view of a session (lark.watch feed and dashboard). */
-    [[nodiscard]] QJsonObject describeSession(const Session &s) const;
+    /** The admin view of the sessions: lark.watch subscribers, and signals for an embedding dashboard. */
+    [[nodiscard]] AdminFeed *adminFeed() { return &m_feed; }
+    [[nodiscard]] const AdminFeed *adminFeed() const { return &m_feed; }
     /** Admin view of the data file: whether there is one, and why it failed if it did (lark.watch feed). */
     [[nodiscard]] QJsonObject describeStore() const;
 
@@ -149,17 +156,11 @@ public:
     void noteSessionChanged(Session *s);
     /** c has replies waiting for a commit: it hears of every commit until it has none. */
     void awaitCommit(Connection *c);
-    void addWatcher(Connection *c);
-    void removeWatcher(Connection *c);
     [[nodiscard]] qint64 monotonicMs() const { return m_clock.elapsed(); }
     /** event as ready WebSocket frames; the last event's are kept, so a fan-out encodes its push only once. */
     const QList<QByteArray> &pushFrames(const SharedEvent &event) { return m_pushes.wireFrames(event); }
 
 Q_SIGNALS:
-    void sessionChanged(const QJsonObject &session);
-    void sessionRemoved(const QJsonObject &session);
-    /** A session's ops were applied: its description and the fired ops (paths, kinds, resolved values). */
-    void opsFired(const QJsonObject &session, const QJsonArray &ops);
     void connectionCountChanged(int count);
     /** A commit of the data file failed: from now on writes are refused until a restart (Store::failure()). */
     void storeFailed(const QString &reason);
@@ -180,7 +181,7 @@ private:
     void armGraceTimer();
     void onGraceTimer();
     void endSession(Session *s, Session::EndReason reason);
-    void broadcastToWatchers(const QByteArray &message);
+    void broadcastToWatchers(const QByteArray &message) { m_feed.broadcast(message); } // onBatchCommitted's
     // SessionLedger, for the request path.
     bool recordRegistration(Session *s, const OnDisconnectQueue::Registration &r, QString *error) override
     {
@@ -189,8 +190,6 @@ private:
     [[nodiscard]] bool recordsCanBeLost() const override { return m_backend->isPersistent(); }
     void sessionUpdated(Session *s) override { noteSessionChanged(s); }
     void onBatchCommitted(quint64 batch, bool ok, const QString &error);
-    /** Whether anyone consumes session descriptions (lark.watch connections or connected signals). */
-    [[nodiscard]] bool hasSessionObservers() const;
 
     ServerConfig m_config;
     std::unique_ptr<Backend> m_backend;
@@ -199,17 +198,18 @@ private:
     int m_maxConnections = 0;
     QSet<ServerWebSocket *> m_handshaking;
     Heartbeat m_heartbeat;
+    Namespaces m_namespaces;
     SocketPoller *m_poller = nullptr; // all client sockets, through one epoll descriptor
     QElapsedTimer m_clock;
     QTimer m_sweepTimer;
     QTimer m_graceTimer;
     QList<Connection *> m_awaitingCommit;
-    QHash<QString, Database *> m_databases;
     SessionRegistry m_registry;
+    AdminFeed m_feed;
     QList<Connection *> m_connections;
-    QList<Connection *> m_watchers;
     PushEncoder m_pushes;
     RequestHandler m_requests;
+    Authenticator m_authenticator;
     bool m_shuttingDown = false;
     FlushBatch m_flushes;
 };

@@ -3,12 +3,21 @@
 
 #include <QRandomGenerator>
 
+#include <algorithm>
+
 namespace lark
 {
 
 SessionRegistry::~SessionRegistry()
 {
     qDeleteAll(m_sessions);
+}
+
+QList<Session *> SessionRegistry::byNumber() const
+{
+    QList<Session *> list = m_sessions.values();
+    std::sort(list.begin(), list.end(), [](Session *a, Session *b) { return a->number() < b->number(); });
+    return list;
 }
 
 QString SessionRegistry::newSessionId()

@@ -56,6 +56,8 @@ public:
 
     [[nodiscard]] Session *find(const QString &id) const { return m_sessions.value(id); }
     [[nodiscard]] QList<Session *> sessions() const { return m_sessions.values(); }
+    /** The sessions in the order they were created (by number), as the dashboard and the admin feed list them. */
+    [[nodiscard]] QList<Session *> byNumber() const;
     [[nodiscard]] int size() const { return int(m_sessions.size()); }
     [[nodiscard]] quint64 nextNumber() const { return m_nextNumber; }
     /** After loading stored sessions: numbers continue from there, so handles stay unique across restarts. */

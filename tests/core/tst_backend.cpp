@@ -32,8 +32,8 @@ private:
 namespace
 {
 
-/** A database made on demand, as the server makes namespaces for Backend::start. */
-struct Namespaces {
+/** Databases made on demand, as the server makes namespaces, for Backend::start. */
+struct OnDemand {
     std::map<QString, std::unique_ptr<Database>> dbs;
     Backend::DatabaseFor databaseFor()
     {
@@ -51,7 +51,7 @@ struct Namespaces {
 void TestBackend::memoryKeepsNothingAndWaitsForNothing()
 {
     MemoryBackend backend;
-    Namespaces ns;
+    OnDemand ns;
     Backend::Loaded loaded;
     QString error;
     QVERIFY(backend.start(ns.databaseFor(), &loaded, &error));
@@ -69,7 +69,7 @@ void TestBackend::memoryKeepsNothingAndWaitsForNothing()
 void TestBackend::sqliteCommitsAtTheEndOfTheRound()
 {
     SqliteBackend backend(m_dir.filePath(u"round.lark"_s), Store::Sync::Normal);
-    Namespaces ns;
+    OnDemand ns;
     Backend::Loaded loaded;
     QString error;
     QVERIFY2(backend.start(ns.databaseFor(), &loaded, &error), qPrintable(error));
@@ -96,7 +96,7 @@ void TestBackend::sqliteCommitsAtTheEndOfTheRound()
 void TestBackend::sqlitePausedCommitsWaitForTheEndOfThePause()
 {
     SqliteBackend backend(m_dir.filePath(u"paused.lark"_s), Store::Sync::Normal);
-    Namespaces ns;
+    OnDemand ns;
     Backend::Loaded loaded;
     QString error;
     QVERIFY2(backend.start(ns.databaseFor(), &loaded, &error), qPrintable(error));
@@ -117,7 +117,7 @@ void TestBackend::sqliteStartLoadsWhatWasKept()
     const QString file = m_dir.filePath(u"kept.lark"_s);
     {
         SqliteBackend backend(file, Store::Sync::Normal);
-        Namespaces ns;
+        OnDemand ns;
         Backend::Loaded loaded;
         QString error;
         QVERIFY2(backend.start(ns.databaseFor(), &loaded, &error), qPrintable(error));
@@ -127,7 +127,7 @@ void TestBackend::sqliteStartLoadsWhatWasKept()
         QVERIFY2(backend.commit(&error), qPrintable(error));
     }
     SqliteBackend backend(file, Store::Sync::Normal);
-    Namespaces ns;
+    OnDemand ns;
     Backend::Loaded loaded;
     QString error;
     QVERIFY2(backend.start(ns.databaseFor(), &loaded, &error), qPrintable(error));
@@ -139,7 +139,7 @@ void TestBackend::sqliteStartLoadsWhatWasKept()
 void TestBackend::sqliteStopCompacts()
 {
     SqliteBackend backend(m_dir.filePath(u"stop.lark"_s), Store::Sync::Normal);
-    Namespaces ns;
+    OnDemand ns;
     Backend::Loaded loaded;
     QString error;
     QVERIFY2(backend.start(ns.databaseFor(), &loaded, &error), qPrintable(error));

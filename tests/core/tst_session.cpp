@@ -128,7 +128,7 @@ void TestSession::suspendAndResume()
 {
     Server server(config());
     Database *db = server.database(u"ns"_s);
-    QSignalSpy fired(&server, &Server::opsFired);
+    QSignalSpy fired(server.adminFeed(), &AdminFeed::opsFired);
     Session *s = attach(server, db);
     queuePresence(s);
     const QString id = s->id();
@@ -162,8 +162,8 @@ void TestSession::cleanCloseFiresAtOnce()
     std::vector<Write> w;
     w.push_back({Path(), Node::fromBool(true)});
     db->write(path(u"/conns/c1"_s), std::move(w), {});
-    QSignalSpy fired(&server, &Server::opsFired);
-    QSignalSpy removed(&server, &Server::sessionRemoved);
+    QSignalSpy fired(server.adminFeed(), &AdminFeed::opsFired);
+    QSignalSpy removed(server.adminFeed(), &AdminFeed::sessionRemoved);
     Session *s = attach(server, db);
     queuePresence(s);
     const QString id = s->id();
@@ -191,8 +191,8 @@ void TestSession::graceExpiryFires()
 {
     Server server(config(0));
     Database *db = server.database(u"ns"_s);
-    QSignalSpy fired(&server, &Server::opsFired);
-    QSignalSpy removed(&server, &Server::sessionRemoved);
+    QSignalSpy fired(server.adminFeed(), &AdminFeed::opsFired);
+    QSignalSpy removed(server.adminFeed(), &AdminFeed::sessionRemoved);
     Session *s = attach(server, db);
     queuePresence(s);
     const QString id = s->id();
@@ -216,7 +216,7 @@ void TestSession::staleGraceDeadlineIgnored()
     // timer has run.
     Server server(config(0));
     Database *db = server.database(u"ns"_s);
-    QSignalSpy fired(&server, &Server::opsFired);
+    QSignalSpy fired(server.adminFeed(), &AdminFeed::opsFired);
     Session *s1 = attach(server, db);
     queuePresence(s1);
     Session *s2 = attach(server, db);
@@ -239,7 +239,7 @@ void TestSession::takeoverDoesNotFire()
 {
     Server server(config());
     Database *db = server.database(u"ns"_s);
-    QSignalSpy fired(&server, &Server::opsFired);
+    QSignalSpy fired(server.adminFeed(), &AdminFeed::opsFired);
     Session *s = attach(server, db);
     queuePresence(s);
     Connection *old = s->connection();
@@ -261,7 +261,7 @@ void TestSession::identityChangeEndsSession()
 {
     Server server(config());
     Database *db = server.database(u"ns"_s);
-    QSignalSpy removed(&server, &Server::sessionRemoved);
+    QSignalSpy removed(server.adminFeed(), &AdminFeed::sessionRemoved);
     Session *s = attach(server, db);
     queuePresence(s);
     const QString oldId = s->id();
@@ -296,7 +296,7 @@ void TestSession::describeHidesTheId()
     Database *db = server.database(u"ns"_s);
     Session *s = attach(server, db);
     queuePresence(s);
-    QJsonObject d = server.describeSession(*s);
+    QJsonObject d = server.adminFeed()->describeSession(*s);
     QCOMPARE(d.value(u"handle"_s).toString(), s->handle());
     QCOMPARE(d.value(u"state"_s).toString(), u"live"_s);
     QCOMPARE(d.value(u"namespace"_s).toString(), u"ns"_s);
@@ -308,7 +308,7 @@ void TestSession::describeHidesTheId()
     QCOMPARE(d.value(u"id"_s).toString(), s->shortId());
 
     server.connectionLost(s->connection(), s, false);
-    d = server.describeSession(*s);
+    d = server.adminFeed()->describeSession(*s);
     QCOMPARE(d.value(u"state"_s).toString(), u"suspended"_s);
     QCOMPARE(qint64(d.value(u"fireAt"_s).toDouble()), s->fireAt);
 }
@@ -317,7 +317,7 @@ void TestSession::shutdownDoesNotFire()
 {
     Server server(config());
     Database *db = server.database(u"ns"_s);
-    QSignalSpy fired(&server, &Server::opsFired);
+    QSignalSpy fired(server.adminFeed(), &AdminFeed::opsFired);
     Session *s = attach(server, db);
     queuePresence(s);
     server.shutdown();

@@ -326,7 +326,7 @@ void TestStoreSessions::serverBringsSessionsBackSuspended()
     }
     const qint64 before = QDateTime::currentMSecsSinceEpoch();
     Server server(config(file, 300));
-    QSignalSpy fired(&server, &Server::opsFired);
+    QSignalSpy fired(server.adminFeed(), &AdminFeed::opsFired);
     QString error;
     QVERIFY2(server.openStore(&error), qPrintable(error));
     QCOMPARE(server.sessions().size(), 1);
@@ -336,7 +336,7 @@ void TestStoreSessions::serverBringsSessionsBackSuspended()
     QCOMPARE(s->state(), Session::State::Suspended);
     QVERIFY(s->fireAt >= before + 300); // a fresh grace, from the restart
     QCOMPARE(s->queue().ops().size(), size_t(1));
-    QCOMPARE(server.describeSession(*s).value(u"state"_s), QJsonValue(u"suspended"_s));
+    QCOMPARE(server.adminFeed()->describeSession(*s).value(u"state"_s), QJsonValue(u"suspended"_s));
     Database *db = server.database(u"app"_s);
     QCOMPARE(db->valueJson(path(u"/presence/a"_s)), QJsonValue(true));
     // Numbers keep counting across restarts.

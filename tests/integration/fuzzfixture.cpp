@@ -42,10 +42,11 @@ void FuzzFixture::startServer(const QString &dataFile)
     m_fired.clear();
     m_endReasons.clear();
     m_okWrites.clear();
-    connect(m_server.get(), &lark::Server::opsFired, this, [this](const QJsonObject &session, const QJsonArray &ops) {
-        m_fired.append({session.value(u"handle"_s).toString(), ops});
-    });
-    connect(m_server.get(), &lark::Server::sessionRemoved, this, [this](const QJsonObject &session) {
+    connect(m_server->adminFeed(), &lark::AdminFeed::opsFired, this,
+        [this](const QJsonObject &session, const QJsonArray &ops) {
+            m_fired.append({session.value(u"handle"_s).toString(), ops});
+        });
+    connect(m_server->adminFeed(), &lark::AdminFeed::sessionRemoved, this, [this](const QJsonObject &session) {
         m_endReasons.insert(session.value(u"handle"_s).toString(), session.value(u"endReason"_s).toString());
     });
     m_bystander = std::make_unique<RawClient>();

@@ -156,7 +156,7 @@ void TstLimits::namespacesPerServer()
     QTRY_VERIFY(three.closed);
     QCOMPARE(three.socket.closeCode(), QWebSocketProtocol::CloseCodePolicyViolated);
     QVERIFY2(three.socket.closeReason().contains(u"--max-namespaces"_s), qPrintable(three.socket.closeReason()));
-    QCOMPARE(server->databases().size(), 2);
+    QCOMPARE(server->namespaces().size(), 2);
     QCOMPARE(server->sessions().size(), 2);
 
     // Namespaces that exist keep working, and so does the default one (named or not).
@@ -166,7 +166,7 @@ void TstLimits::namespacesPerServer()
     QVERIFY(unnamed.open(server->port(), QString()));
     QVERIFY(named.open(server->port(), config.defaultNamespace));
     QCOMPARE(replyStatus(named.call(u"p"_s, putBody(u"/x"_s, 1))), u"ok"_s);
-    QCOMPARE(server->databases().size(), 3);
+    QCOMPARE(server->namespaces().size(), 3);
 }
 
 void TstLimits::storedNamespacesStillWork()

@@ -90,7 +90,7 @@ void TstNetsim::blipResumesTheSessionAndFiresNothing()
 {
     // A long grace: if anything fired it would be the blip, not a timeout.
     auto server = startTestServer(50, 400, 20000);
-    QSignalSpy fired(server.get(), &lark::Server::opsFired);
+    QSignalSpy fired(server->adminFeed(), &lark::AdminFeed::opsFired);
     Tab tab(*server, u"a"_s);
     QVERIFY(tab.registerOps());
     Database observer(QUrl(server->url()), u"test"_s);
@@ -130,7 +130,7 @@ void TstNetsim::blackholeFiresAfterDetectionAndGrace()
     const QString sessionBefore = tab.db.sessionId();
 
     bool suspended = false;
-    connect(server.get(), &lark::Server::sessionChanged, this, [&](const QJsonObject &s) {
+    connect(server->adminFeed(), &lark::AdminFeed::sessionChanged, this, [&](const QJsonObject &s) {
         if (s.value(u"state"_s).toString() == u"suspended"_s)
             suspended = true;
     });

@@ -311,7 +311,7 @@ void TstProtocol::namespacesAreSeparate()
     QVERIFY(b.open(server->port(), u"two"_s));
     a.call(u"p"_s, {{u"p"_s, u"/x"_s}, {u"d"_s, 1}});
     QVERIFY(b.call(u"g"_s, {{u"p"_s, u"/x"_s}, {u"q"_s, QJsonObject()}}).value(u"d"_s).isNull());
-    QCOMPARE(server->databases().size(), 2);
+    QCOMPARE(server->namespaces().size(), 2);
 }
 
 static QString mockToken(const QString &sub)
