@@ -50,7 +50,7 @@ void diffInto(const Node *have, const Node *want, const Path &at, std::vector<Wr
 Hub::Hub(const HubConfig &config, QObject *parent)
     : QObject(parent)
     , m_config(config)
-    , m_tabs(new TabsModel(this))
+    , m_tabs(new lark::tabs::TabsModel(this))
     , m_sessions(new SessionsModel(this))
     , m_firedOps(new FiredOpsModel(this))
     , m_presence(new PresenceModel(defaultUsers(), this))
@@ -93,7 +93,7 @@ QStringList Hub::defaultUsers()
 
 QString Hub::uidProblem(const QString &uid) const
 {
-    return Tab::uidProblem(uid);
+    return lark::tabs::Tab::uidProblem(uid);
 }
 
 void Hub::refreshUsers()
@@ -104,8 +104,9 @@ void Hub::refreshUsers()
     for (int r = 0; m_tabs && r < m_tabs->rowCount(); ++r)
         seen.append(m_tabs->at(r)->uid());
     const QStringList defaults = defaultUsers();
-    seen.removeIf(
-        [&defaults](const QString &uid) { return defaults.contains(uid) || !Tab::uidProblem(uid).isEmpty(); });
+    seen.removeIf([&defaults](const QString &uid) {
+        return defaults.contains(uid) || !lark::tabs::Tab::uidProblem(uid).isEmpty();
+    });
     seen.sort();
     seen.removeDuplicates();
     const QStringList users = defaults + seen;
@@ -166,7 +167,7 @@ bool Hub::start()
     if (!storeProblem.isEmpty())
         m_hostMessage = m_hostMessage.isEmpty() ? storeProblem : m_hostMessage + u"; "_s + storeProblem;
     m_server = server;
-    Tab::Options options;
+    lark::tabs::Tab::Options options;
     options.minReconnectDelayMs = m_config.reconnectDelayMs;
     options.ns = m_config.ns;
     m_tabs->setTarget(QHostAddress::LocalHost, server->port(), options);
@@ -307,7 +308,7 @@ bool Hub::startRemote()
                 m_statusJson = s.value().toObject();
                 m_presence->setValues(m_presenceJson, m_statusJson);
             }));
-    Tab::Options options;
+    lark::tabs::Tab::Options options;
     options.minReconnectDelayMs = m_config.reconnectDelayMs;
     options.ns = m_config.ns;
     m_tabs->setTarget(host, port, options);

@@ -6,7 +6,7 @@
 #include "firedopsmodel.h"
 #include "presencemodel.h"
 #include "sessionsmodel.h"
-#include "tabsmodel.h"
+#include "tabs/tabsmodel.h"
 
 #include "client/subscription.h"
 
@@ -76,7 +76,7 @@ class Hub : public QObject
     Q_PROPERTY(int pingIntervalMs READ pingIntervalMs NOTIFY timersChanged)
     Q_PROPERTY(int deadAfterMs READ deadAfterMs NOTIFY timersChanged)
     Q_PROPERTY(int graceMs READ graceMs NOTIFY timersChanged)
-    Q_PROPERTY(lark::models::TabsModel *tabs READ tabs CONSTANT)
+    Q_PROPERTY(lark::tabs::TabsModel *tabs READ tabs CONSTANT)
     Q_PROPERTY(lark::models::SessionsModel *sessions READ sessions CONSTANT)
     Q_PROPERTY(lark::models::FiredOpsModel *firedOps READ firedOps CONSTANT)
     Q_PROPERTY(lark::models::PresenceModel *presence READ presence CONSTANT)
@@ -123,7 +123,7 @@ public:
     [[nodiscard]] int deadAfterMs() const { return m_config.deadAfterMs; }
     [[nodiscard]] int graceMs() const { return m_config.graceMs; }
 
-    [[nodiscard]] TabsModel *tabs() const { return m_tabs; }
+    [[nodiscard]] lark::tabs::TabsModel *tabs() const { return m_tabs; }
     [[nodiscard]] SessionsModel *sessions() const { return m_sessions; }
     [[nodiscard]] FiredOpsModel *firedOps() const { return m_firedOps; }
     [[nodiscard]] PresenceModel *presence() const { return m_presence; }
@@ -210,7 +210,7 @@ private:
     QString m_treeNs;
     QStringList m_namespaces;
     lark::Server *m_server = nullptr;
-    TabsModel *m_tabs;
+    lark::tabs::TabsModel *m_tabs;
     SessionsModel *m_sessions;
     FiredOpsModel *m_firedOps;
     PresenceModel *m_presence;

@@ -7,11 +7,11 @@
 #include "models/eventlogmodel.h"
 #include "models/hub.h"
 #include "models/sessionsmodel.h"
-#include "models/tab.h"
-#include "models/tabsmodel.h"
 #include "netsim/linkproxy.h"
 #include "server/server.h"
 #include "server/store.h"
+#include "tabs/tab.h"
+#include "tabs/tabsmodel.h"
 
 #include <QAbstractItemModelTester>
 #include <QDateTime>
@@ -83,7 +83,7 @@ void TstHub::remoteModeUsesTheAdminFeed()
     QAbstractItemModelTester sessionsTester(hub.sessions(), QAbstractItemModelTester::FailureReportingMode::QtTest);
     QAbstractItemModelTester presenceTester(hub.presence(), QAbstractItemModelTester::FailureReportingMode::QtTest);
 
-    lark::models::Tab *tab = hub.tabs()->openTab(u"bob"_s, 0);
+    lark::tabs::Tab *tab = hub.tabs()->openTab(u"bob"_s, 0);
     QTRY_COMPARE_WITH_TIMEOUT(hub.presence()->connectionCount(u"bob"_s), 1, 10000);
     QTRY_COMPARE_WITH_TIMEOUT(hub.sessions()->opCountOfShortId(tab->sessionShort()), 3, 10000);
     const QModelIndex row = hub.sessions()->index(hub.sessions()->rowOfShortId(tab->sessionShort()));
@@ -125,7 +125,7 @@ void TstHub::restartOnAnotherPort()
     QAbstractItemModelTester sessionsTester(hub.sessions(), QAbstractItemModelTester::FailureReportingMode::QtTest);
     QAbstractItemModelTester presenceTester(hub.presence(), QAbstractItemModelTester::FailureReportingMode::QtTest);
     QSignalSpy resets(hub.sessions(), &QAbstractItemModel::modelAboutToBeReset);
-    lark::models::Tab *tab = hub.tabs()->openTab(u"alice"_s, 0);
+    lark::tabs::Tab *tab = hub.tabs()->openTab(u"alice"_s, 0);
     QTRY_COMPARE_WITH_TIMEOUT(hub.presence()->connectionCount(u"alice"_s), 1, 10000);
     QTRY_COMPARE_WITH_TIMEOUT(hub.sessions()->opCountOfShortId(tab->sessionShort()), 3, 10000);
     const int oldPort = hub.port();
@@ -144,7 +144,7 @@ void TstHub::restartOnAnotherPort()
     QCOMPARE(hub.tree()->rowCount(), 0);
 
     // And it works like the first one.
-    lark::models::Tab *again = hub.tabs()->openTab(u"bob"_s, 0);
+    lark::tabs::Tab *again = hub.tabs()->openTab(u"bob"_s, 0);
     QTRY_COMPARE_WITH_TIMEOUT(hub.presence()->connectionCount(u"bob"_s), 1, 10000);
     QTRY_COMPARE_WITH_TIMEOUT(hub.sessions()->opCountOfShortId(again->sessionShort()), 3, 10000);
     QVERIFY(hub.tree()->rowCount() > 0);
@@ -187,8 +187,8 @@ void TstHub::restartWithDataKeepsSessions()
         return row < 0 ? QString() : hub.sessions()->index(row).data(S::StateRole).toString();
     };
 
-    lark::models::Tab *stays = hub.tabs()->openTab(u"alice"_s, 0);
-    lark::models::Tab *dropped = hub.tabs()->openTab(u"bob"_s, 0);
+    lark::tabs::Tab *stays = hub.tabs()->openTab(u"alice"_s, 0);
+    lark::tabs::Tab *dropped = hub.tabs()->openTab(u"bob"_s, 0);
     QTRY_COMPARE_WITH_TIMEOUT(hub.presence()->connectionCount(u"alice"_s), 1, 10000);
     QTRY_COMPARE_WITH_TIMEOUT(hub.presence()->connectionCount(u"bob"_s), 1, 10000);
     QTRY_COMPARE_WITH_TIMEOUT(hub.sessions()->opCountOfShortId(stays->sessionShort()), 3, 10000);
@@ -315,7 +315,7 @@ void TstHub::timersChangeLive()
     lark::models::Hub hub(config);
     QVERIFY(hub.start());
     QSignalSpy timers(&hub, &lark::models::Hub::timersChanged);
-    lark::models::Tab *tab = hub.tabs()->openTab(u"alice"_s, 0);
+    lark::tabs::Tab *tab = hub.tabs()->openTab(u"alice"_s, 0);
     QTRY_COMPARE_WITH_TIMEOUT(hub.sessions()->opCountOfShortId(tab->sessionShort()), 3, 10000);
     QTRY_COMPARE_WITH_TIMEOUT(hub.connectionCount(), 1, 5000);
     QCOMPARE(hub.sessions()->activeCount(), 1);
@@ -348,7 +348,7 @@ void TstHub::switchModesAtRuntime()
     QSignalSpy modes(&hub, &lark::models::Hub::modeChanged);
     QCOMPARE(hub.mode(), u"host"_s);
     QVERIFY(hub.tree());
-    lark::models::Tab *tab = hub.tabs()->openTab(u"alice"_s, 0);
+    lark::tabs::Tab *tab = hub.tabs()->openTab(u"alice"_s, 0);
     QTRY_COMPARE_WITH_TIMEOUT(hub.sessions()->opCountOfShortId(tab->sessionShort()), 3, 10000);
 
     QVERIFY(!hub.useConnect(u"not a url"_s, {}));
@@ -363,7 +363,7 @@ void TstHub::switchModesAtRuntime()
     QVERIFY(!hub.server()); // the embedded server is gone
     QCOMPARE(hub.tabs()->rowCount(), 0);
     QCOMPARE(hub.connectUrl(), url);
-    lark::models::Tab *remoteTab = hub.tabs()->openTab(u"bob"_s, 0);
+    lark::tabs::Tab *remoteTab = hub.tabs()->openTab(u"bob"_s, 0);
     QTRY_COMPARE_WITH_TIMEOUT(hub.sessions()->opCountOfShortId(remoteTab->sessionShort()), 3, 10000);
     QVERIFY(remote->sessions().size() >= 2); // the tab and the admin feed reached the remote server
 
@@ -448,12 +448,12 @@ void TstHub::usersAreValidKeysFromPresenceAndTabs()
     QCOMPARE(changed.size(), 0);
 
     // A tab opened as a new user lists that user at once; the longest id that fits really signs a tab in.
-    lark::models::Tab *zoe = hub.tabs()->openTab(u"zoe"_s, 0);
+    lark::tabs::Tab *zoe = hub.tabs()->openTab(u"zoe"_s, 0);
     QVERIFY(zoe);
     QCOMPARE(hub.users(), defaults + QStringList {u"zoe"_s});
     QCOMPARE(changed.size(), 1);
     const QString longest(725, u'x');
-    lark::models::Tab *x = hub.tabs()->openTab(longest, 0);
+    lark::tabs::Tab *x = hub.tabs()->openTab(longest, 0);
     QVERIFY(x);
     QTRY_COMPARE_WITH_TIMEOUT(x->presenceState(), u"online"_s, 10000);
     QCOMPARE(x->lastError(), QString());
@@ -524,7 +524,7 @@ void TstHub::connectModeMatchesHostMode()
 
     // A tab whose network drops: the feed says when the server stops hearing from it (silent), and when it
     // hears again after the network came back before dead-after.
-    lark::models::Tab *tab = hub.tabs()->openTab(u"bob"_s, 0);
+    lark::tabs::Tab *tab = hub.tabs()->openTab(u"bob"_s, 0);
     QTRY_COMPARE_WITH_TIMEOUT(tab->presenceState(), u"online"_s, 10000);
     const QString shortId = tab->sessionShort();
     QTRY_COMPARE_WITH_TIMEOUT(hub.sessions()->opCountOfShortId(shortId), 3, 10000);
