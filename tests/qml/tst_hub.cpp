@@ -5,6 +5,7 @@
 #include "modelfixtures.h"
 #include "models/datatreemodel.h"
 #include "models/eventlogmodel.h"
+#include "models/hostbackend.h"
 #include "models/hub.h"
 #include "models/sessionsmodel.h"
 #include "netsim/linkproxy.h"
@@ -47,6 +48,13 @@ public:
         return true;
     }
 };
+
+// The embedded server of a hub in host mode, else nullptr.
+lark::Server *hostServer(const lark::models::Hub &hub)
+{
+    const auto *host = qobject_cast<lark::models::HostBackend *>(hub.backend());
+    return host ? host->server() : nullptr;
+}
 } // namespace
 
 class TstHub : public QObject
@@ -243,9 +251,9 @@ void TstHub::failedDataFileIsShown()
     QVERIFY(hub.isPersistent());
     QVERIFY2(hub.hostMessage().isEmpty(), qPrintable(hub.hostMessage()));
     QSignalSpy running(&hub, &lark::models::Hub::runningChanged);
-    hub.server()->store()->setCommitFailureForTesting(u"disk full"_s);
+    hostServer(hub)->store()->setCommitFailureForTesting(u"disk full"_s);
 
-    Database db(QUrl(hub.server()->url()), config.ns, fast());
+    Database db(QUrl(hostServer(hub)->url()), config.ns, fast());
     QString status;
     db.ref(u"x"_s).set(1, &db, [&](const lark::client::Error &e) { status = e.isOk() ? u"ok"_s : e.toString(); });
     QTRY_VERIFY_WITH_TIMEOUT(!status.isEmpty(), 10000);
@@ -323,7 +331,7 @@ void TstHub::timersChangeLive()
     QCOMPARE(timers.size(), 0);
     QCOMPARE(hub.setTimers(50, 300, 200), QString());
     QCOMPARE(timers.size(), 1);
-    QCOMPARE(hub.server()->config().deadAfterMs, 300);
+    QCOMPARE(hostServer(hub)->config().deadAfterMs, 300);
     QCOMPARE(hub.graceMs(), 200);
     // With the old timers a dropped tab would stay for over a minute; with the new ones it fires in well under 5 s.
     const QString shortId = tab->sessionShort();
@@ -360,7 +368,7 @@ void TstHub::switchModesAtRuntime()
     QVERIFY(hub.isRemote());
     QTRY_VERIFY_WITH_TIMEOUT(hub.tree(), 10000); // now the remote namespace's copy
     QVERIFY(hub.tree()->isMirror());
-    QVERIFY(!hub.server()); // the embedded server is gone
+    QVERIFY(!hostServer(hub)); // the embedded server is gone
     QCOMPARE(hub.tabs()->rowCount(), 0);
     QCOMPARE(hub.connectUrl(), url);
     lark::tabs::Tab *remoteTab = hub.tabs()->openTab(u"bob"_s, 0);
@@ -371,7 +379,7 @@ void TstHub::switchModesAtRuntime()
     QCOMPARE(modes.size(), 2);
     QCOMPARE(hub.mode(), u"host"_s);
     QVERIFY(hub.tree());
-    QVERIFY(hub.server());
+    QVERIFY(hostServer(hub));
     QCOMPARE(hub.connectUrl(), url); // remembered for the next switch
     QTRY_COMPARE_WITH_TIMEOUT(remote->connectionCount(), 0, 5000); // the admin client and the tab left
 }
@@ -484,7 +492,7 @@ void TstHub::connectModeMatchesHostMode()
     config.reconnectDelayMs = 50;
     lark::models::Hub hub(config);
     QVERIFY(hub.start());
-    QVERIFY(!hub.server());
+    QVERIFY(!hostServer(hub));
     QAbstractItemModelTester sessionsTester(hub.sessions(), QAbstractItemModelTester::FailureReportingMode::QtTest);
     QAbstractItemModelTester firedTester(hub.firedOps(), QAbstractItemModelTester::FailureReportingMode::QtTest);
 
