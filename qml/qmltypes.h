@@ -26,14 +26,14 @@ public:
 
 struct TabForeign {
     Q_GADGET
-    QML_FOREIGN(lark::models::Tab)
+    QML_FOREIGN(lark::tabs::Tab)
     QML_NAMED_ELEMENT(SimulatedTab)
     QML_UNCREATABLE("tabs are opened with Hub.tabs.openTab()")
 };
 
 struct TabsModelForeign {
     Q_GADGET
-    QML_FOREIGN(lark::models::TabsModel)
+    QML_FOREIGN(lark::tabs::TabsModel)
     QML_NAMED_ELEMENT(TabsModel)
     QML_UNCREATABLE("use Hub.tabs")
 };

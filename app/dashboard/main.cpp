@@ -38,7 +38,7 @@ void screenshotWhenReady(QQuickWindow *window, lark::models::Hub *hub, const QSt
     QObject::connect(poll, &QTimer::timeout, window, [=] {
         bool settled = hub->tabs()->rowCount() > 0;
         for (int i = 0; i < hub->tabs()->rowCount(); ++i) {
-            const lark::models::Tab *t = hub->tabs()->at(i);
+            const lark::tabs::Tab *t = hub->tabs()->at(i);
             settled = settled && t->status() == u"connected"_s && t->presenceState() == u"online"_s;
         }
         // Give the views a moment to show the last updates; never wait forever.

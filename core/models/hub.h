@@ -1,60 +1,28 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "dashboardbackend.h"
 #include "datatreemodel.h"
 #include "eventlogmodel.h"
 #include "firedopsmodel.h"
+#include "hubconfig.h"
 #include "presencemodel.h"
 #include "sessionsmodel.h"
-#include "tabsmodel.h"
+#include "tabs/tabsmodel.h"
 
-#include "client/subscription.h"
-
-#include <QJsonObject>
 #include <QObject>
 #include <QUrl>
 #include <QVariantList>
 
-#include <vector>
-
-namespace lark
-{
-class Server;
-}
-namespace lark::client
-{
-class Database;
-class AdminFeed;
-} // namespace lark::client
+#include <memory>
 
 namespace lark::models
 {
 
-struct HubConfig {
-    quint16 port = 9000; /**< 0 picks a free port; a busy port falls back to a free one */
-    int pingIntervalMs = 5000;
-    int deadAfterMs = 15000;
-    int graceMs = 10000;
-    int reconnectDelayMs = 1000; /**< the tabs' first reconnect delay (the JS SDK's 1 s) */
-    QString ns = QStringLiteral("lark");
-    /** When set (ws://host:port[?ns=name]): watch that server through its admin feed instead of embedding one. */
-    QUrl connectUrl;
-    /** Credential for the admin feed in connect mode ("owner" is what the Admin SDK sends to an emulator). */
-    QString adminToken = QStringLiteral("owner");
-    /** In host mode, the URL connect mode last used (what the mode panel offers when switching). */
-    QString lastConnectUrl;
-    /**
-     * Host mode: keep the embedded server's data, sessions and queued ops in dataFile (lark-server --data), so
-     * that "Restart server" brings the sessions back suspended and the tabs resume them. Off: memory only.
-     */
-    bool keepData = false;
-    /** The SQLite file for keepData; remembered while keepData is off. */
-    QString dataFile;
-};
-
 /**
- * The dashboard's state: the embedded server (host mode), the simulated tabs and windows, and the models the
- * panels show. One instance per application, exposed to QML as a singleton.
+ * The dashboard's state: the simulated tabs and windows, the models the panels show, and the backend that feeds
+ * them (HostBackend: an embedded server; RemoteBackend: a watched one), which it swaps when the mode changes. One
+ * instance per application, exposed to QML as a singleton.
  */
 class Hub : public QObject
 {
@@ -76,7 +44,7 @@ class Hub : public QObject
     Q_PROPERTY(int pingIntervalMs READ pingIntervalMs NOTIFY timersChanged)
     Q_PROPERTY(int deadAfterMs READ deadAfterMs NOTIFY timersChanged)
     Q_PROPERTY(int graceMs READ graceMs NOTIFY timersChanged)
-    Q_PROPERTY(lark::models::TabsModel *tabs READ tabs CONSTANT)
+    Q_PROPERTY(lark::tabs::TabsModel *tabs READ tabs CONSTANT)
     Q_PROPERTY(lark::models::SessionsModel *sessions READ sessions CONSTANT)
     Q_PROPERTY(lark::models::FiredOpsModel *firedOps READ firedOps CONSTANT)
     Q_PROPERTY(lark::models::PresenceModel *presence READ presence CONSTANT)
@@ -99,17 +67,18 @@ public:
     [[nodiscard]] const QString &adminToken() const { return m_config.adminToken; }
     /** The port host mode asks for (what settings keep), not necessarily the one it got. */
     [[nodiscard]] Q_INVOKABLE int requestedPort() const { return m_config.port; }
-    [[nodiscard]] int connectionCount() const;
-    [[nodiscard]] QStringList namespaces() const;
-    [[nodiscard]] const QString &treeNamespace() const { return m_treeNs; }
+    [[nodiscard]] int connectionCount() const { return m_backend->connectionCount(); }
+    [[nodiscard]] QStringList namespaces() const { return m_backend->namespaces(); }
+    [[nodiscard]] const QString &treeNamespace() const { return m_backend->treeNamespace(); }
     [[nodiscard]] EventLogFilter *eventLog() const { return m_eventFilter; }
     /** Opens the demo: sample data (imported, so it shows as "import") and tabs for two users. */
     void startDemo();
 
-    [[nodiscard]] bool isRunning() const;
-    [[nodiscard]] QString serverUrl() const;
-    [[nodiscard]] const QString &hostMessage() const { return m_hostMessage; }
-    [[nodiscard]] const QString &namespaceName() const { return m_config.ns; }
+    [[nodiscard]] bool isRunning() const { return m_backend->isRunning(); }
+    [[nodiscard]] QString serverUrl() const { return m_backend->serverUrl(); }
+    [[nodiscard]] const QString &hostMessage() const { return m_backend->message(); }
+    /** The namespace the tabs use (in connect mode the URL's ?ns=, if it has one). */
+    [[nodiscard]] const QString &namespaceName() const { return m_backend->namespaceName(); }
     /**
      * Who a tab can be opened as: the defaults, then every other user seen in the presence data or signed in by
      * an open tab, in key order.
@@ -123,17 +92,18 @@ public:
     [[nodiscard]] int deadAfterMs() const { return m_config.deadAfterMs; }
     [[nodiscard]] int graceMs() const { return m_config.graceMs; }
 
-    [[nodiscard]] TabsModel *tabs() const { return m_tabs; }
+    [[nodiscard]] lark::tabs::TabsModel *tabs() const { return m_tabs; }
     [[nodiscard]] SessionsModel *sessions() const { return m_sessions; }
     [[nodiscard]] FiredOpsModel *firedOps() const { return m_firedOps; }
     [[nodiscard]] PresenceModel *presence() const { return m_presence; }
-    [[nodiscard]] DataTreeModel *tree() const { return m_tree; }
-    [[nodiscard]] lark::Server *server() const { return m_server; }
+    [[nodiscard]] DataTreeModel *tree() const { return m_backend->tree(); }
+    /** What runs the current mode; another one after a mode switch. */
+    [[nodiscard]] DashboardBackend *backend() const { return m_backend.get(); }
     /** Whether the next host-mode start keeps data in dataFile(). */
     [[nodiscard]] bool keepData() const { return m_config.keepData; }
     [[nodiscard]] const QString &dataFile() const { return m_config.dataFile; }
     /** Whether the running embedded server keeps its data in dataFile() (keepData, and the file could be opened). */
-    [[nodiscard]] bool isPersistent() const;
+    [[nodiscard]] bool isPersistent() const { return m_backend->isPersistent(); }
     /** Turns keeping data on or off; it applies from the next (re)start of the embedded server. */
     Q_INVOKABLE void setKeepData(bool keep);
 
@@ -177,7 +147,7 @@ public:
     Q_INVOKABLE QString clearData();
     /** The event log's text filter (case-insensitive, on the whole line). */
     Q_INVOKABLE void setEventFilter(const QString &text);
-    [[nodiscard]] Q_INVOKABLE int port() const;
+    [[nodiscard]] Q_INVOKABLE int port() const { return m_backend->port(); }
     /** A window closed: its tabs close too (cleanly, as a browser window's). The first window is never closed. */
     Q_INVOKABLE void closeWindow(int windowId);
 
@@ -194,40 +164,25 @@ Q_SIGNALS:
     void windowOpened(int windowId);
 
 private:
-    /** Closes every tab and drops the server or the admin client, leaving the hub stopped. */
+    /** Closes every tab and stops the backend, leaving the hub stopped. */
     void stop();
+    /** Replaces the backend with one for the configured mode (stopped). */
+    void makeBackend();
     void refreshUsers();
     /** False, with hostMessage saying why, for a port outside 0–65535. */
     bool acceptPort(int port);
-    /** Takes the data tree away from the views (runningChanged) before deleting it. */
-    void dropTree();
-    /** Drops the embedded server but not the tabs, and starts it again on port from its data file. */
+    /** Stops the embedded server but not the tabs, and starts it again on port from its data file. */
     bool restartKeepingSessions(int port);
     QStringList m_users;
     HubConfig m_config;
     QString m_lastConnectUrl;
-    QString m_hostNs; // the host-mode default namespace (connect mode may use the remote's ?ns=)
-    QString m_treeNs;
-    QStringList m_namespaces;
-    lark::Server *m_server = nullptr;
-    TabsModel *m_tabs;
+    lark::tabs::TabsModel *m_tabs;
     SessionsModel *m_sessions;
     FiredOpsModel *m_firedOps;
     PresenceModel *m_presence;
     EventLogModel *m_events;
     EventLogFilter *m_eventFilter;
-    DataTreeModel *m_tree = nullptr;
-    QString m_hostMessage;
-    // Remote mode: an admin client of the remote server, its feed, and the presence values it listens to.
-    bool startRemote();
-    lark::client::Database *m_admin = nullptr;
-    lark::client::AdminFeed *m_feed = nullptr;
-    std::vector<lark::client::Subscription> m_adminListens; // the root (for the tree), presence and status
-    bool m_adminRefused = false; // the admin credential was refused on this connection: keep that message
-    lark::Database *m_mirror = nullptr; // the remote namespace's data, copied from a root listen, for the tree
-    QUrl m_remoteBase; // ws://host:port of the watched server
-    QJsonObject m_presenceJson;
-    QJsonObject m_statusJson;
+    std::unique_ptr<DashboardBackend> m_backend;
     QList<int> m_windows {0};
     int m_nextWindow = 1;
 };

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// What the dashboard's model tests (tst_datatreemodel, tst_sessionsmodel, tst_eventlogmodel, tst_hub) share: a real
-// embedded server, fast client options, writes that wait for the server's answer, and lookups in the tree.
+// What the dashboard's model tests (tst_datatreemodel, tst_sessionsmodel, tst_eventlogmodel, the Hub's) share: a
+// real embedded server, fast client options, writes that wait for the server's answer, and lookups in the tree.
 #pragma once
 
 #include "client/database.h"

@@ -7,9 +7,9 @@
 #include "models/hub.h"
 #include "models/presencemodel.h"
 #include "models/sessionsmodel.h"
-#include "models/tab.h"
-#include "models/tabsmodel.h"
 #include "server/server.h"
+#include "tabs/tab.h"
+#include "tabs/tabsmodel.h"
 
 #include <QAbstractItemModelTester>
 #include <QDateTime>
@@ -45,8 +45,8 @@ void TstSessionsModel::sessionsAndPresenceFollowTabs()
     QSignalSpy sessionResets(hub.sessions(), &QAbstractItemModel::modelAboutToBeReset);
     QSignalSpy presenceResets(hub.presence(), &QAbstractItemModel::modelAboutToBeReset);
 
-    lark::models::Tab *a1 = hub.tabs()->openTab(u"alice"_s, 0);
-    lark::models::Tab *a2 = hub.tabs()->openTab(u"alice"_s, 0);
+    lark::tabs::Tab *a1 = hub.tabs()->openTab(u"alice"_s, 0);
+    lark::tabs::Tab *a2 = hub.tabs()->openTab(u"alice"_s, 0);
     QVERIFY(a1 && a2);
     QTRY_COMPARE_WITH_TIMEOUT(hub.presence()->connectionCount(u"alice"_s), 2, 10000);
     const QModelIndex alice = hub.presence()->index(hub.presence()->rowOf(u"alice"_s));

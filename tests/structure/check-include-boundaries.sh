@@ -12,7 +12,8 @@ declare -A allowed=(
     [core/server]="db protocol"
     [core/client]="db protocol"
     [core/netsim]=""
-    [core/models]="db client server netsim"
+    [core/tabs]="db client netsim"
+    [core/models]="db client server tabs"
     [qml]="models"
     [app/server]="server"
     # The dashboard's embedded server takes lark-server's flags (server/options.h) and its file limit.

@@ -10,7 +10,7 @@
 
 using namespace Qt::Literals::StringLiterals;
 
-namespace lark::models
+namespace lark::tabs
 {
 
 using lark::client::Database;
@@ -243,4 +243,4 @@ void Tab::closeCleanly()
     QTimer::singleShot(1000, this, &QObject::deleteLater);
 }
 
-} // namespace lark::models
+} // namespace lark::tabs

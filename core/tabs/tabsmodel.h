@@ -5,7 +5,7 @@
 
 #include <QAbstractListModel>
 
-namespace lark::models
+namespace lark::tabs
 {
 
 /** The open simulated tabs of every window, in opening order. The model owns them. */
@@ -34,13 +34,13 @@ public:
 
     /** Opens a tab signed in as uid in a window; nullptr when there is no server or uid is not valid (Tab::uidProblem).
      */
-    Q_INVOKABLE lark::models::Tab *openTab(const QString &uid, int windowId);
+    Q_INVOKABLE lark::tabs::Tab *openTab(const QString &uid, int windowId);
     /** Closes a tab as a browser does: a clean close, so its onDisconnect ops fire at once. */
     Q_INVOKABLE void closeTab(int tabId);
     /** Closes every tab of a window (the window closed). */
     Q_INVOKABLE void closeWindowTabs(int windowId);
-    [[nodiscard]] Q_INVOKABLE lark::models::Tab *tab(int tabId) const;
-    [[nodiscard]] Q_INVOKABLE lark::models::Tab *at(int row) const;
+    [[nodiscard]] Q_INVOKABLE lark::tabs::Tab *tab(int tabId) const;
+    [[nodiscard]] Q_INVOKABLE lark::tabs::Tab *at(int row) const;
     [[nodiscard]] Q_INVOKABLE int countInWindow(int windowId) const;
 
 Q_SIGNALS:
@@ -54,4 +54,4 @@ private:
     int m_nextId = 1;
 };
 
-} // namespace lark::models
+} // namespace lark::tabs

@@ -5,7 +5,7 @@
 
 using namespace Qt::Literals::StringLiterals;
 
-namespace lark::models
+namespace lark::tabs
 {
 
 TabsModel::TabsModel(QObject *parent)
@@ -113,4 +113,4 @@ QHash<int, QByteArray> TabsModel::roleNames() const
     return {{TabRole, "tab"}, {TabIdRole, "tabId"}, {UidRole, "uid"}, {WindowIdRole, "windowId"}};
 }
 
-} // namespace lark::models
+} // namespace lark::tabs

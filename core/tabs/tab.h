@@ -16,7 +16,7 @@ namespace lark::netsim
 class LinkProxy;
 }
 
-namespace lark::models
+namespace lark::tabs
 {
 
 /**
@@ -118,4 +118,4 @@ private:
     QString m_lastError;
 };
 
-} // namespace lark::models
+} // namespace lark::tabs
