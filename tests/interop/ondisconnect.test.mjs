@@ -93,6 +93,9 @@ test('presence pattern: .info/connected → onDisconnect set offline → set onl
     order.push('online');
   });
   await waitFor(() => seen.last() === 'online', 15000, 'online at the observer');
+  // The server pushes to listeners before it acknowledges the writer (docs/wire-protocol.md §0.3): the observer may
+  // see 'online' before app a has read its own ok.
+  await waitFor(() => order.length >= 2, 15000, 'the writer got its ok');
   assert.deepEqual(order.slice(0, 2), ['onDisconnect registered', 'online']);
 
   goOffline(a.db);
