@@ -30,6 +30,18 @@ public:
     [[nodiscard]] Index index() const { return m_index; }
     /** Canonical text of the wire object, to tell listens on one path apart. */
     [[nodiscard]] const QString &identifier() const { return m_identifier; }
+    /** For Index::Child: the child path ordered by. */
+    [[nodiscard]] const Path &childPath() const { return m_childPath; }
+    /** The bounds as sent: the value (a leaf or null), the key tie-break and whether the bound itself is included. */
+    [[nodiscard]] bool hasStart() const { return m_hasStart; }
+    [[nodiscard]] const Node *startValue() const { return m_startValue.get(); }
+    [[nodiscard]] bool startInclusive() const { return m_startInclusive; }
+    [[nodiscard]] bool hasEnd() const { return m_hasEnd; }
+    [[nodiscard]] const Node *endValue() const { return m_endValue.get(); }
+    [[nodiscard]] bool endInclusive() const { return m_endInclusive; }
+    /** The limit (0: none) and whether it counts from the end (limitToLast). */
+    [[nodiscard]] int limit() const { return m_limit; }
+    [[nodiscard]] bool limitFromEnd() const { return m_limitFromEnd; }
 
     /** Orders two children by this query's index, ties broken by key. */
     [[nodiscard]] int compare(const Entry &a, const Entry &b) const;

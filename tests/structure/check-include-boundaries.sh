@@ -9,11 +9,12 @@ set -euo pipefail
 declare -A allowed=(
     [core/db]=""
     [core/protocol]=""
-    [core/server]="db protocol"
+    [core/rules]="db"
+    [core/server]="db protocol rules"
     [core/client]="db protocol"
     [core/netsim]=""
     [core/tabs]="db client netsim"
-    [core/models]="db client server tabs"
+    [core/models]="db client server tabs rules"
     [qml]="models"
     [app/server]="server"
     # The dashboard's embedded server takes lark-server's flags (server/options.h) and its file limit.
