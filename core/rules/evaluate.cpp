@@ -6,8 +6,10 @@
 #include <QJsonArray>
 #include <QJsonObject>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <optional>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -76,7 +78,7 @@ struct Value {
     bool b = false;
     double n = 0;
     QString s;
-    QJsonValue json; // Json: an object or array of auth
+    std::optional<QJsonValue> json; // Json: an object or array of auth (optional: most values never need one)
     Snapshot snap;
 
     static Value boolean(bool v)
@@ -177,17 +179,21 @@ public:
             out = Value::number(double(m_env.now));
             return true;
         case Expr::Op::Root:
-            out = Value::snapshot({m_env.oldRoot, nullptr, m_env.oldRoot, nullptr, {}});
+            out = Value::snapshot({m_env.chain->oldRoot(), nullptr, m_env.chain->oldRoot(), nullptr, nullptr, 0, {}});
             return true;
-        case Expr::Op::Data:
-            out = Value::snapshot({m_env.oldRoot, nullptr, m_env.dataNode, nullptr, m_env.keys->mid(0, m_env.depth)});
+        case Expr::Op::Data: {
+            Chain &c = *m_env.chain;
+            out = Value::snapshot({c.oldRoot(), nullptr, c.oldAt(m_env.depth), nullptr, &c.keys(), m_env.depth, {}});
             return true;
-        case Expr::Op::NewData:
-            if (!m_env.newRoot)
+        }
+        case Expr::Op::NewData: {
+            Chain &c = *m_env.chain;
+            if (!c.newRoot())
                 return false;
-            out = Value::snapshot(
-                {m_env.oldRoot, m_env.newRoot, m_env.newNode, m_env.newEntry, m_env.keys->mid(0, m_env.depth)});
+            out = Value::snapshot({c.oldRoot(), c.newRoot(), c.newNodeAt(m_env.depth), c.entryAt(m_env.depth),
+                &c.keys(), m_env.depth, {}});
             return true;
+        }
         case Expr::Op::Var:
             out = Value::string(m_env.bindings->at(size_t(e.slot)));
             return true;
@@ -268,6 +274,11 @@ private:
 
     bool member(const Expr &e, Value &out)
     {
+        if (e.args[0]->op == Expr::Op::Auth && !e.computed) {
+            // auth.x, the most common member: straight from the request's auth object.
+            out = m_env.auth.isObject() ? Value::fromJson(m_env.authObject.value(e.text)) : Value();
+            return true;
+        }
         Value target;
         if (!eval(*e.args[0], target))
             return false;
@@ -288,12 +299,12 @@ private:
             out = Value(); // member access on null is null (§0.10)
             return true;
         case Value::Kind::Json:
-            if (target.json.isObject()) {
-                out = Value::fromJson(target.json.toObject().value(name));
+            if (target.json->isObject()) {
+                out = Value::fromJson(target.json->toObject().value(name));
             } else {
                 bool ok = false;
                 const int i = name.toInt(&ok);
-                out = ok ? Value::fromJson(target.json.toArray().at(i)) : Value();
+                out = ok ? Value::fromJson(target.json->toArray().at(i)) : Value();
             }
             return true;
         case Value::Kind::String:
@@ -359,11 +370,12 @@ private:
             return true;
         }
         case Method::Parent: {
-            if (s.keys.isEmpty() || !step())
+            const QStringList keys = s.keys();
+            if (keys.isEmpty() || !step())
                 return false;
-            Snapshot p {s.oldRoot, s.overlayRoot, s.oldRoot, s.overlayRoot, {}};
-            for (qsizetype i = 0; i + 1 < s.keys.size(); ++i)
-                p = p.child(s.keys.at(i));
+            Snapshot p {s.oldRoot, s.overlayRoot, s.oldRoot, s.overlayRoot, nullptr, 0, {}};
+            for (qsizetype i = 0; i + 1 < keys.size(); ++i)
+                p = p.child(keys.at(i));
             out = Value::snapshot(std::move(p));
             return true;
         }
@@ -570,8 +582,8 @@ QJsonValue Snapshot::priority() const
 
 Snapshot Snapshot::child(const QString &key) const
 {
-    Snapshot s {oldRoot, overlayRoot, nullptr, nullptr, keys};
-    s.keys.append(key);
+    Snapshot s {oldRoot, overlayRoot, nullptr, nullptr, prefix, prefixLength, tail};
+    s.tail.append(key);
     // Below a replaced node the old tree no longer shows through: the replacement is the old side from here on.
     const Node *base = baseOf(node, entry);
     s.node = base ? base->child(key) : nullptr;
@@ -581,6 +593,79 @@ Snapshot Snapshot::child(const QString &key) const
             s.entry = it->second.get();
     }
     return s;
+}
+
+QStringList Snapshot::keys() const
+{
+    if (!prefix)
+        return tail;
+    return prefix->mid(0, prefixLength) + tail;
+}
+
+Chain::Chain(const Node *oldRoot, const Overlay::Entry *newRoot, const QStringList &keys)
+    : m_keys(keys)
+{
+    m_levels.reserve(size_t(keys.size()) + 8);
+    m_levels.push_back({oldRoot, newRoot, nullptr, false});
+}
+
+void Chain::descend()
+{
+    const QString &key = m_keys.at(m_depth);
+    const Level &up = m_levels[size_t(m_depth)];
+    Level next;
+    if (up.entry) {
+        const auto it = up.entry->children.find(key);
+        next.entry = it != up.entry->children.end() ? it->second.get() : nullptr;
+    }
+    // Below a replaced node the replacement is what is there; the old tree no longer shows through.
+    if (up.inWritten || (up.entry && up.entry->replaced)) {
+        const Node *base = up.inWritten ? up.under : up.entry->value;
+        next.under = base ? base->child(key) : nullptr;
+        next.inWritten = true;
+    }
+    m_levels.resize(size_t(++m_depth));
+    m_levels.push_back(next);
+}
+
+void Chain::descendInto(const QString &key, const Node *newNode)
+{
+    m_keys.append(key);
+    m_levels.resize(size_t(++m_depth));
+    m_levels.push_back({nullptr, nullptr, newNode, true});
+}
+
+void Chain::ascend()
+{
+    m_keys.removeLast();
+    m_levels.pop_back();
+    --m_depth;
+    m_oldResolved = std::min(m_oldResolved, m_depth);
+}
+
+const Node *Chain::oldAt(int depth)
+{
+    for (; m_oldResolved < depth; ++m_oldResolved) {
+        const Node *up = m_levels[size_t(m_oldResolved)].old;
+        m_levels[size_t(m_oldResolved) + 1].old = up ? up->child(m_keys.at(m_oldResolved)) : nullptr;
+    }
+    return m_levels[size_t(depth)].old;
+}
+
+const Node *Chain::newNodeAt(int depth)
+{
+    const Level &l = m_levels[size_t(depth)];
+    if (l.entry && l.entry->replaced)
+        return nullptr; // never read: the entry's value replaces it
+    return l.inWritten ? l.under : oldAt(depth);
+}
+
+bool Chain::newExistsAt(int depth)
+{
+    const Level &l = m_levels[size_t(depth)];
+    if (l.entry && l.entry->replaced && l.entry->children.empty())
+        return l.entry->value && !l.entry->value->isNull();
+    return mergedKind(newNodeAt(depth), l.entry) != Merged::Null;
 }
 
 bool evaluate(const Expr &expr, Env &env)

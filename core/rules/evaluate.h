@@ -5,6 +5,7 @@
 
 #include "db/node.h"
 
+#include <QJsonObject>
 #include <QJsonValue>
 
 #include <map>
@@ -36,9 +37,12 @@ struct Overlay {
 struct Snapshot {
     const Node *oldRoot = nullptr;
     const Overlay::Entry *overlayRoot = nullptr; // null: a snapshot of the old tree
-    const Node *node = nullptr; // the old (or replacing) node here, null where there is none
+    const Node *node = nullptr; // the old node here (unused where entry replaces it), null where there is none
     const Overlay::Entry *entry = nullptr; // pending changes here, null where there are none
-    QStringList keys;
+    // The path: the first prefixLength keys of *prefix, then tail. Borrowed, so taking `data` allocates nothing.
+    const QStringList *prefix = nullptr;
+    int prefixLength = 0;
+    QStringList tail;
 
     [[nodiscard]] bool exists() const;
     /** The merged node's kind: a leaf (its node), an object, or null. */
@@ -46,6 +50,45 @@ struct Snapshot {
     [[nodiscard]] bool isObject() const;
     [[nodiscard]] QJsonValue priority() const;
     [[nodiscard]] Snapshot child(const QString &key) const;
+    [[nodiscard]] QStringList keys() const;
+};
+
+/**
+ * The data positions of a rule walk, root first: the overlay entries are followed as the walk descends, the old
+ * tree's nodes only when a rule asks for them (a lookup among many children is the costly step of a walk).
+ */
+class Chain
+{
+public:
+    Chain(const Node *oldRoot, const Overlay::Entry *newRoot, const QStringList &keys);
+
+    [[nodiscard]] int depth() const { return m_depth; }
+    [[nodiscard]] const QStringList &keys() const { return m_keys; }
+    [[nodiscard]] const Node *oldRoot() const { return m_levels[0].old; }
+    [[nodiscard]] const Overlay::Entry *newRoot() const { return m_levels[0].entry; }
+    /** One level down, to keys()[depth()], or to key (appended) with the new node known (inside a written value). */
+    void descend();
+    void descendInto(const QString &key, const Node *newNode);
+    /** Back up after descendInto(). */
+    void ascend();
+
+    [[nodiscard]] const Node *oldAt(int depth);
+    [[nodiscard]] const Overlay::Entry *entryAt(int depth) const { return m_levels[size_t(depth)].entry; }
+    [[nodiscard]] const Node *newNodeAt(int depth);
+    /** Whether the would-be tree has a value at depth. */
+    [[nodiscard]] bool newExistsAt(int depth);
+
+private:
+    struct Level {
+        const Node *old = nullptr;
+        const Overlay::Entry *entry = nullptr;
+        const Node *under = nullptr; // the new node inside a written value
+        bool inWritten = false;
+    };
+    QStringList m_keys;
+    std::vector<Level> m_levels;
+    int m_depth = 0;
+    int m_oldResolved = 0;
 };
 
 /** The query variables of a read (§7); a write has the default: every field null or false. */
@@ -59,15 +102,10 @@ struct QueryVars {
 /** Everything one evaluation of a rule reads. Steps are shared by all rules of one request. */
 struct Env {
     QJsonValue auth;
+    QJsonObject authObject; // auth as an object, once per request
     qint64 now = 0;
-    const Node *oldRoot = nullptr;
-    const Overlay::Entry *newRoot = nullptr;
-    /** The data path of the rule's node (data and newData are there), and the old and new views of it. */
-    const QStringList *keys = nullptr;
-    int depth = 0;
-    const Node *dataNode = nullptr;
-    const Node *newNode = nullptr;
-    const Overlay::Entry *newEntry = nullptr;
+    Chain *chain = nullptr;
+    int depth = 0; // data and newData are the chain's positions at this depth
     const std::vector<QString> *bindings = nullptr; // the $vars, root first
     const QueryVars *query = nullptr;
     int steps = 0;

@@ -245,8 +245,8 @@ struct Ruleset::Impl {
     }
 
     bool checkWrite(Env &env, const Path &target, const Node *value, Denial *why) const;
-    bool validateSubtree(Env &env, const Node *value, const RuleNode *rules, const Node *old,
-        std::vector<QString> &bindings, QStringList &keys, Denial *why) const;
+    bool validateSubtree(
+        Env &env, const Node *value, const RuleNode *rules, std::vector<QString> &bindings, Denial *why) const;
 };
 
 Ruleset::Ruleset(std::unique_ptr<Impl> impl)
@@ -308,23 +308,22 @@ bool Ruleset::canRead(const Context &ctx, const Node &root, const Path &path, co
 {
     const QueryVars q = queryVars(query);
     std::vector<QString> bindings;
+    Chain chain(&root, nullptr, path.keys());
     Env env;
     env.auth = ctx.auth;
+    env.authObject = ctx.auth.toObject();
     env.now = ctx.now;
-    env.oldRoot = &root;
-    env.keys = &path.keys();
+    env.chain = &chain;
     env.bindings = &bindings;
     env.query = &q;
     env.maxSteps = d->limits.maxEvaluationSteps;
     const RuleNode *node = &d->root;
     const RuleNode *lastRead = nullptr;
-    const Node *data = &root;
     // Top-down, the first true grants: rules below the requested path are never looked at (§4).
     for (int i = 0;; ++i) {
         if (node->read.present) {
             lastRead = node;
             env.depth = i;
-            env.dataNode = data;
             if (d->evalRule(node->read, env))
                 return true;
             if (env.exhausted())
@@ -339,7 +338,7 @@ bool Ruleset::canRead(const Context &ctx, const Node &root, const Path &path, co
         if (viaWildcard)
             bindings.push_back(path.at(i));
         node = next;
-        data = data ? data->child(path.at(i)) : nullptr;
+        chain.descend();
     }
     const QString message = u"no .read rule granted access to "_s + path.toString();
     if (lastRead)
@@ -357,20 +356,22 @@ bool Ruleset::canWrite(
         paths.push_back(base.child(w.path));
         overlay.add(paths.back(), &w.value);
     }
-    const QueryVars q; // query variables are null (and false) for writes
+    static const QueryVars q; // query variables are null (and false) for writes
     Env env;
     env.auth = ctx.auth;
+    env.authObject = ctx.auth.toObject();
     env.now = ctx.now;
-    env.oldRoot = &root;
-    env.newRoot = &overlay.root;
     env.query = &q;
     env.maxSteps = d->limits.maxEvaluationSteps;
     // Each path is checked like a set of its own, all against the one would-be tree (§5).
     for (size_t i = 0; i < writes.size(); ++i) {
         const Path &p = paths[i];
         const bool priority = !p.isRoot() && p.back() == u".priority"_s;
+        const Path target = priority ? p.parent() : p;
+        Chain chain(&root, &overlay.root, target.keys());
+        env.chain = &chain;
         // A priority write changes the node above it: its rules decide, and it has no subtree of its own.
-        if (!d->checkWrite(env, priority ? p.parent() : p, priority ? nullptr : &writes[i].value, why))
+        if (!d->checkWrite(env, target, priority ? nullptr : &writes[i].value, why))
             return false;
     }
     return true;
@@ -378,30 +379,18 @@ bool Ruleset::canWrite(
 
 bool Ruleset::Impl::checkWrite(Env &env, const Path &target, const Node *value, Denial *why) const
 {
-    struct Level {
-        const RuleNode *rules;
-        const Node *old;
-        const Node *newNode;
-        const Overlay::Entry *entry;
-    };
-    std::vector<Level> chain;
+    Chain &chain = *env.chain;
+    std::vector<const RuleNode *> rules; // the matched rule node at each depth
     std::vector<QString> bindings;
-    QStringList keys = target.keys();
-    env.keys = &keys;
     env.bindings = &bindings;
     const RuleNode *node = &root;
-    Level level {node, env.oldRoot, env.oldRoot, env.newRoot};
     bool granted = false;
     const RuleNode *lastWrite = nullptr;
     for (int i = 0;; ++i) {
-        level.rules = node;
-        chain.push_back(level);
+        rules.push_back(node);
         if (!granted && node->write.present) {
             lastWrite = node;
             env.depth = i;
-            env.dataNode = level.old;
-            env.newNode = level.newNode;
-            env.newEntry = level.entry;
             granted = evalRule(node->write, env);
             if (env.exhausted())
                 return denyLimit(why, node, u".write"_s, &node->write, target);
@@ -416,14 +405,7 @@ bool Ruleset::Impl::checkWrite(Env &env, const Path &target, const Node *value, 
         if (viaWildcard)
             bindings.push_back(key);
         node = next;
-        // The same step as Snapshot::child: below a replaced node, the replacement is what is there.
-        const Node *newBase = level.entry && level.entry->replaced ? level.entry->value : level.newNode;
-        level.old = level.old ? level.old->child(key) : nullptr;
-        level.newNode = newBase ? newBase->child(key) : nullptr;
-        if (level.entry) {
-            const auto it = level.entry->children.find(key);
-            level.entry = it != level.entry->children.end() ? it->second.get() : nullptr;
-        }
+        chain.descend();
     }
     if (!granted) {
         const QString message = u"no .write rule granted access to "_s + target.toString();
@@ -432,65 +414,58 @@ bool Ruleset::Impl::checkWrite(Env &env, const Path &target, const Node *value, 
         return deny(why, node, QString(), nullptr, target, message);
     }
     // Validates on root → target where the new value is not null, against the merged value (§5.3).
-    for (size_t i = 0; i < chain.size(); ++i) {
-        const Level &l = chain[i];
-        if (!l.rules->validate.present)
+    for (size_t i = 0; i < rules.size(); ++i) {
+        const RuleNode *r = rules[i];
+        if (!r->validate.present)
             continue;
         ++env.steps;
         if (env.exhausted())
-            return denyLimit(why, l.rules, u".validate"_s, &l.rules->validate, target);
-        const Snapshot here {env.oldRoot, env.newRoot, l.newNode, l.entry, {}};
-        if (!here.exists())
+            return denyLimit(why, r, u".validate"_s, &r->validate, target);
+        if (!chain.newExistsAt(int(i)))
             continue;
         env.depth = int(i);
-        env.dataNode = l.old;
-        env.newNode = l.newNode;
-        env.newEntry = l.entry;
-        if (!evalRule(l.rules->validate, env)) {
-            const Path at(keys.mid(0, int(i)));
+        if (!evalRule(r->validate, env)) {
+            const Path at(target.keys().mid(0, int(i)));
             if (env.exhausted())
-                return denyLimit(why, l.rules, u".validate"_s, &l.rules->validate, at);
-            return deny(why, l.rules, u".validate"_s, &l.rules->validate, at,
-                u"the .validate rule at "_s + l.rules->path + u" failed for "_s + at.toString());
+                return denyLimit(why, r, u".validate"_s, &r->validate, at);
+            return deny(why, r, u".validate"_s, &r->validate, at,
+                u"the .validate rule at "_s + r->path + u" failed for "_s + at.toString());
         }
     }
     // Then every node of the written value that has rules, when the rule walk reached the target.
-    if (!value || value->isNull() || chain.size() != size_t(target.size()) + 1)
+    if (!value || value->isNull() || rules.size() != size_t(target.size()) + 1)
         return true;
-    return validateSubtree(env, value, chain.back().rules, chain.back().old, bindings, keys, why);
+    return validateSubtree(env, value, rules.back(), bindings, why);
 }
 
-bool Ruleset::Impl::validateSubtree(Env &env, const Node *value, const RuleNode *rules, const Node *old,
-    std::vector<QString> &bindings, QStringList &keys, Denial *why) const
+bool Ruleset::Impl::validateSubtree(
+    Env &env, const Node *value, const RuleNode *rules, std::vector<QString> &bindings, Denial *why) const
 {
+    Chain &chain = *env.chain;
     for (const auto &[key, child] : value->children()) {
         bool viaWildcard = false;
         const RuleNode *next = rules->match(key, &viaWildcard);
         if (!next || child->isNull())
             continue;
-        keys.append(key);
+        chain.descendInto(key, child.get());
         if (viaWildcard)
             bindings.push_back(key);
         ++env.steps;
-        const Node *oldChild = old ? old->child(key) : nullptr;
         bool ok = !env.exhausted();
         if (ok && next->validate.present) {
-            env.depth = int(keys.size());
-            env.dataNode = oldChild;
-            env.newNode = child.get();
-            env.newEntry = nullptr; // no other write can be below this one
+            env.depth = chain.depth();
             ok = evalRule(next->validate, env);
         }
         if (!ok) {
-            const Path at(keys);
+            const Path at(chain.keys());
             if (env.exhausted())
                 return denyLimit(why, next, u".validate"_s, &next->validate, at);
             return deny(why, next, u".validate"_s, &next->validate, at,
                 u"the .validate rule at "_s + next->path + u" failed for "_s + at.toString());
         }
-        if (!validateSubtree(env, child.get(), next, oldChild, bindings, keys, why))
+        if (!validateSubtree(env, child.get(), next, bindings, why))
             return false;
-        keys.removeLast();
+        chain.ascend();
         if (viaWildcard)
             bindings.pop_back();
     }

@@ -14,6 +14,18 @@ namespace
 // Deeper than any data path (32 keys) can use, shallow enough that the recursion cannot exhaust the stack.
 constexpr int MaxNesting = 128;
 
+int hexDigit(QChar c)
+{
+    const char16_t u = c.unicode();
+    if (u >= u'0' && u <= u'9')
+        return u - u'0';
+    if (u >= u'a' && u <= u'f')
+        return u - u'a' + 10;
+    if (u >= u'A' && u <= u'F')
+        return u - u'A' + 10;
+    return -1;
+}
+
 class FileParser
 {
 public:
@@ -231,8 +243,13 @@ private:
                 out->append(u'\t');
                 break;
             case u'u': {
+                uint code = 0;
                 bool ok = m_i + 4 <= m_s.size();
-                const uint code = ok ? QStringView(m_s).mid(m_i, 4).toUInt(&ok, 16) : 0;
+                for (qsizetype k = 0; ok && k < 4; ++k) {
+                    const int digit = hexDigit(m_s.at(m_i + k));
+                    ok = digit >= 0;
+                    code = code * 16 + uint(digit);
+                }
                 if (!ok)
                     return failAt(escape, u"Invalid escape: '\\u'"_s);
                 for (int k = 0; k < 4; ++k)
@@ -257,7 +274,9 @@ private:
                 advance();
             return n;
         };
-        if (digits() == 0)
+        const bool leadingZero = peek() == u'0';
+        const qsizetype intDigits = digits();
+        if (intDigits == 0 || (leadingZero && intDigits > 1))
             return fail(u"Parse error."_s);
         if (peek() == u'.') {
             advance();
@@ -306,7 +325,8 @@ void appendJsonString(QByteArray *out, const QString &s)
             out->append("\\t");
             break;
         default:
-            if (u < 0x20)
+            // Surrogates are escaped one by one, so a lone one survives the round trip too.
+            if (u < 0x20 || c.isSurrogate())
                 out->append(QStringLiteral("\\u%1").arg(uint(u), 4, 16, QChar(u'0')).toLatin1());
             else
                 out->append(QString(c).toUtf8());
