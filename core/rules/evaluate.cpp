@@ -195,7 +195,7 @@ public:
             return true;
         }
         case Expr::Op::Var:
-            out = Value::string(m_env.bindings->at(size_t(e.slot)));
+            out = Value::string(m_env.bindings->at(e.slot));
             return true;
         case Expr::Op::QueryMember:
             return queryMember(e.field, out);
@@ -605,14 +605,13 @@ QStringList Snapshot::keys() const
 Chain::Chain(const Node *oldRoot, const Overlay::Entry *newRoot, const QStringList &keys)
     : m_keys(keys)
 {
-    m_levels.reserve(size_t(keys.size()) + 8);
     m_levels.push_back({oldRoot, newRoot, nullptr, false});
 }
 
 void Chain::descend()
 {
     const QString &key = m_keys.at(m_depth);
-    const Level &up = m_levels[size_t(m_depth)];
+    const Level &up = m_levels[m_depth];
     Level next;
     if (up.entry) {
         const auto it = up.entry->children.find(key);
@@ -624,14 +623,14 @@ void Chain::descend()
         next.under = base ? base->child(key) : nullptr;
         next.inWritten = true;
     }
-    m_levels.resize(size_t(++m_depth));
+    m_levels.resize(++m_depth);
     m_levels.push_back(next);
 }
 
 void Chain::descendInto(const QString &key, const Node *newNode)
 {
     m_keys.append(key);
-    m_levels.resize(size_t(++m_depth));
+    m_levels.resize(++m_depth);
     m_levels.push_back({nullptr, nullptr, newNode, true});
 }
 
@@ -646,15 +645,15 @@ void Chain::ascend()
 const Node *Chain::oldAt(int depth)
 {
     for (; m_oldResolved < depth; ++m_oldResolved) {
-        const Node *up = m_levels[size_t(m_oldResolved)].old;
-        m_levels[size_t(m_oldResolved) + 1].old = up ? up->child(m_keys.at(m_oldResolved)) : nullptr;
+        const Node *up = m_levels[m_oldResolved].old;
+        m_levels[m_oldResolved + 1].old = up ? up->child(m_keys.at(m_oldResolved)) : nullptr;
     }
-    return m_levels[size_t(depth)].old;
+    return m_levels[depth].old;
 }
 
 const Node *Chain::newNodeAt(int depth)
 {
-    const Level &l = m_levels[size_t(depth)];
+    const Level &l = m_levels[depth];
     if (l.entry && l.entry->replaced)
         return nullptr; // never read: the entry's value replaces it
     return l.inWritten ? l.under : oldAt(depth);
@@ -662,7 +661,7 @@ const Node *Chain::newNodeAt(int depth)
 
 bool Chain::newExistsAt(int depth)
 {
-    const Level &l = m_levels[size_t(depth)];
+    const Level &l = m_levels[depth];
     if (l.entry && l.entry->replaced && l.entry->children.empty())
         return l.entry->value && !l.entry->value->isNull();
     return mergedKind(newNodeAt(depth), l.entry) != Merged::Null;

@@ -7,6 +7,7 @@
 
 #include <QJsonObject>
 #include <QJsonValue>
+#include <QVarLengthArray>
 
 #include <map>
 #include <memory>
@@ -73,7 +74,7 @@ public:
     void ascend();
 
     [[nodiscard]] const Node *oldAt(int depth);
-    [[nodiscard]] const Overlay::Entry *entryAt(int depth) const { return m_levels[size_t(depth)].entry; }
+    [[nodiscard]] const Overlay::Entry *entryAt(int depth) const { return m_levels[depth].entry; }
     [[nodiscard]] const Node *newNodeAt(int depth);
     /** Whether the would-be tree has a value at depth. */
     [[nodiscard]] bool newExistsAt(int depth);
@@ -86,7 +87,7 @@ private:
         bool inWritten = false;
     };
     QStringList m_keys;
-    std::vector<Level> m_levels;
+    QVarLengthArray<Level, 34> m_levels; // a data path has at most 32 keys: no allocation
     int m_depth = 0;
     int m_oldResolved = 0;
 };
@@ -99,6 +100,9 @@ struct QueryVars {
     QJsonValue orderByChild, startAt, endAt, equalTo, limitToFirst, limitToLast; // null when absent
 };
 
+/** The values of the $vars on a walk, root first. */
+using Bindings = QVarLengthArray<QString, 8>;
+
 /** Everything one evaluation of a rule reads. Steps are shared by all rules of one request. */
 struct Env {
     QJsonValue auth;
@@ -106,7 +110,7 @@ struct Env {
     qint64 now = 0;
     Chain *chain = nullptr;
     int depth = 0; // data and newData are the chain's positions at this depth
-    const std::vector<QString> *bindings = nullptr; // the $vars, root first
+    const Bindings *bindings = nullptr; // the $vars, root first
     const QueryVars *query = nullptr;
     int steps = 0;
     int maxSteps = 0;

@@ -245,8 +245,7 @@ struct Ruleset::Impl {
     }
 
     bool checkWrite(Env &env, const Path &target, const Node *value, Denial *why) const;
-    bool validateSubtree(
-        Env &env, const Node *value, const RuleNode *rules, std::vector<QString> &bindings, Denial *why) const;
+    bool validateSubtree(Env &env, const Node *value, const RuleNode *rules, Bindings &bindings, Denial *why) const;
 };
 
 Ruleset::Ruleset(std::unique_ptr<Impl> impl)
@@ -307,7 +306,7 @@ QByteArray Ruleset::strictJson() const
 bool Ruleset::canRead(const Context &ctx, const Node &root, const Path &path, const Query &query, Denial *why) const
 {
     const QueryVars q = queryVars(query);
-    std::vector<QString> bindings;
+    Bindings bindings;
     Chain chain(&root, nullptr, path.keys());
     Env env;
     env.auth = ctx.auth;
@@ -350,8 +349,7 @@ bool Ruleset::canWrite(
     const Context &ctx, const Node &root, const Path &base, const std::vector<Write> &writes, Denial *why) const
 {
     Overlay overlay;
-    std::vector<Path> paths;
-    paths.reserve(writes.size());
+    QVarLengthArray<Path, 4> paths;
     for (const Write &w : writes) {
         paths.push_back(base.child(w.path));
         overlay.add(paths.back(), &w.value);
@@ -380,8 +378,8 @@ bool Ruleset::canWrite(
 bool Ruleset::Impl::checkWrite(Env &env, const Path &target, const Node *value, Denial *why) const
 {
     Chain &chain = *env.chain;
-    std::vector<const RuleNode *> rules; // the matched rule node at each depth
-    std::vector<QString> bindings;
+    QVarLengthArray<const RuleNode *, 34> rules; // the matched rule node at each depth
+    Bindings bindings;
     env.bindings = &bindings;
     const RuleNode *node = &root;
     bool granted = false;
@@ -414,7 +412,7 @@ bool Ruleset::Impl::checkWrite(Env &env, const Path &target, const Node *value, 
         return deny(why, node, QString(), nullptr, target, message);
     }
     // Validates on root → target where the new value is not null, against the merged value (§5.3).
-    for (size_t i = 0; i < rules.size(); ++i) {
+    for (qsizetype i = 0; i < rules.size(); ++i) {
         const RuleNode *r = rules[i];
         if (!r->validate.present)
             continue;
@@ -433,13 +431,13 @@ bool Ruleset::Impl::checkWrite(Env &env, const Path &target, const Node *value, 
         }
     }
     // Then every node of the written value that has rules, when the rule walk reached the target.
-    if (!value || value->isNull() || rules.size() != size_t(target.size()) + 1)
+    if (!value || value->isNull() || rules.size() != target.size() + 1)
         return true;
     return validateSubtree(env, value, rules.back(), bindings, why);
 }
 
 bool Ruleset::Impl::validateSubtree(
-    Env &env, const Node *value, const RuleNode *rules, std::vector<QString> &bindings, Denial *why) const
+    Env &env, const Node *value, const RuleNode *rules, Bindings &bindings, Denial *why) const
 {
     Chain &chain = *env.chain;
     for (const auto &[key, child] : value->children()) {
