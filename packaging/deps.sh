@@ -12,6 +12,9 @@ LARK_APT_PACKAGES=(
     nodejs npm
     qml6-module-qtquick-dialogs qml6-module-qt-labs-folderlistmodel
     libqt6svg6
+    # --auth verify checks JWT signatures with OpenSSL's EVP (libcrypto); its tests make keys and sign tokens with the
+    # openssl command line, independently of the verifier.
+    libssl-dev openssl
     # The fuzz preset (tests/fuzz): clang with libFuzzer and the sanitizer runtimes, both from Debian.
     clang libclang-rt-14-dev
 )

@@ -65,6 +65,10 @@ int main(int argc, char *argv[])
         return 0;
     }
 
+    // The log is stderr (no message handler is installed), so this is seen on the terminal and in the journal.
+    for (const QString &warning : std::as_const(options.warnings))
+        qCWarning(lcServer).noquote() << "warning:" << warning;
+
     // Each connection is a descriptor: a desktop's default soft limit (1024) would stop the server near a thousand.
     const lark::FileLimit files = lark::raiseFileLimit();
     if (files.soft != files.before)

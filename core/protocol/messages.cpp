@@ -96,6 +96,12 @@ QByteArray mergePush(const QString &path, const QJsonObject &data, qint64 tag)
     return push(u"m"_s, path, data, tag);
 }
 
+QByteArray authRevoked(const QString &status, const QString &reason)
+{
+    return encode({{u"t"_s, u"d"_s},
+        {u"d"_s, QJsonObject {{u"a"_s, u"ac"_s}, {u"b"_s, QJsonObject {{u"s"_s, status}, {u"d"_s, reason}}}}}});
+}
+
 QByteArray extensionPush(const QString &action, const QJsonValue &body)
 {
     return encode({{u"t"_s, u"d"_s}, {u"d"_s, QJsonObject {{u"a"_s, action}, {u"b"_s, body}}}});

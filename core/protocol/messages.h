@@ -21,6 +21,11 @@ namespace lark::protocol
 [[nodiscard]] QByteArray dataPush(const QString &path, const QJsonValue &data, qint64 tag = 0);
 /** Merge push: each key of data (may be multi-segment) is an overwrite below path. */
 [[nodiscard]] QByteArray mergePush(const QString &path, const QJsonObject &data, qint64 tag = 0);
+/**
+ * Auth revoked: {"t":"d","d":{"a":"ac","b":{"s":status,"d":reason}}}. The SDK drops its token, closes, reconnects
+ * and authenticates again with a freshly fetched one (docs/wire-protocol.md §7).
+ */
+[[nodiscard]] QByteArray authRevoked(const QString &status, const QString &reason);
 /** Server push of a Lark extension action (docs/protocol-extensions.md). */
 [[nodiscard]] QByteArray extensionPush(const QString &action, const QJsonValue &body);
 

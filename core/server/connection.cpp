@@ -14,6 +14,8 @@
 #include <QDateTime>
 #include <QJsonArray>
 
+#include <algorithm>
+#include <limits>
 #include <optional>
 
 using namespace Qt::Literals::StringLiterals;
@@ -59,6 +61,9 @@ Connection::Connection(Server *server, ServerWebSocket *socket, Database *db)
     connect(socket, &ServerWebSocket::disconnected, this, &Connection::onDisconnected);
     touch();
     m_lastPing = m_lastActivity;
+    m_tokenExpiry.setSingleShot(true);
+    m_tokenExpiry.setTimerType(Qt::PreciseTimer);
+    connect(&m_tokenExpiry, &QTimer::timeout, this, &Connection::onTokenExpiryTimer);
 }
 
 Connection::~Connection() = default;
@@ -81,6 +86,9 @@ QString Connection::describe() const
 void Connection::start(const QString &lastSessionId)
 {
     m_session = m_server->attach(this, m_db, lastSessionId, &m_resumed);
+    // --auth verify: a resumed session's token may have expired while it was away, so its connection acts as
+    // anonymous until it shows a token again (the SDK sends it first thing after the hello).
+    m_tokenLapsed = m_resumed && m_server->authenticator().verifiesTokens();
     QString host = QString::fromLatin1(m_socket->host());
     if (host.isEmpty())
         host = u"%1:%2"_s.arg(m_server->config().host.toString()).arg(m_server->port());
@@ -342,7 +350,7 @@ Reply Connection::handleData(Request::Action action, const QJsonObject &b)
     caller.session = m_session;
     caller.sink = this;
     if (m_session) {
-        caller.identity = m_session->identity();
+        caller.identity = identity();
         caller.handle = m_session->handle();
     }
     Reply reply = m_server->requests().handle(caller, request);
@@ -392,6 +400,7 @@ Reply Connection::handleAuth(const QString &action, const QJsonObject &b)
     }
     m_session->setIdentity(identity);
     m_server->noteSessionChanged(m_session);
+    watchTokenExpiry(auth.expiresAtMs);
     if (action == u"unauth"_s)
         return {Ok, u"unauthenticated"_s, undo};
     const QJsonValue exp = identity.claims.value(u"exp"_s);
@@ -401,8 +410,41 @@ Reply Connection::handleAuth(const QString &action, const QJsonObject &b)
 
 Reply Connection::handleWatch()
 {
-    return m_server->adminFeed()->watch(
-        this, m_session ? m_session->identity() : Identity(), m_server->describeStore());
+    return m_server->adminFeed()->watch(this, identity(), m_server->describeStore());
+}
+
+Identity Connection::identity() const
+{
+    return m_session && !m_tokenLapsed ? m_session->identity() : Identity();
+}
+
+void Connection::watchTokenExpiry(qint64 expiresAtMs)
+{
+    m_tokenLapsed = false;
+    m_tokenExpiresAtMs = expiresAtMs;
+    if (expiresAtMs <= 0) {
+        m_tokenExpiry.stop();
+        return;
+    }
+    // QTimer takes an int of ms (about 24 days): a later expiry is re-armed when this one fires.
+    m_tokenExpiry.start(int(std::clamp<qint64>(expiresAtMs - nowMs(), 0, std::numeric_limits<int>::max())));
+}
+
+void Connection::onTokenExpiryTimer()
+{
+    if (m_lost || m_serverClosing || m_tokenExpiresAtMs <= 0)
+        return;
+    if (nowMs() < m_tokenExpiresAtMs) {
+        watchTokenExpiry(m_tokenExpiresAtMs);
+        return;
+    }
+    m_tokenExpiresAtMs = 0;
+    m_tokenLapsed = true;
+    qCInfo(lcSession).noquote() << describe() << "token expired; acting as anonymous until it authenticates again";
+    // expired_token rather than invalid_token: the SDK (PersistentConnection.onAuthRevoked_) drops the token, closes,
+    // reconnects and fetches a fresh one for either, but counts invalid_token towards a threshold (3) after which it
+    // backs off to its longest reconnect delay and reports the token as invalid. An expired token is not invalid.
+    send(protocol::authRevoked(ExpiredToken, u"the auth token expired"_s));
 }
 
 } // namespace lark

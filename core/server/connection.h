@@ -9,6 +9,7 @@
 #include <QJsonObject>
 #include <QObject>
 #include <QSet>
+#include <QTimer>
 #include <QWebSocketProtocol>
 
 #include <deque>
@@ -59,6 +60,12 @@ public:
     void silence();
 
     [[nodiscard]] Session *session() const { return m_session; }
+    /**
+     * Who this connection's requests act as: its session's identity, or anonymous once the token it was given has
+     * expired (--auth verify) until it authenticates again. The session's identity, which its queued ops keep, is
+     * not changed by the expiry.
+     */
+    [[nodiscard]] Identity identity() const;
     void setSession(Session *s) { m_session = s; }
     [[nodiscard]] QString remoteAddress() const;
     [[nodiscard]] QString describe() const;
@@ -92,6 +99,9 @@ private:
     Reply handleData(Request::Action action, const QJsonObject &b);
     Reply handleAuth(const QString &action, const QJsonObject &b);
     Reply handleWatch();
+    // --auth verify: a token that expires on a live connection is revoked (the `ac` push).
+    void watchTokenExpiry(qint64 expiresAtMs);
+    void onTokenExpiryTimer();
 
     /** A reply that is not sent yet: it waits for batch to commit (0: only for the replies ahead of it). */
     struct HeldReply {
@@ -119,6 +129,9 @@ private:
     bool m_resumed = false;
     bool m_lost = false;
     bool m_silent = false;
+    QTimer m_tokenExpiry;
+    qint64 m_tokenExpiresAtMs = 0; /**< epoch ms; 0: the connection's token does not expire */
+    bool m_tokenLapsed = false; /**< requests act as anonymous: the token expired, or is not shown again yet */
 };
 
 } // namespace lark

@@ -45,7 +45,11 @@ bool Identity::fromJwt(const QString &token, Identity *out, QString *error)
         *error = u"JWT payload is not a JSON object"_s;
         return false;
     }
-    const QJsonObject claims = doc.object();
+    return fromClaims(doc.object(), out, error);
+}
+
+bool Identity::fromClaims(const QJsonObject &claims, Identity *out, QString *error)
+{
     QString uid = claims.value(u"user_id"_s).toString();
     if (uid.isEmpty())
         uid = claims.value(u"sub"_s).toString();

@@ -8,9 +8,9 @@ namespace lark
 {
 
 /**
- * Who a session acts for. Local-use auth (docs/wire-protocol.md §13): emulator-style unsigned JWTs are accepted without
- * a signature or expiry check, and the Admin SDK's `gauth "owner"` is the admin. Signed-token verification and
- * security rules plug in at decodeToken() and at the request handlers, which already see the identity.
+ * Who a session acts for (docs/wire-protocol.md §13). With `--auth emulator`, unsigned JWTs are accepted without a
+ * signature or expiry check and the Admin SDK's `gauth "owner"` is the admin; with `--auth verify`, the Authenticator
+ * checks tokens with a TokenVerifier first. Security rules plug in at the request handlers, which see the identity.
  */
 struct Identity {
     enum class Kind { Anonymous, User, Admin };
@@ -29,6 +29,8 @@ struct Identity {
 
     /** Decodes a JWT credential (`auth`). Returns false with a reason for anything that is not a JWT. */
     [[nodiscard]] static bool fromJwt(const QString &token, Identity *out, QString *error);
+    /** The user a JWT's (verified or not) claims name: uid from user_id, else sub. False with a reason if none. */
+    [[nodiscard]] static bool fromClaims(const QJsonObject &claims, Identity *out, QString *error);
 };
 
 } // namespace lark

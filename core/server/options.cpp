@@ -2,8 +2,10 @@
 #include "options.h"
 
 #include "accesspolicy.h"
+#include "tokenverifier.h"
 
 #include <QCommandLineParser>
+#include <QFile>
 #include <QRegularExpression>
 
 #include <type_traits>
@@ -112,6 +114,31 @@ bool parseServerOptions(const QStringList &arguments, const QHash<QString, QStri
         "with 1008. Default 1000."_s,
         u"count"_s);
     parser.addOptions({maxOps, maxListens, maxNamespaces});
+    // Authentication (docs/wire-protocol.md §13).
+    const QCommandLineOption auth(u"auth"_s,
+        u"How tokens are checked (LARK_AUTH): 'emulator' (the default) takes unsigned tokens at their word and "
+        "makes the Admin SDK's \"owner\" the admin, as the Firebase emulator does: for loopback only. 'verify' "
+        "accepts only signed tokens (--jwt-secret, --jwks), refuses alg none, and revokes a connection's token when "
+        "it expires."_s,
+        u"mode"_s);
+    const QCommandLineOption jwtSecret(u"jwt-secret"_s,
+        u"With --auth verify, accept HS256 custom tokens signed with this file's bytes, less one trailing newline "
+        "(LARK_JWT_SECRET_FILE)."_s,
+        u"file"_s);
+    const QCommandLineOption jwks(u"jwks"_s,
+        u"With --auth verify, accept RS256/ES256 Firebase ID tokens signed by a key of this file (LARK_JWKS_FILE): "
+        "a JWKS, or Google's {\"<kid>\": \"-----BEGIN CERTIFICATE-----...\"} map. Their iss must be "
+        "https://securetoken.google.com/<project> and their aud <project>."_s,
+        u"file"_s);
+    const QCommandLineOption adminToken(u"admin-token"_s,
+        u"The admin credential (gauth) is this file's content, less one trailing newline, instead of \"owner\" "
+        "(LARK_ADMIN_TOKEN_FILE). With --auth verify and no --admin-token there is no admin."_s,
+        u"file"_s);
+    const QCommandLineOption project(u"project"_s,
+        u"The Firebase project ID that ID tokens must be issued for (LARK_PROJECT). Default demo-project, the "
+        "SDK's default for emulator tokens."_s,
+        u"id"_s);
+    parser.addOptions({auth, jwtSecret, jwks, adminToken, project});
     if (helpText)
         *helpText = parser.helpText();
 
@@ -263,6 +290,71 @@ bool parseServerOptions(const QStringList &arguments, const QHash<QString, QStri
         || !count(maxListens, u"LARK_MAX_LISTENS"_s, 1, 100000000, &o.config.maxListensPerConnection)
         || !count(maxNamespaces, u"LARK_MAX_NAMESPACES"_s, 1, 100000000, &o.config.maxNamespaces))
         return false;
+    if (value(auth, u"LARK_AUTH"_s, &v)) {
+        if (v == u"verify"_s) {
+            o.config.auth.mode = AuthConfig::Mode::Verify;
+        } else if (v != u"emulator"_s) {
+            *error = u"--auth: \"%1\" is not a mode; use emulator or verify"_s.arg(v);
+            return false;
+        }
+    }
+    const bool verify = o.config.auth.mode == AuthConfig::Mode::Verify;
+    QString projectId = u"demo-project"_s;
+    if (value(project, u"LARK_PROJECT"_s, &v)) {
+        if (v.isEmpty() || v.contains(u'/')) {
+            *error = u"--project: \"%1\" is not a Firebase project ID"_s.arg(v);
+            return false;
+        }
+        projectId = v;
+    }
+    QString secretFile, keySetFile;
+    const bool hasSecret = value(jwtSecret, u"LARK_JWT_SECRET_FILE"_s, &secretFile);
+    const bool hasKeySet = value(jwks, u"LARK_JWKS_FILE"_s, &keySetFile);
+    if (!verify && (hasSecret || hasKeySet)) {
+        *error = u"--jwt-secret and --jwks need --auth verify (emulator mode checks no signature)"_s;
+        return false;
+    }
+    if (verify && !hasSecret && !hasKeySet) {
+        *error = u"--auth verify needs --jwt-secret FILE, --jwks FILE or both: the keys tokens are checked with"_s;
+        return false;
+    }
+    if (verify) {
+        auto verifier = std::make_shared<TokenVerifier>();
+        verifier->setProject(projectId);
+        QByteArray bytes;
+        QString why;
+        if (hasSecret
+            && (!TokenVerifier::readSecretFile(secretFile, &bytes, &why) || !verifier->setHmacSecret(bytes, &why))) {
+            *error = u"--jwt-secret: "_s + why;
+            return false;
+        }
+        if (hasKeySet) {
+            QFile f(keySetFile);
+            if (!f.open(QIODevice::ReadOnly)) {
+                *error = u"--jwks: cannot read %1: %2"_s.arg(keySetFile, f.errorString());
+                return false;
+            }
+            if (!verifier->loadKeySet(f.readAll(), &why)) {
+                *error = u"--jwks: %1: %2"_s.arg(keySetFile, why);
+                return false;
+            }
+        }
+        o.config.auth.verifier = std::move(verifier);
+    }
+    if (value(adminToken, u"LARK_ADMIN_TOKEN_FILE"_s, &v)) {
+        QString why;
+        if (!TokenVerifier::readSecretFile(v, &o.config.auth.adminToken, &why)) {
+            *error = u"--admin-token: "_s + why;
+            return false;
+        }
+    }
+    if (!verify && !o.config.host.isLoopback()) {
+        o.warnings.append(
+            u"--auth emulator on %1, which is not a loopback address: whoever reaches the port %2"
+            "can mint any identity (tokens are not checked). Use --auth verify, or --host 127.0.0.1."_s.arg(
+                o.config.host.toString(),
+                o.config.auth.adminToken.isEmpty() ? u"is admin (gauth \"owner\") and "_s : QString()));
+    }
     *out = o;
     return true;
 }

@@ -18,13 +18,17 @@ struct ServerOptions {
     QString importFile;
     bool showHelp = false;
     bool showVersion = false;
+    /** For the log and stderr at start: the options are valid but risky (--auth emulator on a public address). */
+    QStringList warnings;
 };
 
 /**
  * Reads options from the command line, each also from an environment variable (LARK_HOST, LARK_PORT, LARK_NS,
  * LARK_PING_INTERVAL, LARK_DEAD_AFTER, LARK_GRACE, LARK_IMPORT, LARK_MAX_MESSAGE, LARK_DATA, LARK_FSYNC,
  * LARK_ALLOW_ORIGIN, LARK_ALLOW_HOST, LARK_MAX_CONNECTIONS, LARK_MAX_HANDSHAKES, LARK_MAX_BACKLOG, LARK_SLOW_AFTER,
- * LARK_MAX_OPS_PER_SESSION, LARK_MAX_LISTENS, LARK_MAX_NAMESPACES); the command line wins. Returns false with a
+ * LARK_MAX_OPS_PER_SESSION, LARK_MAX_LISTENS, LARK_MAX_NAMESPACES, LARK_AUTH, LARK_JWT_SECRET_FILE, LARK_JWKS_FILE,
+ * LARK_ADMIN_TOKEN_FILE, LARK_PROJECT); the command line wins. The auth files are read and checked here, so a bad
+ * one stops the server at start. Returns false with a
  * message for the user on bad input.
  */
 [[nodiscard]] bool parseServerOptions(const QStringList &arguments, const QHash<QString, QString> &environment,

@@ -32,6 +32,7 @@ inline const QString DataStale = QStringLiteral("datastale");
 /** The data file could not keep a write or an op: refused, so no `ok` is given for what is not durable. */
 inline const QString WriteFailed = QStringLiteral("write_failed");
 inline const QString InvalidToken = QStringLiteral("invalid_token");
+inline const QString ExpiredToken = QStringLiteral("expired_token"); // a verified token past its exp (--auth verify)
 inline const QString Unavailable = QStringLiteral("unavailable");
 // Resource caps (docs/semantics.md §7): the request is refused and nothing of it is kept.
 inline const QString TooManyOps = QStringLiteral("too_many_ops");

@@ -64,6 +64,9 @@ struct ServerConfig {
     int maxOpsPerSession = 1000; /**< queued onDisconnect ops per session; an o/om beyond is refused */
     int maxListensPerConnection = 10000; /**< listens per connection; a new listen beyond is refused */
     int maxNamespaces = 1000; /**< namespaces per server; a client naming a new one beyond is closed (1008) */
+
+    /** Which credentials are accepted (--auth and friends); emulator-style by default. */
+    AuthConfig auth;
 };
 
 /**
@@ -209,7 +212,7 @@ private:
     QList<Connection *> m_connections;
     PushEncoder m_pushes;
     RequestHandler m_requests;
-    Authenticator m_authenticator;
+    Authenticator m_authenticator {m_config.auth};
     bool m_shuttingDown = false;
     FlushBatch m_flushes;
 };

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "server/options.h"
+#include "server/tokenverifier.h"
 
+#include <QFile>
+#include <QTemporaryDir>
 #include <QTest>
 
 using namespace Qt::Literals::StringLiterals;
@@ -22,7 +25,31 @@ private Q_SLOTS:
     void errors();
     void helpAndVersion();
     void caps();
+    void authDefaults();
+    void authVerify();
+    void adminToken();
+    void emulatorOnPublicHostWarns();
+    void authErrors_data();
+    void authErrors();
 };
+
+namespace
+{
+
+// RFC 7515 appendix A.3's P-256 key: a valid public point, so the JWKS loads without making keys.
+const QByteArray EcJwks = R"({"keys":[{"kty":"EC","crv":"P-256","kid":"a3",
+    "x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]})";
+
+QString writeFile(const QTemporaryDir &dir, const QString &name, const QByteArray &content)
+{
+    const QString path = dir.filePath(name);
+    QFile f(path);
+    if (!f.open(QIODevice::WriteOnly) || f.write(content) != content.size())
+        qFatal("cannot write %s", qPrintable(path));
+    return path;
+}
+
+} // namespace
 
 void TestOptions::duration_data()
 {
@@ -257,7 +284,9 @@ void TestOptions::helpAndVersion()
              "LARK_ALLOW_HOST", "LARK_MAX_CONNECTIONS", "LARK_MAX_HANDSHAKES", "LARK_MAX_BACKLOG", "LARK_SLOW_AFTER",
 
              "--max-ops-per-session", "LARK_MAX_OPS_PER_SESSION", "too_many_ops", "--max-listens", "LARK_MAX_LISTENS",
-             "too_many_listens", "--max-namespaces", "LARK_MAX_NAMESPACES"})
+             "too_many_listens", "--max-namespaces", "LARK_MAX_NAMESPACES", "--auth", "LARK_AUTH", "--jwt-secret",
+             "LARK_JWT_SECRET_FILE", "--jwks", "LARK_JWKS_FILE", "--admin-token", "LARK_ADMIN_TOKEN_FILE", "--project",
+             "LARK_PROJECT"})
         QVERIFY2(help.contains(QLatin1String(env)), env);
     QVERIFY(parseServerOptions({u"lark-server"_s, u"-v"_s}, {}, &o, &error));
     QVERIFY(o.showVersion);
@@ -274,6 +303,119 @@ void TestOptions::caps()
     const ServerOptions e = parse({}, {{u"LARK_MAX_OPS_PER_SESSION"_s, u"1"_s}, {u"LARK_MAX_LISTENS"_s, u"100"_s}});
     QCOMPARE(e.config.maxOpsPerSession, 1);
     QCOMPARE(e.config.maxListensPerConnection, 100);
+}
+
+void TestOptions::authDefaults()
+{
+    const ServerOptions o = parse({});
+    QCOMPARE(o.config.auth.mode, AuthConfig::Mode::Emulator);
+    QVERIFY(!o.config.auth.verifier);
+    QVERIFY(o.config.auth.adminToken.isEmpty());
+    QVERIFY(o.warnings.isEmpty()); // emulator mode on loopback is the intended use
+    QVERIFY(!Server(o.config).authenticator().verifiesTokens());
+}
+
+void TestOptions::authVerify()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString secret = writeFile(dir, u"secret"_s, "s3cret\n");
+    const QString jwks = writeFile(dir, u"jwks.json"_s, EcJwks);
+    ServerOptions o = parse({u"--auth"_s, u"verify"_s, u"--jwt-secret"_s, secret, u"--jwks"_s, jwks});
+    QCOMPARE(o.config.auth.mode, AuthConfig::Mode::Verify);
+    QVERIFY(o.config.auth.verifier);
+    QVERIFY(o.config.auth.verifier->hasHmacSecret());
+    QCOMPARE(o.config.auth.verifier->keyCount(), 1);
+    QCOMPARE(o.config.auth.verifier->project(), u"demo-project"_s);
+    QVERIFY(Server(o.config).authenticator().verifiesTokens());
+
+    // Each from the environment too; --project names the project ID tokens are for.
+    o = parse({u"--project"_s, u"my-app"_s},
+        {{u"LARK_AUTH"_s, u"verify"_s}, {u"LARK_JWKS_FILE"_s, jwks}, {u"LARK_PROJECT"_s, u"other"_s}});
+    QCOMPARE(o.config.auth.mode, AuthConfig::Mode::Verify);
+    QVERIFY(!o.config.auth.verifier->hasHmacSecret());
+    QCOMPARE(o.config.auth.verifier->keyCount(), 1);
+    QCOMPARE(o.config.auth.verifier->project(), u"my-app"_s);
+
+    o = parse({u"--auth=verify"_s}, {{u"LARK_JWT_SECRET_FILE"_s, secret}});
+    QVERIFY(o.config.auth.verifier->hasHmacSecret());
+    QCOMPARE(o.config.auth.verifier->keyCount(), 0);
+}
+
+void TestOptions::adminToken()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString token = writeFile(dir, u"admin"_s, "correct horse battery staple\r\n");
+    ServerOptions o = parse({u"--admin-token"_s, token});
+    QCOMPARE(o.config.auth.mode, AuthConfig::Mode::Emulator);
+    QCOMPARE(o.config.auth.adminToken, "correct horse battery staple"); // one trailing newline dropped
+    o = parse({}, {{u"LARK_ADMIN_TOKEN_FILE"_s, token}});
+    QCOMPARE(o.config.auth.adminToken, "correct horse battery staple");
+}
+
+void TestOptions::emulatorOnPublicHostWarns()
+{
+    ServerOptions o = parse({u"--host"_s, u"0.0.0.0"_s});
+    QCOMPARE(o.warnings.size(), 1);
+    QVERIFY2(o.warnings.constFirst().contains(u"admin"_s), qPrintable(o.warnings.constFirst()));
+    QVERIFY(o.warnings.constFirst().contains(u"0.0.0.0"_s));
+    QVERIFY(parse({u"--host"_s, u"::1"_s}).warnings.isEmpty());
+    QVERIFY(parse({u"--host"_s, u"localhost"_s}).warnings.isEmpty());
+
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString secret = writeFile(dir, u"secret"_s, "s3cret");
+    o = parse({u"--host"_s, u"0.0.0.0"_s, u"--auth"_s, u"verify"_s, u"--jwt-secret"_s, secret});
+    QVERIFY(o.warnings.isEmpty());
+}
+
+void TestOptions::authErrors_data()
+{
+    QTest::addColumn<QStringList>("args"); // {dir} is the temporary folder of files written by authErrors()
+    QTest::addColumn<QString>("mentions");
+
+    QTest::newRow("unknown mode") << QStringList {u"--auth"_s, u"trust"_s} << u"--auth: \"trust\" is not a mode"_s;
+    QTest::newRow("verify without keys") << QStringList {u"--auth"_s, u"verify"_s} << u"--auth verify needs"_s;
+    QTest::newRow("secret in emulator mode")
+        << QStringList {u"--jwt-secret"_s, u"{dir}/secret"_s} << u"need --auth verify"_s;
+    QTest::newRow("jwks in emulator mode") << QStringList {u"--jwks"_s, u"{dir}/jwks"_s} << u"need --auth verify"_s;
+    QTest::newRow("unreadable secret") << QStringList {u"--auth=verify"_s, u"--jwt-secret"_s, u"{dir}/missing"_s}
+                                       << u"--jwt-secret: cannot read"_s;
+    QTest::newRow("empty secret") << QStringList {u"--auth=verify"_s, u"--jwt-secret"_s, u"{dir}/newline"_s}
+                                  << u"--jwt-secret: "_s;
+    QTest::newRow("unreadable jwks") << QStringList {u"--auth=verify"_s, u"--jwks"_s, u"{dir}/missing"_s}
+                                     << u"--jwks: cannot read"_s;
+    QTest::newRow("jwks not json") << QStringList {u"--auth=verify"_s, u"--jwks"_s, u"{dir}/garbage"_s}
+                                   << u"not JSON"_s;
+    QTest::newRow("jwks bad key") << QStringList {u"--auth=verify"_s, u"--jwks"_s, u"{dir}/badkey"_s}
+                                  << u"key 'k1': "_s;
+    QTest::newRow("pem map bad pem") << QStringList {u"--auth=verify"_s, u"--jwks"_s, u"{dir}/badpem"_s}
+                                     << u"not a PEM certificate or public key"_s;
+    QTest::newRow("unreadable admin token")
+        << QStringList {u"--admin-token"_s, u"{dir}/missing"_s} << u"--admin-token: cannot read"_s;
+    QTest::newRow("empty admin token") << QStringList {u"--admin-token"_s, u"{dir}/newline"_s} << u"--admin-token: "_s;
+    QTest::newRow("empty project") << QStringList {u"--project="_s} << u"--project"_s;
+}
+
+void TestOptions::authErrors()
+{
+    QFETCH(QStringList, args);
+    QFETCH(QString, mentions);
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    writeFile(dir, u"secret"_s, "s3cret");
+    writeFile(dir, u"jwks"_s, EcJwks);
+    writeFile(dir, u"newline"_s, "\n");
+    writeFile(dir, u"garbage"_s, "{keys: nope");
+    writeFile(dir, u"badkey"_s, R"({"keys":[{"kty":"EC","crv":"P-256","kid":"k1","x":"AAAA","y":"AAAA"}]})");
+    writeFile(dir, u"badpem"_s, R"({"k1":"-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----\n"})");
+    for (QString &a : args)
+        a.replace(u"{dir}"_s, dir.path());
+    ServerOptions out;
+    QString error;
+    QVERIFY(!parseServerOptions(QStringList {u"lark-server"_s} + args, {}, &out, &error));
+    QVERIFY2(error.contains(mentions), qPrintable(error));
 }
 
 QTEST_GUILESS_MAIN(TestOptions)
