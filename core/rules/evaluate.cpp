@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Evaluation of a compiled expression (../shared/docs/rtdb-rules.md §6): a walk of the syntax tree over the old tree
+// Evaluation of a compiled expression (docs/rules.md §6): a walk of the syntax tree over the old tree
 // and the batch's overlay. Every runtime error ends the walk with false.
 #include "evaluate.h"
 

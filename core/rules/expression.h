@@ -103,7 +103,7 @@ struct Expr {
 };
 
 /**
- * Parses and type-checks one rule expression (../shared/docs/rtdb-rules.md §2, §6) in the scope of the $vars
+ * Parses and type-checks one rule expression (docs/rules.md §2, §6) in the scope of the $vars
  * declared on its path (root first). Returns nullptr with the production message in *error.
  */
 [[nodiscard]] std::unique_ptr<Expr> compileExpression(

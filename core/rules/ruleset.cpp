@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Loading a rules file into a tree of rule nodes, and the read and write walks over it
-// (../shared/docs/rtdb-rules.md §3-§5).
+// (docs/rules.md §3-§5).
 #include "ruleset.h"
 
 #include "evaluate.h"

@@ -48,7 +48,7 @@ struct Context {
     qint64 now = 0;
 };
 
-/** Bounds on the work of one load and one evaluation (docs/rules.md, Limits); beyond them, fail closed. */
+/** Bounds on the work of one load and one evaluation (docs/rules.md §9); beyond them, fail closed. */
 struct Limits {
     qsizetype maxSourceBytes = 256 * 1024;
     /** child()/parent() steps plus nodes visited by .validate walks, per request. */
@@ -56,10 +56,10 @@ struct Limits {
 };
 
 /**
- * One compiled rules file (docs/rules.md): parsed in the emulator's dialect, type-checked and compiled once, then
+ * One compiled rules file (docs/rules.md §2): parsed in the emulator's dialect, type-checked and compiled once, then
  * evaluated for each request without re-parsing. Immutable and shared: a namespace swaps in a new one atomically.
  *
- * Evaluation follows ../shared/docs/rtdb-rules.md: reads and writes cascade (the first true grant on root → path
+ * Evaluation follows docs/rules.md §3-§5: reads and writes cascade (the first true grant on root → path
  * wins), .validate on every written non-null node and on its ancestors' merged new values, multi-path updates
  * checked path by path against one would-be tree. A runtime error makes that rule false. Admin callers are the
  * server's to let through: a Ruleset never sees them.

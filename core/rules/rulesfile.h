@@ -39,7 +39,7 @@ struct FileValue::Member {
 };
 
 /**
- * Parses the emulator's rules dialect (../shared/docs/rtdb-rules.md §2): JSON with comments, trailing commas and raw
+ * Parses the emulator's rules dialect (docs/rules.md §2): JSON with comments, trailing commas and raw
  * line breaks or tabs inside strings. The top level is not checked here. False with the first error.
  */
 [[nodiscard]] bool parseRulesFile(const QString &source, FileValue *out, LoadError *error);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The load-time type check of rule expressions (../shared/docs/rtdb-rules.md §2): resolves identifiers, $vars,
+// The load-time type check of rule expressions (docs/rules.md §2): resolves identifiers, $vars,
 // methods and query fields in place, and refuses what production refuses, with its messages.
 #include "expression.h"
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The security rules engine against its specification, ../shared/docs/rtdb-rules.md (cited as §N below): loading
+// The security rules engine against its specification, docs/rules.md (cited as §N below): loading
 // (dialect, type check, positions), path matching, reads, writes and updates, the expression language, query
 // variables, the docs' own examples with their verdicts, and what a denial reports. The expected results come from
 // the document, not from the engine.
@@ -86,7 +86,7 @@ Context context(const QString &authJson)
     return c;
 }
 
-/** A wire `q` object (rtdb-wire-protocol.md §9); empty text: a plain read. */
+/** A wire `q` object (docs/wire-protocol.md §9); empty text: a plain read. */
 Query queryOf(const QString &text)
 {
     Query q;
@@ -854,7 +854,7 @@ void TestRules::writes_data()
     QTest::newRow("5.1 another instant is not now")
         << str(stamped) << u"{}"_s << str(Alice) << u"/t"_s << u"set"_s << QString::number(Now - 1) << false;
 
-    // §15: custom claims on writes.
+    // §10.15: custom claims on writes.
     const char *const admin = R"J({"rules":{".write":"auth != null && auth.token.isAdmin == true"}})J";
     setRow("10.15 isAdmin true", admin, "{}", Towel, "/a", "1", true);
     setRow("10.15 isAdmin missing", admin, "{}", Alice, "/a", "1", false);
@@ -1216,7 +1216,7 @@ void TestRules::expressions()
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Denials: the rule that decided (§11: log each denial with the rule path and kind)
+// Denials: the rule that decided (§8: each denial is logged with the rule path and kind)
 // ---------------------------------------------------------------------------------------------------------------
 void TestRules::denials_data()
 {

@@ -23,7 +23,7 @@ old_names=(
     'scale'' doc\b' 'docs/transport.md'
     'house'' style( §|,| pitfall)' 'docs/house-style.md'
     'scale''-out\.md' 'nothing in the repository'
-    'rtdb''-rules' 'nothing in the repository (security rules are planned)'
+    'rtdb''-rules' 'docs/rules.md'
     'rtdb''-rest' 'nothing in the repository (the REST API is planned)'
     '\.\./''shared' 'nothing in the repository'
     'shared'' docs' 'the matching file in docs/'
