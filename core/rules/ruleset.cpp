@@ -168,20 +168,6 @@ private:
     LoadError *m_error;
 };
 
-QJsonValue leafValue(const Node *n)
-{
-    switch (n ? n->type() : Node::Type::Null) {
-    case Node::Type::Number:
-        return n->number();
-    case Node::Type::String:
-        return n->string();
-    case Node::Type::Bool:
-        return n->boolValue();
-    default:
-        return QJsonValue();
-    }
-}
-
 QueryVars queryVars(const Query &query)
 {
     QueryVars q;
@@ -198,9 +184,9 @@ QueryVars queryVars(const Query &query)
         break;
     }
     if (query.hasStart())
-        q.startAt = leafValue(query.startValue());
+        q.startAt = leafJson(query.startValue());
     if (query.hasEnd())
-        q.endAt = leafValue(query.endValue());
+        q.endAt = leafJson(query.endValue());
     // equalTo(v) is sent as sp = ep = v, both inclusive.
     if (query.hasStart() && query.hasEnd() && query.startInclusive() && query.endInclusive() && q.startAt == q.endAt)
         q.equalTo = q.startAt;
