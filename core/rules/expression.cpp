@@ -35,6 +35,17 @@ bool isDigit(QChar c)
     return c >= u'0' && c <= u'9';
 }
 
+int hexDigit(QChar c)
+{
+    if (isDigit(c))
+        return c.unicode() - u'0';
+    if (c >= u'a' && c <= u'f')
+        return c.unicode() - u'a' + 10;
+    if (c >= u'A' && c <= u'F')
+        return c.unicode() - u'A' + 10;
+    return -1;
+}
+
 bool lex(const QString &s, std::vector<Token> *out, QString *error)
 {
     static const QStringList puncts {u"==="_s, u"!=="_s, u"=="_s, u"!="_s, u"<="_s, u">="_s, u"&&"_s, u"||"_s, u"("_s,
@@ -113,12 +124,16 @@ bool lex(const QString &s, std::vector<Token> *out, QString *error)
                     t.text.append(u'\f');
                     break;
                 case u'u': {
-                    bool ok = i + 4 <= n;
-                    const uint code = ok ? QStringView(s).mid(i, 4).toUInt(&ok, 16) : 0;
-                    if (!ok)
-                        return (*error = u"Parse error."_s), false;
+                    // Exactly four hex digits: a number parser would also take a sign, "0x" or spaces.
+                    char16_t code = 0;
+                    for (qsizetype k = i; k < i + 4; ++k) {
+                        const int digit = k < n ? hexDigit(s.at(k)) : -1;
+                        if (digit < 0)
+                            return (*error = u"Invalid escape: '\\u'"_s), false;
+                        code = char16_t(code * 16 + digit);
+                    }
                     i += 4;
-                    t.text.append(QChar(char16_t(code)));
+                    t.text.append(QChar(code));
                     break;
                 }
                 case 0:

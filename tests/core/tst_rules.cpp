@@ -419,6 +419,12 @@ void TestRules::loadRefused_data()
     refuseExpr("js: exponent", ".read", "2**2 == 4", "");
     refuseExpr("js: computed method name", ".read", "root[\"exi\"+\"sts\"]()", "");
     refuseExpr("js: $var method name", ".read", "root[$foo]()", "", "$foo");
+    // \u takes exactly four hex digits: no sign, no 0x, no spaces (a number parser would take them).
+    const char *const badU = "Invalid escape: '\\u'";
+    refuseExpr("string: \\u with a sign", ".read", "'\\u+041' == 'A'", badU);
+    refuseExpr("string: \\u with 0x", ".read", "'\\u0x41' == 'A'", badU);
+    refuseExpr("string: \\u with a space", ".read", "'\\u 041' == 'A'", badU);
+    refuseExpr("string: \\u with three digits", ".read", "'\\u041' == 'A'", badU);
 
     // §9: above the cap, refused; the cap is configurable.
     refuse("limit: above a small cap", uR"J({"rules":{".read":true, ".write":true}})J"_s, "", 0, 0, 16);
@@ -1075,6 +1081,7 @@ void TestRules::expressions_data()
     ex("string: toUpperCase", "data.child('s').val().toUpperCase() == 'HELLO'", true);
     ex("string: toLowerCase", "data.child('t').val().toLowerCase() == 'hello'", true);
     ex("string: methods on a literal", "'foo'.beginsWith('f') && 'foo'.endsWith('o')", true);
+    ex("string: \\u escape", "'\\u0041\\u004a' == 'AJ'", true);
     ex("string: non-string argument at runtime", "'foo'.contains(auth.foo)", false);
     ex("string: number argument at runtime", "'foo1'.contains(auth.token.level)", false);
     ex("string: method on a number errors", "data.child('n').val().contains('5')", false);
