@@ -353,9 +353,8 @@ void TestRules::loadRefused_data()
 
     const char *const badEq = "Invalid == expression: left operand is not a number, boolean, string, null.";
     refuseExpr("==: method without call", ".read", "data.exists == true", badEq);
-    // The doc's row lists `!=` under the `==` text; production names `!=`/`!==` as `!=` (pyric's operandMessage:
-    // "Production names `===` as `==` and `!==` as `!=`"), so only the `!=` prefix is checked.
-    const char *const badNe = "Invalid != expression: left operand is not a number, boolean, string";
+    // `!=` and `!==` are one operator, reported as `!=` (§2), as `==` and `===` are reported as `==`.
+    const char *const badNe = "Invalid != expression: left operand is not a number, boolean, string, null.";
     refuseExpr("!=: snapshot with null", ".read", "root.child('foo') != null", badNe);
     refuseExpr("!==: reported as !=", ".read", "root.child('foo') !== null", badNe);
     refuseExpr("==: snapshot with snapshot", ".read", "data == data", badEq);
