@@ -155,6 +155,11 @@ struct HttpRequestReader::Parser {
         HttpRequestReader *r = reader(p);
         endHeader(r);
         r->m_request.method = http_method_str(http_method(p->method));
+        if (p->upgrade) {
+            // The upgrade to WebSocket is the first request's, read by the WebSocket parser: not one on a live stream.
+            r->fail(400, u"an Upgrade must be the first request on a connection"_s);
+            return -1;
+        }
         // Refused before the body is read: a client cannot make the server buffer what it will not take.
         if ((p->flags & F_CONTENTLENGTH) && p->content_length > quint64(r->m_limits.maxBodyBytes)) {
             r->fail(413, u"the request body exceeds %1 bytes"_s.arg(r->m_limits.maxBodyBytes));
@@ -221,11 +226,6 @@ qsizetype HttpRequestReader::feed(const char *data, qsizetype size)
     }
     if (error != HPE_OK) {
         fail(400, u"malformed HTTP request: %1"_s.arg(QString::fromLatin1(http_errno_description(error))));
-        return qsizetype(used);
-    }
-    if (d->parser.upgrade) {
-        // The upgrade to WebSocket is the first request's, read by the WebSocket parser: not one on a live stream.
-        fail(400, u"an Upgrade must be the first request on a connection"_s);
         return qsizetype(used);
     }
     return qsizetype(used);

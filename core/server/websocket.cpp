@@ -492,7 +492,7 @@ void ServerWebSocket::readHttp()
             qCInfo(lcProtocol).noquote() << "refused an HTTP request of" << m_peerAddress.toString() << ":"
                                          << m_httpReader->errorStatus() << m_httpReader->errorReason();
             queue(protocol::HttpResponse::error(m_httpReader->errorStatus(), m_httpReader->errorReason())
-                    .serialize(false));
+                      .serialize(false));
             beginClose();
             break;
         }
