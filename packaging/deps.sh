@@ -15,6 +15,8 @@ LARK_APT_PACKAGES=(
     # --auth verify checks JWT signatures with OpenSSL's EVP (libcrypto); its tests make keys and sign tokens with the
     # openssl command line, independently of the verifier.
     libssl-dev openssl
+    # Plain HTTP requests on the server's port (the rules endpoint, REST next) are parsed by nodejs/http-parser.
+    libhttp-parser-dev
     # The fuzz preset (tests/fuzz): clang with libFuzzer and the sanitizer runtimes, both from Debian.
     clang libclang-rt-14-dev
 )

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "websocketparser.h"
 
+#include "httpmessage.h"
+
 #include <QCryptographicHash>
 
 #include <algorithm>
@@ -23,24 +25,6 @@ bool hasToken(const QByteArray &value, QByteArrayView token)
             return true;
     }
     return false;
-}
-
-QByteArray statusText(int status)
-{
-    switch (status) {
-    case 400:
-        return "Bad Request";
-    case 403:
-        return "Forbidden";
-    case 405:
-        return "Method Not Allowed";
-    case 426:
-        return "Upgrade Required";
-    case 431:
-        return "Request Header Fields Too Large";
-    default:
-        return "Error";
-    }
 }
 
 } // namespace
@@ -138,10 +122,6 @@ qsizetype WebSocketParser::readHandshake(const char *data, qsizetype size, Hands
         refuse(400, "not an HTTP/1.1 request");
         return 0;
     }
-    if (request[0] != "GET") {
-        refuse(405, "a WebSocket handshake is a GET request", "Allow: GET\r\n");
-        return 0;
-    }
     QByteArray upgrade, connection, version;
     int hosts = 0, origins = 0;
     for (qsizetype i = 1; i < lines.size(); ++i) {
@@ -189,9 +169,22 @@ qsizetype WebSocketParser::readHandshake(const char *data, qsizetype size, Hands
     }
     out->hasHost = true;
     out->hasOrigin = origins == 1;
+    // A request without any Upgrade is plain HTTP: the owner's routes may serve it (it reads the bytes itself).
+    if (upgrade.isEmpty()) {
+        out->target = request[1];
+        out->method = request[0];
+        if (m_handler->onPlainRequest(*out)) {
+            m_state = State::PlainRequest;
+            return 0;
+        }
+    }
     if (!hasToken(upgrade, "websocket")) {
         refuse(426,
             "Lark speaks the Firebase Realtime Database protocol over WebSocket: connect to /.ws?v=5&ns=<namespace>");
+        return 0;
+    }
+    if (request[0] != "GET") {
+        refuse(405, "a WebSocket handshake is a GET request", "Allow: GET\r\n");
         return 0;
     }
     if (!hasToken(connection, "upgrade")) {
@@ -208,6 +201,7 @@ qsizetype WebSocketParser::readHandshake(const char *data, qsizetype size, Hands
         return 0;
     }
     out->target = request[1];
+    out->method = request[0];
     return end + 4;
 }
 
@@ -352,7 +346,7 @@ QByteArray refusalResponse(const HandshakeRefusal &refusal)
     // A 426 names the protocol to switch to, and Upgrade is then a Connection option (RFC 9110 §7.8, §15.5.22).
     const QByteArray upgrade
         = refusal.status == 426 ? "Upgrade: websocket\r\nConnection: Upgrade, close\r\n" : "Connection: close\r\n";
-    return "HTTP/1.1 " + QByteArray::number(refusal.status) + ' ' + statusText(refusal.status) + "\r\n"
+    return "HTTP/1.1 " + QByteArray::number(refusal.status) + ' ' + httpStatusText(refusal.status) + "\r\n"
         + refusal.extraHeaders + upgrade + "Content-Type: text/plain; charset=utf-8\r\nContent-Length: "
         + QByteArray::number(body.size()) + "\r\n\r\n" + body;
 }

@@ -13,6 +13,7 @@ namespace lark::protocol
 
 /** A client's opening handshake that is valid at the protocol level (RFC 6455 §4.2.1): what a server decides on. */
 struct Handshake {
+    QByteArray method; /**< GET for a handshake; any method for a plain request (Handler::onPlainRequest) */
     QByteArray target; /**< the request target as sent, e.g. /.ws?v=5&ns=demo */
     QByteArray host; /**< the Host value (exactly one was sent; it may be empty) */
     bool hasHost = false; /**< always true once reported: a request without Host is refused */
@@ -67,6 +68,7 @@ public:
     enum class State {
         Handshake, /**< reading the opening handshake */
         Frames, /**< the handshake was valid: reading frames */
+        PlainRequest, /**< a plain HTTP request the owner took over: the parser reads nothing more */
         Closed, /**< the peer's close frame was read: nothing after it is parsed */
         Failed, /**< refused or broken: nothing more is parsed */
     };
@@ -81,6 +83,15 @@ public:
         virtual ~Handler() = default;
         /** A valid handshake: the owner answers it (101, or a refusal of its own) before returning. */
         virtual bool onHandshake(const Handshake &handshake) = 0;
+        /**
+         * A request with no Upgrade header at all (head is parsed, its Host and Origin checked): true if the owner
+         * serves plain HTTP and reads the connection's bytes from the start itself; false refuses it with 426.
+         */
+        virtual bool onPlainRequest(const Handshake &head)
+        {
+            Q_UNUSED(head);
+            return false;
+        }
         /** An invalid handshake: the owner answers with refusal.status and closes. */
         virtual void onHandshakeRefused(const HandshakeRefusal &refusal) = 0;
         /** A complete text message, valid UTF-8, at most maxMessageBytes. */

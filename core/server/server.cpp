@@ -234,6 +234,16 @@ QList<Session *> Server::sessions() const
     return m_registry.byNumber();
 }
 
+protocol::HttpResponse Server::serveHttp(const ServerWebSocket &socket, const protocol::HttpRequest &request)
+{
+    const QUrl url = QUrl::fromEncoded(request.target);
+    const HttpCall call {request, url, QUrlQuery(url), socket.admission(), socket.peerAddress()};
+    protocol::HttpResponse response = m_http.route(call);
+    qCDebug(lcServer).noquote() << socket.peerAddress().toString() << request.method << request.target << "->"
+                                << response.status;
+    return response;
+}
+
 void Server::onTcpConnection(int socketDescriptor)
 {
     ServerWebSocket::Limits limits;
@@ -242,8 +252,13 @@ void Server::onTcpConnection(int socketDescriptor)
     limits.maxBacklogBytes = m_config.maxBacklogBytes;
     limits.slowAfterMs = m_config.slowAfterMs;
     limits.policy = &m_policy;
+    limits.servesHttp = true;
+    limits.maxHttpBodyBytes = m_config.maxMessageBytes;
     auto *socket = new ServerWebSocket(socketDescriptor, limits, m_poller, this);
     socket->setFlushScheduler(&m_flushes);
+    // A plain HTTP connection stays counted with the handshakes: its requests are short and it is timed out as one.
+    connect(socket, &ServerWebSocket::httpRequest, this,
+        [this, socket](const protocol::HttpRequest &request) { socket->respond(serveHttp(*socket, request)); });
     connect(socket, &ServerWebSocket::opened, this, [this, socket] {
         handshakeEnded(socket);
         onWebSocketOpened(socket);

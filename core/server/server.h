@@ -7,6 +7,7 @@
 #include "backend.h"
 #include "flushbatch.h"
 #include "heartbeat.h"
+#include "httprouter.h"
 #include "namespaces.h"
 #include "pushencoder.h"
 #include "requesthandler.h"
@@ -116,6 +117,8 @@ public:
     [[nodiscard]] const Authenticator &authenticator() const { return m_authenticator; }
     /** The authorizer the request path asks (not owned; it must outlive the server); nullptr restores allow-all. */
     void setAuthorizer(const Authorizer *authorizer) { m_requests.setAuthorizer(authorizer); }
+    /** The HTTP routes served on the WebSocket port beside the upgrade (the rules endpoint; REST next). */
+    [[nodiscard]] HttpRouter &httpRoutes() { return m_http; }
     /** A session by its id (live or suspended), or nullptr. */
     [[nodiscard]] Session *findSession(const QString &id) const override { return m_registry.find(id); }
 
@@ -172,6 +175,7 @@ private:
     /** Talks to backend from now on; the namespaces that exist are attached to it. */
     void useBackend(std::unique_ptr<Backend> backend);
     void onTcpConnection(int socketDescriptor);
+    protocol::HttpResponse serveHttp(const ServerWebSocket &socket, const protocol::HttpRequest &request);
     void handshakeEnded(ServerWebSocket *socket);
     /**
      * docs/semantics.md §3: a client is never declared dead for time the server was not listening. When the loop
@@ -198,6 +202,7 @@ private:
     std::unique_ptr<Backend> m_backend;
     Listener *m_listener = nullptr;
     AccessPolicy m_policy;
+    HttpRouter m_http;
     int m_maxConnections = 0;
     QSet<ServerWebSocket *> m_handshaking;
     Heartbeat m_heartbeat;

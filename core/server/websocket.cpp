@@ -48,7 +48,9 @@ ServerWebSocket::ServerWebSocket(qintptr socketDescriptor, const Limits &limits,
 {
     m_timer.setSingleShot(true);
     connect(&m_timer, &QTimer::timeout, this, [this] {
-        if (m_state == State::Handshaking)
+        if (m_state == State::Http)
+            qCDebug(lcProtocol).noquote() << "closing the idle HTTP connection of" << m_peerAddress.toString();
+        else if (m_state == State::Handshaking)
             qCInfo(lcProtocol).noquote() << "no WebSocket handshake from" << m_peerAddress.toString() << "within"
                                          << m_limits.handshakeTimeoutMs << "ms; dropping it";
         closeSocket();
@@ -333,7 +335,7 @@ void ServerWebSocket::ping()
 void ServerWebSocket::close(QWebSocketProtocol::CloseCode code, const QString &reason)
 {
     if (m_state != State::Open) {
-        if (m_state == State::Handshaking)
+        if (m_state == State::Handshaking || m_state == State::Http)
             closeSocket();
         return;
     }
@@ -407,36 +409,51 @@ void ServerWebSocket::onReadable()
     if (m_state == State::Open)
         Q_EMIT activity();
     // Bytes the parser did not consume (a partial frame, or the handshake so far) wait in m_in for the rest.
-    const auto readsOn = [this] { return m_state == State::Handshaking || m_state == State::Open; };
+    const auto readsOn
+        = [this] { return m_state == State::Handshaking || m_state == State::Open || m_state == State::Http; };
+    if (m_state == State::Http) {
+        m_in.append(buffer, n);
+        readHttp();
+        return;
+    }
     if (m_in.isEmpty()) {
         // The usual case: whole frames, handled straight from the read buffer.
         const qsizetype used = m_parser.feed(buffer, n);
         if (readsOn() && used < n)
             m_in = QByteArray(buffer + used, n - used);
-        return;
+    } else {
+        m_in.append(buffer, n);
+        const qsizetype used = m_parser.feed(m_in.data(), m_in.size());
+        if (!readsOn())
+            return;
+        if (used == m_in.size())
+            m_in = QByteArray(); // a large message's buffer is not kept
+        else
+            m_in.remove(0, used);
     }
-    m_in.append(buffer, n);
-    const qsizetype used = m_parser.feed(m_in.data(), m_in.size());
-    if (!readsOn())
-        return;
-    if (used == m_in.size())
-        m_in = QByteArray(); // a large message's buffer is not kept
-    else
-        m_in.remove(0, used);
+    // The head had no Upgrade: the parser left every byte of it for the HTTP reader.
+    if (m_state == State::Http)
+        readHttp();
+}
+
+bool ServerWebSocket::admit(const protocol::Handshake &head)
+{
+    if (!m_limits.policy)
+        return true;
+    const AccessPolicy::Verdict verdict = m_limits.policy->check(head.hasHost ? std::optional(head.host) : std::nullopt,
+        head.hasOrigin ? std::optional(head.origin) : std::nullopt);
+    if (verdict.status != 0) {
+        refuseHandshake(verdict.status, verdict.reason);
+        return false;
+    }
+    m_admission = verdict.admission;
+    return true;
 }
 
 bool ServerWebSocket::onHandshake(const protocol::Handshake &handshake)
 {
-    if (m_limits.policy) {
-        const AccessPolicy::Verdict verdict
-            = m_limits.policy->check(handshake.hasHost ? std::optional(handshake.host) : std::nullopt,
-                handshake.hasOrigin ? std::optional(handshake.origin) : std::nullopt);
-        if (verdict.status != 0) {
-            refuseHandshake(verdict.status, verdict.reason);
-            return false;
-        }
-        m_admission = verdict.admission;
-    }
+    if (!admit(handshake))
+        return false;
     m_handshake = handshake;
     m_requestUrl = QUrl::fromEncoded(handshake.target);
     queue(protocol::handshakeResponse(handshake));
@@ -449,6 +466,62 @@ bool ServerWebSocket::onHandshake(const protocol::Handshake &handshake)
 void ServerWebSocket::onHandshakeRefused(const protocol::HandshakeRefusal &refusal)
 {
     refuseHandshake(refusal.status, refusal.reason, refusal.extraHeaders);
+}
+
+bool ServerWebSocket::onPlainRequest(const protocol::Handshake &head)
+{
+    if (!m_limits.servesHttp)
+        return false;
+    // The same who-may-connect policy as a WebSocket (a page on another origin must not reach the routes either).
+    if (admit(head)) {
+        m_handshake = head;
+        m_state = State::Http;
+        m_httpReader = std::make_unique<protocol::HttpRequestReader>(
+            protocol::HttpRequestReader::Limits {m_limits.maxHandshakeBytes, m_limits.maxHttpBodyBytes});
+    }
+    return true;
+}
+
+void ServerWebSocket::readHttp()
+{
+    m_readingHttp = true;
+    while (m_state == State::Http && !m_httpAwaiting) {
+        const qsizetype used = m_httpReader->feed(m_in.constData(), m_in.size());
+        m_in.remove(0, used);
+        if (m_httpReader->failed()) {
+            qCInfo(lcProtocol).noquote() << "refused an HTTP request of" << m_peerAddress.toString() << ":"
+                                         << m_httpReader->errorStatus() << m_httpReader->errorReason();
+            queue(protocol::HttpResponse::error(m_httpReader->errorStatus(), m_httpReader->errorReason())
+                      .serialize(false));
+            beginClose();
+            break;
+        }
+        if (!m_httpReader->hasRequest())
+            break;
+        const protocol::HttpRequest request = m_httpReader->takeRequest();
+        m_httpKeepAlive = request.keepAlive;
+        m_httpAwaiting = true;
+        m_timer.stop(); // the request is the server's to answer now, however long that takes
+        Q_EMIT httpRequest(request);
+        if (m_httpAwaiting && !isSignalConnected(QMetaMethod::fromSignal(&ServerWebSocket::httpRequest)))
+            respond(protocol::HttpResponse::error(404, u"no HTTP routes here"_s));
+    }
+    m_readingHttp = false;
+}
+
+void ServerWebSocket::respond(const protocol::HttpResponse &response)
+{
+    if (m_state != State::Http || !m_httpAwaiting)
+        return;
+    m_httpAwaiting = false;
+    queue(response.serialize(m_httpKeepAlive));
+    if (!m_httpKeepAlive || response.closeConnection) {
+        beginClose();
+        return;
+    }
+    m_timer.start(m_limits.handshakeTimeoutMs); // an idle keep-alive connection is dropped like a slow handshake
+    if (!m_readingHttp)
+        readHttp(); // answered later than its signal: read what the client pipelined meanwhile
 }
 
 void ServerWebSocket::refuse(int status, const QByteArray &reason, const QByteArray &extraHeaders)

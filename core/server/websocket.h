@@ -3,6 +3,7 @@
 
 #include "accesspolicy.h"
 #include "poller.h"
+#include "protocol/httpmessage.h"
 #include "protocol/websocketparser.h"
 
 #include <QByteArray>
@@ -12,6 +13,7 @@
 #include <QUrl>
 #include <QWebSocketProtocol>
 
+#include <memory>
 #include <vector>
 
 namespace lark
@@ -42,9 +44,13 @@ public:
         qint64 maxBacklogBytes = 8 * 1024 * 1024; /**< unsent bytes over which the peer must keep making progress */
         int slowAfterMs = 10000; /**< how long a backlog over the cap may go without progress (tooSlow()) */
         const AccessPolicy *policy = nullptr; /**< who may connect (Host, Origin); nullptr: anyone */
+        /** Whether a request without Upgrade is read as plain HTTP (httpRequest()) rather than refused with 426. */
+        bool servesHttp = false;
+        qsizetype maxHttpBodyBytes = 16 * 1024 * 1024; /**< a bigger request body is refused with 413 */
     };
 
-    enum class State { Handshaking, Open, Closing, Closed };
+    /** Http: the first request had no Upgrade, so the connection carries plain HTTP requests (keep-alive). */
+    enum class State { Handshaking, Open, Http, Closing, Closed };
 
     /**
      * Who calls flush() once the round's work is done (the server, for all its sockets at once). A plain interface
@@ -117,6 +123,11 @@ public:
      * request, and closes; only before the handshake is answered.
      */
     void refuse(int status, const QByteArray &reason, const QByteArray &extraHeaders = {});
+    /**
+     * Answers the HTTP request last emitted by httpRequest(); the next one on the connection is read after it. With
+     * the client's Connection: close (or HTTP/1.0), the connection closes once it is sent.
+     */
+    void respond(const protocol::HttpResponse &response);
 
 Q_SIGNALS:
     /** The handshake succeeded: the server answered 101 and messages may flow. */
@@ -133,6 +144,11 @@ Q_SIGNALS:
      * socket closes at once.
      */
     void protocolError(QWebSocketProtocol::CloseCode code, const QString &reason);
+    /**
+     * A plain HTTP request (Limits::servesHttp), admitted by the access policy like a handshake (admission()). The
+     * receiver answers with respond(); until then nothing more is read from the connection.
+     */
+    void httpRequest(const lark::protocol::HttpRequest &request);
     /** The TCP connection is gone. Emitted once, also when the handshake failed. */
     void disconnected();
 
@@ -145,6 +161,11 @@ private:
     void beginClose();
     // The parser's events. Those returning bool say whether to read on: not once this socket is closing.
     bool onHandshake(const protocol::Handshake &handshake) override;
+    bool onPlainRequest(const protocol::Handshake &head) override;
+    /** Checks Host and Origin with the access policy; false once it refused the connection. */
+    bool admit(const protocol::Handshake &head);
+    /** Reads and hands on the HTTP requests in m_in, one at a time (each waits for its respond()). */
+    void readHttp();
     void onHandshakeRefused(const protocol::HandshakeRefusal &refusal) override;
     bool onTextMessage(const QByteArray &utf8) override;
     bool onBinaryMessage(const QByteArray &payload) override;
@@ -203,7 +224,12 @@ private:
     AccessPolicy::Admission m_admission = AccessPolicy::Admission::NoOrigin;
     QHostAddress m_peerAddress; // kept: the socket forgets it once disconnected, and logs want it after
     quint16 m_peerPort = 0;
-    QTimer m_timer; // handshake timeout, then close timeout
+    QTimer m_timer; // handshake timeout (or an idle HTTP connection's), then close timeout
+    // State::Http: the reader, whether a request waits for respond(), and whether its client keeps the connection.
+    std::unique_ptr<protocol::HttpRequestReader> m_httpReader;
+    bool m_httpAwaiting = false;
+    bool m_httpKeepAlive = true;
+    bool m_readingHttp = false;
 };
 
 } // namespace lark

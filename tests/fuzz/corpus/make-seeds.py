@@ -216,7 +216,25 @@ def import_seeds():
     write(t, "dup-keys", '{"a":1,"a":{"b":2}}')
 
 
+def http_seeds():
+    # fuzz_http: a control byte (split seed), then a plain HTTP stream.
+    t = "http"
+    clean(t)
+    get = b"GET /.settings/rules.json?ns=demo HTTP/1.1\r\nHost: 127.0.0.1:9000\r\nAuthorization: Bearer owner\r\n\r\n"
+    body = b'{"rules":{".read":true}}'
+    put = (b"PUT /.settings/rules.json?ns=demo&dryRun=true HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: "
+           + str(len(body)).encode() + b"\r\n\r\n" + body)
+    write(t, "get", b"\x00" + get)
+    write(t, "put", b"\x02" + put)
+    write(t, "pipelined", b"\x01" + get + put + get)
+    write(t, "chunked", b"\x03PUT /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n0\r\n\r\n")
+    write(t, "close", b"\x00GET / HTTP/1.0\r\n\r\n")
+    write(t, "body-over-cap", b"\x00PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n")
+    write(t, "upgrade-later", b"\x00" + get + b"GET /.ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+
+
 parser_seeds()
 envelope_seeds()
 tree_seeds()
 import_seeds()
+http_seeds()

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: MIT
+#include "httprouter.h"
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace lark
+{
+
+QString HttpCall::bearerToken() const
+{
+    const QByteArray value = request.header("Authorization").trimmed();
+    // The scheme is case-insensitive (RFC 9110 §11.1).
+    if (value.size() < 7 || QByteArrayView(value).first(7).compare("Bearer ", Qt::CaseInsensitive) != 0)
+        return {};
+    return QString::fromUtf8(value.mid(7).trimmed());
+}
+
+void HttpRouter::add(const QByteArray &method, const QString &path, Handler handler)
+{
+    m_routes.push_back({method, path, std::move(handler)});
+}
+
+protocol::HttpResponse HttpRouter::route(const HttpCall &call) const
+{
+    const QString path = call.url.path(QUrl::FullyDecoded);
+    QByteArray allowed;
+    for (const Route &r : m_routes) {
+        if (r.path != path)
+            continue;
+        if (r.method == call.request.method)
+            return r.handler(call);
+        allowed += (allowed.isEmpty() ? "" : ", ") + r.method;
+    }
+    if (!allowed.isEmpty()) {
+        protocol::HttpResponse refusal = protocol::HttpResponse::error(
+            405, u"%1 is not served on %2"_s.arg(QString::fromLatin1(call.request.method), path));
+        refusal.extraHeaders = "Allow: " + allowed + "\r\n";
+        return refusal;
+    }
+    protocol::HttpResponse hint = protocol::HttpResponse::error(426,
+        u"Lark speaks the Firebase Realtime Database protocol over WebSocket: connect to /.ws?v=5&ns=<namespace> "
+        "(HTTP serves only /.settings/rules.json so far)"_s);
+    hint.extraHeaders = "Upgrade: websocket\r\n";
+    hint.closeConnection = true; // a client that does not speak the protocol has nothing more to ask
+    return hint;
+}
+
+} // namespace lark

@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: MIT
+// Plain HTTP on the server's WebSocket port, black-box over loopback: routing (a route, 405 with Allow, 426 for a
+// path that is not served), keep-alive and pipelining, the access policy, the caps, and that a WebSocket client beside
+// it is not harmed.
+#include "rawclient.h"
+#include "testserver.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTcpSocket>
+#include <QTest>
+
+using namespace Qt::Literals::StringLiterals;
+using lark::protocol::HttpResponse;
+
+namespace
+{
+
+constexpr int Timeout = 5000;
+
+/** One parsed response: status line, head, body. */
+struct Response {
+    QByteArray status;
+    QByteArray head;
+    QByteArray body;
+    [[nodiscard]] bool hasHeader(const QByteArray &line) const { return head.contains("\r\n" + line + "\r\n"); }
+};
+
+/** A raw HTTP/1.1 client: sends exactly the bytes given, splits what comes back into responses (Content-Length). */
+class HttpPeer
+{
+public:
+    HttpPeer()
+    {
+        QObject::connect(&socket, &QTcpSocket::readyRead, [this] { in += socket.readAll(); });
+        QObject::connect(&socket, &QTcpSocket::disconnected, [this] { closed = true; });
+    }
+    ~HttpPeer() { QObject::disconnect(&socket, nullptr, nullptr, nullptr); }
+    bool connectTo(quint16 port)
+    {
+        socket.connectToHost(QHostAddress::LocalHost, port);
+        return socket.waitForConnected(Timeout);
+    }
+    void send(const QByteArray &bytes)
+    {
+        socket.write(bytes);
+        socket.flush();
+    }
+    /** The responses complete so far. */
+    [[nodiscard]] QList<Response> responses() const
+    {
+        QList<Response> out;
+        qsizetype at = 0;
+        for (;;) {
+            const qsizetype end = in.indexOf("\r\n\r\n", at);
+            if (end < 0)
+                break;
+            Response r;
+            r.head = in.mid(at, end + 2 - at);
+            r.status = r.head.left(r.head.indexOf("\r\n"));
+            const qsizetype cl = r.head.indexOf("Content-Length: ");
+            const qsizetype length
+                = cl < 0 ? 0 : r.head.mid(cl + 16, r.head.indexOf("\r\n", cl) - cl - 16).toLongLong();
+            if (in.size() < end + 4 + length)
+                break;
+            r.body = in.mid(end + 4, length);
+            out << r;
+            at = end + 4 + length;
+        }
+        return out;
+    }
+    QTcpSocket socket;
+    QByteArray in;
+    bool closed = false;
+};
+
+QByteArray get(const QByteArray &target, const QByteArray &headers = {})
+{
+    return "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers + "\r\n";
+}
+
+} // namespace
+
+class TstHttp : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void init();
+    void cleanup();
+    void routeAnswers();
+    void keepAliveAndPipelining();
+    void wrongMethodIs405();
+    void unservedPathIs426AndCloses();
+    void connectionCloseIsHonoured();
+    void foreignOriginIsRefused();
+    void oversizeBodyIs413();
+    void malformedRequestIs400();
+    void idleConnectionIsDropped();
+    void webSocketBesideIsUnharmed();
+
+private:
+    std::unique_ptr<lark::Server> m_server;
+    int m_calls = 0;
+};
+
+void TstHttp::init()
+{
+    lark::ServerConfig config;
+    config.port = 0;
+    config.maxMessageBytes = 1024; // also the HTTP body cap
+    config.handshakeTimeoutMs = 300; // also the idle keep-alive timeout
+    m_server = startConfiguredServer(config);
+    m_calls = 0;
+    m_server->httpRoutes().add("PUT", u"/echo"_s, [this](const lark::HttpCall &call) {
+        ++m_calls;
+        return HttpResponse::json(200,
+            QJsonObject {{u"body"_s, QString::fromUtf8(call.request.body)},
+                {u"ns"_s, call.query.queryItemValue(u"ns"_s)}, {u"token"_s, call.bearerToken()}});
+    });
+    m_server->httpRoutes().add("GET", u"/echo"_s, [this](const lark::HttpCall &call) {
+        ++m_calls;
+        return HttpResponse::json(200, QJsonObject {{u"target"_s, QString::fromUtf8(call.request.target)}});
+    });
+}
+
+void TstHttp::cleanup()
+{
+    m_server.reset();
+}
+
+void TstHttp::routeAnswers()
+{
+    HttpPeer p;
+    QVERIFY(p.connectTo(m_server->port()));
+    p.send("PUT /echo?ns=demo HTTP/1.1\r\nHost: localhost:9000\r\nAuthorization: Bearer owner\r\n"
+           "Content-Length: 11\r\n\r\n{\"rules\":1}");
+    QTRY_COMPARE_WITH_TIMEOUT(p.responses().size(), 1, Timeout);
+    const Response r = p.responses().first();
+    QCOMPARE(r.status, "HTTP/1.1 200 OK"_ba);
+    QVERIFY(r.hasHeader("Content-Type: application/json; charset=utf-8"));
+    QCOMPARE(QJsonDocument::fromJson(r.body).object(),
+        (QJsonObject {{u"body"_s, u"{\"rules\":1}"_s}, {u"ns"_s, u"demo"_s}, {u"token"_s, u"owner"_s}}));
+    QVERIFY(!p.closed);
+}
+
+void TstHttp::keepAliveAndPipelining()
+{
+    HttpPeer p;
+    QVERIFY(p.connectTo(m_server->port()));
+    p.send(get("/echo?a=1") + get("/echo?a=2") + get("/echo?a=3"));
+    QTRY_COMPARE_WITH_TIMEOUT(p.responses().size(), 3, Timeout);
+    for (int i = 0; i < 3; ++i) { // answered in order
+        QCOMPARE(QJsonDocument::fromJson(p.responses()[i].body).object().value(u"target"_s).toString(),
+            u"/echo?a=%1"_s.arg(i + 1));
+        QVERIFY(p.responses()[i].hasHeader("Connection: keep-alive"));
+    }
+    p.send(get("/echo?a=4")); // the same connection, later
+    QTRY_COMPARE_WITH_TIMEOUT(p.responses().size(), 4, Timeout);
+    QCOMPARE(m_calls, 4);
+}
+
+void TstHttp::wrongMethodIs405()
+{
+    HttpPeer p;
+    QVERIFY(p.connectTo(m_server->port()));
+    p.send("DELETE /echo HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    QTRY_COMPARE_WITH_TIMEOUT(p.responses().size(), 1, Timeout);
+    QCOMPARE(p.responses().first().status, "HTTP/1.1 405 Method Not Allowed"_ba);
+    QVERIFY(p.responses().first().hasHeader("Allow: PUT, GET"));
+    QVERIFY(QJsonDocument::fromJson(p.responses().first().body).object().contains(u"error"_s));
+    QCOMPARE(m_calls, 0);
+}
+
+void TstHttp::unservedPathIs426AndCloses()
+{
+    HttpPeer p;
+    QVERIFY(p.connectTo(m_server->port()));
+    p.send(get("/nothing/here"));
+    QTRY_VERIFY_WITH_TIMEOUT(p.closed, Timeout);
+    QCOMPARE(p.responses().size(), 1);
+    QCOMPARE(p.responses().first().status, "HTTP/1.1 426 Upgrade Required"_ba);
+    QVERIFY(p.responses().first().hasHeader("Upgrade: websocket"));
+    QVERIFY(p.responses().first().hasHeader("Connection: Upgrade, close"));
+    QVERIFY(p.responses().first().body.contains("/.ws?v=5&ns=<namespace>"));
+}
+
+void TstHttp::connectionCloseIsHonoured()
+{
+    HttpPeer p;
+    QVERIFY(p.connectTo(m_server->port()));
+    p.send(get("/echo", "Connection: close\r\n") + get("/echo"));
+    QTRY_VERIFY_WITH_TIMEOUT(p.closed, Timeout);
+    QCOMPARE(p.responses().size(), 1); // nothing after the request that closes is read
+    QVERIFY(p.responses().first().hasHeader("Connection: close"));
+    QCOMPARE(m_calls, 1);
+}
+
+void TstHttp::foreignOriginIsRefused()
+{
+    // A page elsewhere must not reach the routes (the rules endpoint) any more than the WebSocket.
+    HttpPeer p;
+    QVERIFY(p.connectTo(m_server->port()));
+    p.send(get("/echo", "Origin: https://evil.example\r\n"));
+    QTRY_VERIFY_WITH_TIMEOUT(p.closed, Timeout);
+    QVERIFY2(p.in.startsWith("HTTP/1.1 403 "), p.in.constData());
+    QCOMPARE(m_calls, 0);
+    HttpPeer rebound; // DNS rebinding: a loopback server under a foreign name
+    QVERIFY(rebound.connectTo(m_server->port()));
+    rebound.send("GET /echo HTTP/1.1\r\nHost: attacker.example\r\n\r\n");
+    QTRY_VERIFY_WITH_TIMEOUT(rebound.closed, Timeout);
+    QVERIFY2(rebound.in.startsWith("HTTP/1.1 403 "), rebound.in.constData());
+    QCOMPARE(m_calls, 0);
+}
+
+void TstHttp::oversizeBodyIs413()
+{
+    HttpPeer p;
+    QVERIFY(p.connectTo(m_server->port()));
+    p.send("PUT /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1025\r\n\r\n");
+    QTRY_VERIFY_WITH_TIMEOUT(p.closed, Timeout); // refused on the header, before the body is sent
+    QCOMPARE(p.responses().size(), 1);
+    QCOMPARE(p.responses().first().status, "HTTP/1.1 413 Content Too Large"_ba);
+    QVERIFY(p.responses().first().body.contains("1024"));
+    QCOMPARE(m_calls, 0);
+}
+
+void TstHttp::malformedRequestIs400()
+{
+    HttpPeer p;
+    QVERIFY(p.connectTo(m_server->port()));
+    p.send(get("/echo") + "PUT /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: x\r\n\r\n");
+    QTRY_VERIFY_WITH_TIMEOUT(p.closed, Timeout);
+    QCOMPARE(p.responses().size(), 2); // the good request first is still answered
+    QCOMPARE(p.responses()[0].status, "HTTP/1.1 200 OK"_ba);
+    QCOMPARE(p.responses()[1].status, "HTTP/1.1 400 Bad Request"_ba);
+    QVERIFY(p.responses()[1].hasHeader("Connection: close"));
+}
+
+void TstHttp::idleConnectionIsDropped()
+{
+    HttpPeer p;
+    QVERIFY(p.connectTo(m_server->port()));
+    p.send(get("/echo"));
+    QTRY_COMPARE_WITH_TIMEOUT(p.responses().size(), 1, Timeout);
+    QTRY_VERIFY_WITH_TIMEOUT(p.closed, Timeout); // after handshakeTimeoutMs of silence
+    QCOMPARE(m_server->handshakeCount(), 0);
+}
+
+void TstHttp::webSocketBesideIsUnharmed()
+{
+    RawClient ws;
+    QVERIFY(ws.open(m_server->port(), u"http"_s));
+    HttpPeer p;
+    QVERIFY(p.connectTo(m_server->port()));
+    p.send("BROKEN\r\n\r\n");
+    QTRY_VERIFY_WITH_TIMEOUT(p.closed, Timeout);
+    QCOMPARE(ws.call(u"p"_s, QJsonObject {{u"p"_s, u"/a"_s}, {u"d"_s, 1}}).value(u"s"_s).toString(), u"ok"_s);
+}
+
+QTEST_GUILESS_MAIN(TstHttp)
+#include "tst_http.moc"
