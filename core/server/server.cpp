@@ -40,8 +40,9 @@ Server::Server(const ServerConfig &config, QObject *parent)
     , m_heartbeat(config.pingIntervalMs, config.deadAfterMs)
     , m_namespaces(config.defaultNamespace, config.maxNamespaces, this)
     , m_feed(&m_registry, config.deadAfterMs, [this] { return monotonicMs(); })
-    , m_requests(this, nullptr, {config.maxOpsPerSession})
+    , m_requests(this, &m_rules, {config.maxOpsPerSession})
 {
+    connect(&m_rules, &SecurityRules::rulesChanged, this, &Server::onRulesChanged);
     m_clock.start();
     m_sweepTimer.setTimerType(Qt::PreciseTimer);
     connect(&m_sweepTimer, &QTimer::timeout, this, &Server::sweep);

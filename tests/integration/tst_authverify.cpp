@@ -19,21 +19,21 @@ namespace
 
 const QByteArray Secret = "integration-hs256-secret";
 
-/** Stands in for security rules, which are built elsewhere: anonymous callers may read but not write. */
+/** Anonymous callers may read but not write (the rules engine has its own tests: this one is about identities). */
 class SignedInWrites final : public Authorizer
 {
 public:
-    bool mayRead(const Identity &, const Database &, const Path &, const Query &, QString *) const override
+    std::optional<Denied> mayRead(
+        const Identity &, const Database &, const Path &, const Query &, qint64) const override
     {
-        return true;
+        return std::nullopt;
     }
-    bool mayWrite(
-        const Identity &who, const Database &, const Path &, const std::vector<Write> &, QString *why) const override
+    std::optional<Denied> mayWrite(
+        const Identity &who, const Database &, const Path &, const std::vector<Write> &, qint64) const override
     {
         if (who.kind != Identity::Kind::Anonymous)
-            return true;
-        *why = u"anonymous"_s;
-        return false;
+            return std::nullopt;
+        return Denied {u"anonymous"_s, QString()};
     }
 };
 
