@@ -119,8 +119,6 @@ Reply RequestHandler::set(const Caller &c, const Request &r, qint64 now) const
 {
     if (isInfo(r.path))
         return refused(status::PermissionDenied, u".info is read-only"_s);
-    if (r.hasExpectedHash && r.hash != c.db->hashAt(r.path))
-        return refused(status::DataStale, u"Transaction hash does not match"_s);
     Node node;
     QString why;
     if (!buildWriteValue(r.data, r.path, c.db->root(), now, &node, &why))
@@ -129,6 +127,9 @@ Reply RequestHandler::set(const Caller &c, const Request &r, qint64 now) const
     writes.push_back({Path(), std::move(node)});
     if (const std::optional<Denied> no = m_authorizer->mayWrite(c.identity, *c.db, r.path, writes, now))
         return denied(c, r, *no);
+    // After the rules: a denied transaction is refused at once, not retried on datastale until the SDK gives up.
+    if (r.hasExpectedHash && r.hash != c.db->hashAt(r.path))
+        return refused(status::DataStale, u"Transaction hash does not match"_s);
     if (!c.db->write(r.path, std::move(writes), {WriteOrigin::Kind::Client, c.handle}, &why))
         return refused(status::WriteFailed, why);
     return {};
