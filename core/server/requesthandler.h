@@ -122,7 +122,7 @@ public:
     /** Answers request with one instant (now, epoch ms) for its ServerValues and its rules. */
     [[nodiscard]] Reply handle(const Caller &caller, const Request &request) const;
 
-    /** Replaces the authorizer (not owned); nullptr restores allow-all. */
+    /** Replaces the authorizer (not owned); nullptr: allow-all (Server passes its SecurityRules instead). */
     void setAuthorizer(const Authorizer *authorizer);
 
     /** Whether an active listen may stay (rules or identity changed): nothing when it may. */
