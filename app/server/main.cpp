@@ -3,6 +3,7 @@
 #include "server/listener.h"
 #include "server/logging.h"
 #include "server/options.h"
+#include "server/rulesfiles.h"
 #include "server/server.h"
 
 #include <QCoreApplication>
@@ -97,6 +98,14 @@ int main(int argc, char *argv[])
             return 1;
         }
     }
+    // Before listening, so that no client ever sees the data without its rules.
+    lark::RulesFiles rulesFiles(&server.rules(), options.rules);
+    if (!rulesFiles.loadAll(&error)) {
+        std::fprintf(stderr, "lark-server: rules: %s\n", qPrintable(error));
+        return 2;
+    }
+    for (const lark::RulesSource &s : std::as_const(options.rules))
+        qCInfo(lcServer).noquote() << "rules loaded for ns" << s.ns << "from" << s.file;
     if (!server.listen(&error)) {
         std::fprintf(stderr, "lark-server: %s\n", qPrintable(error));
         return 1;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "messages.h"
 
+#include <QJsonArray>
 #include <QJsonDocument>
 
 #include <cmath>
@@ -100,6 +101,14 @@ QByteArray authRevoked(const QString &status, const QString &reason)
 {
     return encode({{u"t"_s, u"d"_s},
         {u"d"_s, QJsonObject {{u"a"_s, u"ac"_s}, {u"b"_s, QJsonObject {{u"s"_s, status}, {u"d"_s, reason}}}}}});
+}
+
+QByteArray listenRevoked(const QString &path, const QJsonObject &q)
+{
+    QJsonObject body {{u"p"_s, path}};
+    if (!q.isEmpty()) // an array: the SDK joins the keys of its items into the listen's query id
+        body.insert(u"q"_s, QJsonArray {q});
+    return encode({{u"t"_s, u"d"_s}, {u"d"_s, QJsonObject {{u"a"_s, u"c"_s}, {u"b"_s, body}}}});
 }
 
 QByteArray extensionPush(const QString &action, const QJsonValue &body)

@@ -26,6 +26,11 @@ namespace lark::protocol
  * and authenticates again with a freshly fetched one (docs/wire-protocol.md §7).
  */
 [[nodiscard]] QByteArray authRevoked(const QString &status, const QString &reason);
+/**
+ * Listen revoked: {"t":"d","d":{"a":"c","b":{"p":path[,"q":[q]]}}}. The SDK cancels that listen with
+ * permission_denied; q, the tagged listen's query object as the client sent it, is how it finds a filtered one.
+ */
+[[nodiscard]] QByteArray listenRevoked(const QString &path, const QJsonObject &q);
 /** Server push of a Lark extension action (docs/protocol-extensions.md). */
 [[nodiscard]] QByteArray extensionPush(const QString &action, const QJsonValue &body);
 

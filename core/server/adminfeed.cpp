@@ -108,6 +108,18 @@ void AdminFeed::noteSessionEnded(const Session &s, const QJsonArray &fired, qint
     Q_EMIT sessionRemoved(description);
 }
 
+void AdminFeed::noteDenied(const QJsonObject &denial)
+{
+    broadcast(protocol::extensionPush(u"lark.denied"_s, denial));
+    Q_EMIT requestDenied(denial);
+}
+
+void AdminFeed::noteDropped(const QJsonObject &drop)
+{
+    broadcast(protocol::extensionPush(u"lark.dropped"_s, drop));
+    Q_EMIT opDropped(drop);
+}
+
 void AdminFeed::broadcast(const QByteArray &message)
 {
     for (Watcher *w : std::as_const(m_watchers))

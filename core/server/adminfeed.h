@@ -34,8 +34,8 @@ public:
     {
     public:
         virtual ~Watcher() = default;
-        /** One feed message: a v5 data push of action `lark.session`, `lark.session.ended`, `lark.fired` or
-         * `lark.store`. */
+        /** One feed message: a v5 data push of action `lark.session`, `lark.session.ended`, `lark.fired`,
+         * `lark.store`, `lark.denied` or `lark.dropped`. */
         virtual void sendFeed(const QByteArray &message) = 0;
     };
 
@@ -68,6 +68,16 @@ public:
     void noteSessionChanged(const Session &s);
     /** s ended (its queue already cleared); fired (describeFired) was applied at firedAt (epoch ms). */
     void noteSessionEnded(const Session &s, const QJsonArray &fired, qint64 firedAt);
+    /**
+     * The rules refused a request: {handle, identity, transport, action, path, rule, message, at}. Sent as
+     * `lark.denied`.
+     */
+    void noteDenied(const QJsonObject &denial);
+    /**
+     * A queued op is now denied and was dropped (rules or identity changed): {session, identity, path, kind, rule,
+     * reason, at}. Sent as `lark.dropped`, before the session's `lark.session`.
+     */
+    void noteDropped(const QJsonObject &drop);
     /** Sends message to every watcher. */
     void broadcast(const QByteArray &message);
 
@@ -76,6 +86,10 @@ Q_SIGNALS:
     void sessionRemoved(const QJsonObject &session);
     /** A session's ops were applied: its description and the fired ops (paths, resolved values). */
     void opsFired(const QJsonObject &session, const QJsonArray &ops);
+    /** noteDenied(): for the dashboard's "why was this denied" view. */
+    void requestDenied(const QJsonObject &denial);
+    /** noteDropped(): an op that will not fire, and why. */
+    void opDropped(const QJsonObject &drop);
 
 private:
     [[nodiscard]] bool wantsFired() const;

@@ -7,44 +7,52 @@
 
 #include <QString>
 
+#include <optional>
 #include <vector>
 
 namespace lark
 {
 
+/** Why the Authorizer refused: for the log, the admin feed and the dashboard (the client only sees the status). */
+struct Denied {
+    QString message; /**< one readable sentence */
+    QString rule; /**< the rule that decided, e.g. `/presence/$uid .write: "$uid === auth.uid"`; empty if none */
+};
+
 /**
  * The one place the request path asks whether a caller may read or write (docs/semantics.md §4). Every read
- * (listen, get) and every write (set, update, and an onDisconnect op when it is registered) goes through it before it
- * touches the tree. Today's implementation allows everything; the security rules engine implements this next.
+ * (listen, get) and every write (set, update, transaction, and an onDisconnect op when it is registered) goes through
+ * it before it touches the tree, and so do the re-checks when rules or identities change. now is the request's one
+ * instant (epoch ms), the same its ServerValues were resolved with.
  */
 class Authorizer
 {
 public:
     virtual ~Authorizer() = default;
-    /** Whether who may read path (with query, for a filtered read); false with the reason for permission_denied. */
-    [[nodiscard]] virtual bool mayRead(
-        const Identity &who, const Database &db, const Path &path, const Query &query, QString *why) const = 0;
+    /** Whether who may read path (with query, for a filtered read): nothing when allowed. */
+    [[nodiscard]] virtual std::optional<Denied> mayRead(
+        const Identity &who, const Database &db, const Path &path, const Query &query, qint64 now) const = 0;
     /**
      * Whether who may apply writes as one batch at base (relative paths, ServerValues already resolved: the data
-     * as it would be stored); false with the reason.
+     * as it would be stored): nothing when allowed.
      */
-    [[nodiscard]] virtual bool mayWrite(const Identity &who, const Database &db, const Path &base,
-        const std::vector<Write> &writes, QString *why) const = 0;
+    [[nodiscard]] virtual std::optional<Denied> mayWrite(const Identity &who, const Database &db, const Path &base,
+        const std::vector<Write> &writes, qint64 now) const = 0;
 };
 
-/** Every caller may read and write everything: the Firebase emulator without rules, and Lark until rules land. */
+/** Every caller may read and write everything: the Firebase emulator without rules. */
 class AllowAll final : public Authorizer
 {
 public:
-    [[nodiscard]] bool mayRead(
-        const Identity &, const Database &, const Path &, const Query &, QString *) const override
+    [[nodiscard]] std::optional<Denied> mayRead(
+        const Identity &, const Database &, const Path &, const Query &, qint64) const override
     {
-        return true;
+        return std::nullopt;
     }
-    [[nodiscard]] bool mayWrite(
-        const Identity &, const Database &, const Path &, const std::vector<Write> &, QString *) const override
+    [[nodiscard]] std::optional<Denied> mayWrite(
+        const Identity &, const Database &, const Path &, const std::vector<Write> &, qint64) const override
     {
-        return true;
+        return std::nullopt;
     }
 };
 

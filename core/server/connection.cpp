@@ -196,12 +196,8 @@ void Connection::onDisconnected()
     if (m_lost)
         return;
     m_lost = true;
-    for (const auto &[path, queryId] : std::as_const(m_listens)) {
-        Path p;
-        QString error;
-        if (Path::parse(path, &p, &error))
-            m_db->unlisten(this, p, queryId);
-    }
+    for (auto it = m_listens.cbegin(); it != m_listens.cend(); ++it)
+        m_db->unlisten(this, it->path, it.key().second);
     m_listens.clear();
     m_server->adminFeed()->removeWatcher(this);
     Session *s = m_released ? nullptr : m_session;
@@ -280,7 +276,7 @@ void Connection::handleRequest(qint64 r, const QString &action, const QJsonValue
     } else {
         reply = {InvalidRequest, u"unknown action \"%1\""_s.arg(action.left(64))};
     }
-    if (reply.status != Ok)
+    if (reply.status != Ok && reply.status != PermissionDenied) // the rules' denials are logged with their rule
         qCInfo(lcProtocol).noquote() << "refused" << action.left(64) << "from" << describe() << ":" << reply.status
                                      << reply.data.toString();
     // Durability (docs/semantics.md §4, §6): a request that recorded something (a write, an o/om/oc, an auth that
@@ -349,16 +345,37 @@ Reply Connection::handleData(Request::Action action, const QJsonObject &b)
     caller.db = m_db;
     caller.session = m_session;
     caller.sink = this;
+    caller.transport = u"websocket"_s;
     if (m_session) {
         caller.identity = identity();
         caller.handle = m_session->handle();
     }
     Reply reply = m_server->requests().handle(caller, request);
-    if (counted && action == Action::Listen && reply.isOk())
-        m_listens.insert(key);
-    else if (counted && action == Action::Unlisten)
+    if (counted && action == Action::Listen && reply.isOk()) {
+        const QJsonObject q = request.tag > 0 ? b.value(u"q"_s).toObject() : QJsonObject();
+        m_listens.insert(key, {request.path, request.query, q});
+    } else if (counted && action == Action::Unlisten)
         m_listens.remove(key);
     return reply;
+}
+
+void Connection::recheckListens(qint64 now)
+{
+    if (m_lost || m_serverClosing)
+        return;
+    const Identity who = identity();
+    for (auto it = m_listens.begin(); it != m_listens.end();) {
+        const std::optional<Denied> no = m_server->requests().recheckListen(who, *m_db, it->path, it->query, now);
+        if (!no) {
+            ++it;
+            continue;
+        }
+        qCInfo(lcRules).noquote() << "revoked the listen of" << describe() << "(" << who.describe() << ") at"
+                                  << it->path.toString() << "in" << m_db->name() << "by" << no->rule;
+        m_db->unlisten(this, it->path, it.key().second);
+        send(protocol::listenRevoked(it->path.toString(), it->wireQuery));
+        it = m_listens.erase(it);
+    }
 }
 
 Reply Connection::handleAuth(const QString &action, const QJsonObject &b)
@@ -401,6 +418,11 @@ Reply Connection::handleAuth(const QString &action, const QJsonObject &b)
     m_session->setIdentity(identity);
     m_server->noteSessionChanged(m_session);
     watchTokenExpiry(auth.expiresAtMs);
+    // What this connection may read, and what its session's ops may write, follow the identity (docs/semantics.md §4).
+    // Claims count too (rules read auth.token), so the listens are checked after every auth.
+    recheckListens(nowMs());
+    if (changed)
+        m_server->recheckQueuedOps(m_session);
     if (action == u"unauth"_s)
         return {Ok, u"unauthenticated"_s, undo};
     const QJsonValue exp = identity.claims.value(u"exp"_s);
@@ -441,6 +463,9 @@ void Connection::onTokenExpiryTimer()
     m_tokenExpiresAtMs = 0;
     m_tokenLapsed = true;
     qCInfo(lcSession).noquote() << describe() << "token expired; acting as anonymous until it authenticates again";
+    // The connection acts as anonymous now, so its listens are checked again; the session (and its ops) keep the
+    // identity they were authorised with (docs/semantics.md §4).
+    recheckListens(nowMs());
     // expired_token rather than invalid_token: the SDK (PersistentConnection.onAuthRevoked_) drops the token, closes,
     // reconnects and fetches a fresh one for either, but counts invalid_token towards a threshold (3) after which it
     // backs off to its longest reconnect delay and reports the token as invalid. An expired token is not invalid.

@@ -60,6 +60,12 @@ public:
     void silence();
 
     [[nodiscard]] Session *session() const { return m_session; }
+    [[nodiscard]] Database *database() const { return m_db; }
+    /**
+     * Checks every listen again (rules or identity changed; never on data change): each one no longer readable is
+     * removed and revoked with the `c` push, so the client cancels it with permission_denied.
+     */
+    void recheckListens(qint64 now);
     /**
      * Who this connection's requests act as: its session's identity, or anonymous once the token it was given has
      * expired (--auth verify) until it authenticates again. The session's identity, which its queued ops keep, is
@@ -118,7 +124,13 @@ private:
     Database *m_db;
     Session *m_session = nullptr;
     protocol::FrameAssembler m_frames;
-    QSet<QPair<QString, QString>> m_listens; // (path, query identifier)
+    /** A listen as it was granted: what a re-check needs, and the q object the `c` push must echo. */
+    struct ActiveListen {
+        Path path;
+        Query query;
+        QJsonObject wireQuery; /**< as the client sent it; empty for an untagged listen */
+    };
+    QHash<QPair<QString, QString>, ActiveListen> m_listens; // by (path, query identifier)
     qint64 m_lastActivity = 0;
     qint64 m_lastPing = 0;
     bool m_peerClosed = false;

@@ -7,3 +7,4 @@
 Q_DECLARE_LOGGING_CATEGORY(lcServer) // lark.server: listening, connections, shutdown
 Q_DECLARE_LOGGING_CATEGORY(lcSession) // lark.session: connect, resume, suspend, fire
 Q_DECLARE_LOGGING_CATEGORY(lcProtocol) // lark.protocol: refused input, per-request traces at debug level
+Q_DECLARE_LOGGING_CATEGORY(lcRules) // lark.rules: rules loaded, requests denied, ops dropped, unindexed queries

@@ -6,6 +6,7 @@
 
 #include <QCommandLineParser>
 #include <QFile>
+#include <QFileInfo>
 #include <QRegularExpression>
 
 #include <type_traits>
@@ -139,6 +140,20 @@ bool parseServerOptions(const QStringList &arguments, const QHash<QString, QStri
         "SDK's default for emulator tokens."_s,
         u"id"_s);
     parser.addOptions({auth, jwtSecret, jwks, adminToken, project});
+    // Security rules, loaded at start and again whenever a file changes (as the emulator's CLI does).
+    const QCommandLineOption rules(u"rules"_s,
+        u"Security rules file (the emulator's database.rules.json) for the namespace --rules-ns (LARK_RULES), "
+        "loaded at start (a bad file stops the server with its line:column and message) and reloaded whenever "
+        "it changes (a bad reload keeps the rules in force). Default: none, everything is open, as the emulator."_s,
+        u"file"_s);
+    const QCommandLineOption rulesNs(u"rules-ns"_s,
+        u"The namespace --rules is for (LARK_RULES_NS). Default: the default namespace (--ns)."_s, u"name"_s);
+    const QCommandLineOption config(u"config"_s,
+        u"Read the rules files from a firebase.json (LARK_CONFIG): database.rules is {\"rules\": FILE} for the "
+        "default namespace, or [{\"instance\" or \"target\": NS, \"rules\": FILE}, ...]; files are relative to "
+        "the config's folder, and watched like --rules."_s,
+        u"file"_s);
+    parser.addOptions({rules, rulesNs, config});
     if (helpText)
         *helpText = parser.helpText();
 
@@ -345,6 +360,41 @@ bool parseServerOptions(const QStringList &arguments, const QHash<QString, QStri
         QString why;
         if (!TokenVerifier::readSecretFile(v, &o.config.auth.adminToken, &why)) {
             *error = u"--admin-token: "_s + why;
+            return false;
+        }
+    }
+    QString rulesFile, configFile;
+    const bool hasRules = value(rules, u"LARK_RULES"_s, &rulesFile);
+    const bool hasConfig = value(config, u"LARK_CONFIG"_s, &configFile);
+    QString rulesNamespace = o.config.defaultNamespace;
+    if (value(rulesNs, u"LARK_RULES_NS"_s, &v)) {
+        if (!hasRules) {
+            *error = u"--rules-ns needs --rules"_s;
+            return false;
+        }
+        rulesNamespace = v;
+    }
+    if (hasRules && hasConfig) {
+        *error = u"--rules and --config both name rules files: use one"_s;
+        return false;
+    }
+    if (hasRules) {
+        if (rulesFile.isEmpty()) {
+            *error = u"--rules: the file name must not be empty"_s;
+            return false;
+        }
+        o.rules.push_back({rulesNamespace, QFileInfo(rulesFile).absoluteFilePath()});
+    }
+    if (hasConfig) {
+        QString why;
+        if (!readFirebaseConfig(configFile, o.config.defaultNamespace, &o.rules, &why)) {
+            *error = u"--config: "_s + why;
+            return false;
+        }
+    }
+    for (const RulesSource &s : std::as_const(o.rules)) {
+        if (!Namespaces::isValidName(s.ns) || s.ns.isEmpty()) {
+            *error = u"rules for \"%1\": not a namespace name"_s.arg(s.ns.left(64));
             return false;
         }
     }

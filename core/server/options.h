@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "rulesfiles.h"
 #include "server.h"
 
 #include <QStringList>
@@ -16,6 +17,8 @@ namespace lark
 struct ServerOptions {
     ServerConfig config;
     QString importFile;
+    /** Security rules files to load at start and watch (--rules, --config); checked when loaded, not here. */
+    std::vector<RulesSource> rules;
     bool showHelp = false;
     bool showVersion = false;
     /** For the log and stderr at start: the options are valid but risky (--auth emulator on a public address). */
@@ -27,9 +30,9 @@ struct ServerOptions {
  * LARK_PING_INTERVAL, LARK_DEAD_AFTER, LARK_GRACE, LARK_IMPORT, LARK_MAX_MESSAGE, LARK_DATA, LARK_FSYNC,
  * LARK_ALLOW_ORIGIN, LARK_ALLOW_HOST, LARK_MAX_CONNECTIONS, LARK_MAX_HANDSHAKES, LARK_MAX_BACKLOG, LARK_SLOW_AFTER,
  * LARK_MAX_OPS_PER_SESSION, LARK_MAX_LISTENS, LARK_MAX_NAMESPACES, LARK_AUTH, LARK_JWT_SECRET_FILE, LARK_JWKS_FILE,
- * LARK_ADMIN_TOKEN_FILE, LARK_PROJECT); the command line wins. The auth files are read and checked here, so a bad
- * one stops the server at start. Returns false with a
- * message for the user on bad input.
+ * LARK_ADMIN_TOKEN_FILE, LARK_PROJECT, LARK_RULES, LARK_RULES_NS, LARK_CONFIG); the command line wins. The auth files
+ * are read and checked here, so a bad one stops the server at start. Returns false with a message for the user on bad
+ * input.
  */
 [[nodiscard]] bool parseServerOptions(const QStringList &arguments, const QHash<QString, QString> &environment,
     ServerOptions *out, QString *error, QString *helpText = nullptr);

@@ -12,6 +12,7 @@
 #include <QString>
 
 #include <functional>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -84,6 +85,7 @@ struct Caller {
     Session *session = nullptr; /**< the caller's session, for onDisconnect ops; none for one-off requests */
     ListenerSink *sink = nullptr; /**< where its listens push; none for transports without listens */
     QString handle; /**< the public session handle the dashboard names as a write's cause */
+    QString transport; /**< "websocket" (REST next), for the denial log and the admin feed */
 };
 
 /** What the request path needs of the sessions' lifecycle and storage; implemented by the server. */
@@ -98,11 +100,13 @@ public:
     [[nodiscard]] virtual Session *findSession(const QString &id) const = 0;
     /** s's queue or identity changed: the admin feed and the dashboard hear of it. */
     virtual void sessionUpdated(Session *s) = 0;
+    /** The Authorizer refused request (answered permission_denied): the log and the admin feed hear of it. */
+    virtual void requestDenied(const Caller &caller, const Request &request, const Denied &denied) = 0;
 };
 
 /**
  * The one request path of every transport: takes a caller and a decoded request, checks it (paths, values, caps,
- * and the Authorizer: allow-all today, the rules engine next), applies it to the namespace's Database or the
+ * and the Authorizer: the security rules, or allow-all), applies it to the namespace's Database or the
  * caller's session, and returns a status and data. It knows no wire format: the WebSocket side decodes v5 into a
  * Request and encodes the Reply, and the REST API will do the same with HTTP. Synchronous: a write is applied and
  * fanned out before handle() returns (docs/wire-protocol.md §0.3).
@@ -115,17 +119,34 @@ public:
     };
     RequestHandler(SessionLedger *ledger, const Authorizer *authorizer, Limits limits);
 
+    /** Answers request with one instant (now, epoch ms) for its ServerValues and its rules. */
     [[nodiscard]] Reply handle(const Caller &caller, const Request &request) const;
 
-    /** Replaces the authorizer (not owned); nullptr restores allow-all. */
+    /** Replaces the authorizer (not owned); nullptr: allow-all (Server passes its SecurityRules instead). */
     void setAuthorizer(const Authorizer *authorizer);
 
+    /** Whether an active listen may stay (rules or identity changed): nothing when it may. */
+    [[nodiscard]] std::optional<Denied> recheckListen(
+        const Identity &who, const Database &db, const Path &path, const Query &query, qint64 now) const;
+    struct DroppedOp {
+        OnDisconnectQueue::Op op;
+        Denied denied;
+    };
+    /**
+     * Checks s's queued ops again as they were registered (a set at its path, an update's ops as one batch), with
+     * s's identity against the current tree, and cancels every op now denied, recording each cancel like an `oc`.
+     * Returns what was dropped.
+     */
+    std::vector<DroppedOp> recheckQueuedOps(Session *s, qint64 now) const;
+
 private:
-    Reply listen(const Caller &c, const Request &r) const;
-    Reply get(const Caller &c, const Request &r) const;
-    Reply set(const Caller &c, const Request &r) const;
-    Reply update(const Caller &c, const Request &r) const;
-    Reply onDisconnect(const Caller &c, const Request &r) const;
+    Reply listen(const Caller &c, const Request &r, qint64 now) const;
+    Reply get(const Caller &c, const Request &r, qint64 now) const;
+    Reply set(const Caller &c, const Request &r, qint64 now) const;
+    Reply update(const Caller &c, const Request &r, qint64 now) const;
+    Reply onDisconnect(const Caller &c, const Request &r, qint64 now) const;
+    /** The permission_denied reply, after telling the ledger why. */
+    Reply denied(const Caller &c, const Request &r, const Denied &why) const;
 
     SessionLedger *m_ledger;
     const Authorizer *m_authorizer;

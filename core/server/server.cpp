@@ -6,6 +6,7 @@
 #include "listener.h"
 #include "logging.h"
 #include "protocol/messages.h"
+#include "rulesroutes.h"
 #include "sqlitebackend.h"
 #include "websocket.h"
 
@@ -40,8 +41,10 @@ Server::Server(const ServerConfig &config, QObject *parent)
     , m_heartbeat(config.pingIntervalMs, config.deadAfterMs)
     , m_namespaces(config.defaultNamespace, config.maxNamespaces, this)
     , m_feed(&m_registry, config.deadAfterMs, [this] { return monotonicMs(); })
-    , m_requests(this, nullptr, {config.maxOpsPerSession})
+    , m_requests(this, &m_rules, {config.maxOpsPerSession})
 {
+    connect(&m_rules, &SecurityRules::rulesChanged, this, &Server::onRulesChanged);
+    addRulesRoutes(m_http, m_rules, m_authenticator, m_namespaces);
     m_clock.start();
     m_sweepTimer.setTimerType(Qt::PreciseTimer);
     connect(&m_sweepTimer, &QTimer::timeout, this, &Server::sweep);

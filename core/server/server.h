@@ -11,6 +11,7 @@
 #include "namespaces.h"
 #include "pushencoder.h"
 #include "requesthandler.h"
+#include "securityrules.h"
 #include "session.h"
 #include "sessionregistry.h"
 
@@ -115,8 +116,11 @@ public:
     [[nodiscard]] const RequestHandler &requests() const { return m_requests; }
     /** Which credentials are valid: every transport's auth requests go through it. */
     [[nodiscard]] const Authenticator &authenticator() const { return m_authenticator; }
-    /** The authorizer the request path asks (not owned; it must outlive the server); nullptr restores allow-all. */
-    void setAuthorizer(const Authorizer *authorizer) { m_requests.setAuthorizer(authorizer); }
+    /** Every namespace's security rules, which the request path asks unless setAuthorizer() replaced them. */
+    [[nodiscard]] SecurityRules &rules() { return m_rules; }
+    [[nodiscard]] const SecurityRules &rules() const { return m_rules; }
+    /** Test seam: the authorizer the request path asks (not owned; it must outlive the server); nullptr: rules(). */
+    void setAuthorizer(const Authorizer *authorizer) { m_requests.setAuthorizer(authorizer ? authorizer : &m_rules); }
     /** The HTTP routes served on the WebSocket port beside the upgrade (the rules endpoint; REST next). */
     [[nodiscard]] HttpRouter &httpRoutes() { return m_http; }
     /** A session by its id (live or suspended), or nullptr. */
@@ -160,6 +164,8 @@ public:
     /** Ends s (firing its ops) and gives c a fresh session instead; used when a resumed client changes identity. */
     Session *restartSession(Connection *c, Session *s);
     void noteSessionChanged(Session *s);
+    /** s's identity changed: its queued ops are checked again with it, and those now denied are dropped. */
+    void recheckQueuedOps(Session *s);
     /** c has replies waiting for a commit: it hears of every commit until it has none. */
     void awaitCommit(Connection *c);
     [[nodiscard]] qint64 monotonicMs() const { return m_clock.elapsed(); }
@@ -196,7 +202,10 @@ private:
     }
     [[nodiscard]] bool recordsCanBeLost() const override { return m_backend->isPersistent(); }
     void sessionUpdated(Session *s) override { noteSessionChanged(s); }
+    void requestDenied(const Caller &caller, const Request &request, const Denied &denied) override;
     void onBatchCommitted(quint64 batch, bool ok, const QString &error);
+    /** ns's rules were replaced: every listen and queued op there is checked again (serverrules.cpp). */
+    void onRulesChanged(const QString &ns);
 
     ServerConfig m_config;
     std::unique_ptr<Backend> m_backend;
@@ -216,6 +225,7 @@ private:
     AdminFeed m_feed;
     QList<Connection *> m_connections;
     PushEncoder m_pushes;
+    SecurityRules m_rules;
     RequestHandler m_requests;
     Authenticator m_authenticator {m_config.auth};
     bool m_shuttingDown = false;

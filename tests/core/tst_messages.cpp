@@ -78,6 +78,13 @@ void TestMessages::reply()
 
 void TestMessages::pushes()
 {
+    // Listen revoked: untagged without q; tagged with the query object inside an array (the SDK's query id).
+    QCOMPARE(protocol::listenRevoked(u"/a"_s, {}), QByteArray(R"({"d":{"a":"c","b":{"p":"/a"}},"t":"d"})"));
+    const QJsonObject q {{u"i"_s, u"age"_s}, {u"l"_s, 2}, {u"vf"_s, u"l"_s}};
+    const QJsonObject revoked = parse(protocol::listenRevoked(u"/a"_s, q)).value(u"d"_s).toObject();
+    QCOMPARE(revoked.value(u"a"_s).toString(), u"c"_s);
+    QCOMPARE(revoked.value(u"b"_s).toObject().value(u"q"_s).toArray(), QJsonArray {q});
+
     QJsonObject m = parse(protocol::dataPush(u"/a/b"_s, QJsonObject {{u"c"_s, 1}}));
     QCOMPARE(m.value(u"t"_s).toString(), u"d"_s);
     QJsonObject d = m.value(u"d"_s).toObject();

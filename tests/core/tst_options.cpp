@@ -2,6 +2,7 @@
 #include "server/options.h"
 #include "server/tokenverifier.h"
 
+#include <QDir>
 #include <QFile>
 #include <QTemporaryDir>
 #include <QTest>
@@ -31,6 +32,9 @@ private Q_SLOTS:
     void emulatorOnPublicHostWarns();
     void authErrors_data();
     void authErrors();
+    void rulesFile();
+    void firebaseConfig();
+    void rulesErrors();
 };
 
 namespace
@@ -416,6 +420,64 @@ void TestOptions::authErrors()
     QString error;
     QVERIFY(!parseServerOptions(QStringList {u"lark-server"_s} + args, {}, &out, &error));
     QVERIFY2(error.contains(mentions), qPrintable(error));
+}
+
+void TestOptions::rulesFile()
+{
+    QVERIFY(parse({}).rules.empty());
+    const ServerOptions o = parse({u"--ns"_s, u"app"_s, u"--rules"_s, u"/etc/lark/rules.json"_s});
+    QCOMPARE(o.rules, (std::vector<RulesSource> {{u"app"_s, u"/etc/lark/rules.json"_s}})); // the default namespace
+    const ServerOptions n = parse({u"--rules"_s, u"/r.json"_s, u"--rules-ns"_s, u"other"_s});
+    QCOMPARE(n.rules, (std::vector<RulesSource> {{u"other"_s, u"/r.json"_s}}));
+    const ServerOptions e = parse({}, {{u"LARK_RULES"_s, u"/e.json"_s}, {u"LARK_RULES_NS"_s, u"envns"_s}});
+    QCOMPARE(e.rules, (std::vector<RulesSource> {{u"envns"_s, u"/e.json"_s}}));
+    // A relative file is made absolute at start: the watcher must not depend on a later working directory.
+    const ServerOptions r = parse({u"--rules"_s, u"rules.json"_s});
+    QCOMPARE(r.rules.at(0).file, QDir::current().absoluteFilePath(u"rules.json"_s));
+}
+
+void TestOptions::firebaseConfig()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const auto write = [&](const QString &name, const QByteArray &text) {
+        QFile f(dir.filePath(name));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(text);
+    };
+    write(u"one.json"_s, R"({"database": {"rules": "database.rules.json"}, "emulators": {}})");
+    const ServerOptions one = parse({u"--ns"_s, u"app"_s, u"--config"_s, dir.filePath(u"one.json"_s)});
+    QCOMPARE(one.rules, (std::vector<RulesSource> {{u"app"_s, dir.filePath(u"database.rules.json"_s)}}));
+    write(u"many.json"_s,
+        R"({"database": [{"instance": "alpha", "rules": "a.json"}, {"target": "beta", "rules": "rules/b.json"}]})");
+    const ServerOptions many = parse({}, {{u"LARK_CONFIG"_s, dir.filePath(u"many.json"_s)}});
+    QCOMPARE(many.rules,
+        (std::vector<RulesSource> {
+            {u"alpha"_s, dir.filePath(u"a.json"_s)}, {u"beta"_s, dir.filePath(u"rules/b.json"_s)}}));
+}
+
+void TestOptions::rulesErrors()
+{
+    QTemporaryDir dir;
+    const auto error = [&](const QStringList &args, const QByteArray &config = {}) {
+        if (!config.isEmpty()) {
+            QFile f(dir.filePath(u"firebase.json"_s));
+            if (!f.open(QIODevice::WriteOnly))
+                return u"cannot write"_s;
+            f.write(config);
+        }
+        ServerOptions o;
+        QString why;
+        return parseServerOptions(QStringList {u"lark-server"_s} + args, {}, &o, &why) ? QString() : why;
+    };
+    const QString config = dir.filePath(u"firebase.json"_s);
+    QVERIFY(error({u"--rules-ns"_s, u"x"_s}).contains(u"needs --rules"_s));
+    QVERIFY(error({u"--rules"_s, u"a"_s, u"--config"_s, u"b"_s}).contains(u"use one"_s));
+    QVERIFY(error({u"--rules"_s, u"a"_s, u"--rules-ns"_s, u"bad/ns"_s}).contains(u"not a namespace"_s));
+    QVERIFY(error({u"--config"_s, dir.filePath(u"missing.json"_s)}).contains(u"cannot read"_s));
+    QVERIFY(error({u"--config"_s, config}, "{not json").contains(u"not a JSON object"_s));
+    QVERIFY(error({u"--config"_s, config}, R"({"hosting": {}})").contains(u"has no \"database\""_s));
+    QVERIFY(error({u"--config"_s, config}, R"({"database": [{"rules": "a.json"}]})").contains(u"instance"_s));
 }
 
 QTEST_GUILESS_MAIN(TestOptions)

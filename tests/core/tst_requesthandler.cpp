@@ -36,42 +36,58 @@ public:
     [[nodiscard]] bool recordsCanBeLost() const override { return losable; }
     [[nodiscard]] Session *findSession(const QString &id) const override { return sessions.value(id); }
     void sessionUpdated(Session *) override { ++updates; }
+    void requestDenied(const Caller &c, const Request &, const Denied &d) override
+    {
+        deniedRules.append(d.rule);
+        deniedTransports.append(c.transport);
+    }
     QHash<QString, Session *> sessions;
+    QStringList deniedRules;
+    QStringList deniedTransports;
     QString failWith;
     bool losable = false;
     int recorded = 0;
     int updates = 0;
 };
 
-/** Denies everything below /secret, reads and writes alike, and records what it was asked. */
+/** Denies everything below /secret (or below `denied`), reads and writes alike, and records what it was asked. */
 class DenySecret : public Authorizer
 {
 public:
-    bool mayRead(const Identity &who, const Database &, const Path &p, const Query &, QString *why) const override
+    std::optional<Denied> mayRead(
+        const Identity &who, const Database &, const Path &p, const Query &, qint64 now) const override
     {
         askedAs = who.uid;
-        return allowed(p, why);
+        askedAt = now;
+        return allowed(p);
     }
-    bool mayWrite(const Identity &who, const Database &, const Path &base, const std::vector<Write> &writes,
-        QString *why) const override
+    std::optional<Denied> mayWrite(const Identity &who, const Database &, const Path &base,
+        const std::vector<Write> &writes, qint64 now) const override
     {
         askedAs = who.uid;
+        askedAt = now;
+        lastWrites.clear();
         for (const Write &w : writes) {
-            if (!allowed(base.child(w.path), why))
-                return false;
+            lastWrites.append(base.child(w.path).toString());
+            if (std::optional<Denied> no = allowed(base.child(w.path)))
+                return no;
         }
-        return true;
+        if (!writes.empty())
+            lastValue = writes.front().value.toJson();
+        return std::nullopt;
     }
     mutable QString askedAs;
+    mutable qint64 askedAt = 0;
+    mutable QStringList lastWrites;
+    mutable QJsonValue lastValue;
+    Path denied = path(u"/secret"_s);
 
 private:
-    static bool allowed(const Path &p, QString *why)
+    std::optional<Denied> allowed(const Path &p) const
     {
-        if (p.overlaps(path(u"/secret"_s))) {
-            *why = u"no access to /secret"_s;
-            return false;
-        }
-        return true;
+        if (p.overlaps(denied))
+            return Denied {u"no access to "_s + denied.toString(), denied.toString() + u" .write: \"false\""_s};
+        return std::nullopt;
     }
 };
 
@@ -110,6 +126,8 @@ private Q_SLOTS:
     void onDisconnectCap();
     void onDisconnectRecordFailure();
     void onDisconnectUndo();
+    void oneInstantPerRequest();
+    void recheckDropsDeniedOps();
 
 private:
     std::unique_ptr<Database> m_db;
@@ -205,14 +223,24 @@ void TestRequestHandler::authorizerGuardsEveryReadAndWrite()
     secret.push_back({path(u"/secret"_s), node(u"42"_s)});
     QVERIFY(m_db->write(Path(), std::move(secret), {}));
 
+    m_caller.transport = u"websocket"_s;
     const auto denied = [&](const Request &r) {
+        const int before = int(m_ledger.deniedRules.size());
         const Reply reply = h.handle(m_caller, r);
-        return reply.status == status::PermissionDenied && reply.data.toString() == u"no access to /secret"_s;
+        // Firebase's fixed text to the client; the rule only to the ledger (the log and the admin feed).
+        return reply.status == status::PermissionDenied && reply.data.toString() == u"Permission denied"_s
+            && m_ledger.deniedRules.size() == before + 1
+            && m_ledger.deniedRules.last() == u"/secret .write: \"false\""_s
+            && m_ledger.deniedTransports.last() == u"websocket"_s;
     };
     QVERIFY(denied(req(Request::Action::Get, u"/secret"_s)));
     QVERIFY(denied(req(Request::Action::Listen, u"/secret"_s)));
     QVERIFY(m_sink.events.empty());
     QVERIFY(denied(req(Request::Action::Set, u"/secret"_s, u"0"_s)));
+    Request transaction = req(Request::Action::Set, u"/secret"_s, u"1"_s);
+    transaction.hasExpectedHash = true;
+    transaction.hash = m_db->hashAt(path(u"/secret"_s));
+    QVERIFY(denied(transaction));
     QVERIFY(denied(req(Request::Action::Set, u"/"_s, u"{}"_s))); // a write above the location covers it too
     QVERIFY(denied(update(u"/"_s, {{u"open"_s, u"2"_s}, {u"secret/x"_s, u"0"_s}})));
     QVERIFY(denied(req(Request::Action::OnDisconnectSet, u"/secret"_s, u"0"_s)));
@@ -288,6 +316,54 @@ void TestRequestHandler::onDisconnectUndo()
     reply.undo();
     QCOMPARE(m_session->queue().ops().size(), 1u);
     QCOMPARE(m_session->queue().ops().front().path, path(u"/a"_s));
+}
+
+void TestRequestHandler::oneInstantPerRequest()
+{
+    DenySecret rules;
+    const RequestHandler h(&m_ledger, &rules, {});
+    // The rules' `now` is the instant the request's ServerValues resolved to, so `newData.val() === now` can hold.
+    QVERIFY(h.handle(m_caller, req(Request::Action::Set, u"/t"_s, uR"({".sv":"timestamp"})"_s)).isOk());
+    QCOMPARE(qint64(rules.lastValue.toDouble()), rules.askedAt);
+    QCOMPARE(qint64(m_db->valueJson(path(u"/t"_s)).toDouble()), rules.askedAt);
+    QVERIFY(h.handle(m_caller, update(u"/u"_s, {{u"a"_s, uR"({".sv":"timestamp"})"_s}})).isOk());
+    QCOMPARE(qint64(rules.lastValue.toDouble()), rules.askedAt);
+}
+
+void TestRequestHandler::recheckDropsDeniedOps()
+{
+    DenySecret rules;
+    rules.denied = path(u"/nowhere"_s);
+    const RequestHandler h(&m_ledger, &rules, {});
+    QVERIFY(h.handle(m_caller, req(Request::Action::OnDisconnectSet, u"/status/alice"_s, u"\"offline\""_s)).isOk());
+    QVERIFY(h.handle(m_caller, update(u"/room"_s, {{u"a"_s, u"1"_s}, {u"b/c"_s, u"2"_s}}, true)).isOk());
+    QVERIFY(h.handle(m_caller, req(Request::Action::OnDisconnectSet, u"/keep"_s, u"1"_s)).isOk());
+    QCOMPARE(m_session->queue().ops().size(), 4u);
+    QVERIFY(h.recheckQueuedOps(m_session.get(), 1000).empty()); // nothing denied: nothing dropped
+    QCOMPARE(m_session->queue().ops().size(), 4u);
+
+    // The update's two ops are checked again as the one batch they were registered as: both go when one is denied.
+    rules.denied = path(u"/room/b"_s);
+    m_session->setIdentity(m_caller.identity);
+    const int recorded = m_ledger.recorded;
+    const std::vector<RequestHandler::DroppedOp> dropped = h.recheckQueuedOps(m_session.get(), 1234);
+    QCOMPARE(rules.askedAt, 1234);
+    QCOMPARE(rules.askedAs, u"alice"_s); // the session's identity
+    QCOMPARE(dropped.size(), 2u);
+    QCOMPARE(dropped[0].op.path, path(u"/room/a"_s));
+    QCOMPARE(dropped[1].op.path, path(u"/room/b/c"_s));
+    QCOMPARE(dropped[0].denied.message, u"no access to /room/b"_s);
+    QCOMPARE(m_ledger.recorded, recorded + 2); // each drop recorded like an `oc`
+    QCOMPARE(m_session->queue().ops().size(), 2u);
+    QCOMPARE(m_session->queue().ops()[0].path, path(u"/status/alice"_s));
+    QCOMPARE(m_session->queue().ops()[1].path, path(u"/keep"_s));
+
+    // A set is checked alone, at its path.
+    rules.denied = path(u"/status"_s);
+    QCOMPARE(h.recheckQueuedOps(m_session.get(), 1300).size(), 1u);
+    QCOMPARE(rules.lastWrites, QStringList {u"/keep"_s});
+    QCOMPARE(m_session->queue().ops().size(), 1u);
+    QCOMPARE(m_session->queue().ops()[0].path, path(u"/keep"_s));
 }
 
 QTEST_GUILESS_MAIN(TestRequestHandler)

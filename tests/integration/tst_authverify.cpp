@@ -19,21 +19,21 @@ namespace
 
 const QByteArray Secret = "integration-hs256-secret";
 
-/** Stands in for security rules, which are built elsewhere: anonymous callers may read but not write. */
+/** Anonymous callers may read but not write (the rules engine has its own tests: this one is about identities). */
 class SignedInWrites final : public Authorizer
 {
 public:
-    bool mayRead(const Identity &, const Database &, const Path &, const Query &, QString *) const override
+    std::optional<Denied> mayRead(
+        const Identity &, const Database &, const Path &, const Query &, qint64) const override
     {
-        return true;
+        return std::nullopt;
     }
-    bool mayWrite(
-        const Identity &who, const Database &, const Path &, const std::vector<Write> &, QString *why) const override
+    std::optional<Denied> mayWrite(
+        const Identity &who, const Database &, const Path &, const std::vector<Write> &, qint64) const override
     {
         if (who.kind != Identity::Kind::Anonymous)
-            return true;
-        *why = u"anonymous"_s;
-        return false;
+            return std::nullopt;
+        return Denied {u"anonymous"_s, QString()};
     }
 };
 
@@ -71,6 +71,7 @@ private Q_SLOTS:
     void freshTokenAfterRevocation();
     void noExpiryWithoutExp();
     void resumedConnectionShowsItsTokenAgain();
+    void underRulesExpiryRevokesListensNotOps();
 
 private:
     Session *session(const RawClient &c) const { return m_server->findSession(c.sessionId()); }
@@ -149,6 +150,32 @@ void TestAuthVerify::freshTokenAfterRevocation()
     for (const QJsonObject &p : std::as_const(c.pushes))
         acs += isAuthRevoked(p);
     QCOMPARE(acs, 1);
+}
+
+void TestAuthVerify::underRulesExpiryRevokesListensNotOps()
+{
+    m_server->setAuthorizer(nullptr); // the server's own security rules
+    QVERIFY(m_server->rules()
+                .set(u"test"_s,
+                    R"({"rules": {"status": {"$uid": {".read": "auth != null", ".write": "$uid === auth.uid"}}}})")
+                .ok);
+    QSignalSpy dropped(m_server->adminFeed(), &AdminFeed::opDropped);
+    RawClient c;
+    QVERIFY(c.open(m_server->port()));
+    QCOMPARE(replyStatus(c.call(u"auth"_s, {{u"cred"_s, token(u"alice"_s, 400)}})), u"ok"_s);
+    QCOMPARE(replyStatus(c.call(u"q"_s, {{u"p"_s, u"/status/alice"_s}, {u"h"_s, u""_s}})), u"ok"_s);
+    QCOMPARE(replyStatus(c.call(u"o"_s, {{u"p"_s, u"/status/alice"_s}, {u"d"_s, u"offline"_s}})), u"ok"_s);
+    // The connection now acts as anonymous: its listen is revoked, but the session keeps alice and her op.
+    const QJsonObject revoked = c.waitPush([](const QJsonObject &p) { return p.value(u"a"_s) == u"c"_s; }, 5000);
+    QCOMPARE(revoked.value(u"b"_s).toObject().value(u"p"_s).toString(), u"/status/alice"_s);
+    QVERIFY(!c.waitPush(isAuthRevoked, 5000).isEmpty());
+    QCOMPARE(session(c)->queue().ops().size(), 1u);
+    QCOMPARE(dropped.count(), 0);
+    c.socket.close();
+    Path at;
+    QString error;
+    QVERIFY(Path::parse(u"/status/alice"_s, &at, &error));
+    QTRY_COMPARE(m_server->database(u"test"_s)->valueJson(at), QJsonValue(u"offline"_s));
 }
 
 void TestAuthVerify::noExpiryWithoutExp()

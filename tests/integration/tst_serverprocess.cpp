@@ -18,6 +18,7 @@ private Q_SLOTS:
     void helpAndVersion();
     void badOptionsExplainThemselves_data();
     void badOptionsExplainThemselves();
+    void badRulesFileStopsTheStart();
     void importAndEnvironment();
     void sigtermClosesClientsCleanly();
 };
@@ -48,6 +49,8 @@ void TstServerProcess::badOptionsExplainThemselves_data()
     QTest::newRow("bad host") << QStringList {u"--host"_s, u"nowhere"_s} << u"not an IP address"_s;
     QTest::newRow("missing import file") << QStringList {u"--port"_s, u"0"_s, u"--import"_s, u"/nonexistent.json"_s}
                                          << u"cannot read"_s;
+    QTest::newRow("missing rules file") << QStringList {u"--port"_s, u"0"_s, u"--rules"_s, u"/nonexistent.json"_s}
+                                        << u"rules: /nonexistent.json: cannot read"_s;
 }
 
 void TstServerProcess::badOptionsExplainThemselves()
@@ -60,6 +63,20 @@ void TstServerProcess::badOptionsExplainThemselves()
     QVERIFY(p.exitCode() != 0);
     const QString err = QString::fromUtf8(p.readAllStandardError());
     QVERIFY2(err.contains(message), qPrintable(err));
+}
+
+void TstServerProcess::badRulesFileStopsTheStart()
+{
+    QTemporaryFile rules;
+    QVERIFY(rules.open());
+    rules.write("{\n  \"rules\": {\n    \".read\": tru\n  }\n}\n");
+    rules.flush();
+    QProcess p;
+    p.start(QStringLiteral(LARK_SERVER_PATH), {u"--port"_s, u"0"_s, u"--rules"_s, rules.fileName()});
+    QVERIFY(p.waitForFinished(10000));
+    QCOMPARE(p.exitCode(), 2);
+    const QString err = QString::fromUtf8(p.readAllStandardError());
+    QVERIFY2(err.contains(rules.fileName() + u": 3:"_s), qPrintable(err)); // the emulator's L:C: message
 }
 
 void TstServerProcess::importAndEnvironment()
