@@ -37,7 +37,8 @@ std::optional<HttpResponse> refuseUnlessAdmin(const HttpCall &call, const Authen
     const Authenticator::Result who
         = authenticator.authenticate(Authenticator::Credential::Admin, token, call.admission);
     if (!who.isOk() || !who.identity.isAdmin())
-        return HttpResponse::error(403, u"this credential is not the admin's: %1"_s.arg(who.message));
+        return HttpResponse::error(
+            403, u"this credential is not the admin's: %1"_s.arg(QString(who.message).remove(u"gauth: "_s)));
     return std::nullopt;
 }
 
@@ -83,13 +84,13 @@ void addRulesRoutes(
         const bool dryRun = isTrue(call.query, u"dryRun"_s);
         const SecurityRules::Result result = rules.set(ns, call.request.body, dryRun);
         if (!result.ok) {
-            qCInfo(lcServer).noquote() << "refused rules for namespace" << ns << "from" << call.peer.toString() << ":"
-                                       << result.error;
+            qCInfo(lcRules).noquote() << "refused rules for namespace" << ns << "from" << call.peer.toString() << ":"
+                                      << result.error;
             // The emulator's body, trailing newline included: firebase-tools prints it as it is.
             return HttpResponse::error(400, result.error + u'\n');
         }
         if (!dryRun)
-            qCInfo(lcServer).noquote() << "rules loaded for namespace" << ns << "over HTTP from" << call.peer.toString();
+            qCInfo(lcRules).noquote() << "rules loaded for namespace" << ns << "over HTTP from" << call.peer.toString();
         return HttpResponse::json(200, QJsonObject {{u"status"_s, u"ok"_s}});
     });
 }

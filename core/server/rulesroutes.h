@@ -16,7 +16,7 @@ class SecurityRules;
  * `{"error":"L:C: message\n"}`; `?dryRun=true` checks without installing. `GET` returns the source as loaded, or
  * with `?format=strict` as plain JSON. All references must outlive the router.
  */
-void addRulesRoutes(HttpRouter &router, SecurityRules &rules, const Authenticator &authenticator,
-    const Namespaces &namespaces);
+void addRulesRoutes(
+    HttpRouter &router, SecurityRules &rules, const Authenticator &authenticator, const Namespaces &namespaces);
 
 } // namespace lark

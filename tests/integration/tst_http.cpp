@@ -2,12 +2,12 @@
 // Plain HTTP on the server's WebSocket port, black-box over loopback: routing (a route, 405 with Allow, 426 for a
 // path that is not served), keep-alive and pipelining, the access policy, the caps, and that a WebSocket client beside
 // it is not harmed.
+#include "httppeer.h"
 #include "rawclient.h"
 #include "testserver.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QTcpSocket>
 #include <QTest>
 
 using namespace Qt::Literals::StringLiterals;
@@ -17,67 +17,6 @@ namespace
 {
 
 constexpr int Timeout = 5000;
-
-/** One parsed response: status line, head, body. */
-struct Response {
-    QByteArray status;
-    QByteArray head;
-    QByteArray body;
-    [[nodiscard]] bool hasHeader(const QByteArray &line) const { return head.contains("\r\n" + line + "\r\n"); }
-};
-
-/** A raw HTTP/1.1 client: sends exactly the bytes given, splits what comes back into responses (Content-Length). */
-class HttpPeer
-{
-public:
-    HttpPeer()
-    {
-        QObject::connect(&socket, &QTcpSocket::readyRead, [this] { in += socket.readAll(); });
-        QObject::connect(&socket, &QTcpSocket::disconnected, [this] { closed = true; });
-    }
-    ~HttpPeer() { QObject::disconnect(&socket, nullptr, nullptr, nullptr); }
-    bool connectTo(quint16 port)
-    {
-        socket.connectToHost(QHostAddress::LocalHost, port);
-        return socket.waitForConnected(Timeout);
-    }
-    void send(const QByteArray &bytes)
-    {
-        socket.write(bytes);
-        socket.flush();
-    }
-    /** The responses complete so far. */
-    [[nodiscard]] QList<Response> responses() const
-    {
-        QList<Response> out;
-        qsizetype at = 0;
-        for (;;) {
-            const qsizetype end = in.indexOf("\r\n\r\n", at);
-            if (end < 0)
-                break;
-            Response r;
-            r.head = in.mid(at, end + 2 - at);
-            r.status = r.head.left(r.head.indexOf("\r\n"));
-            const qsizetype cl = r.head.indexOf("Content-Length: ");
-            const qsizetype length
-                = cl < 0 ? 0 : r.head.mid(cl + 16, r.head.indexOf("\r\n", cl) - cl - 16).toLongLong();
-            if (in.size() < end + 4 + length)
-                break;
-            r.body = in.mid(end + 4, length);
-            out << r;
-            at = end + 4 + length;
-        }
-        return out;
-    }
-    QTcpSocket socket;
-    QByteArray in;
-    bool closed = false;
-};
-
-QByteArray get(const QByteArray &target, const QByteArray &headers = {})
-{
-    return "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers + "\r\n";
-}
 
 } // namespace
 
