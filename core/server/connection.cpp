@@ -370,8 +370,8 @@ void Connection::recheckListens(qint64 now)
             ++it;
             continue;
         }
-        qCInfo(lcRules).noquote() << "revoked the listen of" << describe() << "(" << who.describe() << ") at"
-                                  << it->path.toString() << "in" << m_db->name() << "by" << no->rule;
+        qCInfo(lcRules).noquote() << u"revoked the listen of %1 (%2) at %3 in %4 by %5"_s.arg(
+            describe(), who.describe(), it->path.toString(), m_db->name(), no->rule);
         m_db->unlisten(this, it->path, it.key().second);
         send(protocol::listenRevoked(it->path.toString(), it->wireQuery));
         it = m_listens.erase(it);
