@@ -152,7 +152,7 @@ ColumnLayout {
             font.family: "monospace"
             font.pixelSize: 11
             text: line
-            color: kind === "fire" || kind === "end" ? Theme.danger : kind === "suspend" ? Theme.reconnecting
+            color: kind === "fire" || kind === "end" || kind === "denied" || kind === "dropped" ? Theme.danger : kind === "suspend" ? Theme.reconnecting
                  : kind === "resume" || kind === "connect" ? Theme.connected : Theme.text
         }
     }

@@ -34,6 +34,10 @@ AdminFeed::AdminFeed(Database *db, QObject *parent)
             Q_EMIT sessionsChanged();
         } else if (action == u"lark.store"_s) {
             setStore(s);
+        } else if (action == u"lark.denied"_s) {
+            Q_EMIT requestDenied(s);
+        } else if (action == u"lark.dropped"_s) {
+            Q_EMIT opDropped(s);
         }
     });
     if (db->isConnected())

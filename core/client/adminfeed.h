@@ -40,6 +40,10 @@ Q_SIGNALS:
     void opsFired(const QJsonObject &session, const QJsonArray &ops, qint64 firedAt);
     /** storeFailure() changed: from a snapshot after (re)connecting, or the server's lark.store push. */
     void storeChanged();
+    /** The server's rules denied a request (lark.denied: handle, identity, action, path, rule, message, at). */
+    void requestDenied(const QJsonObject &denial);
+    /** New rules or a new identity dropped a queued op (lark.dropped: session, identity, path, kind, rule, ...). */
+    void opDropped(const QJsonObject &drop);
     void error(const lark::client::Error &error);
 
 private:

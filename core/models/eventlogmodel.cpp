@@ -22,9 +22,27 @@ void EventLogModel::attachServer(lark::Server *server)
     connect(feed, &lark::AdminFeed::sessionChanged, this, &EventLogModel::sessionChanged);
     connect(feed, &lark::AdminFeed::sessionRemoved, this, &EventLogModel::sessionRemoved);
     connect(feed, &lark::AdminFeed::opsFired, this, &EventLogModel::opsFired);
+    connect(feed, &lark::AdminFeed::requestDenied, this, &EventLogModel::requestDenied);
+    connect(feed, &lark::AdminFeed::opDropped, this, &EventLogModel::opDropped);
     connect(server, &lark::Server::connectionCountChanged, this, [this](int n) {
         append(u"connections"_s, {}, u"%1 open connection%2"_s.arg(n).arg(n == 1 ? QString() : u"s"_s));
     });
+}
+
+void EventLogModel::requestDenied(const QJsonObject &d)
+{
+    const auto text = [&d](const QString &key) { return d.value(key).toString(); };
+    append(u"denied"_s, text(u"handle"_s),
+        u"%1 as %2 denied at %3 (%4) by %5"_s.arg(
+            text(u"action"_s), text(u"identity"_s), text(u"path"_s), text(u"namespace"_s), text(u"rule"_s)));
+}
+
+void EventLogModel::opDropped(const QJsonObject &d)
+{
+    const auto text = [&d](const QString &key) { return d.value(key).toString(); };
+    append(u"dropped"_s, text(u"session"_s),
+        u"onDisconnect %1 at %2 (%3) dropped, now denied to %4 by %5"_s.arg(
+            text(u"kind"_s), text(u"path"_s), text(u"namespace"_s), text(u"identity"_s), text(u"rule"_s)));
 }
 
 void EventLogModel::append(const QString &kind, const QString &handle, const QString &text)

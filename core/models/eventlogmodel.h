@@ -28,7 +28,7 @@ public:
     enum Roles {
         AtRole = Qt::UserRole + 1, /**< epoch ms */
         KindRole, /**< "connect", "auth", "silent", "resume", "suspend", "ops", "fire", "end", "connections",
-                     "server" */
+                     "denied", "dropped", "server" */
         HandleRole, /**< session, "S3"; empty for server-wide events */
         TextRole, /**< what happened, in words (Qt::DisplayRole too) */
         LineRole, /**< "hh:mm:ss.zzz kind text": what the filter matches */
@@ -45,6 +45,10 @@ public:
     void sessionChanged(const QJsonObject &session);
     void sessionRemoved(const QJsonObject &session);
     void opsFired(const QJsonObject &session, const QJsonArray &ops);
+    /** A request the rules denied (the admin feed's lark.denied): path, operation, identity and the rule. */
+    void requestDenied(const QJsonObject &denial);
+    /** A queued op dropped when rules or identity changed (lark.dropped). */
+    void opDropped(const QJsonObject &drop);
     /** Appends an event; the oldest goes beyond maxRows. */
     void append(const QString &kind, const QString &handle, const QString &text);
     /** Forgets what it knew of sessions (a new server): their next description reads as a connect. */

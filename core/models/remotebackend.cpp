@@ -134,6 +134,8 @@ bool RemoteBackend::start(const HubConfig &config)
     connect(m_feed, &lark::client::AdminFeed::sessionUpdated, events, &EventLogModel::sessionChanged);
     connect(m_feed, &lark::client::AdminFeed::sessionEnded, events, &EventLogModel::sessionRemoved);
     m_models.firedOps->attachFeed(m_feed);
+    connect(m_feed, &lark::client::AdminFeed::requestDenied, events, &EventLogModel::requestDenied);
+    connect(m_feed, &lark::client::AdminFeed::opDropped, events, &EventLogModel::opDropped);
     connect(m_feed, &lark::client::AdminFeed::opsFired, events,
         [events](const QJsonObject &session, const QJsonArray &ops) { events->opsFired(session, ops); });
     // The data tree shows a local copy of the namespace, kept in step by a root listen of the admin client; the

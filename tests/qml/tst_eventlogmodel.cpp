@@ -20,6 +20,7 @@ class TstEventLogModel : public QObject
 private Q_SLOTS:
     void eventLogFollowsTheServer();
     void eventLogIsCappedAndFiltered();
+    void eventLogShowsDenialsAndDrops();
 };
 
 void TstEventLogModel::eventLogFollowsTheServer()
@@ -79,6 +80,40 @@ void TstEventLogModel::eventLogIsCappedAndFiltered()
     filter.setFilterText({});
     QCOMPARE(filter.rowCount(), 5);
     QCOMPARE(resets.size(), 0);
+}
+
+void TstEventLogModel::eventLogShowsDenialsAndDrops()
+{
+    using E = lark::models::EventLogModel;
+    auto server = startServer(50, 400, 300);
+    QVERIFY(server->rules().set(u"test"_s, R"({"rules": {"open": {".read": true, ".write": true}}})").ok);
+    E log;
+    log.attachServer(server.get());
+    const auto lines = [&](const QString &kind) {
+        QStringList found;
+        for (int r = 0; r < log.rowCount(); ++r) {
+            if (log.index(r).data(E::KindRole).toString() == kind)
+                found.append(log.index(r).data(E::TextRole).toString());
+        }
+        return found;
+    };
+    Database db(QUrl(server->url()), u"test"_s, fast());
+    bool done = false;
+    db.ref(u"open/x"_s).onDisconnect().set(1, &db, [&](const lark::client::Error &) { done = true; });
+    QVERIFY(QTest::qWaitFor([&] { return done; }, 10000));
+    db.ref(u"closed/x"_s).set(2); // no rule grants it
+
+    // The denial: the operation, who, the path and the rule that decided.
+    QTRY_COMPARE_WITH_TIMEOUT(lines(u"denied"_s).size(), 1, 5000);
+    const QString denied = lines(u"denied"_s).constFirst();
+    QVERIFY2(denied.startsWith(u"set as anonymous denied at /closed/x (test) by "_s)
+            && denied.endsWith(u"(no rule granted)"_s),
+        qPrintable(denied));
+    // Rules that no longer allow the queued op drop it at once, and the log says so.
+    QVERIFY(server->rules().set(u"test"_s, R"({"rules": {"open": {".read": true, ".write": "auth != null"}}})").ok);
+    QTRY_COMPARE_WITH_TIMEOUT(lines(u"dropped"_s).size(), 1, 5000);
+    QCOMPARE(lines(u"dropped"_s).constFirst(),
+        u"onDisconnect set at /open/x (test) dropped, now denied to anonymous by /open .write: \"auth != null\""_s);
 }
 
 QTEST_GUILESS_MAIN(TstEventLogModel)

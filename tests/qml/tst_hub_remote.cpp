@@ -56,6 +56,7 @@ class TstHubRemote : public QObject
     Q_OBJECT
 private Q_SLOTS:
     void remoteModeUsesTheAdminFeed();
+    void remoteEventLogShowsDenialsAndDrops();
     void failedRemoteDataFileIsShown();
     void switchModesAtRuntime();
     void connectModeMatchesHostMode();
@@ -93,6 +94,38 @@ void TstHubRemote::remoteModeUsesTheAdminFeed()
                                   .toString(),
         u"ended"_s, 10000);
     QCOMPARE(hub.sessions()->opCountOfShortId(closed), 0);
+}
+
+void TstHubRemote::remoteEventLogShowsDenialsAndDrops()
+{
+    // The same rows as with an embedded server, from the feed's lark.denied and lark.dropped.
+    auto server = startServer(50, 2000, 60000);
+    QVERIFY(server->rules().set(u"test"_s, R"({"rules": {"open": {".read": true, ".write": true}}})").ok);
+    lark::models::Hub hub(connectConfig(server->port()));
+    QVERIFY(hub.start());
+    const auto lines = [&](const QString &kind) {
+        QStringList found;
+        auto *log = hub.eventLog();
+        for (int r = 0; r < log->rowCount(); ++r) {
+            const QModelIndex i = log->index(r, 0);
+            if (i.data(lark::models::EventLogModel::KindRole).toString() == kind)
+                found.append(i.data(lark::models::EventLogModel::TextRole).toString());
+        }
+        return found;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(server->adminFeed()->watcherCount() > 0, 10000);
+    Database db(QUrl(server->url()), u"test"_s, fast());
+    bool done = false;
+    db.ref(u"open/x"_s).onDisconnect().set(1, &db, [&](const lark::client::Error &) { done = true; });
+    QVERIFY(QTest::qWaitFor([&] { return done; }, 10000));
+    db.ref(u"closed/x"_s).set(2);
+    QTRY_COMPARE_WITH_TIMEOUT(lines(u"denied"_s).size(), 1, 10000);
+    QVERIFY2(lines(u"denied"_s).constFirst().startsWith(u"set as anonymous denied at /closed/x (test) by "_s),
+        qPrintable(lines(u"denied"_s).join(u'\n')));
+    QVERIFY(server->rules().set(u"test"_s, R"({"rules": {"open": {".read": true, ".write": false}}})").ok);
+    QTRY_COMPARE_WITH_TIMEOUT(lines(u"dropped"_s).size(), 1, 10000);
+    QVERIFY2(lines(u"dropped"_s).constFirst().startsWith(u"onDisconnect set at /open/x (test) dropped"_s),
+        qPrintable(lines(u"dropped"_s).join(u'\n')));
 }
 
 void TstHubRemote::failedRemoteDataFileIsShown()
