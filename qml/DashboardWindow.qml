@@ -95,10 +95,28 @@ ApplicationWindow {
                 Layout.fillHeight: true
                 Layout.preferredHeight: 380
             }
-            DataTreePanel {
+            // The data and the rules that guard it share the space: one is looked at at a time.
+            TabBar {
+                id: dataTabs
+                objectName: "dataTabs"
+                Layout.fillWidth: true
+                TabButton {
+                    text: "Data"
+                }
+                TabButton {
+                    objectName: "rulesTab"
+                    text: "Rules"
+                }
+            }
+            StackLayout {
+                currentIndex: dataTabs.currentIndex
                 Layout.fillWidth: true
                 Layout.fillHeight: true
                 Layout.preferredHeight: 300
+                DataTreePanel {
+                }
+                RulesPanel {
+                }
             }
         }
     }

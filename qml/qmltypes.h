@@ -66,6 +66,13 @@ struct DataTreeModelForeign {
     QML_UNCREATABLE("use Hub.tree")
 };
 
+struct RulesEditorForeign {
+    Q_GADGET
+    QML_FOREIGN(lark::models::RulesEditor)
+    QML_NAMED_ELEMENT(RulesEditor)
+    QML_UNCREATABLE("use Hub.rules")
+};
+
 struct EventLogFilterForeign {
     Q_GADGET
     QML_FOREIGN(lark::models::EventLogFilter)

@@ -28,6 +28,7 @@ Hub::Hub(const HubConfig &config, QObject *parent)
     , m_presence(new PresenceModel(defaultUsers(), this))
     , m_events(new EventLogModel(this))
     , m_eventFilter(new EventLogFilter(m_events, this))
+    , m_rules(new RulesEditor(this))
 {
     m_lastConnectUrl = m_config.connectUrl.isValid() ? m_config.connectUrl.toString() : m_config.lastConnectUrl;
     m_users = defaultUsers();
@@ -57,8 +58,20 @@ void Hub::makeBackend()
     else
         m_backend = std::make_unique<HostBackend>(models, m_config.ns);
     connect(m_backend.get(), &DashboardBackend::runningChanged, this, &Hub::runningChanged);
+    connect(m_backend.get(), &DashboardBackend::runningChanged, this, &Hub::refreshRules);
     connect(m_backend.get(), &DashboardBackend::connectionCountChanged, this, &Hub::connectionCountChanged);
     connect(m_backend.get(), &DashboardBackend::namespacesChanged, this, &Hub::namespacesChanged);
+}
+
+void Hub::refreshRules()
+{
+    if (!isRunning()) {
+        m_rules->setServer({}, {});
+        return;
+    }
+    // The embedded server runs in emulator mode, where "owner" is the admin; a watched one takes the feed's token.
+    m_rules->setServer(QUrl(serverUrl()), isRemote() ? m_config.adminToken : u"owner"_s);
+    m_rules->load(namespaceName());
 }
 
 QStringList Hub::defaultUsers()

@@ -7,6 +7,7 @@
 #include "firedopsmodel.h"
 #include "hubconfig.h"
 #include "presencemodel.h"
+#include "ruleseditor.h"
 #include "sessionsmodel.h"
 #include "tabs/tabsmodel.h"
 
@@ -39,6 +40,7 @@ class Hub : public QObject
     Q_PROPERTY(QStringList namespaces READ namespaces NOTIFY namespacesChanged)
     Q_PROPERTY(QString treeNamespace READ treeNamespace NOTIFY runningChanged)
     Q_PROPERTY(lark::models::EventLogFilter *eventLog READ eventLog CONSTANT)
+    Q_PROPERTY(lark::models::RulesEditor *rules READ rules CONSTANT)
     Q_PROPERTY(QStringList users READ users NOTIFY usersChanged)
     Q_PROPERTY(QVariantList windowIds READ windowIds NOTIFY windowIdsChanged)
     Q_PROPERTY(int pingIntervalMs READ pingIntervalMs NOTIFY timersChanged)
@@ -71,6 +73,8 @@ public:
     [[nodiscard]] QStringList namespaces() const { return m_backend->namespaces(); }
     [[nodiscard]] const QString &treeNamespace() const { return m_backend->treeNamespace(); }
     [[nodiscard]] EventLogFilter *eventLog() const { return m_eventFilter; }
+    /** The Rules panel: the server's security rules, per namespace, over its rules endpoint. */
+    [[nodiscard]] RulesEditor *rules() const { return m_rules; }
     /** Opens the demo: sample data (imported, so it shows as "import") and tabs for two users. */
     void startDemo();
 
@@ -169,6 +173,8 @@ private:
     /** Replaces the backend with one for the configured mode (stopped). */
     void makeBackend();
     void refreshUsers();
+    /** Points the Rules panel at the running server (or none) and loads the tabs' namespace. */
+    void refreshRules();
     /** False, with hostMessage saying why, for a port outside 0–65535. */
     bool acceptPort(int port);
     /** Stops the embedded server but not the tabs, and starts it again on port from its data file. */
@@ -182,6 +188,7 @@ private:
     PresenceModel *m_presence;
     EventLogModel *m_events;
     EventLogFilter *m_eventFilter;
+    RulesEditor *m_rules;
     std::unique_ptr<DashboardBackend> m_backend;
     QList<int> m_windows {0};
     int m_nextWindow = 1;
