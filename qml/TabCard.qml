@@ -107,6 +107,17 @@ Frame {
                 ToolTip.text: "onDisconnect().cancel() on status/" + root.tab.uid + "/online: the server drops that queued op (shown struck through)"
                 onClicked: root.tab.cancelFlagOp()
             }
+            Button {
+                objectName: "writeOthersEntry"
+                // Someone else: the first other user the dashboard knows.
+                readonly property string other: Hub.users.find(u => u !== root.tab.uid) ?? ""
+                text: "Write " + other + "'s entry"
+                visible: other !== ""
+                enabled: root.tab.status === "connected"
+                ToolTip.visible: hovered
+                ToolTip.text: "set presence/" + other + "/connections/… as " + root.tab.uid + ": presence rules refuse it (see the event log)"
+                onClicked: root.tab.writeOthersEntry(other)
+            }
         }
     }
 }

@@ -32,16 +32,17 @@ void EventLogModel::attachServer(lark::Server *server)
 void EventLogModel::requestDenied(const QJsonObject &d)
 {
     const auto text = [&d](const QString &key) { return d.value(key).toString(); };
-    append(u"denied"_s, text(u"handle"_s),
-        u"%1 as %2 denied at %3 (%4) by %5"_s.arg(
-            text(u"action"_s), text(u"identity"_s), text(u"path"_s), text(u"namespace"_s), text(u"rule"_s)));
+    const QString handle = text(u"handle"_s);
+    append(u"denied"_s, handle,
+        u"%1%2 as %3 at %4 (%5), by %6"_s.arg(handle.isEmpty() ? QString() : handle + u' ', text(u"action"_s),
+            text(u"identity"_s), text(u"path"_s), text(u"namespace"_s), text(u"rule"_s)));
 }
 
 void EventLogModel::opDropped(const QJsonObject &d)
 {
     const auto text = [&d](const QString &key) { return d.value(key).toString(); };
     append(u"dropped"_s, text(u"session"_s),
-        u"onDisconnect %1 at %2 (%3) dropped, now denied to %4 by %5"_s.arg(
+        u"%1 onDisconnect %2 at %3 (%4) will not fire: now denied to %5 by %6"_s.arg(text(u"session"_s),
             text(u"kind"_s), text(u"path"_s), text(u"namespace"_s), text(u"identity"_s), text(u"rule"_s)));
 }
 

@@ -10,6 +10,7 @@
 #include "server/server.h"
 
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
 
 #include <utility>
@@ -244,6 +245,16 @@ bool HostBackend::prepareDemo()
     (void)Path::parse(u"demo"_s, &path, &error);
     if (!m_server->importJson(m_ns, path, demo, &error))
         qWarning("demo data not loaded: %s", qPrintable(error));
+    // The demo shows presence as it should run: each user writes only their own entries (the Rules tab shows them).
+    QFile rules(u":/lark/rules/presence.rules.json"_s);
+    const SecurityRules::Result loaded = rules.open(QIODevice::ReadOnly)
+        ? m_server->rules().set(m_ns, rules.readAll())
+        : SecurityRules::Result {false, rules.errorString()};
+    if (loaded.ok)
+        m_models.events->append(u"server"_s, {},
+            u"demo presence rules loaded into %1: each user writes only their own entries"_s.arg(m_ns));
+    else
+        qWarning("demo rules not loaded: %s", qPrintable(loaded.error));
     return true;
 }
 

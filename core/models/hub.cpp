@@ -113,6 +113,7 @@ void Hub::startDemo()
     // The backend writes sample data where the server is ours; the tabs are the same in both modes.
     if (!m_backend->prepareDemo())
         return;
+    m_rules->load(namespaceName()); // the demo may have brought rules of its own
     m_tabs->openTab(u"alice"_s, 0);
     m_tabs->openTab(u"alice"_s, 0);
     m_tabs->openTab(u"bob"_s, 0);

@@ -133,6 +133,22 @@ void Tab::onConnected(bool connected)
     Q_EMIT changed();
 }
 
+void Tab::writeOthersEntry(const QString &uid)
+{
+    const lark::client::Reference entry
+        = m_db->ref(u"presence"_s).child(uid).child(u"connections"_s).child(u"intruder-"_s + m_uid);
+    entry.set(true, this, [this, uid, entry](const lark::client::Error &e) {
+        if (e.isOk()) {
+            m_lastError
+                = u"wrote %1's presence entry: nothing stops a user from writing another's (no rules)"_s.arg(uid);
+            entry.remove(); // the demo's data stays honest
+        } else {
+            m_lastError = u"writing %1's presence entry: %2"_s.arg(uid, e.toString());
+        }
+        Q_EMIT changed();
+    });
+}
+
 void Tab::cancelFlagOp()
 {
     const lark::client::Reference flag = m_db->ref(u"status"_s).child(m_uid).child(u"online"_s);

@@ -87,6 +87,12 @@ public:
      * dashboard can show a cancelled op; the presence entry's ops stay.
      */
     Q_INVOKABLE void cancelFlagOp();
+    /**
+     * What an app must not be able to do: write another user's presence entry (presence/<uid>/connections/…).
+     * Under presence rules the server refuses it; lastError() then says so, and the dashboard's event log shows the
+     * denial with its rule. Without rules it is written, and lastError() says that too.
+     */
+    Q_INVOKABLE void writeOthersEntry(const QString &uid);
     /** Closing the tab: a clean close, then the tab goes away once the close frame is out. */
     void closeCleanly();
 

@@ -106,14 +106,17 @@ void TstEventLogModel::eventLogShowsDenialsAndDrops()
     // The denial: the operation, who, the path and the rule that decided.
     QTRY_COMPARE_WITH_TIMEOUT(lines(u"denied"_s).size(), 1, 5000);
     const QString denied = lines(u"denied"_s).constFirst();
-    QVERIFY2(denied.startsWith(u"set as anonymous denied at /closed/x (test) by "_s)
-            && denied.endsWith(u"(no rule granted)"_s),
+    QVERIFY2(
+        denied.contains(u" set as anonymous at /closed/x (test), by "_s) && denied.endsWith(u"(no rule granted)"_s),
         qPrintable(denied));
     // Rules that no longer allow the queued op drop it at once, and the log says so.
     QVERIFY(server->rules().set(u"test"_s, R"({"rules": {"open": {".read": true, ".write": "auth != null"}}})").ok);
     QTRY_COMPARE_WITH_TIMEOUT(lines(u"dropped"_s).size(), 1, 5000);
-    QCOMPARE(lines(u"dropped"_s).constFirst(),
-        u"onDisconnect set at /open/x (test) dropped, now denied to anonymous by /open .write: \"auth != null\""_s);
+    QVERIFY(
+        lines(u"dropped"_s)
+            .constFirst()
+            .endsWith(
+                u" onDisconnect set at /open/x (test) will not fire: now denied to anonymous by /open .write: \"auth != null\""_s));
 }
 
 QTEST_GUILESS_MAIN(TstEventLogModel)

@@ -39,6 +39,7 @@ private Q_SLOTS:
     void timersChangeLive();
     void namespacesImportExportClear();
     void usersAreValidKeysFromPresenceAndTabs();
+    void demoRunsUnderPresenceRules();
 };
 
 void TstHubHost::busyPortFallsBackToAFreeOne()
@@ -322,6 +323,37 @@ void TstHubHost::usersAreValidKeysFromPresenceAndTabs()
     hub.tabs()->closeTab(x->tabId());
     QCOMPARE(hub.clearData(), QString());
     QTRY_COMPARE_WITH_TIMEOUT(hub.users(), defaults, 10000);
+}
+
+void TstHubHost::demoRunsUnderPresenceRules()
+{
+    lark::models::Hub hub(hostConfig());
+    QVERIFY(hub.start());
+    hub.startDemo();
+    lark::Server *server = hostServer(hub);
+    QVERIFY(server->rules().hasRules(hub.namespaceName()));
+    QVERIFY(eventsContain(hub, u"demo presence rules loaded"_s));
+    // The Rules panel shows the file the demo loaded.
+    QTRY_VERIFY_WITH_TIMEOUT(hub.rules()->source().contains(u"each user writes only their own entries"_s), 10000);
+    // The tabs' own writes and onDisconnect ops pass the rules: each has its three ops queued, nothing denied.
+    QCOMPARE(hub.tabs()->rowCount(), 3);
+    for (int r = 0; r < 3; ++r) {
+        lark::tabs::Tab *tab = hub.tabs()->at(r);
+        QTRY_COMPARE_WITH_TIMEOUT(tab->presenceState(), u"online"_s, 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(hub.sessions()->opCountOfShortId(tab->sessionShort()), 3, 10000);
+        QVERIFY2(tab->lastError().isEmpty(), qPrintable(tab->lastError()));
+    }
+    QVERIFY(!eventsContain(hub, u"), by /"_s));
+
+    // alice writing bob's entry is refused, and the dashboard says by which rule.
+    lark::tabs::Tab *alice = hub.tabs()->at(0);
+    QCOMPARE(alice->uid(), u"alice"_s);
+    alice->writeOthersEntry(u"bob"_s);
+    QTRY_VERIFY_WITH_TIMEOUT(!alice->lastError().isEmpty(), 10000);
+    QVERIFY2(alice->lastError().contains(u"PERMISSION_DENIED"_s), qPrintable(alice->lastError()));
+    QTRY_VERIFY_WITH_TIMEOUT(
+        eventsContain(hub, u" set as user:alice at /presence/bob/connections/intruder-alice (lark), by "_s), 5000);
+    QVERIFY(eventsContain(hub, u"/presence/$uid .write: \"auth != null && auth.uid === $uid\""_s));
 }
 
 QTEST_GUILESS_MAIN(TstHubHost)

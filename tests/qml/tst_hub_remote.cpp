@@ -120,11 +120,11 @@ void TstHubRemote::remoteEventLogShowsDenialsAndDrops()
     QVERIFY(QTest::qWaitFor([&] { return done; }, 10000));
     db.ref(u"closed/x"_s).set(2);
     QTRY_COMPARE_WITH_TIMEOUT(lines(u"denied"_s).size(), 1, 10000);
-    QVERIFY2(lines(u"denied"_s).constFirst().startsWith(u"set as anonymous denied at /closed/x (test) by "_s),
+    QVERIFY2(lines(u"denied"_s).constFirst().contains(u" set as anonymous at /closed/x (test), by "_s),
         qPrintable(lines(u"denied"_s).join(u'\n')));
     QVERIFY(server->rules().set(u"test"_s, R"({"rules": {"open": {".read": true, ".write": false}}})").ok);
     QTRY_COMPARE_WITH_TIMEOUT(lines(u"dropped"_s).size(), 1, 10000);
-    QVERIFY2(lines(u"dropped"_s).constFirst().startsWith(u"onDisconnect set at /open/x (test) dropped"_s),
+    QVERIFY2(lines(u"dropped"_s).constFirst().contains(u" onDisconnect set at /open/x (test) will not fire"_s),
         qPrintable(lines(u"dropped"_s).join(u'\n')));
 }
 
