@@ -62,6 +62,7 @@ bool Identity::fromClaims(const QJsonObject &claims, Identity *out, QString *err
     id.uid = uid;
     id.provider = claims.value(u"firebase"_s).toObject().value(u"sign_in_provider"_s).toString(u"custom"_s);
     id.claims = claims;
+    id.authCache = id.toAuthJson();
     *out = std::move(id);
     return true;
 }

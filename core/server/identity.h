@@ -18,6 +18,11 @@ struct Identity {
     QString uid;
     QString provider;
     QJsonObject claims;
+    /**
+     * toAuthJson(), built once when the identity is made (fromClaims()), because rules need it for every request
+     * and building a QJsonObject costs more than evaluating a typical rule. Empty: authJson() builds it.
+     */
+    QJsonObject authCache;
 
     [[nodiscard]] bool isAdmin() const { return kind == Kind::Admin; }
     [[nodiscard]] bool operator==(const Identity &o) const { return kind == o.kind && uid == o.uid; }
@@ -26,6 +31,8 @@ struct Identity {
     [[nodiscard]] QString describe() const;
     /** The `auth` variable of rules / the `auth` reply payload. */
     [[nodiscard]] QJsonObject toAuthJson() const;
+    /** toAuthJson(), from authCache when it is there. */
+    [[nodiscard]] QJsonObject authJson() const { return authCache.isEmpty() ? toAuthJson() : authCache; }
 
     /** Decodes a JWT credential (`auth`). Returns false with a reason for anything that is not a JWT. */
     [[nodiscard]] static bool fromJwt(const QString &token, Identity *out, QString *error);

@@ -51,7 +51,7 @@ QJsonValue SecurityRules::authVariable(const Identity &who)
 {
     if (who.kind == Identity::Kind::Anonymous)
         return QJsonValue::Null;
-    return who.toAuthJson();
+    return who.authJson();
 }
 
 Denied SecurityRules::describe(const rules::Denial &denial)

@@ -60,6 +60,8 @@ Identity identityFromJson(const QJsonObject &o)
     i.uid = o.value(u"uid"_s).toString();
     i.provider = o.value(u"provider"_s).toString();
     i.claims = o.value(u"claims"_s).toObject();
+    if (i.kind == Identity::Kind::User)
+        i.authCache = i.toAuthJson();
     return i;
 }
 

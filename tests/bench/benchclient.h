@@ -113,6 +113,19 @@ private:
 };
 
 /**
+ * The body of an `auth` request that signs in as uid with an unsigned emulator token (what mockUserToken sends):
+ * the rules scenario's writers need an identity for `auth.uid === $uid`.
+ */
+inline QByteArray signInBody(const QByteArray &uid)
+{
+    const auto b64 = [](const QByteArray &b) {
+        return b.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals);
+    };
+    return "{\"cred\":\"" + b64(R"({"alg":"none","typ":"JWT"})") + '.' + b64("{\"sub\":\"" + uid + "\",\"iat\":0}")
+        + ".\"}";
+}
+
+/**
  * One raw protocol v5 connection. Speaks to lark-server, firebase-server (which prefixes every message with a
  * frame count and answers without "/") and the baseline (which echoes requests as their replies: echo mode
  * takes any message with an "r" as a successful reply).

@@ -20,7 +20,8 @@ QJsonObject runFanout(const Settings &s, const Target &t, int listeners)
     // An epoll worker does not pay per fd per loop iteration: fewer processes leave more CPU to the server.
     const int workers = s.workers > 0 ? s.workers : raw ? (listeners >= 5000 ? 2 : 1) : workersFor(s, listeners);
     Fleet fleet(workers, listeners);
-    const QString path = u"/bench/fan-"_s + randomTag();
+    // Signed in, the writer is "writer" and writes under its own key, as presence rules allow.
+    const QString path = u"/bench/fan-"_s + randomTag() + (s.signIn ? u"/writer"_s : QString());
     r.insert(u"listener_client"_s, raw ? u"epoll"_s : u"qt"_s);
     r.insert(u"load_processes"_s, fleet.size());
     openFleet(fleet, t, path, QString(), QString(), r, raw);
@@ -30,6 +31,10 @@ QJsonObject runFanout(const Settings &s, const Target &t, int listeners)
     std::unique_ptr<Client> writer = openClient(t, &error);
     if (!writer) {
         fail(r, error);
+        return r;
+    }
+    if (s.signIn && !callOk(*writer, "auth", signInBody("writer"), 10000)) {
+        fail(r, u"the fan-out writer could not sign in: %1"_s.arg(writer->firstError));
         return r;
     }
     const double serverCpu0 = processCpuSeconds(t.pid), loadCpu0 = fleet.cpuSeconds();

@@ -107,13 +107,13 @@ int workersFor(const Settings &s, int connections)
 }
 
 QList<QJsonObject> openFleet(Fleet &fleet, const Target &t, const QString &listen, const QString &ops,
-    const QString &prefix, QJsonObject &r, bool raw)
+    const QString &prefix, QJsonObject &r, bool raw, bool signIn)
 {
     const QList<QJsonObject> answers = fleet.call(
         [&](int i) {
             return QJsonObject {{u"cmd"_s, u"open"_s}, {u"url"_s, t.url.toString()}, {u"n"_s, fleet.share(i)},
                 {u"first"_s, fleet.first(i)}, {u"echo"_s, t.echo()}, {u"listen"_s, listen}, {u"ops"_s, ops},
-                {u"prefix"_s, prefix}, {u"raw"_s, raw}};
+                {u"prefix"_s, prefix}, {u"raw"_s, raw}, {u"signIn"_s, signIn}};
         },
         120000);
     int failed = 0, errors = 0, unanswered = 0;

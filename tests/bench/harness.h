@@ -61,9 +61,12 @@ private:
 /** How many worker processes hold connections: --workers, or one per 2 500 (at most 4). */
 int workersFor(const Settings &s, int connections);
 
-/** Opens n connections over a fleet; adds errors for failures. Returns the answers. */
+/**
+ * Opens n connections over a fleet; adds errors for failures. Returns the answers. signIn: each connection signs
+ * in as its index first (the rules scenario).
+ */
 QList<QJsonObject> openFleet(Fleet &fleet, const Target &t, const QString &listen, const QString &ops,
-    const QString &prefix, QJsonObject &r, bool raw = false);
+    const QString &prefix, QJsonObject &r, bool raw = false, bool signIn = false);
 
 /** A single client in the orchestrator (fan-out writer, observers). */
 std::unique_ptr<Client> openClient(const Target &t, QString *error);

@@ -196,6 +196,61 @@ int main(int argc, char *argv[])
         rows.append({u"silent"_s, u"spread ms (max − min)"_s, u"spread_ms"_s, false});
     }
 
+    if (s.scenarios.contains(u"rules"_s) && s.externalUrl.isValid()) {
+        std::fprintf(stderr, "lark-bench: rules skipped: it starts Lark with and without --rules itself (no --url)\n");
+    } else if (s.scenarios.contains(u"rules"_s)) {
+        // What security rules cost: the same signed-in writes and fan-out on Lark without rules and under a
+        // presence rules file, each on a fresh server. A write is checked; a delivery checks nothing.
+        Settings signedIn = s;
+        signedIn.signIn = true;
+        const int listeners = s.listeners.value(0, 1000);
+        QJsonObject lark;
+        double writes[2] = {0, 0}, deliveries[2] = {0, 0};
+        // A B B A: on a shared machine the rate drifts between runs, and this order cancels a steady drift.
+        for (const int withRules : {0, 1, 1, 0}) {
+            const QString variant = withRules ? u"rules"_s : u"open"_s;
+            const QStringList args
+                = withRules ? QStringList {u"--rules"_s, s.rulesFile, u"--rules-ns"_s, u"bench"_s} : QStringList {};
+            for (const bool fanout : {false, true}) {
+                std::fprintf(stderr, "lark-bench: rules: %s on lark %s ...\n", fanout ? "fanout" : "writes",
+                    withRules ? "under presence rules" : "without rules");
+                const std::unique_ptr<Target> t = startTarget(s, Kind::Lark, args);
+                QJsonObject r;
+                if (!t->error.isEmpty())
+                    fail(r, t->error);
+                else
+                    r = fanout ? runFanout(signedIn, *t, listeners) : runWrites(signedIn, *t);
+                stopTarget(*t);
+                for (const QJsonValue &e : r.value(u"errors"_s).toArray())
+                    failures.append(
+                        u"rules/%1 %2: %3"_s.arg(variant, fanout ? u"fanout"_s : u"writes"_s, e.toString()));
+                (fanout ? deliveries : writes)[withRules]
+                    += r.value(fanout ? u"deliveries_per_s"_s : u"acked_per_s_16"_s).toDouble() / 2;
+                const QString key = variant + (fanout ? u"_fanout"_s : u"_writes"_s);
+                QJsonArray runs = lark.value(key).toArray();
+                runs.append(r);
+                lark.insert(key, runs);
+            }
+        }
+        const auto ratio
+            = [](double with, double without) { return without > 0 ? QJsonValue(with / without) : QJsonValue(); };
+        lark.insert(u"writes_open"_s, writes[0]);
+        lark.insert(u"writes_rules"_s, writes[1]);
+        lark.insert(u"writes_ratio"_s, ratio(writes[1], writes[0]));
+        lark.insert(u"fanout_open"_s, deliveries[0]);
+        lark.insert(u"fanout_rules"_s, deliveries[1]);
+        lark.insert(u"fanout_ratio"_s, ratio(deliveries[1], deliveries[0]));
+        results.append(QJsonObject {{u"scenario"_s, u"rules"_s}, {u"lark"_s, lark}, {u"rules_file"_s, s.rulesFile}});
+        const QString n = QString::number(listeners);
+        rows.append({u"rules"_s, u"acked sets/s × 16, signed in, no rules (mean of 2)"_s, u"writes_open"_s});
+        rows.append({u"rules"_s, u"acked sets/s × 16, signed in, presence rules (2)"_s, u"writes_rules"_s});
+        rows.append({u"rules"_s, u"  with rules ÷ without"_s, u"writes_ratio"_s, true, 0.8, u"≥ 0.8"_s});
+        rows.append({u"rules"_s, u"deliveries/s, %1 listeners, no rules"_s.arg(n), u"fanout_open"_s});
+        rows.append({u"rules"_s, u"deliveries/s, %1 listeners, presence rules"_s.arg(n), u"fanout_rules"_s});
+        // Deliveries are never checked, so "unchanged" means within the noise of two runs.
+        rows.append({u"rules"_s, u"  with rules ÷ without"_s, u"fanout_ratio"_s, true, 0.9, u"≥ 0.9 (unchanged)"_s});
+    }
+
     // Table: absolute figures, the ratio to the baseline (and to the peer) and the target.
     const QJsonArray table = printTable(rows, results);
     if (!s.peerNote.isEmpty())

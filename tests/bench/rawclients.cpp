@@ -76,7 +76,7 @@ void RawClients::note(const QString &what)
 }
 
 QJsonObject RawClients::open(const QString &host, quint16 port, const QByteArray &resource, int first, int n, bool echo,
-    const QByteArray &listenPath)
+    const QByteArray &listenPath, bool signIn)
 {
     if (m_epoll < 0)
         return {{u"error"_s, u"epoll_create1 failed"_s}};
@@ -104,6 +104,16 @@ QJsonObject RawClients::open(const QString &host, quint16 port, const QByteArray
         opened += m_conns[i]->ready && m_conns[i]->state == Conn::State::Open ? 1 : 0;
 
     m_pendingReplies = 0;
+    if (signIn) {
+        for (size_t i = from; i < m_conns.size(); ++i) {
+            Conn &c = *m_conns[i];
+            if (c.ready && c.state == Conn::State::Open) {
+                ++m_pendingReplies;
+                request(c, "auth", signInBody(QByteArray::number(c.index)));
+            }
+        }
+        waitFor([this] { return m_pendingReplies <= 0; }, 60000);
+    }
     if (!listenPath.isEmpty()) {
         const QByteArray body = "{\"p\":\"" + listenPath + "\",\"h\":\"\"}";
         for (size_t i = from; i < m_conns.size(); ++i) {

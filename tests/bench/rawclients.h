@@ -39,10 +39,10 @@ public:
 
     /**
      * The answer of the worker's "open" command: connect n (numbered from first), wait for the hellos, then, if
-     * listenPath is not empty, listen on it.
+     * listenPath is not empty, listen on it. signIn: each first signs in (auth) as its index.
      */
     QJsonObject open(const QString &host, quint16 port, const QByteArray &resource, int first, int n, bool echo,
-        const QByteArray &listenPath);
+        const QByteArray &listenPath, bool signIn = false);
     /** Counts pushes whose stamp is at least fromUs from now on. */
     void arm(qint64 fromUs, qint64 *received, qint64 *lastRecvUs, Histogram *hist);
     /**

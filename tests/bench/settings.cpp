@@ -21,8 +21,8 @@ bool parseSettings(const QCoreApplication &app, Settings *out)
                                      "firebase-server peer."_s);
     parser.addHelpOption();
     const QCommandLineOption scenariosOpt(u"scenarios"_s,
-        u"Comma-separated: writes,fanout,connect,disconnect,mass-disconnect,silent (connect includes "
-        "idle-memory). Default: all."_s,
+        u"Comma-separated: writes,fanout,connect,disconnect,mass-disconnect,silent,rules (connect includes "
+        "idle-memory; rules runs writes and fan-out on Lark without and with --rules-file). Default: all."_s,
         u"list"_s);
     const QCommandLineOption tinyOpt(u"tiny"_s, u"Every scenario at a tiny size (the bench_smoke test)."_s);
     const QCommandLineOption qtListenersOpt(
@@ -40,6 +40,8 @@ bool parseSettings(const QCoreApplication &app, Settings *out)
         u"baseline"_s, u"lark-bench-baseline binary."_s, u"path"_s, QStringLiteral(LARK_BASELINE_PATH));
     const QCommandLineOption peerOpt(u"peer-dir"_s, u"Directory with the peer's server.js and node_modules."_s,
         u"dir"_s, QStringLiteral(LARK_PEER_DIR));
+    const QCommandLineOption rulesOpt(
+        u"rules-file"_s, u"rules: the security rules Lark runs under."_s, u"file"_s, QStringLiteral(LARK_BENCH_RULES));
     const QCommandLineOption noPeerOpt(u"no-peer"_s, u"Skip firebase-server."_s);
     const QCommandLineOption noBaselineOpt(u"no-baseline"_s, u"Skip the baseline."_s);
     const QCommandLineOption jsonOpt(u"json"_s, u"Write the results as JSON to this file."_s, u"file"_s);
@@ -56,7 +58,7 @@ bool parseSettings(const QCoreApplication &app, Settings *out)
     const QCommandLineOption graceOpt(u"grace"_s, u"silent: the server's grace in ms (as --dead-after)."_s, u"ms"_s);
     parser.addOptions({scenariosOpt, tinyOpt, qtListenersOpt, qtWritersOpt, writeRateOpt, urlOpt, pidOpt, serverOpt,
         baselineOpt, peerOpt, noPeerOpt, noBaselineOpt, jsonOpt, workersOpt, durationOpt, listenersOpt, connectionsOpt,
-        sessionsOpt, massOpt, silentOpt, deadOpt, graceOpt});
+        sessionsOpt, massOpt, silentOpt, deadOpt, graceOpt, rulesOpt});
     parser.process(app);
 
     Settings &s = *out;
@@ -124,7 +126,8 @@ bool parseSettings(const QCoreApplication &app, Settings *out)
         s.peerNote = u"node not found"_s;
     }
 
-    const QStringList all {u"writes"_s, u"fanout"_s, u"connect"_s, u"disconnect"_s, u"mass-disconnect"_s, u"silent"_s};
+    const QStringList all {
+        u"writes"_s, u"fanout"_s, u"connect"_s, u"disconnect"_s, u"mass-disconnect"_s, u"silent"_s, u"rules"_s};
     s.scenarios = parser.isSet(scenariosOpt) ? parser.value(scenariosOpt).split(u',') : all;
     for (const QString &sc : std::as_const(s.scenarios)) {
         if (!all.contains(sc)) {
@@ -133,6 +136,7 @@ bool parseSettings(const QCoreApplication &app, Settings *out)
         }
     }
     s.jsonFile = parser.value(jsonOpt);
+    s.rulesFile = parser.value(rulesOpt);
     return true;
 }
 

@@ -63,6 +63,7 @@ QJsonObject Worker::open(const QJsonObject &cmd)
     const QByteArray listen = cmd.value(u"listen"_s).toString().toUtf8();
     const QString ops = cmd.value(u"ops"_s).toString();
     const QByteArray prefix = cmd.value(u"prefix"_s).toString().toUtf8();
+    const bool signIn = cmd.value(u"signIn"_s).toBool();
 
     if (cmd.value(u"raw"_s).toBool()) {
         if (!ops.isEmpty())
@@ -72,7 +73,7 @@ QJsonObject Worker::open(const QJsonObject &cmd)
         QByteArray resource = url.path(QUrl::FullyEncoded).toUtf8();
         if (url.hasQuery())
             resource += "?" + url.query(QUrl::FullyEncoded).toUtf8();
-        return m_raw->open(url.host(), quint16(url.port(80)), resource, m_first, n, echo, listen);
+        return m_raw->open(url.host(), quint16(url.port(80)), resource, m_first, n, echo, listen, signIn);
     }
 
     m_pendingReplies = 0;
@@ -109,6 +110,15 @@ QJsonObject Worker::open(const QJsonObject &cmd)
     for (const Client *c : m_clients)
         opened += c->ready && !c->closed ? 1 : 0;
 
+    if (signIn) {
+        for (Client *c : m_clients) {
+            if (c->ready) {
+                ++m_pendingReplies;
+                c->request("auth", signInBody(QByteArray::number(c->index)));
+            }
+        }
+        waitReplies(60000);
+    }
     if (!listen.isEmpty()) {
         for (Client *c : m_clients) {
             if (c->ready) {

@@ -22,7 +22,7 @@ QJsonObject runWrites(const Settings &s, const Target &t)
     const QString prefix = u"/bench/w-"_s + randomTag();
     r.insert(u"writer_client"_s, raw ? u"epoll"_s : u"qt"_s);
     r.insert(u"load_processes"_s, fleet.size());
-    openFleet(fleet, t, QString(), QString(), prefix, r, raw);
+    openFleet(fleet, t, QString(), QString(), prefix, r, raw, s.signIn);
     if (r.contains(u"errors"_s))
         return r;
     const auto phase = [&](int inflight, double rate, Histogram *hist, Histogram *lag, double *lagMaxUs) {
