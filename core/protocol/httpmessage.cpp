@@ -7,6 +7,7 @@
 
 #include <http_parser.h>
 
+#include <algorithm>
 #include <utility>
 
 using namespace Qt::Literals::StringLiterals;
@@ -101,16 +102,6 @@ struct HttpRequestReader::Parser {
 
     static HttpRequestReader *reader(http_parser *p) { return static_cast<HttpRequestReader *>(p->data); }
 
-    // Counts the head against its cap; false (stop) once it is over.
-    static bool countHead(HttpRequestReader *r, size_t n)
-    {
-        r->m_headBytes += qsizetype(n);
-        if (r->m_headBytes <= r->m_limits.maxHeadBytes)
-            return true;
-        r->fail(431, u"request line and headers exceed %1 bytes"_s.arg(r->m_limits.maxHeadBytes));
-        return false;
-    }
-
     static void endHeader(HttpRequestReader *r)
     {
         if (!r->m_field.isEmpty())
@@ -123,8 +114,6 @@ struct HttpRequestReader::Parser {
     static int onUrl(http_parser *p, const char *at, size_t n)
     {
         HttpRequestReader *r = reader(p);
-        if (!countHead(r, n))
-            return 1;
         r->m_request.target.append(at, qsizetype(n));
         return 0;
     }
@@ -132,8 +121,6 @@ struct HttpRequestReader::Parser {
     static int onHeaderField(http_parser *p, const char *at, size_t n)
     {
         HttpRequestReader *r = reader(p);
-        if (!countHead(r, n))
-            return 1;
         if (r->m_inValue)
             endHeader(r);
         r->m_field.append(at, qsizetype(n));
@@ -143,8 +130,6 @@ struct HttpRequestReader::Parser {
     static int onHeaderValue(http_parser *p, const char *at, size_t n)
     {
         HttpRequestReader *r = reader(p);
-        if (!countHead(r, n))
-            return 1;
         r->m_inValue = true;
         r->m_value.append(at, qsizetype(n));
         return 0;
@@ -153,6 +138,7 @@ struct HttpRequestReader::Parser {
     static int onHeadersComplete(http_parser *p)
     {
         HttpRequestReader *r = reader(p);
+        r->m_headDone = true;
         endHeader(r);
         r->m_request.method = http_method_str(http_method(p->method));
         if (p->upgrade) {
@@ -216,19 +202,36 @@ void HttpRequestReader::fail(int status, const QString &reason)
 
 qsizetype HttpRequestReader::feed(const char *data, qsizetype size)
 {
-    if (m_complete || failed() || size == 0)
-        return 0;
-    const size_t used = http_parser_execute(&d->parser, &d->settings, data, size_t(size));
-    const auto error = HTTP_PARSER_ERRNO(&d->parser);
-    if (error == HPE_PAUSED) {
-        http_parser_pause(&d->parser, 0);
-        return qsizetype(used);
+    qsizetype total = 0;
+    while (total < size && !m_complete && !failed()) {
+        // The head is never given to http-parser beyond its cap: the parser reports a token only when the token or
+        // the input ends, so counting its callbacks would refuse the same stream with 400 or 431 by how it is split.
+        qsizetype n = size - total;
+        const bool inHead = !m_headDone;
+        if (inHead) {
+            if (m_headBytes >= m_limits.maxHeadBytes) {
+                fail(431, u"request line and headers exceed %1 bytes"_s.arg(m_limits.maxHeadBytes));
+                break;
+            }
+            n = std::min(n, m_limits.maxHeadBytes - m_headBytes);
+        }
+        const size_t used = http_parser_execute(&d->parser, &d->settings, data + total, size_t(n));
+        if (inHead)
+            m_headBytes += qsizetype(used); // past the head's end only when it ended here, and then it is not read
+        total += qsizetype(used);
+        const auto error = HTTP_PARSER_ERRNO(&d->parser);
+        if (error == HPE_PAUSED) { // a whole request: the caller answers it before the next is read
+            http_parser_pause(&d->parser, 0);
+            break;
+        }
+        if (error != HPE_OK) {
+            fail(400, u"malformed HTTP request: %1"_s.arg(QString::fromLatin1(http_errno_description(error))));
+            break;
+        }
+        if (used < size_t(n))
+            break;
     }
-    if (error != HPE_OK) {
-        fail(400, u"malformed HTTP request: %1"_s.arg(QString::fromLatin1(http_errno_description(error))));
-        return qsizetype(used);
-    }
-    return qsizetype(used);
+    return total;
 }
 
 HttpRequest HttpRequestReader::takeRequest()
@@ -236,6 +239,7 @@ HttpRequest HttpRequestReader::takeRequest()
     Q_ASSERT(m_complete);
     m_complete = false;
     m_headBytes = 0;
+    m_headDone = false;
     return std::exchange(m_request, {});
 }
 

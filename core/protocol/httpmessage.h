@@ -95,7 +95,8 @@ private:
     QByteArray m_field; // header name being read (http-parser may split it across calls)
     QByteArray m_value;
     bool m_inValue = false;
-    qsizetype m_headBytes = 0;
+    qsizetype m_headBytes = 0; // of the request being read, until its head is done
+    bool m_headDone = false;
     bool m_complete = false;
     int m_errorStatus = 0;
     QString m_errorReason;

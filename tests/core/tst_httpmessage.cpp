@@ -82,6 +82,13 @@ void TstHttpMessage::reader_data()
                                         << QStringList {u"error 400"_s};
     QTest::newRow("head over the cap") << "GET / HTTP/1.1\r\nHost: x\r\nX-Pad: "_ba + QByteArray(MaxHead, 'p')
             + "\r\n\r\n" << QStringList {u"error 431"_s};
+    // fuzz_http's finding: http-parser reports a token only when it or the input ends, so a cap counted from its
+    // callbacks refused this with 400 in one piece and 431 in small ones.
+    QTest::newRow("a bad byte past the head's cap")
+        << "GET / HTTP/1.1\r\nHost: x\r\nX-Pad: "_ba + QByteArray(MaxHead, 'p') + "\x01\r\n\r\n"
+        << QStringList {u"error 431"_s};
+    QTest::newRow("a bad byte inside the head's cap")
+        << "GET / HTTP/1.1\r\nHost: x\x01\r\n\r\n"_ba << QStringList {u"error 400"_s};
     QTest::newRow("body over the cap, by Content-Length")
         << "PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 65\r\n\r\n"_ba << QStringList {u"error 413"_s};
     QTest::newRow("body over the cap, chunked")
