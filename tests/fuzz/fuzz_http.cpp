@@ -76,16 +76,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const quint8 control = data[0];
     const QByteArray input(reinterpret_cast<const char *>(data + 1), qsizetype(size - 1));
     const std::string whole = read(input, {});
-    std::vector<qsizetype> cuts;
-    quint32 state = control | 0x100u;
-    for (qsizetype at = 0;;) {
-        state = state * 1103515245u + 12345u;
-        at += (control & 2) ? 1 + qsizetype((state >> 16) % 7) : 1 + qsizetype((state >> 16) % 64);
-        if (at >= input.size())
-            break;
-        cuts.push_back(at);
-    }
-    const std::string pieces = read(input, cuts);
+    const std::string pieces = read(input, fuzz::splitPoints(control, input.size()));
     LARK_FUZZ_CHECK(whole == pieces, QString::fromStdString("in one piece:\n" + whole + "\nin pieces:\n" + pieces));
     return 0;
 }

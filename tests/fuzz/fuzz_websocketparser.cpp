@@ -137,18 +137,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (control & 1)
         input.prepend(Handshake);
     const std::string whole = parse(input, {});
-    // Split points from a small generator seeded by the control byte: from every byte to a few long pieces.
-    std::vector<qsizetype> cuts;
-    quint32 state = control | 0x100u;
-    for (qsizetype at = 0;;) {
-        state = state * 1103515245u + 12345u;
-        const qsizetype step = (control & 2) ? 1 + qsizetype((state >> 16) % 7) : 1 + qsizetype((state >> 16) % 64);
-        at += step;
-        if (at >= input.size())
-            break;
-        cuts.push_back(at);
-    }
-    const std::string pieces = parse(input, cuts);
+    const std::string pieces = parse(input, fuzz::splitPoints(control, input.size()));
     LARK_FUZZ_CHECK(whole == pieces, QString::fromStdString("in one piece:\n" + whole + "\nin pieces:\n" + pieces));
     return 0;
 }

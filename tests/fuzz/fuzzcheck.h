@@ -13,6 +13,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <vector>
 
 namespace lark::fuzz
 {
@@ -28,6 +29,24 @@ namespace lark::fuzz
         if (!(cond))                                                                                                   \
             ::lark::fuzz::fail(#cond, detail);                                                                         \
     } while (false)
+
+/**
+ * Where to split an input of size bytes for the targets that check a stream reads the same however it arrives:
+ * a small generator seeded by the control byte, from pieces of 1–7 bytes (control & 2) to pieces of up to 64.
+ */
+inline std::vector<qsizetype> splitPoints(quint8 control, qsizetype size)
+{
+    std::vector<qsizetype> cuts;
+    quint32 state = control | 0x100u;
+    for (qsizetype at = 0;;) {
+        state = state * 1103515245u + 12345u;
+        at += (control & 2) ? 1 + qsizetype((state >> 16) % 7) : 1 + qsizetype((state >> 16) % 64);
+        if (at >= size)
+            break;
+        cuts.push_back(at);
+    }
+    return cuts;
+}
 
 /** A QCoreApplication for the whole run (Qt objects want one), and the server's logging silenced. */
 inline void initQt(int *argc, char ***argv)
