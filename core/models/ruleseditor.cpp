@@ -25,14 +25,19 @@ RulesEditor::RulesEditor(QObject *parent)
     m_network->setProxy(QNetworkProxy::NoProxy);
 }
 
+void RulesEditor::dropReply()
+{
+    if (!m_reply)
+        return;
+    m_reply->disconnect(this);
+    m_reply->abort();
+    m_reply->deleteLater();
+    m_reply = nullptr;
+}
+
 void RulesEditor::setServer(const QUrl &serverUrl, const QString &adminToken)
 {
-    if (m_reply) {
-        m_reply->disconnect(this);
-        m_reply->abort();
-        m_reply->deleteLater();
-        m_reply = nullptr;
-    }
+    dropReply();
     m_server = serverUrl;
     m_adminToken = adminToken;
     m_source.clear();
@@ -78,11 +83,7 @@ void RulesEditor::send(Call call, const QString &text)
         fail(u"no server to send the rules to"_s);
         return;
     }
-    if (m_reply) { // the newest request wins: an older answer must not overwrite what the user asked for since
-        m_reply->disconnect(this);
-        m_reply->abort();
-        m_reply->deleteLater();
-    }
+    dropReply(); // the newest request wins: an older answer must not overwrite what the user asked for since
     QNetworkRequest request(endpoint(call == Call::Check));
     request.setRawHeader("Authorization", "Bearer " + m_adminToken.toUtf8());
     request.setTransferTimeout(10000);

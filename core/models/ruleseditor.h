@@ -65,6 +65,8 @@ Q_SIGNALS:
 
 private:
     enum class Call { Load, Apply, Check };
+    /** Forgets the request on its way, if any: its answer is never looked at. */
+    void dropReply();
     void send(Call call, const QString &text);
     void finish(Call call, QNetworkReply *reply, const QString &text);
     void fail(const QString &error);
