@@ -22,7 +22,19 @@ Frame {
                 text: "Tab " + root.tab.tabId + " — " + root.tab.uid
                 font.bold: true
                 font.pixelSize: 15
+                elide: Text.ElideMiddle // an anonymous user's uid is 28 characters
                 Layout.fillWidth: true
+            }
+            Label {
+                objectName: "anonymousBadge"
+                visible: root.tab.anonymous
+                text: "anonymous"
+                color: Theme.muted
+                ToolTip.visible: anonymousHover.hovered
+                ToolTip.text: "Signed in anonymously (sign_in_provider \"anonymous\"): a user of its own, with a generated uid"
+                HoverHandler {
+                    id: anonymousHover
+                }
             }
             Label {
                 text: root.tab.networkMode === "pass" ? "network ok" : "network " + (root.tab.networkMode === "blackhole" ? "dropped" : root.tab.networkMode)

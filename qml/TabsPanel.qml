@@ -49,6 +49,13 @@ ColumnLayout {
             enabled: Hub.running && userPicker.problem === ""
             onClicked: root.openTab()
         }
+        // Firebase Anonymous Auth: a new user with a generated uid, as signInAnonymously() gives an app.
+        Button {
+            objectName: "openAnonymousTab"
+            text: "Sign in anonymously"
+            enabled: Hub.running
+            onClicked: Hub.tabs.openAnonymousTab(root.windowId)
+        }
         Item {
             Layout.fillWidth: true
         }

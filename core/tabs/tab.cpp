@@ -7,6 +7,7 @@
 
 #include <QDateTime>
 #include <QJsonDocument>
+#include <QRandomGenerator>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -15,11 +16,12 @@ namespace lark::tabs
 
 using lark::client::Database;
 
-Tab::Tab(int tabId, const QString &uid, int windowId, const QHostAddress &serverHost, quint16 serverPort,
+Tab::Tab(int tabId, const QString &uid, SignIn signIn, int windowId, const QHostAddress &serverHost, quint16 serverPort,
     const Options &options, QObject *parent)
     : QObject(parent)
     , m_tabId(tabId)
     , m_uid(uid)
+    , m_signIn(signIn)
     , m_windowId(windowId)
     , m_options(options)
     , m_proxy(new lark::netsim::LinkProxy(serverHost, serverPort, this))
@@ -35,7 +37,7 @@ Tab::Tab(int tabId, const QString &uid, int windowId, const QHostAddress &server
 void Tab::createClient()
 {
     lark::client::DatabaseOptions o;
-    o.authToken = mockToken(m_uid);
+    o.authToken = mockToken(m_uid, m_signIn);
     o.minReconnectDelayMs = m_options.minReconnectDelayMs;
     o.maxReconnectDelayMs = m_options.maxReconnectDelayMs;
     m_db = new Database(QUrl(u"ws://127.0.0.1:%1"_s.arg(m_proxy->port())), m_options.ns, o, this);
@@ -103,7 +105,7 @@ QString Tab::uidProblem(const QString &uid)
     return {};
 }
 
-QString Tab::mockToken(const QString &uid)
+QString Tab::mockToken(const QString &uid, SignIn signIn)
 {
     const auto part = [](const QJsonObject &o) {
         return QJsonDocument(o)
@@ -112,8 +114,21 @@ QString Tab::mockToken(const QString &uid)
     };
     const qint64 now = QDateTime::currentSecsSinceEpoch();
     const QByteArray token = part({{u"alg"_s, u"none"_s}, {u"typ"_s, u"JWT"_s}}) + '.'
-        + part({{u"sub"_s, uid}, {u"user_id"_s, uid}, {u"iat"_s, double(now)}, {u"exp"_s, double(now + 3600)}}) + '.';
+        + part({{u"sub"_s, uid}, {u"user_id"_s, uid}, {u"iat"_s, double(now)}, {u"exp"_s, double(now + 3600)},
+            {u"firebase"_s,
+                QJsonObject {{u"sign_in_provider"_s, signIn == SignIn::Anonymous ? u"anonymous"_s : u"custom"_s},
+                    {u"identities"_s, QJsonObject()}}}})
+        + '.';
     return QString::fromLatin1(token);
+}
+
+QString Tab::newAnonymousUid()
+{
+    static constexpr char Alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    QString uid(28, Qt::Uninitialized);
+    for (QChar &c : uid)
+        c = QLatin1Char(Alphabet[QRandomGenerator::global()->bounded(int(sizeof(Alphabet) - 1))]);
+    return uid;
 }
 
 void Tab::onConnected(bool connected)

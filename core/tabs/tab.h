@@ -21,14 +21,16 @@ namespace lark::tabs
 
 /**
  * One simulated browser tab: its own client Database, reaching the server through its own LinkProxy so its
- * network can be broken alone, signed in as a user, with the multi-tab-safe Presence helper and, beside it, the
- * naive boolean flag (status/<uid>/online) that the dashboard contrasts it with.
+ * network can be broken alone, signed in as a named user or anonymously (Firebase Anonymous Auth: a generated uid
+ * whose token says sign_in_provider "anonymous"), with the multi-tab-safe Presence helper and, beside it, the naive
+ * boolean flag (status/<uid>/online) that the dashboard contrasts it with.
  */
 class Tab : public QObject
 {
     Q_OBJECT
     Q_PROPERTY(int tabId READ tabId CONSTANT)
     Q_PROPERTY(QString uid READ uid CONSTANT)
+    Q_PROPERTY(bool anonymous READ anonymous CONSTANT)
     Q_PROPERTY(int windowId READ windowId CONSTANT)
     Q_PROPERTY(QString status READ status NOTIFY changed)
     Q_PROPERTY(int reconnectAttempt READ reconnectAttempt NOTIFY changed)
@@ -48,12 +50,16 @@ public:
         QString ns = QStringLiteral("lark");
     };
 
-    Tab(int tabId, const QString &uid, int windowId, const QHostAddress &serverHost, quint16 serverPort,
+    /** How the tab signs in: as uid with a custom token, or as an anonymous user whose uid is uid. */
+    enum class SignIn { Custom, Anonymous };
+
+    Tab(int tabId, const QString &uid, SignIn signIn, int windowId, const QHostAddress &serverHost, quint16 serverPort,
         const Options &options, QObject *parent = nullptr);
     ~Tab() override;
 
     [[nodiscard]] int tabId() const { return m_tabId; }
     [[nodiscard]] const QString &uid() const { return m_uid; }
+    [[nodiscard]] bool anonymous() const { return m_signIn == SignIn::Anonymous; }
     [[nodiscard]] int windowId() const { return m_windowId; }
     /** "connected", "connecting", "reconnecting" or "offline", for the banner. */
     [[nodiscard]] QString status() const;
@@ -102,8 +108,13 @@ public:
      * presence/<uid>/connections/<push id>, must stay within the 768-byte path limit.
      */
     [[nodiscard]] static QString uidProblem(const QString &uid);
-    /** An unsigned emulator-style token (like the JS SDK's mockUserToken) that signs in as uid. */
-    [[nodiscard]] static QString mockToken(const QString &uid);
+    /**
+     * An unsigned emulator-style token that signs in as uid, as the JS SDK's mockUserToken makes it: its
+     * firebase.sign_in_provider is "custom", or "anonymous" as the Auth emulator's signInAnonymously() gives.
+     */
+    [[nodiscard]] static QString mockToken(const QString &uid, SignIn signIn = SignIn::Custom);
+    /** A new anonymous user's uid: 28 random letters and digits, the shape Firebase Auth gives one. */
+    [[nodiscard]] static QString newAnonymousUid();
 
 Q_SIGNALS:
     void changed();
@@ -114,6 +125,7 @@ private:
 
     int m_tabId;
     QString m_uid;
+    SignIn m_signIn;
     int m_windowId;
     Options m_options;
     int m_reloads = 0;

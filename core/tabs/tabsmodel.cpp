@@ -27,11 +27,23 @@ void TabsModel::setTarget(const QHostAddress &serverHost, quint16 serverPort, co
 
 Tab *TabsModel::openTab(const QString &uid, int windowId)
 {
-    if (m_port == 0 || !Tab::uidProblem(uid).isEmpty())
+    if (!Tab::uidProblem(uid).isEmpty())
+        return nullptr;
+    return open(uid, Tab::SignIn::Custom, windowId);
+}
+
+Tab *TabsModel::openAnonymousTab(int windowId)
+{
+    return open(Tab::newAnonymousUid(), Tab::SignIn::Anonymous, windowId);
+}
+
+Tab *TabsModel::open(const QString &uid, Tab::SignIn signIn, int windowId)
+{
+    if (m_port == 0)
         return nullptr;
     const int row = int(m_tabs.size());
     beginInsertRows({}, row, row);
-    auto *tab = new Tab(m_nextId++, uid, windowId, m_host, m_port, m_options, this);
+    auto *tab = new Tab(m_nextId++, uid, signIn, windowId, m_host, m_port, m_options, this);
     m_tabs.append(tab);
     endInsertRows();
     Q_EMIT countChanged();
@@ -101,6 +113,8 @@ QVariant TabsModel::data(const QModelIndex &index, int role) const
     case Qt::DisplayRole:
     case UidRole:
         return t->uid();
+    case AnonymousRole:
+        return t->anonymous();
     case WindowIdRole:
         return t->windowId();
     default:
@@ -110,7 +124,8 @@ QVariant TabsModel::data(const QModelIndex &index, int role) const
 
 QHash<int, QByteArray> TabsModel::roleNames() const
 {
-    return {{TabRole, "tab"}, {TabIdRole, "tabId"}, {UidRole, "uid"}, {WindowIdRole, "windowId"}};
+    return {{TabRole, "tab"}, {TabIdRole, "tabId"}, {UidRole, "uid"}, {AnonymousRole, "anonymous"},
+        {WindowIdRole, "windowId"}};
 }
 
 } // namespace lark::tabs

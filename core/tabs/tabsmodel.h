@@ -18,6 +18,7 @@ public:
         TabRole = Qt::UserRole + 1, /**< the Tab object */
         TabIdRole, /**< unique id of the tab */
         UidRole, /**< the user it is signed in as */
+        AnonymousRole, /**< whether that user signed in anonymously */
         WindowIdRole, /**< the window that shows it */
     };
     Q_ENUM(Roles)
@@ -35,6 +36,8 @@ public:
     /** Opens a tab signed in as uid in a window; nullptr when there is no server or uid is not valid (Tab::uidProblem).
      */
     Q_INVOKABLE lark::tabs::Tab *openTab(const QString &uid, int windowId);
+    /** Opens a tab signed in anonymously, as a new anonymous user (each such tab is a user of its own). */
+    Q_INVOKABLE lark::tabs::Tab *openAnonymousTab(int windowId);
     /** Closes a tab as a browser does: a clean close, so its onDisconnect ops fire at once. */
     Q_INVOKABLE void closeTab(int tabId);
     /** Closes every tab of a window (the window closed). */
@@ -47,6 +50,8 @@ Q_SIGNALS:
     void countChanged();
 
 private:
+    Tab *open(const QString &uid, Tab::SignIn signIn, int windowId);
+
     QList<Tab *> m_tabs;
     QHostAddress m_host;
     quint16 m_port = 0;

@@ -9,6 +9,7 @@
 #include "models/hub.h"
 #include "models/sessionsmodel.h"
 #include "server/server.h"
+#include "server/session.h"
 #include "server/sqlitebackend.h"
 #include "server/store.h"
 #include "tabs/tab.h"
@@ -354,6 +355,25 @@ void TstHubHost::demoRunsUnderPresenceRules()
     QTRY_VERIFY_WITH_TIMEOUT(
         eventsContain(hub, u" set as user:alice at /presence/bob/connections/intruder-alice (lark), by "_s), 5000);
     QVERIFY(eventsContain(hub, u"/presence/$uid .write: \"auth != null && auth.uid === $uid\""_s));
+
+    // An anonymous tab is a signed-in user of its own under the same rules: its presence passes, the server knows
+    // it as an anonymous sign-in, and it may not write alice's entry either.
+    lark::tabs::Tab *anon = hub.tabs()->openAnonymousTab(0);
+    QVERIFY(anon && anon->anonymous());
+    QTRY_COMPARE_WITH_TIMEOUT(anon->presenceState(), u"online"_s, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(hub.sessions()->opCountOfShortId(anon->sessionShort()), 3, 10000);
+    QVERIFY2(anon->lastError().isEmpty(), qPrintable(anon->lastError()));
+    const lark::Session *session = nullptr;
+    for (const lark::Session *s : server->sessions()) {
+        if (s->id().startsWith(anon->sessionShort()))
+            session = s;
+    }
+    QVERIFY(session);
+    QCOMPARE(session->identity().uid, anon->uid());
+    QCOMPARE(session->identity().provider, u"anonymous"_s);
+    QCOMPARE(session->identity().toAuthJson().value(u"provider"_s).toString(), u"anonymous"_s);
+    anon->writeOthersEntry(u"alice"_s);
+    QTRY_VERIFY_WITH_TIMEOUT(anon->lastError().contains(u"PERMISSION_DENIED"_s), 10000);
 }
 
 QTEST_GUILESS_MAIN(TstHubHost)

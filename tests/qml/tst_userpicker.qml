@@ -148,5 +148,30 @@ Item {
             compare(test.picker().editText, "yara");
             verify(!test.listed("yara"));
         }
+
+        function test_6_signInAnonymouslyOpensANewUserEachTime() {
+            const before = Hub.tabs.count;
+            mouseClick(findChild(panel, "openAnonymousTab"));
+            mouseClick(findChild(panel, "openAnonymousTab"));
+            compare(Hub.tabs.count, before + 2);
+            const a = Hub.tabs.at(before), b = Hub.tabs.at(before + 1);
+            verify(a.anonymous && b.anonymous);
+            verify(/^[A-Za-z0-9]{28}$/.test(a.uid), a.uid);
+            verify(a.uid !== b.uid, "each anonymous sign-in is a user of its own");
+            compare(test.picker().editText, "yara", "the picker is not involved");
+            tryCompare(a, "presenceState", "online", 10000);
+            tryCompare(b, "presenceState", "online", 10000);
+            compare(Hub.presence.connectionCount(a.uid), 1);
+            verify(findChild(panel, "tabCard-" + a.tabId), "its card");
+            verify(findChild(findChild(panel, "tabCard-" + a.tabId), "anonymousBadge").visible);
+            // A named tab has no badge.
+            test.type("zed");
+            mouseClick(findChild(panel, "openTab"));
+            const z = Hub.tabs.at(Hub.tabs.count - 1);
+            verify(!z.anonymous);
+            verify(!findChild(findChild(panel, "tabCard-" + z.tabId), "anonymousBadge").visible);
+            for (const t of [a, b, z])
+                Hub.tabs.closeTab(t.tabId);
+        }
     }
 }
