@@ -68,6 +68,25 @@ struct Value {
             return Value();
         }
     }
+    // Set in place: a rule's intermediate values are overwritten many times per request, and building a whole
+    // Value (its string, JSON and snapshot members) for each was a measurable part of a write under rules. The
+    // members another kind uses are left as they are; nothing reads them for this kind.
+    void setNull() { kind = Kind::Null; }
+    void setBool(bool v)
+    {
+        kind = Kind::Bool;
+        b = v;
+    }
+    void setNumber(double v)
+    {
+        kind = Kind::Number;
+        n = v;
+    }
+    void setString(QString v)
+    {
+        kind = Kind::String;
+        s = std::move(v);
+    }
     static Value snapshot(Snapshot s)
     {
         Value r;
@@ -107,22 +126,22 @@ public:
     {
         switch (e.op) {
         case Expr::Op::Null:
-            out = Value();
+            out.setNull();
             return true;
         case Expr::Op::Bool:
-            out = Value::boolean(e.boolean);
+            out.setBool(e.boolean);
             return true;
         case Expr::Op::Number:
-            out = Value::number(e.number);
+            out.setNumber(e.number);
             return true;
         case Expr::Op::String:
-            out = Value::string(e.text);
+            out.setString(e.text);
             return true;
         case Expr::Op::Auth:
             out = Value::fromJson(m_env.auth);
             return true;
         case Expr::Op::Now:
-            out = Value::number(double(m_env.now));
+            out.setNumber(double(m_env.now));
             return true;
         case Expr::Op::Root:
             out = Value::snapshot({m_env.chain->oldRoot(), nullptr, m_env.chain->oldRoot(), nullptr, nullptr, 0, {}});
@@ -141,7 +160,7 @@ public:
             return true;
         }
         case Expr::Op::Var:
-            out = Value::string(m_env.bindings->at(e.slot));
+            out.setString(m_env.bindings->at(e.slot));
             return true;
         case Expr::Op::QueryMember:
             return queryMember(e.field, out);
@@ -188,13 +207,13 @@ private:
         const QueryVars &q = *m_env.query;
         switch (field) {
         case QueryField::OrderByKey:
-            out = Value::boolean(q.orderByKey);
+            out.setBool(q.orderByKey);
             return true;
         case QueryField::OrderByPriority:
-            out = Value::boolean(q.orderByPriority);
+            out.setBool(q.orderByPriority);
             return true;
         case QueryField::OrderByValue:
-            out = Value::boolean(q.orderByValue);
+            out.setBool(q.orderByValue);
             return true;
         case QueryField::OrderByChild:
             out = Value::fromJson(q.orderByChild);
@@ -221,8 +240,13 @@ private:
     bool member(const Expr &e, Value &out)
     {
         if (e.args[0]->op == Expr::Op::Auth && !e.computed) {
-            // auth.x, the most common member: straight from the request's auth object.
-            out = m_env.auth.isObject() ? Value::fromJson(m_env.authObject.value(e.text)) : Value();
+            // auth.x, the most common member: straight from the request's auth object, and auth.uid from beside it.
+            if (!m_env.auth.isObject())
+                out.setNull();
+            else if (!m_env.authUid.isEmpty() && e.text == "uid"_L1)
+                out.setString(m_env.authUid);
+            else
+                out = Value::fromJson(m_env.authObject.value(e.text));
             return true;
         }
         Value target;
@@ -242,7 +266,7 @@ private:
         }
         switch (target.kind) {
         case Value::Kind::Null:
-            out = Value(); // member access on null is null (§0.10)
+            out.setNull(); // member access on null is null (§0.10)
             return true;
         case Value::Kind::Json:
             if (target.json->isObject()) {
@@ -260,7 +284,7 @@ private:
             // length of a number, a boolean or an object is an error; other members of them are undefined.
             if (name == u"length"_s)
                 return false;
-            out = Value();
+            out.setNull();
             return true;
         }
     }
@@ -299,14 +323,14 @@ private:
         case Method::Val:
             switch (s.kind()) {
             case Snapshot::Kind::Object:
-                out = Value();
+                out.setNull();
                 out.kind = Value::Kind::Object;
                 break;
             case Snapshot::Kind::Leaf:
                 out = Value::fromJson(leafJson(s.leaf()));
                 break;
             case Snapshot::Kind::Null:
-                out = Value();
+                out.setNull();
                 break;
             }
             return true;
@@ -331,7 +355,7 @@ private:
         }
         case Method::HasChildren:
             if (e.args.size() == 1) {
-                out = Value::boolean(s.isObject());
+                out.setBool(s.isObject());
                 return true;
             }
             for (const auto &item : e.args[1]->args) {
@@ -340,14 +364,14 @@ private:
                 if (!stringArg(*item, &path) || !child(s, path, &c))
                     return false;
                 if (!c.exists()) {
-                    out = Value::boolean(false);
+                    out.setBool(false);
                     return true;
                 }
             }
-            out = Value::boolean(true);
+            out.setBool(true);
             return true;
         case Method::Exists:
-            out = Value::boolean(s.exists());
+            out.setBool(s.exists());
             return true;
         case Method::GetPriority:
             out = Value::fromJson(s.priority());
@@ -359,7 +383,7 @@ private:
             const Node::Type want = e.method == Method::IsNumber ? Node::Type::Number
                 : e.method == Method::IsString                   ? Node::Type::String
                                                                  : Node::Type::Bool;
-            out = Value::boolean(leaf && leaf->type() == want);
+            out.setBool(leaf && leaf->type() == want);
             return true;
         }
         default:
@@ -378,23 +402,23 @@ private:
         case Method::EndsWith:
             if (!stringArg(*e.args[1], &a))
                 return false;
-            out = Value::boolean(e.method == Method::Contains ? s->contains(a)
-                    : e.method == Method::BeginsWith          ? s->startsWith(a)
-                                                              : s->endsWith(a));
+            out.setBool(e.method == Method::Contains ? s->contains(a)
+                    : e.method == Method::BeginsWith ? s->startsWith(a)
+                                                     : s->endsWith(a));
             return true;
         case Method::Replace:
             if (!stringArg(*e.args[1], &a) || !stringArg(*e.args[2], &b))
                 return false;
-            out = Value::string(QString(*s).replace(a, b)); // every occurrence, a plain substring
+            out.setString(QString(*s).replace(a, b)); // every occurrence, a plain substring
             return true;
         case Method::Matches:
-            out = Value::boolean(e.args[1]->regex->match(*s).hasMatch());
+            out.setBool(e.args[1]->regex->match(*s).hasMatch());
             return true;
         case Method::ToLowerCase:
-            out = Value::string(s->toLower());
+            out.setString(s->toLower());
             return true;
         case Method::ToUpperCase:
-            out = Value::string(s->toUpper());
+            out.setString(s->toUpper());
             return true;
         default:
             return false;
@@ -410,11 +434,11 @@ private:
         switch (e.op) {
         case Expr::Op::Eq:
         case Expr::Op::Ne:
-            out = Value::boolean(equal(l, r) == (e.op == Expr::Op::Eq));
+            out.setBool(equal(l, r) == (e.op == Expr::Op::Eq));
             return true;
         case Expr::Op::Add: {
             if (numbers) {
-                out = Value::number(l.n + r.n);
+                out.setNumber(l.n + r.n);
                 return true;
             }
             const auto text = [](const Value &v, QString *t) {
@@ -429,7 +453,7 @@ private:
             QString a, b;
             if ((l.kind != Value::Kind::String && r.kind != Value::Kind::String) || !text(l, &a) || !text(r, &b))
                 return false;
-            out = Value::string(a + b);
+            out.setString(a + b);
             return true;
         }
         case Expr::Op::Sub:
@@ -439,19 +463,19 @@ private:
             if (!numbers)
                 return false;
             if (e.op == Expr::Op::Sub)
-                out = Value::number(l.n - r.n);
+                out.setNumber(l.n - r.n);
             else if (e.op == Expr::Op::Mul)
-                out = Value::number(l.n * r.n);
+                out.setNumber(l.n * r.n);
             else if (r.n == 0)
-                out = Value::number(std::nan("")); // production: x / 0 is NaN, not Infinity
+                out.setNumber(std::nan("")); // production: x / 0 is NaN, not Infinity
             else
-                out = Value::number(e.op == Expr::Op::Div ? l.n / r.n : std::fmod(l.n, r.n));
+                out.setNumber(e.op == Expr::Op::Div ? l.n / r.n : std::fmod(l.n, r.n));
             return true;
         default: {
             int c = 0;
             if (numbers) {
                 if (std::isnan(l.n) || std::isnan(r.n)) {
-                    out = Value::boolean(false);
+                    out.setBool(false);
                     return true;
                 }
                 c = l.n < r.n ? -1 : (l.n > r.n ? 1 : 0);
@@ -474,7 +498,7 @@ private:
             default:
                 v = c >= 0;
             }
-            out = Value::boolean(v);
+            out.setBool(v);
             return true;
         }
         }

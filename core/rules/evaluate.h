@@ -26,6 +26,7 @@ using Bindings = QVarLengthArray<QString, 8>;
 struct Env {
     QJsonValue auth;
     QJsonObject authObject; // auth as an object, once per request
+    QString authUid; // Context::authUid: auth.uid without a lookup, when not empty
     qint64 now = 0;
     Chain *chain = nullptr;
     int depth = 0; // data and newData are the chain's positions at this depth

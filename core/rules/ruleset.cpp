@@ -297,6 +297,7 @@ bool Ruleset::canRead(const Context &ctx, const Node &root, const Path &path, co
     Env env;
     env.auth = ctx.auth;
     env.authObject = ctx.auth.toObject();
+    env.authUid = ctx.authUid;
     env.now = ctx.now;
     env.chain = &chain;
     env.bindings = &bindings;
@@ -344,6 +345,7 @@ bool Ruleset::canWrite(
     Env env;
     env.auth = ctx.auth;
     env.authObject = ctx.auth.toObject();
+    env.authUid = ctx.authUid;
     env.now = ctx.now;
     env.query = &q;
     env.maxSteps = d->limits.maxEvaluationSteps;

@@ -46,6 +46,11 @@ struct Context {
     QJsonValue auth;
     /** `now`, epoch ms: one instant per request, the same one ServerValues were resolved with. */
     qint64 now = 0;
+    /**
+     * auth.uid, when the caller has it at hand (the server's Identity does): the member nearly every rule reads is
+     * then no JSON lookup. Empty: read from auth.
+     */
+    QString authUid;
 };
 
 /** Bounds on the work of one load and one evaluation (docs/rules.md §9); beyond them, fail closed. */

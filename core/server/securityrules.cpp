@@ -75,7 +75,7 @@ std::optional<Denied> SecurityRules::mayRead(
     if (who.isAdmin())
         return std::nullopt;
     rules::Denial denial;
-    if ((*it)->canRead({authVariable(who), now}, db.root(), path, query, &denial))
+    if ((*it)->canRead({authVariable(who), now, who.uid}, db.root(), path, query, &denial))
         return std::nullopt;
     return describe(denial);
 }
@@ -87,7 +87,7 @@ std::optional<Denied> SecurityRules::mayWrite(
     if (it == m_rules.constEnd() || who.isAdmin())
         return std::nullopt;
     rules::Denial denial;
-    if ((*it)->canWrite({authVariable(who), now}, db.root(), base, writes, &denial))
+    if ((*it)->canWrite({authVariable(who), now, who.uid}, db.root(), base, writes, &denial))
         return std::nullopt;
     return describe(denial);
 }

@@ -37,6 +37,7 @@ private Q_SLOTS:
     void denials_data();
     void denials();
     void evaluationStepCap();
+    void authUidBesideAuth();
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -1309,6 +1310,30 @@ void TestRules::evaluationStepCap()
     const auto capped = Ruleset::compile(source, &error, tight);
     QVERIFY2(capped, qPrintable(error.toString()));
     QVERIFY(!capped->canWrite(context(u"null"_s), Node(), at, writes));
+}
+
+// Context::authUid (the server passes Identity::uid) answers auth.uid as the JSON would; empty, the JSON answers.
+void TestRules::authUidBesideAuth()
+{
+    const QByteArray source = R"J({"rules":{"p":{"$uid":{".read":"auth.uid === $uid",
+        ".write":"auth.uid + '' === $uid && auth.uid.length > 0 && auth.provider === 'custom'"}}}})J";
+    LoadError error;
+    const auto rules = Ruleset::compile(source, &error);
+    QVERIFY2(rules, qPrintable(error.toString()));
+    const auto writeTrue = [](const Path &at) { return writesOf(at, u"set"_s, u"true"_s); };
+    for (const bool beside : {false, true}) {
+        Context alice = context(uR"({"uid":"alice","provider":"custom","token":{"sub":"alice"}})"_s);
+        if (beside)
+            alice.authUid = u"alice"_s;
+        QVERIFY(rules->canRead(alice, Node(), path(u"/p/alice"_s), Query()));
+        QVERIFY(!rules->canRead(alice, Node(), path(u"/p/bob"_s), Query()));
+        QVERIFY(rules->canWrite(alice, Node(), path(u"/p/alice"_s), writeTrue(path(u"/p/alice"_s))));
+        QVERIFY(!rules->canWrite(alice, Node(), path(u"/p/bob"_s), writeTrue(path(u"/p/bob"_s))));
+    }
+    // An auth object without a uid: auth.uid is null, not "".
+    QVERIFY(!rules->canRead(context(uR"({"provider":"custom"})"_s), Node(), path(u"/p/x"_s), Query()));
+    QVERIFY(
+        !rules->canWrite(context(uR"({"provider":"custom"})"_s), Node(), path(u"/p/x"_s), writeTrue(path(u"/p/x"_s))));
 }
 
 QTEST_GUILESS_MAIN(TestRules)
