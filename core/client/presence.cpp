@@ -2,8 +2,8 @@
 #include "presence.h"
 
 #include "database.h"
+#include "db/pushid.h"
 #include "protocol/messages.h"
-#include "pushid.h"
 
 using namespace Qt::Literals::StringLiterals;
 

@@ -2,7 +2,7 @@
 #include "reference.h"
 
 #include "database.h"
-#include "pushid.h"
+#include "db/pushid.h"
 
 using namespace Qt::Literals::StringLiterals;
 

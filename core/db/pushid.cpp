@@ -6,7 +6,7 @@
 #include <array>
 #include <mutex>
 
-namespace lark::client
+namespace lark
 {
 
 QString generatePushId(qint64 nowMs)
@@ -43,4 +43,4 @@ QString generatePushId(qint64 nowMs)
     return id;
 }
 
-} // namespace lark::client
+} // namespace lark

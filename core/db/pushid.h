@@ -3,7 +3,7 @@
 
 #include <QString>
 
-namespace lark::client
+namespace lark
 {
 
 /**
@@ -12,4 +12,4 @@ namespace lark::client
  */
 [[nodiscard]] QString generatePushId(qint64 nowMs);
 
-} // namespace lark::client
+} // namespace lark

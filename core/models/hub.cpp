@@ -4,7 +4,7 @@
 #include "hostbackend.h"
 #include "remotebackend.h"
 
-#include "client/pushid.h"
+#include "db/pushid.h"
 
 #include <QDateTime>
 #include <QFile>
@@ -229,7 +229,7 @@ QString Hub::setTimers(int pingIntervalMs, int deadAfterMs, int graceMs)
 
 QString Hub::newPushId() const
 {
-    return lark::client::generatePushId(QDateTime::currentMSecsSinceEpoch());
+    return lark::generatePushId(QDateTime::currentMSecsSinceEpoch());
 }
 
 QString Hub::importJson(const QString &text, const QString &json)
