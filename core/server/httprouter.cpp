@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "httprouter.h"
 
+#include <algorithm>
+
 using namespace Qt::Literals::StringLiterals;
 
 namespace lark
@@ -18,6 +20,28 @@ QString HttpCall::bearerToken() const
 void HttpRouter::add(const QByteArray &method, const QString &path, Handler handler)
 {
     m_routes.push_back({method, path, std::move(handler)});
+}
+
+void HttpRouter::addSuffix(const QString &suffix, DeferredHandler handler)
+{
+    m_suffixRoutes.push_back({suffix, std::move(handler)});
+}
+
+void HttpRouter::dispatch(const HttpCall &call, const Respond &respond) const
+{
+    const QString path = call.url.path(QUrl::FullyDecoded);
+    const bool exact = std::any_of(m_routes.begin(), m_routes.end(), [&](const Route &r) { return r.path == path; });
+    if (!exact) {
+        // The suffix as sent: `/a%2Ejson` is the key "a.json" under the root, not a REST call.
+        const QString encoded = call.url.path(QUrl::FullyEncoded);
+        for (const SuffixRoute &r : m_suffixRoutes) {
+            if (encoded.endsWith(r.suffix)) {
+                r.handler(call, respond);
+                return;
+            }
+        }
+    }
+    respond(route(call));
 }
 
 protocol::HttpResponse HttpRouter::route(const HttpCall &call) const
@@ -39,7 +63,7 @@ protocol::HttpResponse HttpRouter::route(const HttpCall &call) const
     }
     protocol::HttpResponse hint = protocol::HttpResponse::error(426,
         u"Lark speaks the Firebase Realtime Database protocol over WebSocket: connect to /.ws?v=5&ns=<namespace> "
-        "(HTTP serves only /.settings/rules.json so far)"_s);
+        "(HTTP serves the REST API at <path>.json and the emulator's /.settings/rules.json)"_s);
     hint.extraHeaders = "Upgrade: websocket\r\n";
     hint.closeConnection = true; // a client that does not speak the protocol has nothing more to ask
     return hint;

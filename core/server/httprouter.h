@@ -29,17 +29,26 @@ struct HttpCall {
 };
 
 /**
- * The HTTP routes served on the WebSocket port (the emulator's rules endpoint today, the REST API next): exact paths
- * to handlers, one per method. A path with no route answers 426 naming the WebSocket endpoint (what a browser or curl
- * pointed at the port should learn); a route without the method answers 405 with Allow.
+ * The HTTP routes served on the WebSocket port: exact paths to handlers, one per method (the emulator's endpoints),
+ * then one handler for every other path with a suffix (the REST API's `<path>.json`), which may answer later. A
+ * path with no route answers 426 naming the WebSocket endpoint (what a browser or curl pointed at the port should
+ * learn); an exact route without the method answers 405 with Allow.
  */
 class HttpRouter
 {
 public:
     using Handler = std::function<protocol::HttpResponse(const HttpCall &call)>;
+    /** Hands over the answer, now or later (a write answers once it is durable); exactly once. */
+    using Respond = std::function<void(const protocol::HttpResponse &response)>;
+    using DeferredHandler = std::function<void(const HttpCall &call, Respond respond)>;
 
     /** Serves method (e.g. "GET") on path (decoded, e.g. "/.settings/rules.json"). */
     void add(const QByteArray &method, const QString &path, Handler handler);
+    /** Serves every method on every path ending in suffix (as sent, e.g. ".json") that no exact route has. */
+    void addSuffix(const QString &suffix, DeferredHandler handler);
+    /** Answers call through respond, at once or (a deferred handler) later. */
+    void dispatch(const HttpCall &call, const Respond &respond) const;
+    /** The answer of an exact route, or 405 or 426: what dispatch() gives for a path without a suffix route. */
     [[nodiscard]] protocol::HttpResponse route(const HttpCall &call) const;
 
 private:
@@ -48,7 +57,12 @@ private:
         QString path;
         Handler handler;
     };
+    struct SuffixRoute {
+        QString suffix;
+        DeferredHandler handler;
+    };
     std::vector<Route> m_routes;
+    std::vector<SuffixRoute> m_suffixRoutes;
 };
 
 } // namespace lark

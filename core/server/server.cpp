@@ -6,6 +6,7 @@
 #include "listener.h"
 #include "logging.h"
 #include "protocol/messages.h"
+#include "restroutes.h"
 #include "rulesroutes.h"
 #include "sqlitebackend.h"
 #include "websocket.h"
@@ -14,6 +15,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QMetaMethod>
+#include <QPointer>
 #include <QUrlQuery>
 
 Q_LOGGING_CATEGORY(lcServer, "lark.server", QtInfoMsg)
@@ -45,6 +47,7 @@ Server::Server(const ServerConfig &config, QObject *parent)
 {
     connect(&m_rules, &SecurityRules::rulesChanged, this, &Server::onRulesChanged);
     addRulesRoutes(m_http, m_rules, m_authenticator, m_namespaces);
+    addRestRoutes(m_http, *this);
     m_clock.start();
     m_sweepTimer.setTimerType(Qt::PreciseTimer);
     connect(&m_sweepTimer, &QTimer::timeout, this, &Server::sweep);
@@ -136,6 +139,11 @@ void Server::awaitCommit(Connection *c)
         m_awaitingCommit.append(c);
 }
 
+void Server::afterCommit(quint64 batch, std::function<void(bool ok, const QString &error)> done)
+{
+    m_commitWaiters.emplace_back(batch, std::move(done));
+}
+
 void Server::onBatchCommitted(quint64 batch, bool ok, const QString &error)
 {
     if (!ok) {
@@ -149,6 +157,11 @@ void Server::onBatchCommitted(quint64 batch, bool ok, const QString &error)
     for (Connection *c : waiting) {
         if (c->releaseCommitted(batch, ok, error))
             m_awaitingCommit.append(c);
+    }
+    while (!m_commitWaiters.empty() && m_commitWaiters.front().first <= batch) {
+        const auto done = std::move(m_commitWaiters.front().second);
+        m_commitWaiters.pop_front();
+        done(ok, error);
     }
 }
 
@@ -237,14 +250,18 @@ QList<Session *> Server::sessions() const
     return m_registry.byNumber();
 }
 
-protocol::HttpResponse Server::serveHttp(const ServerWebSocket &socket, const protocol::HttpRequest &request)
+void Server::serveHttp(ServerWebSocket *socket, const protocol::HttpRequest &request)
 {
     const QUrl url = QUrl::fromEncoded(request.target);
-    const HttpCall call {request, url, QUrlQuery(url), socket.admission(), socket.peerAddress()};
-    protocol::HttpResponse response = m_http.route(call);
-    qCDebug(lcServer).noquote() << socket.peerAddress().toString() << request.method << request.target << "->"
-                                << response.status;
-    return response;
+    const HttpCall call {request, url, QUrlQuery(url), socket->admission(), socket->peerAddress()};
+    // A write's answer may come after a commit, by when the client may have gone.
+    m_http.dispatch(call,
+        [socket = QPointer<ServerWebSocket>(socket), peer = socket->peerAddress(), method = request.method,
+            target = request.target](const protocol::HttpResponse &response) {
+            qCDebug(lcServer).noquote() << peer.toString() << method << target.left(200) << "->" << response.status;
+            if (socket)
+                socket->respond(response);
+        });
 }
 
 void Server::onTcpConnection(int socketDescriptor)
@@ -261,7 +278,7 @@ void Server::onTcpConnection(int socketDescriptor)
     socket->setFlushScheduler(&m_flushes);
     // A plain HTTP connection stays counted with the handshakes: its requests are short and it is timed out as one.
     connect(socket, &ServerWebSocket::httpRequest, this,
-        [this, socket](const protocol::HttpRequest &request) { socket->respond(serveHttp(*socket, request)); });
+        [this, socket](const protocol::HttpRequest &request) { serveHttp(socket, request); });
     connect(socket, &ServerWebSocket::opened, this, [this, socket] {
         handshakeEnded(socket);
         onWebSocketOpened(socket);

@@ -23,6 +23,8 @@
 #include <QSet>
 #include <QTimer>
 
+#include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <vector>
@@ -168,6 +170,8 @@ public:
     void recheckQueuedOps(Session *s);
     /** c has replies waiting for a commit: it hears of every commit until it has none. */
     void awaitCommit(Connection *c);
+    /** Calls done once batch (Backend::openBatch()) is committed, or has failed; for answers that wait for it. */
+    void afterCommit(quint64 batch, std::function<void(bool ok, const QString &error)> done);
     [[nodiscard]] qint64 monotonicMs() const { return m_clock.elapsed(); }
     /** event as ready WebSocket frames; the last event's are kept, so a fan-out encodes its push only once. */
     const QList<QByteArray> &pushFrames(const SharedEvent &event) { return m_pushes.wireFrames(event); }
@@ -181,7 +185,7 @@ private:
     /** Talks to backend from now on; the namespaces that exist are attached to it. */
     void useBackend(std::unique_ptr<Backend> backend);
     void onTcpConnection(int socketDescriptor);
-    protocol::HttpResponse serveHttp(const ServerWebSocket &socket, const protocol::HttpRequest &request);
+    void serveHttp(ServerWebSocket *socket, const protocol::HttpRequest &request);
     void handshakeEnded(ServerWebSocket *socket);
     /**
      * docs/semantics.md §3: a client is never declared dead for time the server was not listening. When the loop
@@ -221,6 +225,7 @@ private:
     QTimer m_sweepTimer;
     QTimer m_graceTimer;
     QList<Connection *> m_awaitingCommit;
+    std::deque<std::pair<quint64, std::function<void(bool, const QString &)>>> m_commitWaiters; // batch order
     SessionRegistry m_registry;
     AdminFeed m_feed;
     QList<Connection *> m_connections;

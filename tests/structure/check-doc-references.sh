@@ -24,7 +24,7 @@ old_names=(
     'house'' style( §|,| pitfall)' 'docs/house-style.md'
     'scale''-out\.md' 'nothing in the repository'
     'rtdb''-rules' 'docs/rules.md'
-    'rtdb''-rest' 'nothing in the repository (the REST API is planned)'
+    'rtdb''-rest' 'docs/rest.md'
     '\.\./''shared' 'nothing in the repository'
     'shared'' docs' 'the matching file in docs/'
 )

@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: MIT
+#include "restroutes.h"
+
+#include "authenticator.h"
+#include "backend.h"
+#include "httprouter.h"
+#include "logging.h"
+#include "namespaces.h"
+#include "requesthandler.h"
+#include "server.h"
+
+#include "db/database.h"
+#include "db/pushid.h"
+
+#include <QDateTime>
+#include <QHostAddress>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+using namespace Qt::Literals::StringLiterals;
+using lark::protocol::HttpResponse;
+
+namespace lark
+{
+
+namespace
+{
+
+const QString Suffix = u".json"_s;
+const QByteArray Methods = "GET, PUT, POST, PATCH, DELETE";
+// What production and the emulator send on every answer (docs/rest.md §1).
+const QByteArray CommonHeaders = "Cache-Control: no-cache\r\n";
+
+/** Any JSON text, scalars included: QJsonDocument parses only objects and arrays, so it reads a one-element array. */
+bool parseJson(const QByteArray &text, QJsonValue *out)
+{
+    QJsonParseError pe;
+    const QJsonDocument doc = QJsonDocument::fromJson('[' + text + ']', &pe);
+    if (pe.error != QJsonParseError::NoError || doc.array().size() != 1)
+        return false;
+    *out = doc.array().at(0);
+    return true;
+}
+
+/** JSON text of any value (null for undefined), compact or indented. */
+QByteArray jsonText(const QJsonValue &v, bool pretty)
+{
+    const auto format = pretty ? QJsonDocument::Indented : QJsonDocument::Compact;
+    if (v.isObject())
+        return QJsonDocument(v.toObject()).toJson(format);
+    if (v.isArray())
+        return QJsonDocument(v.toArray()).toJson(format);
+    const QByteArray wrapped
+        = QJsonDocument(QJsonArray {v.isUndefined() ? QJsonValue() : v}).toJson(QJsonDocument::Compact);
+    return wrapped.mid(1, wrapped.size() - 2);
+}
+
+/** A value as a plain read gives it: export format (what the request path answers) without its priorities. */
+QJsonValue withoutPriorities(const QJsonValue &v)
+{
+    if (!v.isObject())
+        return v;
+    QJsonObject o = v.toObject();
+    if (o.contains(u".value"_s))
+        return o.value(u".value"_s); // a leaf with a priority
+    o.remove(u".priority"_s);
+    for (auto it = o.begin(); it != o.end(); ++it)
+        *it = withoutPriorities(*it);
+    return o;
+}
+
+HttpResponse refusal(int status, const QString &message)
+{
+    HttpResponse r = HttpResponse::error(status, message);
+    r.extraHeaders += CommonHeaders;
+    return r;
+}
+
+/** The method the request stands for: POST may carry another one, for clients that can send only GET and POST. */
+QByteArray effectiveMethod(const HttpCall &call)
+{
+    if (call.request.method != "POST")
+        return call.request.method;
+    QByteArray override = call.request.header("X-HTTP-Method-Override").trimmed();
+    if (override.isEmpty())
+        override = call.query.queryItemValue(u"x-http-method-override"_s, QUrl::FullyDecoded).toLatin1();
+    return override.isEmpty() ? call.request.method : override.toUpper();
+}
+
+/**
+ * ?ns=, else the first label of a Host such as demo.firebaseio.com, or demo.localhost (the loopback name that the
+ * access policy lets in), else "" (the default).
+ */
+QString namespaceOf(const HttpCall &call)
+{
+    const QString asked = call.query.queryItemValue(u"ns"_s, QUrl::FullyDecoded);
+    if (!asked.isEmpty())
+        return asked;
+    QString host = QString::fromUtf8(call.request.header("Host")).trimmed();
+    if (host.startsWith(u'['))
+        return {}; // an IPv6 literal
+    host = host.section(u':', 0, 0);
+    const QStringList labels = host.split(u'.');
+    const bool named = labels.size() >= 3 || (labels.size() == 2 && labels.back() == u"localhost"_s);
+    if (!named || !QHostAddress(host).isNull())
+        return {};
+    return labels.front();
+}
+
+/** The token of auth=, access_token= or Authorization: Bearer, in that order; empty: none. */
+QString tokenOf(const HttpCall &call)
+{
+    for (const QString &key : {u"auth"_s, u"access_token"_s}) {
+        const QString v = call.query.queryItemValue(key, QUrl::FullyDecoded);
+        if (!v.isEmpty())
+            return v;
+    }
+    return call.bearerToken();
+}
+
+/** The status and body for a request the request path refused. */
+HttpResponse refusalFor(const Reply &reply)
+{
+    if (reply.status == status::PermissionDenied)
+        return refusal(401, u"Permission denied"_s); // what both Admin SDKs' tests read from production
+    if (reply.status == status::WriteFailed)
+        return refusal(500, reply.data.toString());
+    return refusal(400, reply.data.toString());
+}
+
+/** Query parameters of a read that this server does not apply yet: refused rather than answered unfiltered. */
+const QStringList UnsupportedReadParameters = {u"orderBy"_s, u"startAt"_s, u"startAfter"_s, u"endAt"_s, u"endBefore"_s,
+    u"equalTo"_s, u"limitToFirst"_s, u"limitToLast"_s};
+
+class RestCall
+{
+public:
+    RestCall(Server &server, const HttpCall &call, HttpRouter::Respond respond)
+        : m_server(server)
+        , m_call(call)
+        , m_respond(std::move(respond))
+    {
+    }
+
+    void run()
+    {
+        const QByteArray method = effectiveMethod(m_call);
+        if (method != "GET" && method != "PUT" && method != "POST" && method != "PATCH" && method != "DELETE") {
+            HttpResponse r = refusal(405,
+                u"%1 is not a REST method (%2)"_s.arg(
+                    QString::fromLatin1(method.left(32)), QString::fromLatin1(Methods)));
+            r.extraHeaders += "Allow: " + Methods + "\r\n";
+            return m_respond(r);
+        }
+        Path path;
+        if (const auto no = parsePath(&path))
+            return m_respond(*no);
+        const QString ns = namespaceOf(m_call);
+        QString why;
+        if (!m_server.namespaces().admits(ns, &why))
+            return m_respond(refusal(400, why));
+        Identity identity;
+        if (const auto no = authenticate(&identity))
+            return m_respond(*no);
+        m_pretty = m_call.query.queryItemValue(u"print"_s) == u"pretty"_s;
+        m_silent = m_call.query.queryItemValue(u"print"_s) == u"silent"_s;
+
+        Request request;
+        request.path = path;
+        QJsonValue body;
+        if (method == "PUT" || method == "POST" || method == "PATCH") {
+            if (m_call.request.body.trimmed().isEmpty())
+                return m_respond(refusal(400, u"No data supplied."_s));
+            if (!parseJson(m_call.request.body, &body))
+                return m_respond(refusal(400, u"Invalid data; couldn't parse JSON object, array, or value."_s));
+        }
+        QJsonValue answer; // what a 200 carries, unless computed after the request
+        if (method == "GET") {
+            for (const QString &p : UnsupportedReadParameters) {
+                if (m_call.query.hasQueryItem(p))
+                    return m_respond(refusal(400,
+                        u"%1: REST queries are not served yet; read the whole location, "
+                        "or listen over the WebSocket protocol"_s.arg(p)));
+            }
+            request.action = Request::Action::Get;
+        } else if (method == "PUT") {
+            request.action = Request::Action::Set;
+            request.data = body;
+        } else if (method == "POST") {
+            const QString key = generatePushId(QDateTime::currentMSecsSinceEpoch());
+            request.action = Request::Action::Set;
+            request.path = path.child(key);
+            request.data = body;
+            answer = QJsonObject {{u"name"_s, key}};
+        } else if (method == "PATCH") {
+            if (body.isNull()) { // firebase database:remove deletes this way
+                request.action = Request::Action::Set;
+                request.data = QJsonValue::Null;
+            } else if (!body.isObject()) {
+                return m_respond(refusal(400, u"PATCH data must be an object of children to update"_s));
+            } else {
+                request.action = Request::Action::Update;
+                const QJsonObject children = body.toObject();
+                for (auto it = children.begin(); it != children.end(); ++it) {
+                    Path rel;
+                    if (!Path::parseRelative(path, it.key(), &rel, &why))
+                        return m_respond(refusal(400, u"Invalid path in PATCH data: "_s + why));
+                    request.children.emplace_back(rel, it.value());
+                }
+            }
+            answer = body;
+        } else { // DELETE
+            request.action = Request::Action::Set;
+            request.data = QJsonValue::Null;
+            answer = QJsonValue::Null;
+        }
+        if (!request.path.isRoot() && request.path.front() == u".info"_s && method != "GET")
+            return m_respond(refusal(400, u"Invalid path: .info is each client's own tree and cannot be written"_s));
+
+        Database *db = m_server.database(ns);
+        const Caller caller {db, identity, nullptr, nullptr, u"REST"_s, u"rest"_s};
+        const Backend &backend = m_server.backend();
+        const quint64 recordsBefore = backend.recordCount();
+        const Reply reply = m_server.requests().handle(caller, request);
+        if (!reply.isOk()) {
+            if (reply.status != status::PermissionDenied) // the rules' denials are logged with their rule
+                qCInfo(lcProtocol).noquote()
+                    << "refused REST" << method << request.path.toString() << "in" << db->name() << "from"
+                    << m_call.peer.toString() << ":" << reply.status << reply.data.toString();
+            return m_respond(refusalFor(reply));
+        }
+        const bool exportFormat = m_call.query.queryItemValue(u"format"_s) == u"export"_s;
+        if (method == "GET")
+            answer = exportFormat ? reply.data : withoutPriorities(reply.data);
+        else if (method == "PUT")
+            answer = withoutPriorities(db->valueJson(path)); // with its ServerValues resolved
+        if (method == "GET" && isTrue(u"shallow"_s))
+            answer = shallow(answer);
+        HttpResponse ok;
+        ok.extraHeaders = CommonHeaders;
+        if (m_silent)
+            ok.status = 204;
+        else
+            ok.body = jsonText(answer, m_pretty);
+        // Durability (docs/semantics.md §6): a write is answered once the batch that records it is committed.
+        if (backend.recordCount() == recordsBefore)
+            return m_respond(ok);
+        m_server.afterCommit(backend.openBatch(), [respond = m_respond, ok](bool committed, const QString &error) {
+            respond(committed ? ok : refusal(500, error));
+        });
+    }
+
+private:
+    std::optional<HttpResponse> parsePath(Path *out) const
+    {
+        QString text = m_call.url.path(QUrl::FullyDecoded);
+        text.chop(Suffix.size());
+        QString why;
+        if (!Path::parse(text, out, &why))
+            return refusal(400, u"Invalid path: "_s + why);
+        return std::nullopt;
+    }
+
+    std::optional<HttpResponse> authenticate(Identity *out) const
+    {
+        const QString token = tokenOf(m_call);
+        if (token.isEmpty())
+            return std::nullopt; // anonymous
+        const Authenticator &auth = m_server.authenticator();
+        const Authenticator::Result admin
+            = auth.authenticate(Authenticator::Credential::Admin, token, m_call.admission);
+        if (admin.isOk()) {
+            *out = admin.identity;
+            return std::nullopt;
+        }
+        const Authenticator::Result user = auth.authenticate(Authenticator::Credential::Token, token, m_call.admission);
+        if (!user.isOk())
+            return refusal(401, user.message);
+        *out = user.identity;
+        return std::nullopt;
+    }
+
+    [[nodiscard]] bool isTrue(const QString &key) const
+    {
+        const QString v = m_call.query.queryItemValue(key);
+        return v == u"true"_s || v == u"1"_s;
+    }
+
+    /** shallow=true: an object's children become true; anything else is itself. */
+    static QJsonValue shallow(const QJsonValue &v)
+    {
+        if (!v.isObject())
+            return v;
+        QJsonObject out;
+        const QJsonObject o = v.toObject();
+        for (auto it = o.begin(); it != o.end(); ++it)
+            out.insert(it.key(), true);
+        return out;
+    }
+
+    Server &m_server;
+    const HttpCall &m_call;
+    HttpRouter::Respond m_respond;
+    bool m_pretty = false;
+    bool m_silent = false;
+};
+
+} // namespace
+
+void addRestRoutes(HttpRouter &router, Server &server)
+{
+    router.addSuffix(Suffix, [&server](const HttpCall &call, HttpRouter::Respond respond) {
+        RestCall(server, call, std::move(respond)).run();
+    });
+}
+
+} // namespace lark

@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: MIT
+// The REST API on the real server over 127.0.0.1 (docs/rest.md): GET, PUT, POST, PATCH and DELETE on <path>.json
+// with the answers of docs/rest.md §1, the namespace and identities of §2 and §3, print, shallow and format=export,
+// bad input as 400s, and (§4) that a REST write is the same write as a WebSocket one: pushed to listeners, checked
+// by the rules, answered only once the data file has it.
+#include "httppeer.h"
+#include "rawclient.h"
+#include "testserver.h"
+
+#include "server/sqlitebackend.h"
+
+#include <QDateTime>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTemporaryDir>
+
+using namespace Qt::Literals::StringLiterals;
+using namespace lark;
+
+namespace
+{
+
+const QByteArray Owner = "Authorization: Bearer owner\r\n";
+
+/** The body as JSON, scalars included. */
+QJsonValue value(const Response &r)
+{
+    return QJsonDocument::fromJson("[" + r.body + "]").array().at(0);
+}
+
+QString errorOf(const Response &r)
+{
+    return QJsonDocument::fromJson(r.body).object().value(u"error"_s).toString();
+}
+
+/** An unsigned emulator token for uid, as the JS SDK's mockUserToken makes. */
+QByteArray mockToken(const QString &uid)
+{
+    const auto part = [](const QByteArray &json) {
+        return json.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals);
+    };
+    return part(R"({"alg":"none","typ":"JWT"})") + '.' + part(u"{\"sub\":\"%1\"}"_s.arg(uid).toUtf8()) + '.';
+}
+
+} // namespace
+
+class TstRest : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void init();
+    void cleanup();
+    void putThenGet();
+    void scalarsAndNull();
+    void postAnswersAPushId();
+    void patchUpdatesChildrenAndPaths();
+    void deleteAnswersNull();
+    void methodOverride();
+    void printSilentAndPretty();
+    void shallowAndExportFormat();
+    void serverValuesResolve();
+    void namespaceFromParameterOrHost();
+    void badInputIs400();
+    void unknownMethodIs405();
+    void rulesAndIdentities();
+    void writesReachWebSocketListeners();
+    void pipelinedRequestsAnswerInOrder();
+    void writeIsAnsweredOnceCommitted();
+
+private:
+    Response call(
+        const QByteArray &method, const QByteArray &target, const QByteArray &body = {}, const QByteArray &headers = {})
+    {
+        return m_http.exchange(httpRequest(method, target, body, headers));
+    }
+    std::unique_ptr<Server> m_server;
+    HttpPeer m_http;
+};
+
+void TstRest::init()
+{
+    m_server = startTestServer();
+    QVERIFY(m_http.connectTo(m_server->port()));
+}
+
+void TstRest::cleanup()
+{
+    m_http.socket.abort();
+    m_http.in.clear();
+    m_http.closed = false;
+    m_server.reset();
+}
+
+void TstRest::putThenGet()
+{
+    const Response put = call("PUT", "/users/jack.json?ns=rest", R"({"name": "Jack", "age": 31})");
+    QCOMPARE(put.status, "HTTP/1.1 200 OK"_ba);
+    QVERIFY(put.hasHeader("Content-Type: application/json; charset=utf-8"));
+    QVERIFY(put.hasHeader("Cache-Control: no-cache"));
+    QCOMPARE(value(put), QJsonValue(QJsonObject {{u"name"_s, u"Jack"_s}, {u"age"_s, 31}}));
+    QCOMPARE(value(call("GET", "/users.json?ns=rest")),
+        QJsonValue(QJsonObject {{u"jack"_s, QJsonObject {{u"name"_s, u"Jack"_s}, {u"age"_s, 31}}}}));
+    QCOMPARE(value(call("GET", "/users/jack/name.json?ns=rest")), QJsonValue(u"Jack"_s));
+    // A slash before .json is the same location; the root is /.json.
+    QCOMPARE(value(call("GET", "/users/jack/name/.json?ns=rest")), QJsonValue(u"Jack"_s));
+    QCOMPARE(value(call("GET", "/.json?ns=rest")).toObject().keys(), QStringList {u"users"_s});
+    // Percent-encoded keys are decoded.
+    QCOMPARE(call("PUT", "/a%20b.json?ns=rest", "1").status, "HTTP/1.1 200 OK"_ba);
+    QCOMPARE(value(call("GET", "/.json?ns=rest")).toObject().value(u"a b"_s), QJsonValue(1));
+    // Absent: 200 null, not 404.
+    const Response absent = call("GET", "/nobody/here.json?ns=rest");
+    QCOMPARE(absent.status, "HTTP/1.1 200 OK"_ba);
+    QCOMPARE(absent.body, "null"_ba);
+    QVERIFY(!m_http.closed); // keep-alive throughout
+}
+
+void TstRest::scalarsAndNull()
+{
+    QCOMPARE(value(call("PUT", "/s.json?ns=scalars", R"("hi")")), QJsonValue(u"hi"_s));
+    QCOMPARE(value(call("PUT", "/n.json?ns=scalars", "2.5")), QJsonValue(2.5));
+    QCOMPARE(value(call("PUT", "/b.json?ns=scalars", "true")), QJsonValue(true));
+    QCOMPARE(value(call("GET", "/.json?ns=scalars")),
+        QJsonValue(QJsonObject {{u"s"_s, u"hi"_s}, {u"n"_s, 2.5}, {u"b"_s, true}}));
+    // An array is stored as an object keyed by index, as over the WebSocket.
+    call("PUT", "/arr.json?ns=scalars", "[1, 2]");
+    QCOMPARE(value(call("GET", "/arr/1.json?ns=scalars")), QJsonValue(2));
+    // PUT null deletes.
+    const Response deleted = call("PUT", "/s.json?ns=scalars", "null");
+    QCOMPARE(deleted.status, "HTTP/1.1 200 OK"_ba);
+    QCOMPARE(deleted.body, "null"_ba);
+    QCOMPARE(call("GET", "/s.json?ns=scalars").body, "null"_ba);
+}
+
+void TstRest::postAnswersAPushId()
+{
+    const Response first = call("POST", "/messages.json?ns=post", R"({"text": "one"})");
+    QCOMPARE(first.status, "HTTP/1.1 200 OK"_ba);
+    const QString a = QJsonDocument::fromJson(first.body).object().value(u"name"_s).toString();
+    QCOMPARE(a.size(), 20);
+    const QString b = QJsonDocument::fromJson(call("POST", "/messages.json?ns=post", R"("two")").body)
+                          .object()
+                          .value(u"name"_s)
+                          .toString();
+    QVERIFY2(a < b, "push ids sort in creation order");
+    const QJsonObject all = value(call("GET", "/messages.json?ns=post")).toObject();
+    QCOMPARE(all.value(a), QJsonValue(QJsonObject {{u"text"_s, u"one"_s}}));
+    QCOMPARE(all.value(b), QJsonValue(u"two"_s));
+}
+
+void TstRest::patchUpdatesChildrenAndPaths()
+{
+    call("PUT", "/u.json?ns=patch", R"({"a": 1, "b": {"c": 2, "keep": true}, "gone": 1})");
+    const QByteArray update = R"({"b/c": 3, "d": {"e": 4}, "gone": null})";
+    const Response patch = call("PATCH", "/u.json?ns=patch", update);
+    QCOMPARE(patch.status, "HTTP/1.1 200 OK"_ba);
+    QCOMPARE(value(patch), QJsonValue(QJsonDocument::fromJson(update).object())); // the request data
+    QCOMPARE(value(call("GET", "/u.json?ns=patch")),
+        QJsonValue(QJsonDocument::fromJson(R"({"a": 1, "b": {"c": 3, "keep": true}, "d": {"e": 4}})").object()));
+    // PATCH null deletes the location (firebase database:remove).
+    QCOMPARE(call("PATCH", "/u/b.json?ns=patch", "null").body, "null"_ba);
+    QVERIFY(!value(call("GET", "/u.json?ns=patch")).toObject().contains(u"b"_s));
+    // Not an object: nothing written.
+    const Response bad = call("PATCH", "/u.json?ns=patch", "5");
+    QCOMPARE(bad.status, "HTTP/1.1 400 Bad Request"_ba);
+    QVERIFY(errorOf(bad).contains(u"object"_s));
+    const Response badKey = call("PATCH", "/u.json?ns=patch", R"({"a": 9, "x$y": 1})");
+    QCOMPARE(badKey.status, "HTTP/1.1 400 Bad Request"_ba);
+    QCOMPARE(value(call("GET", "/u/a.json?ns=patch")), QJsonValue(1)); // all or nothing
+}
+
+void TstRest::deleteAnswersNull()
+{
+    call("PUT", "/x.json?ns=del", R"({"y": 1, "z": 2})");
+    const Response r = call("DELETE", "/x/y.json?ns=del");
+    QCOMPARE(r.status, "HTTP/1.1 200 OK"_ba);
+    QCOMPARE(r.body, "null"_ba);
+    QCOMPARE(value(call("GET", "/x.json?ns=del")), QJsonValue(QJsonObject {{u"z"_s, 2}}));
+}
+
+void TstRest::methodOverride()
+{
+    call("PUT", "/o.json?ns=override", R"({"a": 1, "b": 2})");
+    QCOMPARE(call("POST", "/o/a.json?ns=override", {}, "X-HTTP-Method-Override: DELETE\r\n").body, "null"_ba);
+    QCOMPARE(value(call("POST", "/o/b.json?ns=override&x-http-method-override=PUT", "7")), QJsonValue(7));
+    QCOMPARE(value(call("GET", "/o.json?ns=override")), QJsonValue(QJsonObject {{u"b"_s, 7}}));
+}
+
+void TstRest::printSilentAndPretty()
+{
+    const Response silent = call("PUT", "/p.json?ns=print&print=silent", R"({"a": {"b": 1}})");
+    QCOMPARE(silent.status, "HTTP/1.1 204 No Content"_ba);
+    QVERIFY(silent.body.isEmpty());
+    QCOMPARE(
+        value(call("GET", "/p.json?ns=print")), QJsonValue(QJsonDocument::fromJson(R"({"a": {"b": 1}})").object()));
+    const Response pretty = call("GET", "/p.json?ns=print&print=pretty");
+    QVERIFY2(pretty.body.contains('\n'), pretty.body);
+    QCOMPARE(value(pretty), QJsonValue(QJsonDocument::fromJson(R"({"a": {"b": 1}})").object()));
+    QCOMPARE(call("GET", "/p.json?ns=print&print=silent").status, "HTTP/1.1 204 No Content"_ba);
+}
+
+void TstRest::shallowAndExportFormat()
+{
+    call("PUT", "/s.json?ns=shallow", R"({"a": {"deep": 1}, "b": 2, ".priority": 5})");
+    QCOMPARE(value(call("GET", "/s.json?ns=shallow&shallow=true")),
+        QJsonValue(QJsonObject {{u"a"_s, true}, {u"b"_s, true}}));
+    QCOMPARE(value(call("GET", "/s/b.json?ns=shallow&shallow=true")), QJsonValue(2));
+    QCOMPARE(call("GET", "/none.json?ns=shallow&shallow=true").body, "null"_ba);
+    // A plain read leaves priorities out; format=export has them.
+    QCOMPARE(value(call("GET", "/s.json?ns=shallow")),
+        QJsonValue(QJsonObject {{u"a"_s, QJsonObject {{u"deep"_s, 1}}}, {u"b"_s, 2}}));
+    QCOMPARE(value(call("GET", "/s.json?ns=shallow&format=export")).toObject().value(u".priority"_s), QJsonValue(5));
+    call("PUT", "/leaf.json?ns=shallow", R"({".value": "Tom", ".priority": 1})");
+    QCOMPARE(value(call("GET", "/leaf.json?ns=shallow")), QJsonValue(u"Tom"_s));
+    QCOMPARE(value(call("GET", "/leaf.json?ns=shallow&format=export")),
+        QJsonValue(QJsonObject {{u".value"_s, u"Tom"_s}, {u".priority"_s, 1}}));
+}
+
+void TstRest::serverValuesResolve()
+{
+    const qint64 before = QDateTime::currentMSecsSinceEpoch();
+    const Response r = call("PUT", "/t.json?ns=sv", R"({"at": {".sv": "timestamp"}, "n": {".sv": {"increment": 2}}})");
+    const QJsonObject written = value(r).toObject();
+    QVERIFY2(written.value(u"at"_s).toDouble() >= double(before), r.body);
+    QCOMPARE(written.value(u"n"_s), QJsonValue(2));
+    call("PATCH", "/t.json?ns=sv", R"({"n": {".sv": {"increment": 3}}})");
+    QCOMPARE(value(call("GET", "/t/n.json?ns=sv")), QJsonValue(5));
+    const Response unknown = call("PUT", "/t.json?ns=sv", R"({".sv": "nonsense"})");
+    QCOMPARE(unknown.status, "HTTP/1.1 400 Bad Request"_ba);
+}
+
+void TstRest::namespaceFromParameterOrHost()
+{
+    call("PUT", "/where.json?ns=alpha", R"("alpha")");
+    // The Host's first label, as <ns>.firebaseio.com (here under .localhost, the loopback names the access policy
+    // lets in); ?ns= wins over it.
+    QCOMPARE(m_http.exchange("GET /where.json HTTP/1.1\r\nHost: alpha.localhost:9000\r\n\r\n").body, "\"alpha\""_ba);
+    QCOMPARE(m_http.exchange("GET /where.json HTTP/1.1\r\nHost: alpha.rtdb.localhost\r\n\r\n").body, "\"alpha\""_ba);
+    QCOMPARE(m_http.exchange("GET /where.json?ns=beta HTTP/1.1\r\nHost: alpha.localhost\r\n\r\n").body, "null"_ba);
+    // An IP or a two-label host is no namespace: the default one.
+    call("PUT", "/where.json", R"("default")");
+    QCOMPARE(m_http.exchange("GET /where.json HTTP/1.1\r\nHost: 127.0.0.1:9000\r\n\r\n").body, "\"default\""_ba);
+    QCOMPARE(m_http.exchange("GET /where.json HTTP/1.1\r\nHost: localhost\r\n\r\n").body, "\"default\""_ba);
+    QVERIFY(m_server->namespaces().names().contains(u"alpha"_s));
+    const Response bad = call("GET", "/x.json?ns=no%20spaces");
+    QCOMPARE(bad.status, "HTTP/1.1 400 Bad Request"_ba);
+    QCOMPARE(errorOf(bad), u"invalid namespace"_s);
+}
+
+void TstRest::badInputIs400()
+{
+    const auto is400 = [](const Response &r, const QString &text) {
+        if (r.status != "HTTP/1.1 400 Bad Request"_ba || !errorOf(r).contains(text))
+            qWarning() << r.status << r.body;
+        return r.status == "HTTP/1.1 400 Bad Request"_ba && errorOf(r).contains(text);
+    };
+    QVERIFY(is400(call("PUT", "/a.json?ns=bad", "{nope"), u"couldn't parse"_s));
+    QVERIFY(is400(call("PUT", "/a.json?ns=bad", "1 2"), u"couldn't parse"_s));
+    QVERIFY(is400(call("PUT", "/a.json?ns=bad"), u"No data supplied"_s));
+    QVERIFY(is400(call("POST", "/a.json?ns=bad", "  "), u"No data supplied"_s));
+    QVERIFY(is400(call("PUT", "/a$b.json?ns=bad", "1"), u"Invalid path"_s));
+    QVERIFY(is400(call("GET", "/a%23b.json?ns=bad"), u"Invalid path"_s));
+    QVERIFY(is400(call("PUT", "/.info/connected.json?ns=bad", "true"), u".info"_s));
+    QVERIFY(is400(call("PUT", "/a.json?ns=bad", R"({"k.ey": 1})"), u""_s));
+    QVERIFY(is400(call("GET", "/a.json?ns=bad&orderBy=%22$key%22"), u"orderBy"_s));
+    // Nothing of those was written, and the connection still serves.
+    QCOMPARE(call("GET", "/.json?ns=bad").body, "null"_ba);
+    QVERIFY(!m_http.closed);
+    // A path without .json is still not a REST call.
+    HttpPeer other;
+    QVERIFY(other.connectTo(m_server->port()));
+    QCOMPARE(other.exchange(get("/a")).status, "HTTP/1.1 426 Upgrade Required"_ba);
+}
+
+void TstRest::unknownMethodIs405()
+{
+    const Response r = m_http.exchange("OPTIONS /a.json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    QCOMPARE(r.status, "HTTP/1.1 405 Method Not Allowed"_ba);
+    QVERIFY(r.hasHeader("Allow: GET, PUT, POST, PATCH, DELETE"));
+    const Response overridden = call("POST", "/a.json", "1", "X-HTTP-Method-Override: TRACE\r\n");
+    QCOMPARE(overridden.status, "HTTP/1.1 405 Method Not Allowed"_ba);
+    QCOMPARE(call("GET", "/a.json").body, "null"_ba);
+}
+
+void TstRest::rulesAndIdentities()
+{
+    const QString ns = u"guarded"_s;
+    QVERIFY(
+        m_server->rules()
+            .set(ns, R"({"rules": {"p": {"$uid": {".read": true, ".write": "auth != null && auth.uid === $uid"}}}})")
+            .ok);
+    // Anonymous: denied, with production's status and text.
+    const Response anon = call("PUT", "/p/alice.json?ns=guarded", "1");
+    QCOMPARE(anon.status, "HTTP/1.1 401 Unauthorized"_ba);
+    QCOMPARE(errorOf(anon), u"Permission denied"_s);
+    // A user token as auth=, access_token= or Bearer.
+    const QByteArray alice = mockToken(u"alice"_s);
+    QCOMPARE(call("PUT", "/p/alice.json?ns=guarded&auth=" + alice, "1").status, "HTTP/1.1 200 OK"_ba);
+    QCOMPARE(call("PUT", "/p/alice.json?ns=guarded&access_token=" + alice, "2").status, "HTTP/1.1 200 OK"_ba);
+    QCOMPARE(call("PUT", "/p/alice.json?ns=guarded", "3", "Authorization: Bearer " + alice + "\r\n").status,
+        "HTTP/1.1 200 OK"_ba);
+    QCOMPARE(call("PUT", "/p/bob.json?ns=guarded&auth=" + alice, "1").status, "HTTP/1.1 401 Unauthorized"_ba);
+    // The admin bypasses the rules: Bearer owner, or access_token=owner as the Emulator UI's upload sends it.
+    QCOMPARE(call("PUT", "/p/bob.json?ns=guarded", "4", Owner).status, "HTTP/1.1 200 OK"_ba);
+    QCOMPARE(call("PUT", "/elsewhere.json?ns=guarded&access_token=owner", "5").status, "HTTP/1.1 200 OK"_ba);
+    // Reads go through the rules too.
+    QCOMPARE(call("GET", "/elsewhere.json?ns=guarded").status, "HTTP/1.1 401 Unauthorized"_ba);
+    QCOMPARE(value(call("GET", "/p/alice.json?ns=guarded")), QJsonValue(3));
+    QCOMPARE(value(call("GET", "/p/bob.json?ns=guarded")), QJsonValue(4));
+    QCOMPARE(call("GET", "/p.json?ns=guarded").status, "HTTP/1.1 401 Unauthorized"_ba); // no .read at /p itself
+    QCOMPARE(
+        value(call("GET", "/p.json?ns=guarded", {}, Owner)), QJsonValue(QJsonObject {{u"alice"_s, 3}, {u"bob"_s, 4}}));
+    // A credential that is no token: 401 with the reason.
+    const Response junk = call("GET", "/p/alice.json?ns=guarded&auth=junk");
+    QCOMPARE(junk.status, "HTTP/1.1 401 Unauthorized"_ba);
+    QVERIFY2(errorOf(junk).contains(u"JWT"_s), junk.body);
+}
+
+void TstRest::writesReachWebSocketListeners()
+{
+    RawClient ws;
+    QVERIFY(ws.open(m_server->port(), u"fan"_s));
+    QCOMPARE(replyStatus(ws.call(u"q"_s, {{u"p"_s, u"/room"_s}, {u"h"_s, u""_s}})), u"ok"_s);
+    call("PUT", "/room/a.json?ns=fan", R"({"x": 1})");
+    QVERIFY(!ws.waitPush(pushAt(u"d"_s, u"/room/a"_s)).isEmpty());
+    call("PATCH", "/room.json?ns=fan", R"({"b": 2, "c": 3})");
+    // One update, one merge push, as an SDK update() gives.
+    const QJsonObject merge = ws.waitPush(pushAt(u"m"_s, u"/room"_s));
+    QCOMPARE(merge.value(u"b"_s).toObject().value(u"d"_s), QJsonValue(QJsonObject {{u"b"_s, 2}, {u"c"_s, 3}}));
+    // And the other way: a WebSocket write is what REST reads.
+    QCOMPARE(replyStatus(ws.call(u"p"_s, {{u"p"_s, u"/room/d"_s}, {u"d"_s, 4}})), u"ok"_s);
+    QCOMPARE(value(call("GET", "/room/d.json?ns=fan")), QJsonValue(4));
+}
+
+void TstRest::pipelinedRequestsAnswerInOrder()
+{
+    m_http.send(httpRequest("PUT", "/q.json?ns=pipe", "1") + httpRequest("GET", "/q.json?ns=pipe")
+        + httpRequest("PUT", "/q.json?ns=pipe", "2") + httpRequest("GET", "/q.json?ns=pipe"));
+    QTRY_COMPARE_WITH_TIMEOUT(m_http.responses().size(), 4, HttpPeer::Timeout);
+    const QList<Response> r = m_http.responses();
+    QCOMPARE(r[1].body, "1"_ba);
+    QCOMPARE(r[3].body, "2"_ba);
+}
+
+void TstRest::writeIsAnsweredOnceCommitted()
+{
+    QTemporaryDir dir;
+    ServerConfig config;
+    config.port = 0;
+    config.dataFile = dir.filePath(u"rest.lark"_s);
+    auto server = startConfiguredServer(config);
+    HttpPeer p;
+    QVERIFY(p.connectTo(server->port()));
+    QCOMPARE(p.exchange(httpRequest("PUT", "/d.json?ns=durable", "1")).status, "HTTP/1.1 200 OK"_ba);
+
+    server->setCommitsPausedForTesting(true);
+    p.send(httpRequest("PUT", "/d.json?ns=durable", "2") + httpRequest("GET", "/d.json?ns=durable"));
+    // The write is applied (another client reads it) but not answered, nor the read behind it, until the commit.
+    HttpPeer other;
+    QVERIFY(other.connectTo(server->port()));
+    QCOMPARE(other.exchange(httpRequest("GET", "/d.json?ns=durable")).body, "2"_ba);
+    QCOMPARE(p.responses().size(), 1);
+    QVERIFY(lark::sqliteStore(server->backend())->openBatch() != 0);
+    server->setCommitsPausedForTesting(false);
+    QTRY_COMPARE_WITH_TIMEOUT(p.responses().size(), 3, HttpPeer::Timeout);
+    QCOMPARE(p.responses()[1].status, "HTTP/1.1 200 OK"_ba);
+    QCOMPARE(p.responses()[2].body, "2"_ba);
+    QCOMPARE(lark::sqliteStore(server->backend())->openBatch(), quint64(0));
+}
+
+QTEST_GUILESS_MAIN(TstRest)
+#include "tst_rest.moc"
