@@ -47,7 +47,7 @@ QByteArray HttpResponse::serialize(bool keepAlive) const
 {
     QByteArray out = "HTTP/1.1 " + QByteArray::number(status) + ' ' + httpStatusText(status) + "\r\n";
     out += extraHeaders;
-    if (!body.isEmpty() || status != 204)
+    if (!body.isEmpty() || (status != 204 && status != 304))
         out += "Content-Type: " + contentType + "\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n";
     out += "Connection: ";
     if (status == 426)
@@ -64,6 +64,8 @@ QByteArray httpStatusText(int status)
         return "OK";
     case 204:
         return "No Content";
+    case 304:
+        return "Not Modified";
     case 400:
         return "Bad Request";
     case 401:
@@ -78,6 +80,8 @@ QByteArray httpStatusText(int status)
         return "Request Timeout";
     case 411:
         return "Length Required";
+    case 412:
+        return "Precondition Failed";
     case 413:
         return "Content Too Large";
     case 426:

@@ -29,8 +29,8 @@ namespace
 
 const QString Suffix = u".json"_s;
 const QByteArray Methods = "GET, PUT, POST, PATCH, DELETE";
-// What production and the emulator send on every answer (docs/rest.md §1).
-const QByteArray CommonHeaders = "Cache-Control: no-cache\r\n";
+// The ETag of a null location: what `if-match` names to write only where there is nothing (docs/rest.md §4).
+const QByteArray NullEtag = "null_etag";
 
 /** Any JSON text, scalars included: QJsonDocument parses only objects and arrays, so it reads a one-element array. */
 bool parseJson(const QByteArray &text, QJsonValue *out)
@@ -72,9 +72,7 @@ QJsonValue withoutPriorities(const QJsonValue &v)
 
 HttpResponse refusal(int status, const QString &message)
 {
-    HttpResponse r = HttpResponse::error(status, message);
-    r.extraHeaders += CommonHeaders;
-    return r;
+    return HttpResponse::error(status, message);
 }
 
 /** The method the request stands for: POST may carry another one, for clients that can send only GET and POST. */
@@ -218,11 +216,43 @@ public:
         if (!request.path.isRoot() && request.path.front() == u".info"_s && method != "GET")
             return m_respond(refusal(400, u"Invalid path: .info is each client's own tree and cannot be written"_s));
 
+        // ETags (docs/rest.md §4): the wire hash of the location, asked for with X-Firebase-ETag; if-match makes a
+        // PUT or DELETE a compare-and-set (a transaction's, checked after the rules), if-none-match a GET's 304.
+        const QByteArray ifMatch = m_call.request.header("if-match").trimmed();
+        const QByteArray ifNoneMatch = m_call.request.header("if-none-match").trimmed();
+        const bool wantsEtag = m_call.request.header("X-Firebase-ETag").trimmed().toLower() == "true";
+        if (!ifMatch.isEmpty() && method != "PUT" && method != "DELETE")
+            return m_respond(refusal(400, u"if-match is supported on PUT and DELETE only"_s));
+        if (method == "PATCH" && wantsEtag)
+            return m_respond(refusal(400, u"ETags are not supported with PATCH"_s));
+        if (!ifMatch.isEmpty()) {
+            request.hasExpectedHash = true;
+            request.hash = ifMatch == NullEtag ? QByteArray() : ifMatch;
+        }
+
         Database *db = m_server.database(ns);
+        const auto etagAt = [db](const Path &at) {
+            const QByteArray hash = db->hashAt(at);
+            return hash.isEmpty() ? NullEtag : hash;
+        };
         const Caller caller {db, identity, nullptr, nullptr, u"REST"_s, u"rest"_s};
         const Backend &backend = m_server.backend();
         const quint64 recordsBefore = backend.recordCount();
         const Reply reply = m_server.requests().handle(caller, request);
+        if (reply.status == status::DataStale) {
+            // 412 with what is there now and its ETag: the Go and Python transactions retry from that body. Only
+            // for a caller who may read it: the rules let this one write, which is not the same.
+            Request read;
+            read.action = Request::Action::Get;
+            read.path = path;
+            const Reply current = m_server.requests().handle(caller, read);
+            HttpResponse stale = HttpResponse::error(412, u"the location changed: its ETag is not the if-match one"_s);
+            if (current.isOk()) {
+                stale.body = jsonText(withoutPriorities(current.data), m_pretty);
+                stale.extraHeaders = "ETag: " + etagAt(path) + "\r\n";
+            }
+            return m_respond(stale);
+        }
         if (!reply.isOk()) {
             if (reply.status != status::PermissionDenied) // the rules' denials are logged with their rule
                 qCInfo(lcProtocol).noquote()
@@ -238,8 +268,11 @@ public:
         if (method == "GET" && isTrue(u"shallow"_s))
             answer = shallow(answer);
         HttpResponse ok;
-        ok.extraHeaders = CommonHeaders;
-        if (m_silent)
+        if (wantsEtag || !ifNoneMatch.isEmpty())
+            ok.extraHeaders = "ETag: " + etagAt(request.path) + "\r\n";
+        if (method == "GET" && !ifNoneMatch.isEmpty() && ifNoneMatch == etagAt(path))
+            ok.status = 304; // unchanged: no body
+        else if (m_silent)
             ok.status = 204;
         else
             ok.body = jsonText(answer, m_pretty);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The REST API on the real server over 127.0.0.1 (docs/rest.md): GET, PUT, POST, PATCH and DELETE on <path>.json
 // with the answers of docs/rest.md §1, the namespace and identities of §2 and §3, print, shallow and format=export,
-// bad input as 400s, and (§4) that a REST write is the same write as a WebSocket one: pushed to listeners, checked
-// by the rules, answered only once the data file has it.
+// bad input as 400s, ETags (§4), and (§5) that a REST write is the same write as a WebSocket one: pushed to listeners,
+// checked by the rules, answered only once the data file has it.
 #include "httppeer.h"
 #include "rawclient.h"
 #include "testserver.h"
@@ -60,6 +60,7 @@ private Q_SLOTS:
     void printSilentAndPretty();
     void shallowAndExportFormat();
     void serverValuesResolve();
+    void etagsAndConditionalRequests();
     void namespaceFromParameterOrHost();
     void badInputIs400();
     void unknownMethodIs405();
@@ -97,7 +98,8 @@ void TstRest::putThenGet()
     const Response put = call("PUT", "/users/jack.json?ns=rest", R"({"name": "Jack", "age": 31})");
     QCOMPARE(put.status, "HTTP/1.1 200 OK"_ba);
     QVERIFY(put.hasHeader("Content-Type: application/json; charset=utf-8"));
-    QVERIFY(put.hasHeader("Cache-Control: no-cache"));
+    QVERIFY(put.hasHeader("Cache-Control: no-store"));
+    QVERIFY(!put.head.contains("ETag")); // only when asked for
     QCOMPARE(value(put), QJsonValue(QJsonObject {{u"name"_s, u"Jack"_s}, {u"age"_s, 31}}));
     QCOMPARE(value(call("GET", "/users.json?ns=rest")),
         QJsonValue(QJsonObject {{u"jack"_s, QJsonObject {{u"name"_s, u"Jack"_s}, {u"age"_s, 31}}}}));
@@ -229,6 +231,58 @@ void TstRest::serverValuesResolve()
     QCOMPARE(unknown.status, "HTTP/1.1 400 Bad Request"_ba);
 }
 
+/** The value of a response's ETag header, or empty. */
+static QByteArray etagOf(const Response &r)
+{
+    const qsizetype at = r.head.indexOf("\r\nETag: ");
+    return at < 0 ? QByteArray() : r.head.mid(at + 8, r.head.indexOf("\r\n", at + 8) - at - 8);
+}
+
+// As the Python and Go Admin SDKs use them: get with X-Firebase-ETag, set_if_unchanged (if-match, 412 with the
+// current value and ETag), get_if_changed (if-none-match, 304), and null_etag for writing only where nothing is.
+void TstRest::etagsAndConditionalRequests()
+{
+    const QByteArray asked = "X-Firebase-ETag: true\r\n";
+    const Response first = call("GET", "/e.json?ns=etag", {}, asked);
+    QCOMPARE(etagOf(first), "null_etag"_ba);
+    // null_etag writes only where there is nothing.
+    const Response created = call("PUT", "/e.json?ns=etag", R"({"n": 1})", "if-match: null_etag\r\n" + asked);
+    QCOMPARE(created.status, "HTTP/1.1 200 OK"_ba);
+    const QByteArray v1 = etagOf(created);
+    QVERIFY(!v1.isEmpty() && v1 != "null_etag");
+    QCOMPARE(etagOf(call("GET", "/e.json?ns=etag", {}, asked)), v1); // the same data, the same ETag
+    const Response again = call("PUT", "/e.json?ns=etag", R"({"n": 9})", "if-match: null_etag\r\n");
+    QCOMPARE(again.status, "HTTP/1.1 412 Precondition Failed"_ba);
+    QCOMPARE(value(again), QJsonValue(QJsonObject {{u"n"_s, 1}})); // the current value, for the next attempt
+    QCOMPARE(etagOf(again), v1);
+    // A matching ETag writes; the old one no longer does.
+    const Response updated = call("PUT", "/e.json?ns=etag", R"({"n": 2})", "if-match: " + v1 + "\r\n" + asked);
+    QCOMPARE(updated.status, "HTTP/1.1 200 OK"_ba);
+    const QByteArray v2 = etagOf(updated);
+    QVERIFY(v2 != v1);
+    QCOMPARE(call("PUT", "/e.json?ns=etag", R"({"n": 3})", "if-match: " + v1 + "\r\n").status,
+        "HTTP/1.1 412 Precondition Failed"_ba);
+    QCOMPARE(value(call("GET", "/e.json?ns=etag")), QJsonValue(QJsonObject {{u"n"_s, 2}}));
+    // if-none-match: 304 while unchanged (no body, the ETag), 200 with the data and the new ETag after a change.
+    const Response same = call("GET", "/e.json?ns=etag", {}, "if-none-match: " + v2 + "\r\n");
+    QCOMPARE(same.status, "HTTP/1.1 304 Not Modified"_ba);
+    QVERIFY(same.body.isEmpty());
+    QCOMPARE(etagOf(same), v2);
+    const Response changed = call("GET", "/e.json?ns=etag", {}, "if-none-match: " + v1 + "\r\n");
+    QCOMPARE(changed.status, "HTTP/1.1 200 OK"_ba);
+    QCOMPARE(etagOf(changed), v2);
+    QCOMPARE(value(changed), QJsonValue(QJsonObject {{u"n"_s, 2}}));
+    // DELETE with if-match; its ETag is that of null.
+    const Response deleted = call("DELETE", "/e.json?ns=etag", {}, "if-match: " + v2 + "\r\n" + asked);
+    QCOMPARE(deleted.status, "HTTP/1.1 200 OK"_ba);
+    QCOMPARE(etagOf(deleted), "null_etag"_ba);
+    // Where ETags do not apply: 400, nothing written.
+    QCOMPARE(call("GET", "/e.json?ns=etag", {}, "if-match: null_etag\r\n").status, "HTTP/1.1 400 Bad Request"_ba);
+    QCOMPARE(call("PATCH", "/e.json?ns=etag", R"({"a": 1})", asked).status, "HTTP/1.1 400 Bad Request"_ba);
+    QCOMPARE(call("POST", "/e.json?ns=etag", "1", "if-match: null_etag\r\n").status, "HTTP/1.1 400 Bad Request"_ba);
+    QCOMPARE(call("GET", "/e.json?ns=etag").body, "null"_ba);
+}
+
 void TstRest::namespaceFromParameterOrHost()
 {
     call("PUT", "/where.json?ns=alpha", R"("alpha")");
@@ -285,10 +339,10 @@ void TstRest::unknownMethodIs405()
 void TstRest::rulesAndIdentities()
 {
     const QString ns = u"guarded"_s;
-    QVERIFY(
-        m_server->rules()
-            .set(ns, R"({"rules": {"p": {"$uid": {".read": true, ".write": "auth != null && auth.uid === $uid"}}}})")
-            .ok);
+    QVERIFY(m_server->rules()
+                .set(ns, R"({"rules": {"p": {"$uid": {".read": true, ".write": "auth != null && auth.uid === $uid"}},
+                                   "dropbox": {".write": true}}})")
+                .ok);
     // Anonymous: denied, with production's status and text.
     const Response anon = call("PUT", "/p/alice.json?ns=guarded", "1");
     QCOMPARE(anon.status, "HTTP/1.1 401 Unauthorized"_ba);
@@ -310,6 +364,12 @@ void TstRest::rulesAndIdentities()
     QCOMPARE(call("GET", "/p.json?ns=guarded").status, "HTTP/1.1 401 Unauthorized"_ba); // no .read at /p itself
     QCOMPARE(
         value(call("GET", "/p.json?ns=guarded", {}, Owner)), QJsonValue(QJsonObject {{u"alice"_s, 3}, {u"bob"_s, 4}}));
+    // A 412 shows the current value only to a caller who may read it: here one who may only write.
+    QCOMPARE(call("PUT", "/dropbox.json?ns=guarded", R"("secret")").status, "HTTP/1.1 200 OK"_ba);
+    const Response stale = call("PUT", "/dropbox.json?ns=guarded", R"("mine")", "if-match: null_etag\r\n");
+    QCOMPARE(stale.status, "HTTP/1.1 412 Precondition Failed"_ba);
+    QVERIFY2(!stale.body.contains("secret") && !stale.head.contains("ETag"), stale.head + stale.body);
+    QVERIFY(!errorOf(stale).isEmpty());
     // A credential that is no token: 401 with the reason.
     const Response junk = call("GET", "/p/alice.json?ns=guarded&auth=junk");
     QCOMPARE(junk.status, "HTTP/1.1 401 Unauthorized"_ba);
