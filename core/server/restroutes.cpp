@@ -343,6 +343,13 @@ private:
 
 void addRestRoutes(HttpRouter &router, Server &server)
 {
+    // The emulator's list of namespaces, which the Emulator UI's picker polls without a credential.
+    router.add("GET", u"/.inspect/databases.json"_s, [&server](const HttpCall &) {
+        QJsonArray names;
+        for (const QString &name : server.namespaces().names())
+            names.append(QJsonObject {{u"name"_s, name}});
+        return HttpResponse::json(200, names);
+    });
     router.addSuffix(Suffix, [&server](const HttpCall &call, HttpRouter::Respond respond) {
         RestCall(server, call, std::move(respond)).run();
     });

@@ -13,7 +13,8 @@ class Server;
  * namespace comes from `?ns=`, else the Host's first label, else the default one; the caller is anonymous, the admin
  * (`Authorization: Bearer owner`, `access_token=owner`, or the --admin-token) or the user of a token given as
  * `auth=`, `access_token=` or Bearer. A write is answered once it is durable, like a WebSocket `ok`. server must
- * outlive the router.
+ * outlive the router. Also `GET /.inspect/databases.json`: the namespaces, `[{"name": NS}, …]`, as the emulator lists
+ * them.
  */
 void addRestRoutes(HttpRouter &router, Server &server);
 

@@ -62,6 +62,7 @@ private Q_SLOTS:
     void serverValuesResolve();
     void etagsAndConditionalRequests();
     void namespaceFromParameterOrHost();
+    void inspectListsTheNamespaces();
     void badInputIs400();
     void unknownMethodIs405();
     void rulesAndIdentities();
@@ -299,6 +300,17 @@ void TstRest::namespaceFromParameterOrHost()
     const Response bad = call("GET", "/x.json?ns=no%20spaces");
     QCOMPARE(bad.status, "HTTP/1.1 400 Bad Request"_ba);
     QCOMPARE(errorOf(bad), u"invalid namespace"_s);
+}
+
+void TstRest::inspectListsTheNamespaces()
+{
+    call("PUT", "/x.json?ns=listed", "1");
+    const Response r = call("GET", "/.inspect/databases.json?ns=anything");
+    QCOMPARE(r.status, "HTTP/1.1 200 OK"_ba);
+    const QJsonArray names = QJsonDocument::fromJson(r.body).array();
+    QVERIFY2(names.contains(QJsonObject {{u"name"_s, u"listed"_s}}), r.body);
+    QCOMPARE(names.size(), m_server->namespaces().size());
+    QCOMPARE(call("PUT", "/.inspect/databases.json", "1").status, "HTTP/1.1 405 Method Not Allowed"_ba);
 }
 
 void TstRest::badInputIs400()
