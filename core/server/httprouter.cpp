@@ -29,6 +29,33 @@ void HttpRouter::addSuffix(const QString &suffix, DeferredHandler handler)
 
 void HttpRouter::dispatch(const HttpCall &call, const Respond &respond) const
 {
+    const QByteArray origin = call.request.header("Origin");
+    if (origin.isEmpty()) {
+        answer(call, respond);
+        return;
+    }
+    // CORS (docs/rest.md §1): a page that the access policy let in (a loopback origin, or one of --allow-origin) may
+    // read the answers; the policy has already refused every other origin. A preflight is answered here, for
+    // every route, so the Emulator UI's browser requests with `Authorization: Bearer owner` get through.
+    const QByteArray allow = "Access-Control-Allow-Origin: " + origin + "\r\nVary: Origin\r\n";
+    if (call.request.method == "OPTIONS" && !call.request.header("Access-Control-Request-Method").isEmpty()) {
+        protocol::HttpResponse preflight;
+        preflight.status = 204;
+        preflight.extraHeaders = allow + "Access-Control-Allow-Methods: GET, PUT, POST, PATCH, DELETE\r\n"
+            + "Access-Control-Allow-Headers: " + call.request.header("Access-Control-Request-Headers") + "\r\n"
+            + "Access-Control-Max-Age: 600\r\n";
+        respond(preflight);
+        return;
+    }
+    answer(call, [respond, allow](const protocol::HttpResponse &response) {
+        protocol::HttpResponse withCors = response;
+        withCors.extraHeaders += allow + "Access-Control-Expose-Headers: ETag\r\n";
+        respond(withCors);
+    });
+}
+
+void HttpRouter::answer(const HttpCall &call, const Respond &respond) const
+{
     const QString path = call.url.path(QUrl::FullyDecoded);
     const bool exact = std::any_of(m_routes.begin(), m_routes.end(), [&](const Route &r) { return r.path == path; });
     if (!exact) {

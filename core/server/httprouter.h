@@ -46,12 +46,17 @@ public:
     void add(const QByteArray &method, const QString &path, Handler handler);
     /** Serves every method on every path ending in suffix (as sent, e.g. ".json") that no exact route has. */
     void addSuffix(const QString &suffix, DeferredHandler handler);
-    /** Answers call through respond, at once or (a deferred handler) later. */
+    /**
+     * Answers call through respond, at once or (a deferred handler) later; with CORS headers for a request with an
+     * Origin (the access policy admitted it), and a CORS preflight at once.
+     */
     void dispatch(const HttpCall &call, const Respond &respond) const;
     /** The answer of an exact route, or 405 or 426: what dispatch() gives for a path without a suffix route. */
     [[nodiscard]] protocol::HttpResponse route(const HttpCall &call) const;
 
 private:
+    void answer(const HttpCall &call, const Respond &respond) const;
+
     struct Route {
         QByteArray method;
         QString path;

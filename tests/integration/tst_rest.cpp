@@ -65,6 +65,7 @@ private Q_SLOTS:
     void inspectListsTheNamespaces();
     void badInputIs400();
     void unknownMethodIs405();
+    void corsForAdmittedOrigins();
     void rulesAndIdentities();
     void writesReachWebSocketListeners();
     void pipelinedRequestsAnswerInOrder();
@@ -346,6 +347,40 @@ void TstRest::unknownMethodIs405()
     const Response overridden = call("POST", "/a.json", "1", "X-HTTP-Method-Override: TRACE\r\n");
     QCOMPARE(overridden.status, "HTTP/1.1 405 Method Not Allowed"_ba);
     QCOMPARE(call("GET", "/a.json").body, "null"_ba);
+}
+
+// What the Emulator UI and a page on a loopback origin need: the preflight, then answers they may read. A page on
+// another origin is refused by the access policy before any route (tst_http).
+void TstRest::corsForAdmittedOrigins()
+{
+    const Response preflight = m_http.exchange("OPTIONS /x.json?ns=cors HTTP/1.1\r\nHost: 127.0.0.1:9000\r\n"
+                                               "Origin: http://localhost:3000\r\nAccess-Control-Request-Method: PUT\r\n"
+                                               "Access-Control-Request-Headers: authorization, content-type\r\n\r\n");
+    QCOMPARE(preflight.status, "HTTP/1.1 204 No Content"_ba);
+    QVERIFY(preflight.hasHeader("Access-Control-Allow-Origin: http://localhost:3000"));
+    QVERIFY(preflight.hasHeader("Access-Control-Allow-Methods: GET, PUT, POST, PATCH, DELETE"));
+    QVERIFY(preflight.hasHeader("Access-Control-Allow-Headers: authorization, content-type"));
+    QCOMPARE(call("GET", "/x.json?ns=cors").body, "null"_ba); // the preflight wrote nothing
+
+    const QByteArray page = "Origin: http://localhost:3000\r\n";
+    const Response put = call("PUT", "/x.json?ns=cors", "1", page + Owner);
+    QCOMPARE(put.status, "HTTP/1.1 200 OK"_ba);
+    QVERIFY(put.hasHeader("Access-Control-Allow-Origin: http://localhost:3000"));
+    QVERIFY(put.hasHeader("Access-Control-Expose-Headers: ETag"));
+    // The rules endpoint too, as the Emulator UI reads it from the browser.
+    const Response rules = call("GET", "/.settings/rules.json?ns=cors", {}, page + Owner);
+    QCOMPARE(rules.status, "HTTP/1.1 200 OK"_ba);
+    QVERIFY(rules.hasHeader("Access-Control-Allow-Origin: http://localhost:3000"));
+    // Without an Origin (curl, the Admin SDKs) no CORS headers.
+    QVERIFY(!call("GET", "/x.json?ns=cors").head.contains("Access-Control"));
+    // A foreign origin: 403 from the access policy, preflight or not.
+    HttpPeer other;
+    QVERIFY(other.connectTo(m_server->port()));
+    const Response foreign
+        = other.exchange("OPTIONS /x.json HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                         "Origin: https://evil.example\r\nAccess-Control-Request-Method: PUT\r\n\r\n");
+    QCOMPARE(foreign.status, "HTTP/1.1 403 Forbidden"_ba);
+    QVERIFY(!foreign.head.contains("Access-Control-Allow-Origin"));
 }
 
 void TstRest::rulesAndIdentities()
