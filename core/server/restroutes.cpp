@@ -11,12 +11,16 @@
 
 #include "db/database.h"
 #include "db/pushid.h"
+#include "db/query.h"
 
 #include <QDateTime>
 #include <QHostAddress>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QUrlQuery>
+
+#include <algorithm>
 
 using namespace Qt::Literals::StringLiterals;
 using lark::protocol::HttpResponse;
@@ -127,9 +131,132 @@ HttpResponse refusalFor(const Reply &reply)
     return refusal(400, reply.data.toString());
 }
 
-/** Query parameters of a read that this server does not apply yet: refused rather than answered unfiltered. */
-const QStringList UnsupportedReadParameters = {u"orderBy"_s, u"startAt"_s, u"startAfter"_s, u"endAt"_s, u"endBefore"_s,
+/** A query parameter's JSON value; a bare word (the Emulator UI sends `orderBy=name`) is the string it spells. */
+QJsonValue queryValue(const QString &text)
+{
+    QJsonValue v;
+    return parseJson(text.toUtf8(), &v) ? v : QJsonValue(text);
+}
+
+/**
+ * A bound of `startAt`, `endAt`… into the wire query's value and key name: `3`, `"a"`, or the JS SDK's REST form
+ * with a key tie-breaker, `18,"k1"`.
+ */
+bool parseBound(const QString &text, QJsonObject *q, const QString &valueKey, const QString &nameKey, QString *error)
+{
+    QJsonValue pair;
+    if (parseJson(text.toUtf8(), &pair) || !parseJson('[' + text.toUtf8() + ']', &pair)) {
+        q->insert(valueKey, queryValue(text));
+        return true;
+    }
+    const QJsonArray a = pair.toArray();
+    if (a.size() != 2 || !a.at(1).isString()) {
+        *error = u"a query bound is a JSON value, or a value and a key: "_s + text.left(100);
+        return false;
+    }
+    q->insert(valueKey, a.at(0));
+    q->insert(nameKey, a.at(1));
+    return true;
+}
+
+const QStringList QueryParameters = {u"orderBy"_s, u"startAt"_s, u"startAfter"_s, u"endAt"_s, u"endBefore"_s,
     u"equalTo"_s, u"limitToFirst"_s, u"limitToLast"_s};
+
+/**
+ * The REST query parameters as the wire query the request path applies (docs/rest.md §1), or a reason they are not
+ * one. Without orderBy only a shallow read may have them (firebase-tools lists children with
+ * `shallow=true&limitToFirst=N&startAfter=KEY`): they apply in key order.
+ */
+bool restQuery(const QUrlQuery &params, bool shallow, Query *out, QString *error)
+{
+    const auto has = [&](const QString &k) { return params.hasQueryItem(k); };
+    if (std::none_of(QueryParameters.begin(), QueryParameters.end(), has))
+        return true;
+    const auto text = [&](const QString &k) { return params.queryItemValue(k, QUrl::FullyDecoded); };
+    for (const QString &k : QueryParameters) {
+        if (params.allQueryItemValues(k).size() > 1) {
+            *error = k + u" is given more than once"_s;
+            return false;
+        }
+    }
+    QJsonObject q;
+    if (has(u"orderBy"_s)) {
+        if (shallow) {
+            *error = u"shallow cannot be mixed with orderBy"_s;
+            return false;
+        }
+        const QJsonValue by = queryValue(text(u"orderBy"_s));
+        if (!by.isString()) {
+            *error = u"orderBy must be a string: \"$key\", \"$value\", \"$priority\" or a child path"_s;
+            return false;
+        }
+        const QString s = by.toString();
+        q.insert(u"i"_s,
+            s == u"$key"_s            ? u".key"_s
+                : s == u"$value"_s    ? u".value"_s
+                : s == u"$priority"_s ? u".priority"_s
+                                      : s);
+    } else if (!shallow) {
+        *error = u"orderBy must be defined when other query parameters are defined"_s;
+        return false;
+    } else {
+        q.insert(u"i"_s, u".key"_s);
+    }
+    const bool byKey = q.value(u"i"_s) == u".key"_s;
+    // By key, a bound is the key itself: firebase-tools sends startAfter unquoted.
+    const auto bound = [&](const QString &param, const QString &valueKey, const QString &nameKey) {
+        if (!has(param))
+            return true;
+        if (byKey) {
+            const QJsonValue v = queryValue(text(param));
+            q.insert(valueKey, v.isString() ? v : QJsonValue(text(param)));
+            return true;
+        }
+        return parseBound(text(param), &q, valueKey, nameKey, error);
+    };
+    if (has(u"equalTo"_s) && (has(u"startAt"_s) || has(u"endAt"_s) || has(u"startAfter"_s) || has(u"endBefore"_s))) {
+        *error = u"equalTo cannot be mixed with startAt, endAt, startAfter or endBefore"_s;
+        return false;
+    }
+    if ((has(u"startAt"_s) && has(u"startAfter"_s)) || (has(u"endAt"_s) && has(u"endBefore"_s))) {
+        *error = u"a query has one start and one end"_s;
+        return false;
+    }
+    if (!bound(u"startAt"_s, u"sp"_s, u"sn"_s) || !bound(u"endAt"_s, u"ep"_s, u"en"_s)
+        || !bound(u"equalTo"_s, u"sp"_s, u"sn"_s) || !bound(u"equalTo"_s, u"ep"_s, u"en"_s)
+        || !bound(u"startAfter"_s, u"sp"_s, u"sn"_s) || !bound(u"endBefore"_s, u"ep"_s, u"en"_s))
+        return false;
+    // Exclusive, as the SDK's startAfter(v) is startAt(v, MAX_NAME): past every key that has the value.
+    if (has(u"startAfter"_s)) {
+        q.insert(u"sin"_s, false);
+        if (!q.contains(u"sn"_s))
+            q.insert(u"sn"_s, u"[MAX_NAME]"_s);
+    }
+    if (has(u"endBefore"_s)) {
+        q.insert(u"ein"_s, false);
+        if (!q.contains(u"en"_s))
+            q.insert(u"en"_s, u"[MIN_NAME]"_s);
+    }
+    if (has(u"limitToFirst"_s) && has(u"limitToLast"_s)) {
+        *error = u"limitToFirst and limitToLast cannot be used together"_s;
+        return false;
+    }
+    for (const QString &k : {u"limitToFirst"_s, u"limitToLast"_s}) {
+        if (!has(k))
+            continue;
+        bool ok = false;
+        const int n = text(k).toInt(&ok);
+        if (!ok || n < 1) {
+            *error = k + u" must be a positive integer"_s;
+            return false;
+        }
+        q.insert(u"l"_s, n);
+        q.insert(u"vf"_s, k == u"limitToFirst"_s ? u"l"_s : u"r"_s);
+    }
+    if (!Query::fromWire(q, out, error))
+        return false;
+    return true;
+}
 
 class RestCall
 {
@@ -175,12 +302,8 @@ public:
         }
         QJsonValue answer; // what a 200 carries, unless computed after the request
         if (method == "GET") {
-            for (const QString &p : UnsupportedReadParameters) {
-                if (m_call.query.hasQueryItem(p))
-                    return m_respond(refusal(400,
-                        u"%1: REST queries are not served yet; read the whole location, "
-                        "or listen over the WebSocket protocol"_s.arg(p)));
-            }
+            if (!restQuery(m_call.query, isTrue(u"shallow"_s), &request.query, &why))
+                return m_respond(refusal(400, why));
             request.action = Request::Action::Get;
         } else if (method == "PUT") {
             request.action = Request::Action::Set;

@@ -61,6 +61,7 @@ private Q_SLOTS:
     void shallowAndExportFormat();
     void serverValuesResolve();
     void etagsAndConditionalRequests();
+    void queries();
     void namespaceFromParameterOrHost();
     void inspectListsTheNamespaces();
     void badInputIs400();
@@ -303,6 +304,39 @@ void TstRest::namespaceFromParameterOrHost()
     QCOMPARE(errorOf(bad), u"invalid namespace"_s);
 }
 
+// The query parameters of docs/rest.md §1, raw quotes as curl users type them and percent-encoded as the SDKs send
+// them; the result is an object of the matching children (clients sort again).
+void TstRest::queries()
+{
+    call("PUT", "/d.json?ns=query", R"({"a": {"h": 3, "n": "x"}, "b": {"h": 1, "n": "y"}, "c": {"h": 2, "n": "z"},
+                                        "d": {"n": "w"}})");
+    const auto keys = [this](const QByteArray &params) {
+        const Response r = call("GET", "/d.json?ns=query&" + params);
+        if (r.status != "HTTP/1.1 200 OK"_ba)
+            return QStringList {QString::fromUtf8(r.status + ' ' + r.body)};
+        QStringList k = value(r).toObject().keys();
+        k.sort();
+        return k;
+    };
+    QCOMPARE(keys(R"(orderBy="h"&startAt=2)"), (QStringList {u"a"_s, u"c"_s}));
+    QCOMPARE(keys("orderBy=%22h%22&endAt=2"), (QStringList {u"b"_s, u"c"_s, u"d"_s})); // missing sorts first
+    QCOMPARE(keys(R"(orderBy="h"&equalTo=3)"), QStringList {u"a"_s});
+    QCOMPARE(keys(R"(orderBy="h"&limitToLast=2)"), (QStringList {u"a"_s, u"c"_s}));
+    QCOMPARE(keys(R"(orderBy="h"&startAfter=1&endBefore=3)"), QStringList {u"c"_s});
+    QCOMPARE(keys(R"(orderBy="$key"&startAt="b"&limitToFirst=2)"), (QStringList {u"b"_s, u"c"_s}));
+    QCOMPARE(keys(R"(orderBy="$value"&limitToFirst=1)"), QStringList {u"a"_s}); // objects tie: by key
+    QCOMPARE(keys(R"(orderBy="n"&startAt="x")"), (QStringList {u"a"_s, u"b"_s, u"c"_s}));
+    // The Emulator UI's bare words, and the JS SDK's value-and-key bound.
+    QCOMPARE(keys("orderBy=n&equalTo=y"), QStringList {u"b"_s});
+    QCOMPARE(keys(R"(orderBy="h"&startAt=2,"c")"), (QStringList {u"a"_s, u"c"_s}));
+    QCOMPARE(keys(R"(orderBy="h"&startAt=2,"d")"), QStringList {u"a"_s});
+    // firebase-tools' listing: shallow with a limit and an unquoted startAfter key, no orderBy.
+    const Response page = call("GET", "/d.json?ns=query&shallow=true&limitToFirst=2&startAfter=a");
+    QCOMPARE(value(page), QJsonValue(QJsonObject {{u"b"_s, true}, {u"c"_s, true}}));
+    // Nothing matches: null.
+    QCOMPARE(call("GET", "/d.json?ns=query&orderBy=%22h%22&startAt=10").body, "null"_ba);
+}
+
 void TstRest::inspectListsTheNamespaces()
 {
     call("PUT", "/x.json?ns=listed", "1");
@@ -329,7 +363,11 @@ void TstRest::badInputIs400()
     QVERIFY(is400(call("GET", "/a%23b.json?ns=bad"), u"Invalid path"_s));
     QVERIFY(is400(call("PUT", "/.info/connected.json?ns=bad", "true"), u".info"_s));
     QVERIFY(is400(call("PUT", "/a.json?ns=bad", R"({"k.ey": 1})"), u""_s));
-    QVERIFY(is400(call("GET", "/a.json?ns=bad&orderBy=%22$key%22"), u"orderBy"_s));
+    QVERIFY(is400(call("GET", "/a.json?ns=bad&limitToFirst=2"), u"orderBy must be defined"_s));
+    QVERIFY(is400(call("GET", "/a.json?ns=bad&orderBy=%22$key%22&limitToFirst=0"), u"positive"_s));
+    QVERIFY(is400(call("GET", "/a.json?ns=bad&orderBy=%22$key%22&limitToFirst=1&limitToLast=1"), u"together"_s));
+    QVERIFY(is400(call("GET", "/a.json?ns=bad&orderBy=%22$key%22&shallow=true"), u"shallow"_s));
+    QVERIFY(is400(call("GET", "/a.json?ns=bad&orderBy=3"), u"orderBy must be a string"_s));
     // Nothing of those was written, and the connection still serves.
     QCOMPARE(call("GET", "/.json?ns=bad").body, "null"_ba);
     QVERIFY(!m_http.closed);
