@@ -32,6 +32,7 @@ namespace
 {
 
 const QString Suffix = u".json"_s;
+const QString UploadSuffix = u"/.upload"_s;
 const QByteArray Methods = "GET, PUT, POST, PATCH, DELETE";
 // The ETag of a null location: what `if-match` names to write only where there is nothing (docs/rest.md §4).
 const QByteArray NullEtag = "null_etag";
@@ -258,6 +259,59 @@ bool restQuery(const QUrlQuery &params, bool shallow, Query *out, QString *error
     return true;
 }
 
+/** The value of Content-Type parameter name (`boundary=…`, quotes taken off), or empty. */
+QByteArray contentTypeParameter(const QByteArray &contentType, QByteArrayView name)
+{
+    for (QByteArray part : contentType.split(';')) {
+        part = part.trimmed();
+        if (part.size() > name.size() && part.at(name.size()) == '='
+            && QByteArrayView(part).first(name.size()).compare(name, Qt::CaseInsensitive) == 0) {
+            QByteArray v = part.mid(name.size() + 1).trimmed();
+            if (v.size() >= 2 && v.startsWith('"') && v.endsWith('"'))
+                v = v.mid(1, v.size() - 2);
+            return v;
+        }
+    }
+    return {};
+}
+
+/**
+ * The content of form field `field` in a multipart/form-data body (RFC 7578), as the Emulator UI's import sends its
+ * file; false with the reason when the body is not one or has no such field.
+ */
+bool formField(const protocol::HttpRequest &request, QByteArrayView field, QByteArray *out, QString *error)
+{
+    const QByteArray type = request.header("Content-Type");
+    const QByteArray boundary = contentTypeParameter(type, "boundary");
+    if (!type.trimmed().toLower().startsWith("multipart/form-data") || boundary.isEmpty()) {
+        *error = u"an upload is multipart/form-data with a boundary"_s;
+        return false;
+    }
+    const QByteArray delimiter = "--" + boundary;
+    const QByteArray &body = request.body;
+    qsizetype at = body.indexOf(delimiter);
+    const QByteArray wanted = "name=\"" + field.toByteArray() + '"';
+    while (at >= 0) {
+        at += delimiter.size();
+        if (body.mid(at, 2) == "--")
+            break; // the closing delimiter
+        const qsizetype headEnd = body.indexOf("\r\n\r\n", at);
+        if (headEnd < 0)
+            break;
+        const qsizetype next = body.indexOf("\r\n" + delimiter, headEnd + 4);
+        if (next < 0)
+            break;
+        const QByteArray head = body.mid(at, headEnd - at);
+        if (head.contains(wanted)) {
+            *out = body.mid(headEnd + 4, next - headEnd - 4);
+            return true;
+        }
+        at = next + 2;
+    }
+    *error = u"the upload has no form field \"%1\""_s.arg(QString::fromLatin1(field.toByteArray()));
+    return false;
+}
+
 class RestCall
 {
 public:
@@ -270,7 +324,21 @@ public:
 
     void run()
     {
-        const QByteArray method = effectiveMethod(m_call);
+        // The Emulator UI's import (`POST <path>/.upload`, the file in the form field myFile): a PUT of the file.
+        const bool upload = m_call.url.path(QUrl::FullyEncoded).endsWith(UploadSuffix);
+        QByteArray method = effectiveMethod(m_call);
+        m_body = m_call.request.body;
+        if (upload) {
+            if (method != "POST") {
+                HttpResponse r = refusal(405, u"an upload is a POST of a multipart/form-data body"_s);
+                r.extraHeaders += "Allow: POST\r\n";
+                return m_respond(r);
+            }
+            QString why;
+            if (!formField(m_call.request, "myFile", &m_body, &why))
+                return m_respond(refusal(400, why));
+            method = "PUT";
+        }
         if (method != "GET" && method != "PUT" && method != "POST" && method != "PATCH" && method != "DELETE") {
             HttpResponse r = refusal(405,
                 u"%1 is not a REST method (%2)"_s.arg(
@@ -279,7 +347,7 @@ public:
             return m_respond(r);
         }
         Path path;
-        if (const auto no = parsePath(&path))
+        if (const auto no = parsePath(upload ? UploadSuffix : Suffix, &path))
             return m_respond(*no);
         const QString ns = namespaceOf(m_call);
         QString why;
@@ -295,9 +363,9 @@ public:
         request.path = path;
         QJsonValue body;
         if (method == "PUT" || method == "POST" || method == "PATCH") {
-            if (m_call.request.body.trimmed().isEmpty())
+            if (m_body.trimmed().isEmpty())
                 return m_respond(refusal(400, u"No data supplied."_s));
-            if (!parseJson(m_call.request.body, &body))
+            if (!parseJson(m_body, &body))
                 return m_respond(refusal(400, u"Invalid data; couldn't parse JSON object, array, or value."_s));
         }
         QJsonValue answer; // what a 200 carries, unless computed after the request
@@ -386,6 +454,8 @@ public:
         const bool exportFormat = m_call.query.queryItemValue(u"format"_s) == u"export"_s;
         if (method == "GET")
             answer = exportFormat ? reply.data : withoutPriorities(reply.data);
+        else if (upload)
+            answer = QJsonObject {{u"status"_s, u"ok"_s}}; // not the whole import back
         else if (method == "PUT")
             answer = withoutPriorities(db->valueJson(path)); // with its ServerValues resolved
         if (method == "GET" && isTrue(u"shallow"_s))
@@ -408,10 +478,10 @@ public:
     }
 
 private:
-    std::optional<HttpResponse> parsePath(Path *out) const
+    std::optional<HttpResponse> parsePath(const QString &suffix, Path *out) const
     {
         QString text = m_call.url.path(QUrl::FullyDecoded);
-        text.chop(Suffix.size());
+        text.chop(suffix.size());
         QString why;
         if (!Path::parse(text, out, &why))
             return refusal(400, u"Invalid path: "_s + why);
@@ -458,6 +528,7 @@ private:
     Server &m_server;
     const HttpCall &m_call;
     HttpRouter::Respond m_respond;
+    QByteArray m_body; // the request's, or an upload's file
     bool m_pretty = false;
     bool m_silent = false;
 };
@@ -473,9 +544,11 @@ void addRestRoutes(HttpRouter &router, Server &server)
             names.append(QJsonObject {{u"name"_s, name}});
         return HttpResponse::json(200, names);
     });
-    router.addSuffix(Suffix, [&server](const HttpCall &call, HttpRouter::Respond respond) {
-        RestCall(server, call, std::move(respond)).run();
-    });
+    for (const QString &suffix : {Suffix, UploadSuffix}) {
+        router.addSuffix(suffix, [&server](const HttpCall &call, HttpRouter::Respond respond) {
+            RestCall(server, call, std::move(respond)).run();
+        });
+    }
 }
 
 } // namespace lark

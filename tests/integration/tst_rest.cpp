@@ -64,6 +64,7 @@ private Q_SLOTS:
     void queries();
     void namespaceFromParameterOrHost();
     void inspectListsTheNamespaces();
+    void uploadImportsAFile();
     void badInputIs400();
     void unknownMethodIs405();
     void corsForAdmittedOrigins();
@@ -346,6 +347,39 @@ void TstRest::inspectListsTheNamespaces()
     QVERIFY2(names.contains(QJsonObject {{u"name"_s, u"listed"_s}}), r.body);
     QCOMPARE(names.size(), m_server->namespaces().size());
     QCOMPARE(call("PUT", "/.inspect/databases.json", "1").status, "HTTP/1.1 405 Method Not Allowed"_ba);
+}
+
+// The Emulator UI's "Import JSON": POST <path>/.upload?access_token=owner, multipart/form-data, the file as myFile.
+void TstRest::uploadImportsAFile()
+{
+    call("PUT", "/target.json?ns=upload", R"({"old": true})");
+    const QByteArray file = R"({"users": {"ada": {"name": "Ada"}}, "n": 2})";
+    const QByteArray form = "--XyZ\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nignored\r\n"
+                            "--XyZ\r\nContent-Disposition: form-data; name=\"myFile\"; filename=\"export.json\"\r\n"
+                            "Content-Type: application/json\r\n\r\n"
+        + file + "\r\n--XyZ--\r\n";
+    const QByteArray type = "Content-Type: multipart/form-data; boundary=XyZ\r\n";
+    const Response r
+        = call("POST", "/target/.upload?ns=upload&access_token=owner&writeSizeLimit=unlimited", form, type);
+    QCOMPARE(r.status, "HTTP/1.1 200 OK"_ba);
+    // All data at the location is replaced.
+    QCOMPARE(value(call("GET", "/target.json?ns=upload")), QJsonValue(QJsonDocument::fromJson(file).object()));
+    // Not a form, no myFile, bad JSON in it, another method: 4xx, nothing written.
+    QCOMPARE(call("POST", "/target/.upload?ns=upload", file, "Content-Type: application/json\r\n").status,
+        "HTTP/1.1 400 Bad Request"_ba);
+    QByteArray noFile = form;
+    noFile.replace("myFile", "notIt");
+    const Response missing = call("POST", "/target/.upload?ns=upload", noFile, type);
+    QCOMPARE(missing.status, "HTTP/1.1 400 Bad Request"_ba);
+    QVERIFY(errorOf(missing).contains(u"myFile"_s));
+    QByteArray broken = form;
+    broken.replace("\"n\": 2", "\"n\": ");
+    QCOMPARE(call("POST", "/target/.upload?ns=upload", broken, type).status, "HTTP/1.1 400 Bad Request"_ba);
+    QCOMPARE(call("PUT", "/target/.upload?ns=upload", form, type).status, "HTTP/1.1 405 Method Not Allowed"_ba);
+    QCOMPARE(value(call("GET", "/target/n.json?ns=upload")), QJsonValue(2));
+    // At the root.
+    QCOMPARE(call("POST", "/.upload?ns=upload2&access_token=owner", form, type).status, "HTTP/1.1 200 OK"_ba);
+    QCOMPARE(value(call("GET", "/n.json?ns=upload2")), QJsonValue(2));
 }
 
 void TstRest::badInputIs400()
