@@ -25,16 +25,22 @@ QByteArray HttpRequest::header(QByteArrayView name) const
     return joined;
 }
 
+QByteArray jsonBytes(const QJsonValue &value, bool indented)
+{
+    const auto format = indented ? QJsonDocument::Indented : QJsonDocument::Compact;
+    if (value.isObject())
+        return QJsonDocument(value.toObject()).toJson(format);
+    if (value.isArray())
+        return QJsonDocument(value.toArray()).toJson(format);
+    // A scalar: wrap it and cut the brackets off (undefined is written as null).
+    return QJsonDocument(QJsonArray {value}).toJson(QJsonDocument::Compact).chopped(1).mid(1);
+}
+
 HttpResponse HttpResponse::json(int status, const QJsonValue &value)
 {
     HttpResponse r;
     r.status = status;
-    if (value.isObject())
-        r.body = QJsonDocument(value.toObject()).toJson(QJsonDocument::Compact);
-    else if (value.isArray())
-        r.body = QJsonDocument(value.toArray()).toJson(QJsonDocument::Compact);
-    else // a scalar: QJsonDocument holds only containers, so wrap it and cut the brackets off
-        r.body = QJsonDocument(QJsonArray {value}).toJson(QJsonDocument::Compact).chopped(1).mid(1);
+    r.body = jsonBytes(value);
     return r;
 }
 

@@ -26,6 +26,9 @@ struct HttpRequest {
     [[nodiscard]] QByteArray header(QByteArrayView name) const;
 };
 
+/** The JSON text of any value, scalars and null included (QJsonDocument holds only objects and arrays). */
+[[nodiscard]] QByteArray jsonBytes(const QJsonValue &value, bool indented = false);
+
 /** An answer to an HttpRequest; serialize() gives the bytes with Content-Length and the Connection header. */
 struct HttpResponse {
     int status = 200;

@@ -17,6 +17,12 @@ QString HttpCall::bearerToken() const
     return QString::fromUtf8(value.mid(7).trimmed());
 }
 
+bool HttpCall::isTrue(const QString &key) const
+{
+    const QString v = query.queryItemValue(key);
+    return v == u"true"_s || v == u"1"_s;
+}
+
 void HttpRouter::add(const QByteArray &method, const QString &path, Handler handler)
 {
     m_routes.push_back({method, path, std::move(handler)});

@@ -26,6 +26,8 @@ struct HttpCall {
 
     /** The token of `Authorization: Bearer <token>`, or empty without one. */
     [[nodiscard]] QString bearerToken() const;
+    /** Whether query parameter key is `true` or `1` (`?dryRun=true`, `?shallow=true`). */
+    [[nodiscard]] bool isTrue(const QString &key) const;
 };
 
 /**

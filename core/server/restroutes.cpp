@@ -48,19 +48,6 @@ bool parseJson(const QByteArray &text, QJsonValue *out)
     return true;
 }
 
-/** JSON text of any value (null for undefined), compact or indented. */
-QByteArray jsonText(const QJsonValue &v, bool pretty)
-{
-    const auto format = pretty ? QJsonDocument::Indented : QJsonDocument::Compact;
-    if (v.isObject())
-        return QJsonDocument(v.toObject()).toJson(format);
-    if (v.isArray())
-        return QJsonDocument(v.toArray()).toJson(format);
-    const QByteArray wrapped
-        = QJsonDocument(QJsonArray {v.isUndefined() ? QJsonValue() : v}).toJson(QJsonDocument::Compact);
-    return wrapped.mid(1, wrapped.size() - 2);
-}
-
 /** A value as a plain read gives it: export format (what the request path answers) without its priorities. */
 QJsonValue withoutPriorities(const QJsonValue &v)
 {
@@ -370,7 +357,7 @@ public:
         }
         QJsonValue answer; // what a 200 carries, unless computed after the request
         if (method == "GET") {
-            if (!restQuery(m_call.query, isTrue(u"shallow"_s), &request.query, &why))
+            if (!restQuery(m_call.query, m_call.isTrue(u"shallow"_s), &request.query, &why))
                 return m_respond(refusal(400, why));
             request.action = Request::Action::Get;
         } else if (method == "PUT") {
@@ -439,7 +426,7 @@ public:
             const Reply current = m_server.requests().handle(caller, read);
             HttpResponse stale = HttpResponse::error(412, u"the location changed: its ETag is not the if-match one"_s);
             if (current.isOk()) {
-                stale.body = jsonText(withoutPriorities(current.data), m_pretty);
+                stale.body = protocol::jsonBytes(withoutPriorities(current.data), m_pretty);
                 stale.extraHeaders = "ETag: " + etagAt(path) + "\r\n";
             }
             return m_respond(stale);
@@ -458,7 +445,7 @@ public:
             answer = QJsonObject {{u"status"_s, u"ok"_s}}; // not the whole import back
         else if (method == "PUT")
             answer = withoutPriorities(db->valueJson(path)); // with its ServerValues resolved
-        if (method == "GET" && isTrue(u"shallow"_s))
+        if (method == "GET" && m_call.isTrue(u"shallow"_s))
             answer = shallow(answer);
         HttpResponse ok;
         if (wantsEtag || !ifNoneMatch.isEmpty())
@@ -468,7 +455,7 @@ public:
         else if (m_silent)
             ok.status = 204;
         else
-            ok.body = jsonText(answer, m_pretty);
+            ok.body = protocol::jsonBytes(answer, m_pretty);
         // Durability (docs/semantics.md §6): a write is answered once the batch that records it is committed.
         if (backend.recordCount() == recordsBefore)
             return m_respond(ok);
@@ -505,12 +492,6 @@ private:
             return refusal(401, user.message);
         *out = user.identity;
         return std::nullopt;
-    }
-
-    [[nodiscard]] bool isTrue(const QString &key) const
-    {
-        const QString v = m_call.query.queryItemValue(key);
-        return v == u"true"_s || v == u"1"_s;
     }
 
     /** shallow=true: an object's children become true; anything else is itself. */

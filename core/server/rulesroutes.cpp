@@ -53,12 +53,6 @@ std::optional<HttpResponse> resolveNamespace(const HttpCall &call, const Namespa
     return std::nullopt;
 }
 
-bool isTrue(const QUrlQuery &query, const QString &key)
-{
-    const QString v = query.queryItemValue(key);
-    return v == u"true"_s || v == u"1"_s;
-}
-
 } // namespace
 
 void addRulesRoutes(
@@ -81,7 +75,7 @@ void addRulesRoutes(
         QString ns;
         if (auto refusal = resolveNamespace(call, namespaces, &ns))
             return *refusal;
-        const bool dryRun = isTrue(call.query, u"dryRun"_s);
+        const bool dryRun = call.isTrue(u"dryRun"_s);
         const SecurityRules::Result result = rules.set(ns, call.request.body, dryRun);
         if (!result.ok) {
             qCInfo(lcRules).noquote() << "refused rules for namespace" << ns << "from" << call.peer.toString() << ":"
