@@ -113,6 +113,33 @@ ColumnLayout {
         }
     }
 
+    // REST event streams: clients with a connection and no session (nothing of theirs fires).
+    Label {
+        objectName: "streamsHeader"
+        visible: Hub.streams.count > 0
+        text: "Event streams (" + Hub.streams.count + ")"
+        font.bold: true
+    }
+    Repeater {
+        model: Hub.streams
+        delegate: Label {
+            required property string handle
+            required property string kind
+            required property string namespaceName
+            required property string path
+            required property string query
+            required property string identity
+            required property string remote
+            required property real openedAt
+            objectName: "stream-" + handle
+            Layout.fillWidth: true
+            wrapMode: Text.Wrap
+            text: handle + "  " + kind + "  " + path + (query.length > 0 ? " (" + query + ")" : "") + "  in " + namespaceName
+                  + "  · " + identity + " · " + remote + " · since "
+                  + new Date(openedAt).toLocaleTimeString(Qt.locale(), "hh:mm:ss")
+        }
+    }
+
     Label {
         text: "Fired ops"
         font.bold: true

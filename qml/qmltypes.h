@@ -45,6 +45,13 @@ struct SessionsModelForeign {
     QML_UNCREATABLE("use Hub.sessions")
 };
 
+struct StreamsModelForeign {
+    Q_GADGET
+    QML_FOREIGN(lark::models::StreamsModel)
+    QML_NAMED_ELEMENT(StreamsModel)
+    QML_UNCREATABLE("use Hub.streams")
+};
+
 struct FiredOpsModelForeign {
     Q_GADGET
     QML_FOREIGN(lark::models::FiredOpsModel)

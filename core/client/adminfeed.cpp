@@ -38,6 +38,14 @@ AdminFeed::AdminFeed(Database *db, QObject *parent)
             Q_EMIT requestDenied(s);
         } else if (action == u"lark.dropped"_s) {
             Q_EMIT opDropped(s);
+        } else if (action == u"lark.stream"_s) {
+            m_streams.insert(number(handle), s);
+            Q_EMIT streamOpened(s);
+            Q_EMIT streamsChanged();
+        } else if (action == u"lark.stream.ended"_s) {
+            m_streams.remove(number(handle));
+            Q_EMIT streamEnded(s);
+            Q_EMIT streamsChanged();
         }
     });
     if (db->isConnected())
@@ -48,6 +56,14 @@ QJsonArray AdminFeed::sessions() const
 {
     QJsonArray list;
     for (const QJsonObject &s : m_byNumber)
+        list.append(s);
+    return list;
+}
+
+QJsonArray AdminFeed::streams() const
+{
+    QJsonArray list;
+    for (const QJsonObject &s : m_streams)
         list.append(s);
     return list;
 }
@@ -69,6 +85,10 @@ void AdminFeed::subscribe()
             m_byNumber.insert(number(handle), s);
         }
         Q_EMIT sessionsChanged();
+        m_streams.clear();
+        for (const QJsonValue &v : d.toObject().value(u"streams"_s).toArray())
+            m_streams.insert(number(v.toObject().value(u"handle"_s).toString()), v.toObject());
+        Q_EMIT streamsChanged();
         // A server restarted from its file has a working store again: the snapshot says so.
         setStore(d.toObject().value(u"store"_s).toObject());
     });

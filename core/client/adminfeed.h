@@ -21,6 +21,7 @@ class AdminFeed : public QObject
 {
     Q_OBJECT
     Q_PROPERTY(QJsonArray sessions READ sessions NOTIFY sessionsChanged)
+    Q_PROPERTY(QJsonArray streams READ streams NOTIFY streamsChanged)
     Q_PROPERTY(QString storeFailure READ storeFailure NOTIFY storeChanged)
 public:
     explicit AdminFeed(Database *db, QObject *parent = nullptr);
@@ -28,6 +29,8 @@ public:
     /** Live and suspended sessions, ordered by handle number. */
     [[nodiscard]] QJsonArray sessions() const;
     [[nodiscard]] QJsonObject session(const QString &handle) const { return m_sessions.value(handle); }
+    /** The open REST event streams (kind "sse"), ordered by handle number (E1, E2…). */
+    [[nodiscard]] QJsonArray streams() const;
     /** Why the server's data file failed (it refuses writes until it restarts); empty while it has not. */
     [[nodiscard]] const QString &storeFailure() const { return m_storeFailure; }
 
@@ -44,6 +47,10 @@ Q_SIGNALS:
     void requestDenied(const QJsonObject &denial);
     /** New rules or a new identity dropped a queued op (lark.dropped: session, identity, path, kind, rule, ...). */
     void opDropped(const QJsonObject &drop);
+    /** streams() changed: a snapshot, or a stream opened (lark.stream) or ended (lark.stream.ended). */
+    void streamsChanged();
+    void streamOpened(const QJsonObject &stream);
+    void streamEnded(const QJsonObject &stream);
     void error(const lark::client::Error &error);
 
 private:
@@ -54,6 +61,7 @@ private:
     Database *m_db;
     QMap<int, QJsonObject> m_byNumber;
     QMap<QString, QJsonObject> m_sessions;
+    QMap<int, QJsonObject> m_streams; // by handle number
     QString m_storeFailure;
 };
 

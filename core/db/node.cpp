@@ -490,4 +490,17 @@ qint64 Node::countNodes() const
     return n;
 }
 
+QJsonValue withoutPriorities(const QJsonValue &exported)
+{
+    if (!exported.isObject())
+        return exported;
+    QJsonObject o = exported.toObject();
+    if (o.contains(u".value"_s))
+        return o.value(u".value"_s); // a leaf with a priority
+    o.remove(u".priority"_s);
+    for (auto it = o.begin(); it != o.end(); ++it)
+        *it = withoutPriorities(*it);
+    return o;
+}
+
 } // namespace lark

@@ -127,4 +127,7 @@ private:
 /** The text fed to SHA-1 for a priority, as the SDK writes it (e.g. "number:3ff0000000000000"). */
 [[nodiscard]] QString priorityHashText(const QJsonValue &priority);
 
+/** Export-format JSON (Node::toJson()) without its priorities: the value as a plain REST read or a stream gives it. */
+[[nodiscard]] QJsonValue withoutPriorities(const QJsonValue &exported);
+
 } // namespace lark

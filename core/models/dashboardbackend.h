@@ -27,6 +27,7 @@ class EventLogModel;
 class FiredOpsModel;
 class PresenceModel;
 class SessionsModel;
+class StreamsModel;
 
 /**
  * Where the dashboard's data comes from: an embedded server (HostBackend, host mode) or a running lark-server
@@ -45,6 +46,7 @@ public:
         FiredOpsModel *firedOps = nullptr;
         PresenceModel *presence = nullptr;
         EventLogModel *events = nullptr;
+        StreamsModel *streams = nullptr;
     };
 
     /** How stop() leaves the clients of the server. */

@@ -24,6 +24,8 @@ void EventLogModel::attachServer(lark::Server *server)
     connect(feed, &lark::AdminFeed::opsFired, this, &EventLogModel::opsFired);
     connect(feed, &lark::AdminFeed::requestDenied, this, &EventLogModel::requestDenied);
     connect(feed, &lark::AdminFeed::opDropped, this, &EventLogModel::opDropped);
+    connect(feed, &lark::AdminFeed::streamOpened, this, &EventLogModel::streamOpened);
+    connect(feed, &lark::AdminFeed::streamEnded, this, &EventLogModel::streamEnded);
     connect(server, &lark::Server::connectionCountChanged, this, [this](int n) {
         append(u"connections"_s, {}, u"%1 open connection%2"_s.arg(n).arg(n == 1 ? QString() : u"s"_s));
     });
@@ -36,6 +38,24 @@ void EventLogModel::requestDenied(const QJsonObject &d)
     append(u"denied"_s, handle,
         u"%1%2 as %3 at %4 (%5), by %6"_s.arg(handle.isEmpty() ? QString() : handle + u' ', text(u"action"_s),
             text(u"identity"_s), text(u"path"_s), text(u"namespace"_s), text(u"rule"_s)));
+}
+
+void EventLogModel::streamOpened(const QJsonObject &s)
+{
+    const auto text = [&s](const QString &key) { return s.value(key).toString(); };
+    const QString query = text(u"query"_s);
+    append(u"stream"_s, text(u"handle"_s),
+        u"%1 %2 stream at %3%4 (%5) opened by %6 as %7"_s.arg(text(u"handle"_s), text(u"kind"_s), text(u"path"_s),
+            query.isEmpty() ? QString() : u" with query "_s + query, text(u"namespace"_s), text(u"remote"_s),
+            text(u"identity"_s)));
+}
+
+void EventLogModel::streamEnded(const QJsonObject &s)
+{
+    const auto text = [&s](const QString &key) { return s.value(key).toString(); };
+    append(u"stream"_s, text(u"handle"_s),
+        u"%1 %2 stream at %3 (%4) ended: %5"_s.arg(
+            text(u"handle"_s), text(u"kind"_s), text(u"path"_s), text(u"namespace"_s), text(u"endReason"_s)));
 }
 
 void EventLogModel::opDropped(const QJsonObject &d)

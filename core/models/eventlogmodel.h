@@ -47,6 +47,9 @@ public:
     void opsFired(const QJsonObject &session, const QJsonArray &ops);
     /** A request the rules denied (the admin feed's lark.denied): path, operation, identity and the rule. */
     void requestDenied(const QJsonObject &denial);
+    /** A REST event stream opened or ended (lark.stream, lark.stream.ended). */
+    void streamOpened(const QJsonObject &stream);
+    void streamEnded(const QJsonObject &stream);
     /** A queued op dropped when rules or identity changed (lark.dropped). */
     void opDropped(const QJsonObject &drop);
     /** Appends an event; the oldest goes beyond maxRows. */

@@ -6,6 +6,7 @@
 #include "firedopsmodel.h"
 #include "presencemodel.h"
 #include "sessionsmodel.h"
+#include "streamsmodel.h"
 
 #include "server/server.h"
 
@@ -92,6 +93,7 @@ bool HostBackend::start(const HubConfig &config)
     m_server = server;
     aimTabs(QHostAddress::LocalHost, server->port(), config);
     m_models.sessions->attachServer(server);
+    m_models.streams->attachServer(server);
     m_models.firedOps->attachServer(server);
     m_models.events->attachServer(server);
     connect(server, &lark::Server::connectionCountChanged, this, &DashboardBackend::connectionCountChanged);
@@ -122,6 +124,7 @@ bool HostBackend::start(const HubConfig &config)
 void HostBackend::stop(Stop how)
 {
     m_models.sessions->detachServer();
+    m_models.streams->detachServer();
     dropTree();
     if (how == Stop::KeepSessions) {
         // To the tabs this is their server going away and coming back, as after a crash: they are not closed

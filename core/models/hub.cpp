@@ -24,6 +24,7 @@ Hub::Hub(const HubConfig &config, QObject *parent)
     , m_config(config)
     , m_tabs(new lark::tabs::TabsModel(this))
     , m_sessions(new SessionsModel(this))
+    , m_streams(new StreamsModel(this))
     , m_firedOps(new FiredOpsModel(this))
     , m_presence(new PresenceModel(defaultUsers(), this))
     , m_events(new EventLogModel(this))
@@ -52,7 +53,7 @@ Hub::~Hub()
 
 void Hub::makeBackend()
 {
-    const DashboardBackend::Models models {m_tabs, m_sessions, m_firedOps, m_presence, m_events};
+    const DashboardBackend::Models models {m_tabs, m_sessions, m_firedOps, m_presence, m_events, m_streams};
     if (isRemote())
         m_backend = std::make_unique<RemoteBackend>(models, m_config.ns);
     else

@@ -9,6 +9,7 @@
 #include "presencemodel.h"
 #include "ruleseditor.h"
 #include "sessionsmodel.h"
+#include "streamsmodel.h"
 #include "tabs/tabsmodel.h"
 
 #include <QObject>
@@ -48,6 +49,8 @@ class Hub : public QObject
     Q_PROPERTY(int graceMs READ graceMs NOTIFY timersChanged)
     Q_PROPERTY(lark::tabs::TabsModel *tabs READ tabs CONSTANT)
     Q_PROPERTY(lark::models::SessionsModel *sessions READ sessions CONSTANT)
+    /** The open REST event streams (kind "sse"): clients with a connection and no session. */
+    Q_PROPERTY(lark::models::StreamsModel *streams READ streams CONSTANT)
     Q_PROPERTY(lark::models::FiredOpsModel *firedOps READ firedOps CONSTANT)
     Q_PROPERTY(lark::models::PresenceModel *presence READ presence CONSTANT)
     Q_PROPERTY(lark::models::DataTreeModel *tree READ tree NOTIFY runningChanged)
@@ -98,6 +101,7 @@ public:
 
     [[nodiscard]] lark::tabs::TabsModel *tabs() const { return m_tabs; }
     [[nodiscard]] SessionsModel *sessions() const { return m_sessions; }
+    [[nodiscard]] StreamsModel *streams() const { return m_streams; }
     [[nodiscard]] FiredOpsModel *firedOps() const { return m_firedOps; }
     [[nodiscard]] PresenceModel *presence() const { return m_presence; }
     [[nodiscard]] DataTreeModel *tree() const { return m_backend->tree(); }
@@ -184,6 +188,7 @@ private:
     QString m_lastConnectUrl;
     lark::tabs::TabsModel *m_tabs;
     SessionsModel *m_sessions;
+    StreamsModel *m_streams;
     FiredOpsModel *m_firedOps;
     PresenceModel *m_presence;
     EventLogModel *m_events;

@@ -6,6 +6,7 @@
 #include "firedopsmodel.h"
 #include "presencemodel.h"
 #include "sessionsmodel.h"
+#include "streamsmodel.h"
 
 #include "client/adminfeed.h"
 #include "client/database.h"
@@ -129,6 +130,9 @@ bool RemoteBackend::start(const HubConfig &config)
         Q_EMIT runningChanged();
     });
     m_models.sessions->attachFeed(m_feed);
+    m_models.streams->attachFeed(m_feed);
+    connect(m_feed, &lark::client::AdminFeed::streamOpened, events, &EventLogModel::streamOpened);
+    connect(m_feed, &lark::client::AdminFeed::streamEnded, events, &EventLogModel::streamEnded);
     events->forgetSessions();
     events->append(u"server"_s, {}, u"watching %1 through its admin feed"_s.arg(base.toString()));
     connect(m_feed, &lark::client::AdminFeed::sessionUpdated, events, &EventLogModel::sessionChanged);
@@ -187,6 +191,7 @@ bool RemoteBackend::start(const HubConfig &config)
 void RemoteBackend::stop(Stop)
 {
     m_models.sessions->detachServer();
+    m_models.streams->detachServer();
     dropTree();
     delete m_mirror;
     m_mirror = nullptr;

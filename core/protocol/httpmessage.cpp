@@ -53,6 +53,8 @@ QByteArray HttpResponse::serialize(bool keepAlive) const
 {
     QByteArray out = "HTTP/1.1 " + QByteArray::number(status) + ' ' + httpStatusText(status) + "\r\n";
     out += extraHeaders;
+    if (stream) // read until the close: clients that cannot frame it otherwise (emulator issue 3329) still can
+        return out + "Content-Type: " + contentType + "\r\nConnection: close\r\nCache-Control: no-cache\r\n\r\n" + body;
     if (!body.isEmpty() || (status != 204 && status != 304))
         out += "Content-Type: " + contentType + "\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n";
     out += "Connection: ";

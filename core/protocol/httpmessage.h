@@ -38,6 +38,11 @@ struct HttpResponse {
     QByteArray extraHeaders;
     /** The server closes the connection after this answer, whatever the client asked for. */
     bool closeConnection = false;
+    /**
+     * The head of an event stream (text/event-stream): no Content-Length, the body is the stream's first bytes, more
+     * follow, and the server ends it by closing the connection (Connection: close), as Firebase's streams do.
+     */
+    bool stream = false;
 
     /** A JSON body (compact, as the emulator answers). */
     [[nodiscard]] static HttpResponse json(int status, const QJsonValue &value);
@@ -45,7 +50,7 @@ struct HttpResponse {
     [[nodiscard]] static HttpResponse error(int status, const QString &message);
     /**
      * The message bytes. Connection says close (the server then closes after sending it) unless keepAlive and not
-     * closeConnection; a 426 also lists Upgrade there (RFC 9110 §7.8).
+     * closeConnection; a 426 also lists Upgrade there (RFC 9110 §7.8). A stream's head always says close.
      */
     [[nodiscard]] QByteArray serialize(bool keepAlive) const;
 };

@@ -21,7 +21,7 @@ AdminFeed::AdminFeed(const SessionRegistry *sessions, int deadAfterMs, std::func
 {
 }
 
-Reply AdminFeed::watch(Watcher *w, const Identity &identity, const QJsonObject &store)
+Reply AdminFeed::watch(Watcher *w, const Identity &identity, const QJsonObject &store, const QJsonArray &streams)
 {
     if (!identity.isAdmin())
         return {status::PermissionDenied, u"lark.watch needs an admin connection (gauth \"owner\")"_s};
@@ -30,7 +30,7 @@ Reply AdminFeed::watch(Watcher *w, const Identity &identity, const QJsonObject &
     QJsonArray sessions;
     for (const Session *s : m_sessions->byNumber())
         sessions.append(describeSession(*s));
-    return {status::Ok, QJsonObject {{u"sessions"_s, sessions}, {u"store"_s, store}}};
+    return {status::Ok, QJsonObject {{u"sessions"_s, sessions}, {u"store"_s, store}, {u"streams"_s, streams}}};
 }
 
 void AdminFeed::removeWatcher(Watcher *w)
@@ -112,6 +112,15 @@ void AdminFeed::noteDenied(const QJsonObject &denial)
 {
     broadcast(protocol::extensionPush(u"lark.denied"_s, denial));
     Q_EMIT requestDenied(denial);
+}
+
+void AdminFeed::noteStream(const QJsonObject &stream, bool ended)
+{
+    broadcast(protocol::extensionPush(ended ? u"lark.stream.ended"_s : u"lark.stream"_s, stream));
+    if (ended)
+        Q_EMIT streamEnded(stream);
+    else
+        Q_EMIT streamOpened(stream);
 }
 
 void AdminFeed::noteDropped(const QJsonObject &drop)

@@ -49,10 +49,10 @@ public:
 
     /**
      * `lark.watch`: from now on w hears of every change, if identity is the admin (else permission_denied). The
-     * reply's data is the snapshot to start from: every session by number, and store (the data file's description).
-     * Watching again is no second subscription.
+     * reply's data is the snapshot to start from: every session by number, store (the data file's description) and
+     * the open event streams. Watching again is no second subscription.
      */
-    Reply watch(Watcher *w, const Identity &identity, const QJsonObject &store);
+    Reply watch(Watcher *w, const Identity &identity, const QJsonObject &store, const QJsonArray &streams = {});
     /** w hears nothing more (it is gone). */
     void removeWatcher(Watcher *w);
     [[nodiscard]] int watcherCount() const { return int(m_watchers.size()); }
@@ -78,6 +78,11 @@ public:
      * reason, at}. Sent as `lark.dropped`, before the session's `lark.session`.
      */
     void noteDropped(const QJsonObject &drop);
+    /**
+     * A REST event stream opened, or ended (EventStream::describe(), with endReason once ended). Sent as `lark.stream`
+     * or `lark.stream.ended`.
+     */
+    void noteStream(const QJsonObject &stream, bool ended);
     /** Sends message to every watcher. */
     void broadcast(const QByteArray &message);
 
@@ -90,6 +95,8 @@ Q_SIGNALS:
     void requestDenied(const QJsonObject &denial);
     /** noteDropped(): an op that will not fire, and why. */
     void opDropped(const QJsonObject &drop);
+    void streamOpened(const QJsonObject &stream);
+    void streamEnded(const QJsonObject &stream);
 
 private:
     [[nodiscard]] bool wantsFired() const;

@@ -432,7 +432,7 @@ Reply Connection::handleAuth(const QString &action, const QJsonObject &b)
 
 Reply Connection::handleWatch()
 {
-    return m_server->adminFeed()->watch(this, identity(), m_server->describeStore());
+    return m_server->adminFeed()->watch(this, identity(), m_server->describeStore(), m_server->describeStreams());
 }
 
 Identity Connection::identity() const

@@ -16,6 +16,8 @@
 namespace lark
 {
 
+class ServerWebSocket;
+
 /** One HTTP request as a route sees it: the parsed request with its URL, and how the connection was let in. */
 struct HttpCall {
     const protocol::HttpRequest &request;
@@ -23,6 +25,8 @@ struct HttpCall {
     QUrlQuery query;
     AccessPolicy::Admission admission = AccessPolicy::Admission::NoOrigin;
     QHostAddress peer;
+    /** The connection that carries the request, for a route that turns it into an event stream; may be nullptr. */
+    ServerWebSocket *socket = nullptr;
 
     /** The token of `Authorization: Bearer <token>`, or empty without one. */
     [[nodiscard]] QString bearerToken() const;

@@ -59,6 +59,10 @@ bool parseServerOptions(const QStringList &arguments, const QHash<QString, QStri
         u"Time a dropped client has to resume before its onDisconnect ops fire "
         "(LARK_GRACE). Default 10s."_s,
         u"duration"_s);
+    const QCommandLineOption keepAlive(u"stream-keepalive"_s,
+        u"How often a REST event stream (Accept: text/event-stream) gets a keep-alive event (LARK_STREAM_KEEPALIVE). "
+        "Default 30s."_s,
+        u"duration"_s);
     const QCommandLineOption import(
         u"import"_s, u"Load this JSON file into the default namespace (LARK_IMPORT)."_s, u"file"_s);
     const QCommandLineOption maxMessage(
@@ -99,8 +103,8 @@ bool parseServerOptions(const QStringList &arguments, const QHash<QString, QStri
         u"How long a backlog over --max-backlog may go with nothing taken by the client, or without shrinking, "
         "before the client is closed as too slow with 1008 (LARK_SLOW_AFTER). Default 10s."_s,
         u"duration"_s);
-    parser.addOptions({help, version, host, port, ns, ping, dead, grace, import, maxMessage, data, fsync, allowOrigin,
-        allowHost, maxConnections, maxHandshakes, maxBacklog, slowAfter});
+    parser.addOptions({help, version, host, port, ns, ping, dead, grace, keepAlive, import, maxMessage, data, fsync,
+        allowOrigin, allowHost, maxConnections, maxHandshakes, maxBacklog, slowAfter});
     // Resource caps (docs/semantics.md §7).
     const QCommandLineOption maxOps(u"max-ops-per-session"_s,
         u"Most onDisconnect ops one session may hold (LARK_MAX_OPS_PER_SESSION); an o/om beyond is refused with "
@@ -209,7 +213,8 @@ bool parseServerOptions(const QStringList &arguments, const QHash<QString, QStri
         QString env;
         int *target;
     } durations[] = {{ping, u"LARK_PING_INTERVAL"_s, &o.config.pingIntervalMs},
-        {dead, u"LARK_DEAD_AFTER"_s, &o.config.deadAfterMs}, {grace, u"LARK_GRACE"_s, &o.config.graceMs}};
+        {dead, u"LARK_DEAD_AFTER"_s, &o.config.deadAfterMs}, {grace, u"LARK_GRACE"_s, &o.config.graceMs},
+        {keepAlive, u"LARK_STREAM_KEEPALIVE"_s, &o.config.streamKeepAliveMs}};
     for (const auto &d : durations) {
         if (!value(d.opt, d.env, &v))
             continue;
@@ -219,8 +224,8 @@ bool parseServerOptions(const QStringList &arguments, const QHash<QString, QStri
             return false;
         }
     }
-    if (o.config.pingIntervalMs < 1 || o.config.deadAfterMs < 1) {
-        *error = u"--ping-interval and --dead-after must be at least 1ms"_s;
+    if (o.config.pingIntervalMs < 1 || o.config.deadAfterMs < 1 || o.config.streamKeepAliveMs < 1) {
+        *error = u"--ping-interval, --dead-after and --stream-keepalive must be at least 1ms"_s;
         return false;
     }
     if (value(maxMessage, u"LARK_MAX_MESSAGE"_s, &v)) {

@@ -3,11 +3,13 @@
 
 #include "authenticator.h"
 #include "backend.h"
+#include "eventstream.h"
 #include "httprouter.h"
 #include "logging.h"
 #include "namespaces.h"
 #include "requesthandler.h"
 #include "server.h"
+#include "websocket.h"
 
 #include "db/database.h"
 #include "db/pushid.h"
@@ -18,6 +20,8 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QPointer>
+#include <QRegularExpression>
 #include <QUrlQuery>
 
 #include <algorithm>
@@ -46,20 +50,6 @@ bool parseJson(const QByteArray &text, QJsonValue *out)
         return false;
     *out = doc.array().at(0);
     return true;
-}
-
-/** A value as a plain read gives it: export format (what the request path answers) without its priorities. */
-QJsonValue withoutPriorities(const QJsonValue &v)
-{
-    if (!v.isObject())
-        return v;
-    QJsonObject o = v.toObject();
-    if (o.contains(u".value"_s))
-        return o.value(u".value"_s); // a leaf with a priority
-    o.remove(u".priority"_s);
-    for (auto it = o.begin(); it != o.end(); ++it)
-        *it = withoutPriorities(*it);
-    return o;
 }
 
 HttpResponse refusal(int status, const QString &message)
@@ -341,7 +331,10 @@ public:
         if (!m_server.namespaces().admits(ns, &why))
             return m_respond(refusal(400, why));
         Identity identity;
-        if (const auto no = authenticate(&identity))
+        qint64 tokenExpiresAtMs = 0;
+        if (const auto no = authenticate(&identity, &tokenExpiresAtMs))
+            return m_respond(*no);
+        if (const auto no = checkParameters(method, &identity))
             return m_respond(*no);
         m_pretty = m_call.query.queryItemValue(u"print"_s) == u"pretty"_s;
         m_silent = m_call.query.queryItemValue(u"print"_s) == u"silent"_s;
@@ -359,6 +352,8 @@ public:
         if (method == "GET") {
             if (!restQuery(m_call.query, m_call.isTrue(u"shallow"_s), &request.query, &why))
                 return m_respond(refusal(400, why));
+            if (m_call.request.header("Accept").contains("text/event-stream"))
+                return openStream(m_server.database(ns), path, request.query, identity, tokenExpiresAtMs);
             request.action = Request::Action::Get;
         } else if (method == "PUT") {
             request.action = Request::Action::Set;
@@ -456,6 +451,8 @@ public:
             ok.status = 204;
         else
             ok.body = protocol::jsonBytes(answer, m_pretty);
+        if (method == "GET" && ok.status == 200)
+            presentRead(&ok);
         // Durability (docs/semantics.md §6): a write is answered once the batch that records it is committed.
         if (backend.recordCount() == recordsBefore)
             return m_respond(ok);
@@ -475,7 +472,110 @@ private:
         return std::nullopt;
     }
 
-    std::optional<HttpResponse> authenticate(Identity *out) const
+    /**
+     * GET with `Accept: text/event-stream` (docs/rest.md §6): the read is checked and the listen registered through
+     * the request path, as a WebSocket listen is, before the head goes out; then the stream takes the connection.
+     */
+    void openStream(Database *db, const Path &path, const Query &query, const Identity &identity, qint64 expiresAtMs)
+    {
+        if (!m_call.socket)
+            return m_respond(refusal(400, u"this connection cannot carry an event stream"_s));
+        if (m_call.isTrue(u"shallow"_s))
+            return m_respond(refusal(400, u"shallow is not supported on an event stream"_s));
+        if (!path.isRoot() && path.front() == u".info"_s)
+            return m_respond(refusal(400, u"Invalid path: .info is each WebSocket client's own tree; REST has none"_s));
+        const bool exportFormat = m_call.query.queryItemValue(u"format"_s) == u"export"_s;
+        EventStream *stream
+            = m_server.createEventStream({db, path, query, identity, expiresAtMs, exportFormat, m_call.peer});
+        Request listen;
+        listen.action = Request::Action::Listen;
+        listen.path = path;
+        listen.query = query;
+        const Caller caller {db, identity, nullptr, stream, u"REST"_s, u"sse"_s};
+        const Reply reply = m_server.requests().handle(caller, listen);
+        if (!reply.isOk()) {
+            delete stream;
+            return m_respond(refusalFor(reply));
+        }
+        HttpResponse head;
+        head.stream = true;
+        head.contentType = "text/event-stream; charset=utf-8";
+        const QPointer<ServerWebSocket> socket = m_call.socket;
+        m_respond(head);
+        if (!socket || socket->state() != ServerWebSocket::State::Streaming) {
+            delete stream; // the client left meanwhile
+            return;
+        }
+        m_server.adoptEventStream(stream, socket);
+    }
+
+    /**
+     * The parameters that do not change what is read or written (docs/rest.md §1): `timeout` and `writeSizeLimit`
+     * are checked (Lark answers every request at once, within any limit they set), `download` and `callback` are
+     * checked here and applied by presentRead(), and `auth_variable_override` lets the admin act as the `auth` it
+     * names (null: anonymous), as the Python and Go Admin SDKs' databaseAuthVariableOverride does.
+     */
+    std::optional<HttpResponse> checkParameters(const QByteArray &method, Identity *identity) const
+    {
+        const auto has = [this](const QString &k) { return m_call.query.hasQueryItem(k); };
+        const auto text = [this](const QString &k) { return m_call.query.queryItemValue(k, QUrl::FullyDecoded); };
+        if (has(u"timeout"_s)) {
+            static const QRegularExpression duration(u"^([0-9]{1,9})(ms|s|min)$"_s);
+            const QRegularExpressionMatch m = duration.match(text(u"timeout"_s));
+            const qint64 n = m.hasMatch() ? m.captured(1).toLongLong() : 0;
+            const qint64 ms = m.captured(2) == u"ms"_s ? n : m.captured(2) == u"s"_s ? n * 1000 : n * 60000;
+            if (ms <= 0 || ms > 15 * 60000)
+                return refusal(
+                    400, u"timeout must be a positive duration of at most 15min, such as 300ms, 3s or 2min"_s);
+        }
+        if (has(u"writeSizeLimit"_s)
+            && !QStringList {u"tiny"_s, u"small"_s, u"medium"_s, u"large"_s, u"unlimited"_s}.contains(
+                text(u"writeSizeLimit"_s)))
+            return refusal(400, u"writeSizeLimit must be tiny, small, medium, large or unlimited"_s);
+        if (has(u"callback"_s)) {
+            // A JavaScript name, so the answer cannot carry script of the caller's choosing.
+            static const QRegularExpression name(u"^[A-Za-z_$][A-Za-z0-9_$]*(\\.[A-Za-z_$][A-Za-z0-9_$]*)*$"_s);
+            if (method != "GET" || !name.match(text(u"callback"_s)).hasMatch() || text(u"callback"_s).size() > 128)
+                return refusal(400, u"callback is a JavaScript function name, on a GET"_s);
+        }
+        if (has(u"download"_s) && (method != "GET" || text(u"download"_s).isEmpty()))
+            return refusal(400, u"download names a file, on a GET"_s);
+        if (has(u"auth_variable_override"_s) && identity->isAdmin()) {
+            QJsonValue as;
+            if (!parseJson(text(u"auth_variable_override"_s).toUtf8(), &as) || !(as.isObject() || as.isNull()))
+                return refusal(400, u"auth_variable_override must be a JSON object or null"_s);
+            Identity acting;
+            if (as.isObject()) {
+                acting.kind = Identity::Kind::User;
+                acting.uid = as.toObject().value(u"uid"_s).toString();
+                acting.claims = as.toObject();
+                acting.authCache = as.toObject(); // rules see exactly the object given as `auth`
+            }
+            *identity = acting;
+        }
+        return std::nullopt;
+    }
+
+    /** A read's answer as `download` (a file to save) or `callback` (JSONP) ask for it. */
+    void presentRead(HttpResponse *ok) const
+    {
+        const QString file = m_call.query.queryItemValue(u"download"_s, QUrl::FullyDecoded);
+        if (!file.isEmpty()) {
+            QByteArray quoted = file.toUtf8();
+            for (char &c : quoted) { // a header value is ASCII, and this one sits in quotes
+                if (c == '"' || c == '\\' || uchar(c) < 0x20 || uchar(c) >= 0x7f)
+                    c = '_';
+            }
+            ok->extraHeaders += "Content-Disposition: attachment; filename=\"" + quoted + "\"\r\n";
+        }
+        const QString callback = m_call.query.queryItemValue(u"callback"_s, QUrl::FullyDecoded);
+        if (!callback.isEmpty()) {
+            ok->contentType = "application/javascript; charset=utf-8";
+            ok->body = callback.toUtf8() + '(' + ok->body + ");";
+        }
+    }
+
+    std::optional<HttpResponse> authenticate(Identity *out, qint64 *expiresAtMs) const
     {
         const QString token = tokenOf(m_call);
         if (token.isEmpty())
@@ -491,6 +591,7 @@ private:
         if (!user.isOk())
             return refusal(401, user.message);
         *out = user.identity;
+        *expiresAtMs = user.expiresAtMs;
         return std::nullopt;
     }
 

@@ -54,6 +54,12 @@ Server::Server(const ServerConfig &config, QObject *parent)
     m_graceTimer.setSingleShot(true);
     m_graceTimer.setTimerType(Qt::PreciseTimer);
     connect(&m_graceTimer, &QTimer::timeout, this, &Server::onGraceTimer);
+    // One timer for every stream: 10,000 idle streams are not 10,000 timers.
+    m_keepAliveTimer.setInterval(std::max(1, m_config.streamKeepAliveMs));
+    connect(&m_keepAliveTimer, &QTimer::timeout, this, [this] {
+        for (EventStream *s : std::as_const(m_streams))
+            s->keepAlive();
+    });
     useBackend(std::make_unique<MemoryBackend>());
     qRegisterMetaType<lark::Path>();
     qRegisterMetaType<lark::WriteOrigin>();
@@ -67,6 +73,13 @@ Server::~Server()
     for (Connection *c : std::as_const(m_connections))
         c->silence();
     qDeleteAll(m_connections);
+    // Before the databases they listen to.
+    for (EventStream *s : std::exchange(m_streams, {})) {
+        s->disconnect(this);
+        if (s->socket())
+            s->socket()->setFlushScheduler(nullptr);
+        delete s;
+    }
     // Sockets still handshaking are children, deleted after the members: they must not reach the flush batch.
     for (ServerWebSocket *socket : findChildren<ServerWebSocket *>(Qt::FindDirectChildrenOnly))
         socket->setFlushScheduler(nullptr);
@@ -242,7 +255,51 @@ Server::OutputStats Server::outputStats() const
         stats.unsent += c->socket()->bytesToWrite();
         stats.buffered += c->socket()->bufferedBytes();
     }
+    for (const EventStream *s : m_streams) {
+        stats.unsent += s->socket()->bytesToWrite();
+        stats.buffered += s->socket()->bufferedBytes();
+    }
     return stats;
+}
+
+QJsonArray Server::describeStreams() const
+{
+    QJsonArray out;
+    for (const EventStream *s : m_streams)
+        out.append(s->describe());
+    return out;
+}
+
+EventStream *Server::createEventStream(EventStream::Spec spec)
+{
+    auto *stream = new EventStream(this, std::move(spec), u"E%1"_s.arg(++m_streamsOpened));
+    stream->setParent(this);
+    return stream;
+}
+
+void Server::adoptEventStream(EventStream *stream, ServerWebSocket *socket)
+{
+    handshakeEnded(socket); // a stream is an open connection now, not a short request
+    stream->attach(socket);
+    m_streams.append(stream);
+    connect(stream, &EventStream::ended, this, &Server::streamEnded);
+    if (!m_keepAliveTimer.isActive())
+        m_keepAliveTimer.start();
+    qCInfo(lcSession).noquote() << "stream" << stream->handle() << "of" << socket->peerAddress().toString() << "at"
+                                << stream->spec().path.toString() << "in" << stream->database()->name() << "as"
+                                << stream->spec().identity.describe();
+    m_feed.noteStream(stream->describe(), false);
+}
+
+void Server::streamEnded(EventStream *stream, const QString &reason)
+{
+    if (!m_streams.removeOne(stream))
+        return;
+    qCInfo(lcSession).noquote() << "stream" << stream->handle() << "ended:" << reason;
+    m_feed.noteStream(stream->describe(), true);
+    if (m_streams.isEmpty())
+        m_keepAliveTimer.stop();
+    stream->deleteLater();
 }
 
 QList<Session *> Server::sessions() const
@@ -253,7 +310,7 @@ QList<Session *> Server::sessions() const
 void Server::serveHttp(ServerWebSocket *socket, const protocol::HttpRequest &request)
 {
     const QUrl url = QUrl::fromEncoded(request.target);
-    const HttpCall call {request, url, QUrlQuery(url), socket->admission(), socket->peerAddress()};
+    const HttpCall call {request, url, QUrlQuery(url), socket->admission(), socket->peerAddress(), socket};
     // A write's answer may come after a commit, by when the client may have gone.
     m_http.dispatch(call,
         [socket = QPointer<ServerWebSocket>(socket), peer = socket->peerAddress(), method = request.method,
@@ -293,7 +350,7 @@ void Server::onTcpConnection(int socketDescriptor)
         socket->deleteLater();
         return;
     }
-    if (m_connections.size() + m_handshaking.size() >= m_maxConnections) {
+    if (m_connections.size() + m_streams.size() + m_handshaking.size() >= m_maxConnections) {
         // An answer at once, rather than a client left waiting: SDKs retry with a backoff.
         qCWarning(lcServer).noquote() << "at capacity:" << m_connections.size() << "connections; refusing"
                                       << socket->peerAddress().toString() << "with 503";
@@ -522,6 +579,9 @@ void Server::sweep()
                 noteSessionChanged(s);
         }
     }
+    const QList<EventStream *> streams = m_streams; // closeIfTooSlow() ends streams
+    for (EventStream *s : streams)
+        s->closeIfTooSlow();
 }
 
 QJsonObject Server::describeStore() const
@@ -555,6 +615,8 @@ void Server::shutdown()
     const QList<Connection *> connections = m_connections;
     for (Connection *c : connections)
         c->closeForShutdown();
+    for (EventStream *s : std::as_const(m_streams))
+        s->close();
     m_flushes.flushAll(); // the close frames go out now: an embedding app may delete the server right after this
     if (m_listener)
         m_listener->close();

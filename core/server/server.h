@@ -5,6 +5,7 @@
 #include "adminfeed.h"
 #include "authenticator.h"
 #include "backend.h"
+#include "eventstream.h"
 #include "flushbatch.h"
 #include "heartbeat.h"
 #include "httprouter.h"
@@ -18,6 +19,7 @@
 #include <QElapsedTimer>
 #include <QHash>
 #include <QHostAddress>
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QObject>
 #include <QSet>
@@ -45,6 +47,8 @@ struct ServerConfig {
     int pingIntervalMs = 5000;
     int deadAfterMs = 15000;
     int graceMs = 10000;
+    /** How often every REST event stream gets a `keep-alive` event (docs/rest.md §6). */
+    int streamKeepAliveMs = 30000;
     qint64 maxMessageBytes = 16 * 1024 * 1024; /**< one incoming message, frames joined */
     /** Unsent bytes over which a client must keep draining its backlog (slowAfterMs), or be closed with 1008. */
     qint64 maxBacklogBytes = 8 * 1024 * 1024;
@@ -135,6 +139,11 @@ public:
 
     [[nodiscard]] QList<Session *> sessions() const;
     [[nodiscard]] int connectionCount() const { return int(m_connections.size()); }
+    /** REST event streams open now (each holds a connection, and counts against maxConnections). */
+    [[nodiscard]] int streamCount() const { return int(m_streams.size()); }
+    [[nodiscard]] const QList<EventStream *> &streams() const { return m_streams; }
+    /** Every open stream as the admin feed describes it (EventStream::describe()). */
+    [[nodiscard]] QJsonArray describeStreams() const;
     /** The connection cap in force (ServerConfig::maxConnections, or what the open-file limit allows). */
     [[nodiscard]] int maxConnections() const { return m_maxConnections; }
     struct OutputStats {
@@ -173,6 +182,15 @@ public:
     /** Calls done once batch (Backend::openBatch()) is committed, or has failed; for answers that wait for it. */
     void afterCommit(quint64 batch, std::function<void(bool ok, const QString &error)> done);
     [[nodiscard]] qint64 monotonicMs() const { return m_clock.elapsed(); }
+    /**
+     * A REST event stream for spec, not yet serving: the route registers its listen, then sends the answer's head
+     * and hands it the connection with adoptEventStream() (or deletes it when the listen was refused).
+     */
+    EventStream *createEventStream(EventStream::Spec spec);
+    /** socket answered the head of stream's response (State::Streaming): the stream takes it and starts. */
+    void adoptEventStream(EventStream *stream, ServerWebSocket *socket);
+    /** The SSE encodings of the last event, shared by every stream it goes to. */
+    [[nodiscard]] SseEncoder &sseEncoder() { return m_sse; }
     /** event as ready WebSocket frames; the last event's are kept, so a fan-out encodes its push only once. */
     const QList<QByteArray> &pushFrames(const SharedEvent &event) { return m_pushes.wireFrames(event); }
 
@@ -210,6 +228,7 @@ private:
     void onBatchCommitted(quint64 batch, bool ok, const QString &error);
     /** ns's rules were replaced: every listen and queued op there is checked again (serverrules.cpp). */
     void onRulesChanged(const QString &ns);
+    void streamEnded(EventStream *stream, const QString &reason);
 
     ServerConfig m_config;
     std::unique_ptr<Backend> m_backend;
@@ -229,6 +248,10 @@ private:
     SessionRegistry m_registry;
     AdminFeed m_feed;
     QList<Connection *> m_connections;
+    QList<EventStream *> m_streams;
+    quint64 m_streamsOpened = 0; // numbers the stream handles: E1, E2…
+    QTimer m_keepAliveTimer;
+    SseEncoder m_sse;
     PushEncoder m_pushes;
     SecurityRules m_rules;
     RequestHandler m_requests;

@@ -87,6 +87,17 @@ void Server::onRulesChanged(const QString &ns)
         if (c->database()->name() == ns)
             c->recheckListens(now);
     }
+    const QList<EventStream *> streams = m_streams;
+    for (EventStream *s : streams) {
+        if (s->database()->name() != ns)
+            continue;
+        const EventStream::Spec &spec = s->spec();
+        if (const auto no = m_requests.recheckListen(spec.identity, *spec.db, spec.path, spec.query, now)) {
+            qCInfo(lcRules).noquote() << u"revoked stream %1 (%2) at %3 in %4 by %5"_s.arg(
+                s->handle(), spec.identity.describe(), spec.path.toString(), ns, no->rule);
+            s->cancel(u"Permission denied."_s); // the REST reference's words
+        }
+    }
     for (Session *s : m_registry.byNumber()) {
         if (s->database()->name() == ns)
             recheckQueuedOps(s);

@@ -91,7 +91,7 @@ ServerWebSocket::~ServerWebSocket()
 
 void ServerWebSocket::write(const QByteArray &frame)
 {
-    if (m_state == State::Open)
+    if (m_state == State::Open || m_state == State::Streaming)
         queue(frame);
 }
 
@@ -334,6 +334,10 @@ void ServerWebSocket::ping()
 
 void ServerWebSocket::close(QWebSocketProtocol::CloseCode code, const QString &reason)
 {
+    if (m_state == State::Streaming) {
+        beginClose(); // what is queued (the stream's last event) goes out first; a stream has no close frame
+        return;
+    }
     if (m_state != State::Open) {
         if (m_state == State::Handshaking || m_state == State::Http)
             closeSocket();
@@ -404,8 +408,8 @@ void ServerWebSocket::onReadable()
         m_in.append(buffer, n);
         return;
     }
-    if (m_state == State::Closing || m_state == State::Closed || m_inputStopped)
-        return; // after our close frame (or a broken frame), input is read only to find the peer's EOF
+    if (m_state == State::Closing || m_state == State::Closed || m_state == State::Streaming || m_inputStopped)
+        return; // after our close frame (or a broken frame), or on a stream, input is read only to find the peer's EOF
     if (m_state == State::Open)
         Q_EMIT activity();
     // Bytes the parser did not consume (a partial frame, or the handshake so far) wait in m_in for the rest.
@@ -515,6 +519,14 @@ void ServerWebSocket::respond(const protocol::HttpResponse &response)
         return;
     m_httpAwaiting = false;
     queue(response.serialize(m_httpKeepAlive));
+    if (response.stream) {
+        // Whatever the client pipelined after the stream's request is never answered: the stream holds the line.
+        m_state = State::Streaming;
+        m_httpReader.reset();
+        m_in = QByteArray();
+        m_timer.stop();
+        return;
+    }
     if (!m_httpKeepAlive || response.closeConnection) {
         beginClose();
         return;

@@ -49,8 +49,12 @@ public:
         qsizetype maxHttpBodyBytes = 16 * 1024 * 1024; /**< a bigger request body is refused with 413 */
     };
 
-    /** Http: the first request had no Upgrade, so the connection carries plain HTTP requests (keep-alive). */
-    enum class State { Handshaking, Open, Http, Closing, Closed };
+    /**
+     * Http: the first request had no Upgrade, so the connection carries plain HTTP requests (keep-alive).
+     * Streaming: an HTTP answer became an event stream (HttpResponse::stream): only the server writes, with write(),
+     * until close(); what the client sends is read and dropped, its EOF ends the stream.
+     */
+    enum class State { Handshaking, Open, Http, Streaming, Closing, Closed };
 
     /**
      * Who calls flush() once the round's work is done (the server, for all its sockets at once). A plain interface
@@ -125,7 +129,8 @@ public:
     void refuse(int status, const QByteArray &reason, const QByteArray &extraHeaders = {});
     /**
      * Answers the HTTP request last emitted by httpRequest(); the next one on the connection is read after it. With
-     * the client's Connection: close (or HTTP/1.0), the connection closes once it is sent.
+     * the client's Connection: close (or HTTP/1.0), the connection closes once it is sent. The head of a stream
+     * (HttpResponse::stream) turns the connection to State::Streaming instead.
      */
     void respond(const protocol::HttpResponse &response);
 

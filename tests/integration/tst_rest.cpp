@@ -72,6 +72,9 @@ private Q_SLOTS:
     void writesReachWebSocketListeners();
     void pipelinedRequestsAnswerInOrder();
     void writeIsAnsweredOnceCommitted();
+    void timeoutAndWriteSizeLimitAreChecked();
+    void downloadAndCallbackShapeTheAnswer();
+    void authVariableOverrideIsTheAdminsOnly();
 
 private:
     Response call(
@@ -545,6 +548,75 @@ void TstRest::writeIsAnsweredOnceCommitted()
     QCOMPARE(p.responses()[1].status, "HTTP/1.1 200 OK"_ba);
     QCOMPARE(p.responses()[2].body, "2"_ba);
     QCOMPARE(lark::sqliteStore(server->backend())->openBatch(), quint64(0));
+}
+
+void TstRest::timeoutAndWriteSizeLimitAreChecked()
+{
+    // What firebase-tools and the Emulator UI send: accepted, and met at once.
+    QCOMPARE(call("GET", "/.json?ns=p&timeout=1s&print=silent").status, "HTTP/1.1 204 No Content"_ba);
+    QCOMPARE(call("GET", "/.json?ns=p&shallow=true&limitToFirst=1&timeout=300ms").status, "HTTP/1.1 200 OK"_ba);
+    QCOMPARE(call("GET", "/.json?ns=p&timeout=15min").status, "HTTP/1.1 200 OK"_ba);
+    QCOMPARE(call("PUT", "/a.json?ns=p&writeSizeLimit=unlimited", "1").status, "HTTP/1.1 200 OK"_ba);
+    QCOMPARE(call("DELETE", "/a.json?ns=p&writeSizeLimit=tiny").status, "HTTP/1.1 200 OK"_ba);
+    for (const QByteArray &bad :
+        {"timeout=0s"_ba, "timeout=16min"_ba, "timeout=3"_ba, "timeout=-1s"_ba, "timeout=1h"_ba, "timeout="_ba}) {
+        const Response r = call("GET", "/.json?ns=p&" + bad);
+        QVERIFY2(r.status == "HTTP/1.1 400 Bad Request", bad.constData());
+        QVERIFY(errorOf(r).contains(u"timeout"_s));
+    }
+    const Response big = call("PUT", "/a.json?ns=p&writeSizeLimit=huge", "2");
+    QCOMPARE(big.status, "HTTP/1.1 400 Bad Request"_ba);
+    QVERIFY(errorOf(big).contains(u"writeSizeLimit"_s));
+    QCOMPARE(call("GET", "/a.json?ns=p").body, "null"_ba); // the refused write left nothing
+}
+
+void TstRest::downloadAndCallbackShapeTheAnswer()
+{
+    call("PUT", "/d.json?ns=p", R"({"x": 1})");
+    const Response file = call("GET", "/d.json?ns=p&download=backup%20\"1\".json");
+    QCOMPARE(file.status, "HTTP/1.1 200 OK"_ba);
+    QVERIFY2(file.hasHeader(R"(Content-Disposition: attachment; filename="backup _1_.json")"), file.head.constData());
+    QCOMPARE(file.body, R"({"x":1})"_ba);
+    const Response jsonp = call("GET", "/d.json?ns=p&callback=app.onData");
+    QCOMPARE(jsonp.status, "HTTP/1.1 200 OK"_ba);
+    QVERIFY(jsonp.hasHeader("Content-Type: application/javascript; charset=utf-8"));
+    QCOMPARE(jsonp.body, R"(app.onData({"x":1});)"_ba);
+    // A name that is not one could carry script: refused.
+    for (const QByteArray &bad : {"callback=alert(1)"_ba, "callback=a%3Bb"_ba, "callback=1a"_ba}) {
+        const Response r = call("GET", "/d.json?ns=p&" + bad);
+        QVERIFY2(r.status == "HTTP/1.1 400 Bad Request", bad.constData());
+    }
+    QCOMPARE(call("PUT", "/d.json?ns=p&callback=f", "1").status, "HTTP/1.1 400 Bad Request"_ba);
+    QCOMPARE(call("PUT", "/d.json?ns=p&download=f.json", "1").status, "HTTP/1.1 400 Bad Request"_ba);
+}
+
+void TstRest::authVariableOverrideIsTheAdminsOnly()
+{
+    QVERIFY(
+        m_server->rules()
+            .set(u"ov"_s, R"({"rules": {"p": {"$uid": {".read": true, ".write": "auth != null && auth.uid === $uid"}},
+                                   "svc": {".write": "auth != null && auth.role === 'worker'"}}})")
+            .ok);
+    // The admin acting as alice (what databaseAuthVariableOverride sends), as a worker, or as nobody.
+    const QByteArray asAlice = QUrl::toPercentEncoding(u"{\"uid\":\"alice\"}"_s);
+    QCOMPARE(
+        call("PUT", "/p/alice.json?ns=ov&auth_variable_override=" + asAlice, "1", Owner).status, "HTTP/1.1 200 OK"_ba);
+    QCOMPARE(call("PUT", "/p/bob.json?ns=ov&auth_variable_override=" + asAlice, "1", Owner).status,
+        "HTTP/1.1 401 Unauthorized"_ba);
+    const QByteArray worker = QUrl::toPercentEncoding(u"{\"uid\":\"w1\",\"role\":\"worker\"}"_s);
+    QCOMPARE(
+        call("PUT", "/svc/job.json?ns=ov&auth_variable_override=" + worker, "1", Owner).status, "HTTP/1.1 200 OK"_ba);
+    QCOMPARE(call("PUT", "/p/alice.json?ns=ov&auth_variable_override=null", "2", Owner).status,
+        "HTTP/1.1 401 Unauthorized"_ba);
+    QCOMPARE(call("PUT", "/p/alice.json?ns=ov&auth_variable_override=%7Bbad", "2", Owner).status,
+        "HTTP/1.1 400 Bad Request"_ba);
+    // From anyone but the admin it is ignored: it cannot raise a caller's rights.
+    QCOMPARE(call("PUT", "/p/alice.json?ns=ov&auth_variable_override=" + asAlice, "3").status,
+        "HTTP/1.1 401 Unauthorized"_ba);
+    QCOMPARE(call("PUT", "/p/alice.json?ns=ov&auth=" + mockToken(u"bob"_s) + "&auth_variable_override=" + asAlice, "3")
+                 .status,
+        "HTTP/1.1 401 Unauthorized"_ba);
+    QCOMPARE(value(call("GET", "/p/alice.json?ns=ov")), QJsonValue(1));
 }
 
 QTEST_GUILESS_MAIN(TstRest)

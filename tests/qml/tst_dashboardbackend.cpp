@@ -13,6 +13,7 @@
 #include "models/presencemodel.h"
 #include "models/remotebackend.h"
 #include "models/sessionsmodel.h"
+#include "models/streamsmodel.h"
 #include "server/server.h"
 #include "tabs/tab.h"
 #include "tabs/tabsmodel.h"
@@ -37,7 +38,8 @@ public:
         : m_presence(lark::models::Hub::defaultUsers())
         , m_tabs(std::make_unique<lark::tabs::TabsModel>())
     {
-        const DashboardBackend::Models models {m_tabs.get(), &m_sessions, &m_firedOps, &m_presence, &m_events};
+        const DashboardBackend::Models models {
+            m_tabs.get(), &m_sessions, &m_firedOps, &m_presence, &m_events, &m_streams};
         if (mode == u"connect"_s) {
             remote = startServer(50, 2000, 60000);
             config = connectConfig(remote->port());
@@ -65,6 +67,7 @@ private:
     lark::models::FiredOpsModel m_firedOps;
     lark::models::PresenceModel m_presence;
     lark::models::EventLogModel m_events;
+    lark::models::StreamsModel m_streams;
     std::unique_ptr<lark::tabs::TabsModel> m_tabs;
 };
 } // namespace

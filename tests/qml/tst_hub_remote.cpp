@@ -23,12 +23,26 @@
 #include <QJsonObject>
 #include <QPointer>
 #include <QSignalSpy>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QUrl>
 
 using namespace Qt::Literals::StringLiterals;
 using lark::client::Database;
+
+namespace
+{
+/** Opens a REST event stream on 127.0.0.1:port at path (what the Python Admin SDK's listen() sends). */
+bool openStream(QTcpSocket &socket, quint16 port, const QByteArray &path)
+{
+    socket.connectToHost(QHostAddress::LocalHost, port);
+    if (!socket.waitForConnected(5000))
+        return false;
+    socket.write("GET " + path + ".json?ns=test HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n");
+    return QTest::qWaitFor([&] { return socket.bytesAvailable() > 0; }, 5000);
+}
+} // namespace
 
 namespace
 {
@@ -63,6 +77,7 @@ private Q_SLOTS:
     void connectModeEditsGoToTheServer();
     void connectModeEditWaitsForTheConnection();
     void backendFollowsTheMode();
+    void eventStreamsAreListedInBothModes();
 };
 
 void TstHubRemote::remoteModeUsesTheAdminFeed()
@@ -494,5 +509,42 @@ void TstHubRemote::backendFollowsTheMode()
     QCOMPARE(namespaces.size(), 2);
     QTRY_COMPARE_WITH_TIMEOUT(second->connectionCount(), 0, 5000);
 }
+
+void TstHubRemote::eventStreamsAreListedInBothModes()
+{
+    // Host mode: the embedded server's streams, and the event log's line for each.
+    lark::models::Hub host(hostConfig());
+    QVERIFY(host.start());
+    QAbstractItemModelTester tester(host.streams(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QTcpSocket local;
+    QVERIFY(openStream(local, quint16(host.port()), "/rooms/lobby"));
+    QTRY_COMPARE_WITH_TIMEOUT(host.streams()->rowCount(), 1, 10000);
+    const QModelIndex row = host.streams()->index(0);
+    QCOMPARE(row.data(lark::models::StreamsModel::KindRole).toString(), u"sse"_s);
+    QCOMPARE(row.data(lark::models::StreamsModel::PathRole).toString(), u"/rooms/lobby"_s);
+    QCOMPARE(row.data(lark::models::StreamsModel::NamespaceRole).toString(), u"test"_s);
+    QCOMPARE(row.data(lark::models::StreamsModel::IdentityRole).toString(), u"anonymous"_s);
+    QVERIFY(eventsContain(host, u"sse stream at /rooms/lobby (test) opened"_s));
+    local.abort();
+    QTRY_COMPARE_WITH_TIMEOUT(host.streams()->rowCount(), 0, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        eventsContain(host, u"sse stream at /rooms/lobby (test) ended: closed by the client"_s), 10000);
+
+    // Connect mode: a stream open before the dashboard comes with the snapshot, a later one with lark.stream.
+    auto server = startServer(50, 2000, 60000);
+    QTcpSocket early, late;
+    QVERIFY(openStream(early, server->port(), "/a"));
+    QTRY_COMPARE_WITH_TIMEOUT(server->streamCount(), 1, 10000);
+    lark::models::Hub remote(connectConfig(server->port()));
+    QVERIFY(remote.start());
+    QTRY_COMPARE_WITH_TIMEOUT(remote.streams()->rowCount(), 1, 10000);
+    QVERIFY(openStream(late, server->port(), "/b"));
+    QTRY_COMPARE_WITH_TIMEOUT(remote.streams()->rowCount(), 2, 10000);
+    QCOMPARE(remote.streams()->index(1).data(lark::models::StreamsModel::PathRole).toString(), u"/b"_s);
+    early.abort();
+    QTRY_COMPARE_WITH_TIMEOUT(remote.streams()->rowCount(), 1, 10000);
+    QCOMPARE(remote.streams()->index(0).data(lark::models::StreamsModel::PathRole).toString(), u"/b"_s);
+}
+
 QTEST_GUILESS_MAIN(TstHubRemote)
 #include "tst_hub_remote.moc"
