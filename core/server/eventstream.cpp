@@ -98,7 +98,7 @@ void EventStream::attach(ServerWebSocket *socket)
     });
     // The tree sends nothing for an empty location: the first event is still its value, null.
     if (m_pending.isEmpty())
-        m_pending = SseEncoder::block("put", R"({"path":"/","data":null})");
+        m_pending = SseEncoder::block("put", R"({"data":null,"path":"/"})"); // as jsonBytes orders keys
     send(std::exchange(m_pending, {}));
     if (m_spec.tokenExpiresAtMs > 0) {
         // A single shot on demand, not a timer per stream: most streams carry no token that expires.

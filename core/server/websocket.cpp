@@ -336,6 +336,8 @@ void ServerWebSocket::close(QWebSocketProtocol::CloseCode code, const QString &r
 {
     if (m_state == State::Streaming) {
         beginClose(); // what is queued (the stream's last event) goes out first; a stream has no close frame
+        if (m_unsent == 0)
+            flush(); // nothing left to send: end it now, not when the close timer runs out
         return;
     }
     if (m_state != State::Open) {

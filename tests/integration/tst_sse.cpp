@@ -176,8 +176,7 @@ void TstSse::emptyLocationStartsWithNull()
     QVERIFY(peer.open(m_server->port(), "/nobody/here.json?ns=s"));
     const Event first = peer.next();
     QCOMPARE(first.name, "put"_ba);
-    QCOMPARE(first.path(), u"/"_s);
-    QVERIFY(first.value().isNull());
+    QCOMPARE(first.data, R"({"data":null,"path":"/"})"_ba); // keys in the order every other event has them
 }
 
 void TstSse::restWritesBecomePutsAndPatches()
