@@ -17,6 +17,8 @@ LARK_APT_PACKAGES=(
     libssl-dev openssl
     # Plain HTTP requests on the server's port (the rules endpoint, REST next) are parsed by nodejs/http-parser.
     libhttp-parser-dev
+    # The presence page's real-browser test (tests/interop/browser.test.mjs) drives Debian's chromium.
+    chromium
     # The fuzz preset (tests/fuzz): clang with libFuzzer and the sanitizer runtimes, both from Debian.
     clang libclang-rt-14-dev
 )
@@ -46,11 +48,11 @@ lark_install_apt() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends $missing
 }
 
-# The interop tests drive the pinned Firebase JS SDK, and the bench runs the peer firebase-server; install each
-# from its committed lockfile.
+# The interop tests drive the pinned Firebase JS SDK, the bench runs the peer firebase-server, and the build bundles
+# the presence page (the same SDK, with esbuild); install each from its committed lockfile.
 lark_install_npm() {
     local dir
-    for dir in "$1/tests/interop" "$1/tests/bench/peer"; do
+    for dir in "$1/tests/interop" "$1/tests/bench/peer" "$1/resources/presence-page"; do
         [ -f "$dir/package-lock.json" ] || continue
         if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
             echo "lark: installing ${dir#"$1"/} (npm ci)"

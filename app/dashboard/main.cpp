@@ -204,6 +204,7 @@ int main(int argc, char *argv[])
                 qPrintable(text(hub.deadAfterMs())), qPrintable(text(hub.graceMs())),
                 qPrintable(hub.isPersistent() ? u"in "_s + hub.dataFile() : u"in memory"_s));
         }
+        std::printf("lark: presence page %s\n", qPrintable(hub.pageUrl()));
         std::fflush(stdout);
     }
     if (parser.isSet(demoOption) || parser.isSet(screenshotOption))

@@ -133,6 +133,9 @@ int main(int argc, char *argv[])
     // Tests and scripts read this line to learn the port (it matters with --port 0).
     std::printf("lark-server: listening on %s (default namespace %s)\n", qPrintable(server.url()),
         qPrintable(options.config.defaultNamespace));
+    // A browser tab doing presence on the JS SDK; another tab is another connection.
+    std::printf(
+        "lark-server: presence page %s (REST and event streams on the same port)\n", qPrintable(server.pageUrl()));
     std::fflush(stdout);
     return app.exec();
 }

@@ -11,6 +11,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSaveFile>
+#include <QUrlQuery>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -41,6 +42,23 @@ Hub::Hub(const HubConfig &config, QObject *parent)
         connect(m, &QAbstractItemModel::modelReset, this, &Hub::refreshUsers);
     }
     makeBackend();
+}
+
+QString Hub::pageUrl(const QString &uid) const
+{
+    const QUrl server(serverUrl());
+    if (!isRunning() || server.port() <= 0)
+        return {};
+    QUrl page;
+    page.setScheme(u"http"_s);
+    page.setHost(server.host());
+    page.setPort(server.port());
+    page.setPath(u"/"_s);
+    QUrlQuery query;
+    query.addQueryItem(u"uid"_s, uid);
+    query.addQueryItem(u"ns"_s, namespaceName());
+    page.setQuery(query);
+    return page.toString(QUrl::FullyEncoded);
 }
 
 Hub::~Hub()

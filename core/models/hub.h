@@ -31,6 +31,8 @@ class Hub : public QObject
     Q_OBJECT
     Q_PROPERTY(bool running READ isRunning NOTIFY runningChanged)
     Q_PROPERTY(QString serverUrl READ serverUrl NOTIFY runningChanged)
+    /** The server's presence page for the first user in the namespace shown, or empty while not running. */
+    Q_PROPERTY(QString pageUrl READ pageUrl NOTIFY runningChanged)
     Q_PROPERTY(QString hostMessage READ hostMessage NOTIFY runningChanged)
     Q_PROPERTY(QString namespaceName READ namespaceName NOTIFY runningChanged)
     Q_PROPERTY(bool remote READ isRemote NOTIFY modeChanged)
@@ -83,6 +85,8 @@ public:
 
     [[nodiscard]] bool isRunning() const { return m_backend->isRunning(); }
     [[nodiscard]] QString serverUrl() const { return m_backend->serverUrl(); }
+    /** http://host:port/?uid=UID&ns=NS: the presence page lark-server serves at / (server/pageroutes.h). */
+    [[nodiscard]] Q_INVOKABLE QString pageUrl(const QString &uid = QStringLiteral("alice")) const;
     [[nodiscard]] const QString &hostMessage() const { return m_backend->message(); }
     /** The namespace the tabs use (in connect mode the URL's ?ns=, if it has one). */
     [[nodiscard]] const QString &namespaceName() const { return m_backend->namespaceName(); }

@@ -5,6 +5,7 @@
 #include "db/database.h"
 #include "listener.h"
 #include "logging.h"
+#include "pageroutes.h"
 #include "protocol/messages.h"
 #include "restroutes.h"
 #include "rulesroutes.h"
@@ -48,6 +49,7 @@ Server::Server(const ServerConfig &config, QObject *parent)
     connect(&m_rules, &SecurityRules::rulesChanged, this, &Server::onRulesChanged);
     addRulesRoutes(m_http, m_rules, m_authenticator, m_namespaces);
     addRestRoutes(m_http, *this);
+    addPageRoutes(m_http, m_config.defaultNamespace);
     m_clock.start();
     m_sweepTimer.setTimerType(Qt::PreciseTimer);
     connect(&m_sweepTimer, &QTimer::timeout, this, &Server::sweep);
@@ -224,6 +226,13 @@ QString Server::url() const
     if (m_config.host.protocol() == QAbstractSocket::IPv6Protocol)
         host = u"["_s + host + u"]"_s;
     return u"ws://%1:%2"_s.arg(host).arg(port());
+}
+
+QString Server::pageUrl(const QString &uid) const
+{
+    QString base = url();
+    base.replace(0, 2, u"http"_s);
+    return base + u"/?uid="_s + QString::fromLatin1(QUrl::toPercentEncoding(uid));
 }
 
 void Server::setTimers(int pingIntervalMs, int deadAfterMs, int graceMs)

@@ -114,6 +114,8 @@ public:
     [[nodiscard]] quint16 port() const;
     /** ws://host:port, for clients. */
     [[nodiscard]] QString url() const;
+    /** http://host:port/?uid=UID: the presence page (pageroutes.h) as that user. */
+    [[nodiscard]] QString pageUrl(const QString &uid = QStringLiteral("alice")) const;
     [[nodiscard]] const ServerConfig &config() const { return m_config; }
     /** Changes the heartbeat and grace timers; applies to the next sweep and to sessions suspended later. */
     void setTimers(int pingIntervalMs, int deadAfterMs, int graceMs);

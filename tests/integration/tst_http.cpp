@@ -36,6 +36,7 @@ private Q_SLOTS:
     void malformedRequestIs400();
     void idleConnectionIsDropped();
     void webSocketBesideIsUnharmed();
+    void presencePageIsServed();
 
 private:
     std::unique_ptr<lark::Server> m_server;
@@ -108,6 +109,30 @@ void TstHttp::wrongMethodIs405()
     QVERIFY(p.responses().first().hasHeader("Allow: PUT, GET"));
     QVERIFY(QJsonDocument::fromJson(p.responses().first().body).object().contains(u"error"_s));
     QCOMPARE(m_calls, 0);
+}
+
+void TstHttp::presencePageIsServed()
+{
+    // The page at / (docs/rest.md §7), told the default namespace, and its bundled script: both from the binary.
+    HttpPeer p;
+    QVERIFY(p.connectTo(m_server->port()));
+    const Response page = p.exchange(get("/?uid=alice&ns=demo"));
+    QCOMPARE(page.status, "HTTP/1.1 200 OK"_ba);
+    QVERIFY(page.hasHeader("Content-Type: text/html; charset=utf-8"));
+    QVERIFY(page.body.contains(R"(window.LARK_PAGE = {"defaultNamespace":"lark"};)"));
+    QVERIFY(page.body.contains(R"(<script src="/.lark/presence.js"></script>)"));
+    QVERIFY(!page.body.contains("__LARK_PAGE_CONFIG__"));
+    const Response script = p.exchange(get("/.lark/presence.js"));
+    QCOMPARE(script.status, "HTTP/1.1 200 OK"_ba);
+    QVERIFY(script.hasHeader("Content-Type: application/javascript; charset=utf-8"));
+    // The SDK is in it (its version string and the emulator hook), and it loads nothing from elsewhere.
+    QVERIFY(script.body.size() > 50000);
+    QVERIFY(script.body.contains("1.1.5"));
+    QVERIFY(script.body.contains("mockUserToken"));
+    QVERIFY(!script.body.contains("https://www.gstatic.com"));
+    const Response post = p.exchange(httpRequest("POST", "/", "x"));
+    QCOMPARE(post.status, "HTTP/1.1 405 Method Not Allowed"_ba);
+    QVERIFY(post.hasHeader("Allow: GET"));
 }
 
 void TstHttp::unservedPathIs426AndCloses()

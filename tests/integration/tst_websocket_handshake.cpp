@@ -102,7 +102,7 @@ void TstWebSocketHandshake::handshakeRefused_data()
                           << "HTTP/1.1 405 Method Not Allowed"_ba
                           << "Allow: GET"_ba
                           << "GET"_ba;
-    QTest::newRow("plain HTTP GET") << "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/html\r\n\r\n"_ba
+    QTest::newRow("plain HTTP GET") << "GET /index.html HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/html\r\n\r\n"_ba
                                     << "HTTP/1.1 426 Upgrade Required"_ba
                                     << "Upgrade: websocket"_ba
                                     << "/.ws?v=5&ns=<namespace>"_ba;

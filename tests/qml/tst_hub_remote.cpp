@@ -519,6 +519,8 @@ void TstHubRemote::eventStreamsAreListedInBothModes()
     QTcpSocket local;
     QVERIFY(openStream(local, quint16(host.port()), "/rooms/lobby"));
     QTRY_COMPARE_WITH_TIMEOUT(host.streams()->rowCount(), 1, 10000);
+    // The presence page the dashboard prints and links: this server, this namespace.
+    QCOMPARE(host.pageUrl(), u"http://127.0.0.1:%1/?uid=alice&ns=%2"_s.arg(host.port()).arg(host.namespaceName()));
     const QModelIndex row = host.streams()->index(0);
     QCOMPARE(row.data(lark::models::StreamsModel::KindRole).toString(), u"sse"_s);
     QCOMPARE(row.data(lark::models::StreamsModel::PathRole).toString(), u"/rooms/lobby"_s);
@@ -538,6 +540,7 @@ void TstHubRemote::eventStreamsAreListedInBothModes()
     lark::models::Hub remote(connectConfig(server->port()));
     QVERIFY(remote.start());
     QTRY_COMPARE_WITH_TIMEOUT(remote.streams()->rowCount(), 1, 10000);
+    QCOMPARE(remote.pageUrl(u"bob"_s), u"http://127.0.0.1:%1/?uid=bob&ns=test"_s.arg(server->port()));
     QVERIFY(openStream(late, server->port(), "/b"));
     QTRY_COMPARE_WITH_TIMEOUT(remote.streams()->rowCount(), 2, 10000);
     QCOMPARE(remote.streams()->index(1).data(lark::models::StreamsModel::PathRole).toString(), u"/b"_s);

@@ -55,7 +55,7 @@ export function unique(prefix = 'it') {
 
 /**
  * Starts `lark-server --port 0 <args>` and learns its port from the line it prints.
- * Returns { port, defaultNs, process, log(): stderr so far, stop() }.
+ * Returns { port, defaultNs, process, log(): stderr so far, stdout(): stdout so far, stop() }.
  */
 export async function startServer(args = []) {
   const bin = process.env.LARK_SERVER;
@@ -91,6 +91,7 @@ export async function startServer(args = []) {
     ...info,
     process: child,
     log: () => stderr,
+    stdout: () => stdout,
     get exited() { return exited; },
     async stop() {
       if (exited) return exited;
