@@ -24,15 +24,23 @@ QByteArray SseEncoder::block(QByteArrayView name, QByteArrayView data)
     return "event: " + name.toByteArray() + "\ndata: " + data.toByteArray() + "\n\n";
 }
 
-const QByteArray &SseEncoder::encode(const SharedEvent &event, const Path &at, bool exportFormat, const Database &db)
+const SseEncoder::Encoded &SseEncoder::encode(
+    const SharedEvent &event, const Path &at, bool exportFormat, const Database &db)
 {
     if (event != m_last) {
         m_last = event;
         m_byPath.clear();
+        m_lastAnswer = nullptr;
+    } else if (m_lastAnswer && exportFormat == m_lastExport && at == m_lastPath) {
+        return *m_lastAnswer;
     }
     const QString key = exportFormat ? u'!' + at.toString() : at.toString();
-    if (const auto it = m_byPath.constFind(key); it != m_byPath.constEnd())
+    if (const auto it = m_byPath.constFind(key); it != m_byPath.constEnd()) {
+        m_lastAnswer = &*it;
+        m_lastPath = at;
+        m_lastExport = exportFormat;
         return *it;
+    }
     const auto plain = [exportFormat](const QJsonValue &v) { return exportFormat ? v : withoutPriorities(v); };
     const auto put = [&](const Path &where, const QJsonValue &value) {
         return block("put",
@@ -69,7 +77,11 @@ const QByteArray &SseEncoder::encode(const SharedEvent &event, const Path &at, b
                         protocol::jsonBytes(
                             QJsonObject {{u"path"_s, event->path.relativeTo(at).toString()}, {u"data"_s, children}}));
     }
-    return *m_byPath.insert(key, out);
+    // QHash keeps its values where they are until it is changed: the pointer is reset before the next insert.
+    m_lastAnswer = &*m_byPath.insert(key, Encoded {out, db.hashAt(at)});
+    m_lastPath = at;
+    m_lastExport = exportFormat;
+    return *m_lastAnswer;
 }
 
 EventStream::EventStream(Server *server, Spec spec, QString handle)
@@ -112,14 +124,15 @@ void EventStream::deliver(const SharedEvent &event)
 {
     if (m_closing)
         return;
+    const SseEncoder::Encoded &encoded
+        = m_server->sseEncoder().encode(event, m_spec.path, m_spec.exportFormat, *m_spec.db);
     if (!m_filtered && event->cause) {
         // A write above the stream's location that left its value as it was is no event for this stream.
-        const QByteArray hash = m_spec.db->hashAt(m_spec.path);
-        if (hash == m_lastHash)
+        if (encoded.hash == m_lastHash)
             return;
-        m_lastHash = hash;
+        m_lastHash = encoded.hash;
     }
-    send(m_server->sseEncoder().encode(event, m_spec.path, m_spec.exportFormat, *m_spec.db));
+    send(encoded.bytes);
 }
 
 void EventStream::send(const QByteArray &bytes)

@@ -29,15 +29,26 @@ class ServerWebSocket;
 class SseEncoder
 {
 public:
-    /** event for a stream at `at`; db is read for a merge whose keys go deeper than one level. */
-    [[nodiscard]] const QByteArray &encode(
+    struct Encoded {
+        QByteArray bytes; /**< the event block */
+        QByteArray hash; /**< the wire hash of the value at the stream's path after the event */
+    };
+    /**
+     * event for a stream at `at`, with the hash of the value there; db is read for a merge whose keys go deeper than
+     * one level. A fan-out's streams at one location come in a row: the last answer is reused first, without even a
+     * lookup.
+     */
+    [[nodiscard]] const Encoded &encode(
         const SharedEvent &event, const Path &at, bool exportFormat, const Database &db);
     /** One event block: `event: NAME`, `data: DATA` (one line), and the blank line that ends it. */
     [[nodiscard]] static QByteArray block(QByteArrayView name, QByteArrayView data);
 
 private:
     SharedEvent m_last; // held, so its address cannot be reused while its encodings are cached
-    QHash<QString, QByteArray> m_byPath; // key: the stream's path, with a mark for the export format
+    QHash<QString, Encoded> m_byPath; // key: the stream's path, with a mark for the export format
+    const Encoded *m_lastAnswer = nullptr; // for m_lastPath and m_lastExport, of m_last
+    Path m_lastPath;
+    bool m_lastExport = false;
 };
 
 /**

@@ -38,56 +38,13 @@ QJsonObject runFanout(const Settings &s, const Target &t, int listeners)
         return r;
     }
     const double serverCpu0 = processCpuSeconds(t.pid), loadCpu0 = fleet.cpuSeconds();
-    const qint64 armUs = nowUs();
-    fleet.call([&](int) { return QJsonObject {{u"cmd"_s, u"arm"_s}, {u"fromUs"_s, double(armUs)}}; }, 10000);
-    // One closed-loop writer with a few writes in flight: the server's fan-out, not the writer, sets the pace.
-    constexpr int inflight = 4;
-    const QByteArray body = "{\"p\":\"" + path.toUtf8() + "\",\"d\":";
-    qint64 sent = 0, acked = 0;
-    const qint64 start = nowUs();
-    const qint64 end = start + qint64(s.durationMs) * 1000;
-    writer->onReply = [&](Client *c, qint64, bool) {
-        ++acked;
-        if (nowUs() < end) {
-            c->request("p", body + QByteArray::number(nowUs()) + "}");
-            ++sent;
-        }
-    };
-    for (int i = 0; i < inflight; ++i) {
-        writer->request("p", body + QByteArray::number(nowUs()) + "}");
-        ++sent;
-    }
-    waitFor([&] { return nowUs() >= end && acked >= sent; }, s.durationMs + (s.tiny ? 3000 : 15000));
-    if (writer->errors)
-        fail(r, u"%1 writes refused: %2"_s.arg(writer->errors).arg(writer->firstError));
-    if (acked < sent)
-        fail(r, u"%1 writes never acked"_s.arg(sent - acked));
-    const QList<QJsonObject> answers = fleet.call(
-        [&](int i) {
-            return QJsonObject {{u"cmd"_s, u"report"_s}, {u"expect"_s, double(sent) * fleet.share(i)},
-                {u"timeoutMs"_s, s.tiny ? 5000 : 30000}};
-        },
-        90000);
-    const double wall = double(nowUs() - armUs) / 1e6;
+    const FanoutResult f = runStampedFanout(fleet, *writer, path, s, listeners, u"listeners"_s, r);
+    const double wall = double(nowUs() - f.armUs) / 1e6;
     r.insert(u"server_cores"_s, (processCpuSeconds(t.pid) - serverCpu0) / wall);
     r.insert(u"load_cores"_s, (fleet.cpuSeconds() - loadCpu0) / wall);
-    Histogram hist;
-    double received = 0, lastUs = 0;
-    int closed = 0;
-    for (const QJsonObject &a : answers) {
-        received += a.value(u"received"_s).toDouble();
-        lastUs = std::max(lastUs, a.value(u"lastUs"_s).toDouble());
-        closed += a.value(u"closed"_s).toInt();
-        hist.merge(Histogram::fromJson(a.value(u"hist"_s).toArray()));
-    }
-    const double expected = double(sent) * listeners;
-    if (closed)
-        fail(r, u"%1 listeners were disconnected"_s.arg(closed));
-    if (received < expected)
-        fail(r, u"%1 of %2 deliveries lost"_s.arg(expected - received).arg(expected));
-    if (received > expected)
-        fail(r, u"%1 deliveries more than written (doubled)"_s.arg(received - expected));
-    const double seconds = (lastUs - double(start)) / 1e6;
+    const double received = f.received, sent = double(f.sent);
+    const Histogram &hist = f.hist;
+    const double seconds = (f.lastUs - double(f.startUs)) / 1e6;
     const double perS = seconds > 0 ? received / seconds : 0;
     if (perS <= 0)
         fail(r, u"no deliveries"_s);

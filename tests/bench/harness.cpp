@@ -241,4 +241,57 @@ QString randomTag()
     return QString::number(QRandomGenerator::global()->generate() % 1000000, 36);
 }
 
+FanoutResult runStampedFanout(Fleet &fleet, Client &writer, const QString &path, const Settings &s, int listeners,
+    const QString &what, QJsonObject &r)
+{
+    FanoutResult f;
+    f.armUs = nowUs();
+    fleet.call([&](int) { return QJsonObject {{u"cmd"_s, u"arm"_s}, {u"fromUs"_s, double(f.armUs)}}; }, 10000);
+    // One closed-loop writer with a few writes in flight: the server's fan-out, not the writer, sets the pace.
+    constexpr int inflight = 4;
+    const QByteArray body = "{\"p\":\"" + path.toUtf8() + "\",\"d\":";
+    qint64 acked = 0, lastStamp = 0;
+    const auto stamp = [&] { return lastStamp = std::max(nowUs(), lastStamp + 1); };
+    f.startUs = nowUs();
+    const qint64 end = f.startUs + qint64(s.durationMs) * 1000;
+    writer.onReply = [&](Client *c, qint64, bool) {
+        ++acked;
+        if (nowUs() < end) {
+            c->request("p", body + QByteArray::number(stamp()) + "}");
+            ++f.sent;
+        }
+    };
+    for (int i = 0; i < inflight; ++i) {
+        writer.request("p", body + QByteArray::number(stamp()) + "}");
+        ++f.sent;
+    }
+    waitFor([&] { return nowUs() >= end && acked >= f.sent; }, s.durationMs + (s.tiny ? 3000 : 15000));
+    writer.onReply = nullptr;
+    if (writer.errors)
+        fail(r, u"%1 writes refused: %2"_s.arg(writer.errors).arg(writer.firstError));
+    if (acked < f.sent)
+        fail(r, u"%1 writes never acked"_s.arg(f.sent - acked));
+    const QList<QJsonObject> answers = fleet.call(
+        [&](int i) {
+            return QJsonObject {{u"cmd"_s, u"report"_s}, {u"expect"_s, double(f.sent) * fleet.share(i)},
+                {u"timeoutMs"_s, s.tiny ? 5000 : 30000}};
+        },
+        90000);
+    int closed = 0;
+    for (const QJsonObject &a : answers) {
+        f.received += a.value(u"received"_s).toDouble();
+        f.lastUs = std::max(f.lastUs, a.value(u"lastUs"_s).toDouble());
+        closed += a.value(u"closed"_s).toInt();
+        f.hist.merge(Histogram::fromJson(a.value(u"hist"_s).toArray()));
+    }
+    const double expected = double(f.sent) * listeners;
+    if (closed)
+        fail(r, u"%1 %2 were disconnected"_s.arg(closed).arg(what));
+    if (f.received < expected)
+        fail(r, u"%1 of %2 deliveries to %3 lost"_s.arg(expected - f.received).arg(expected).arg(what));
+    if (f.received > expected)
+        fail(r, u"%1 deliveries to %2 more than written (doubled)"_s.arg(f.received - expected).arg(what));
+    return f;
+}
+
 } // namespace bench

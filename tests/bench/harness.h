@@ -91,6 +91,25 @@ struct Observer {
 /** A client listening on prefix whose pushes feed obs; null, with the error in r, if it cannot connect. */
 std::unique_ptr<Client> openObserver(const Target &t, const QString &prefix, Observer &obs, QJsonObject &r);
 
+/** What the listeners of a fleet saw of one writer's stamped sets (runStampedFanout()). */
+struct FanoutResult {
+    qint64 armUs = 0; /**< when the fleet started counting */
+    qint64 startUs = 0; /**< when the first set went out */
+    qint64 sent = 0;
+    double received = 0;
+    double lastUs = 0; /**< when the last delivery arrived */
+    Histogram hist; /**< set → delivery latency */
+};
+
+/**
+ * The fan-out round of the fanout and http scenarios: arms the fleet, then writer sets path in a closed loop with 4
+ * sets in flight for s.durationMs, each value a new microsecond stamp (its send time; never one twice, since a set
+ * that leaves a value as it was may rightly reach no listener), and collects what the fleet's `listeners` received.
+ * Refused writes, closed listeners and lost or doubled deliveries go to r's errors, naming them `what`.
+ */
+FanoutResult runStampedFanout(Fleet &fleet, Client &writer, const QString &path, const Settings &s, int listeners,
+    const QString &what, QJsonObject &r);
+
 /** Appends an error line to r["errors"]. */
 void fail(QJsonObject &r, const QString &what);
 double percentile(std::vector<double> v, double p);

@@ -251,6 +251,53 @@ int main(int argc, char *argv[])
         rows.append({u"rules"_s, u"  with rules ÷ without"_s, u"fanout_ratio"_s, true, 0.9, u"≥ 0.9 (unchanged)"_s});
     }
 
+    if (s.scenarios.contains(u"http"_s)) {
+        // Lark's REST and event streams against its own WebSocket figures of this run (the writes and fanout rows).
+        const auto larkFigure = [&](const QString &scenario, const QString &key) {
+            for (const QJsonValue &e : std::as_const(results)) {
+                if (e.toObject().value(u"scenario"_s).toString() == scenario)
+                    return e.toObject().value(u"lark"_s).toObject().value(key).toDouble();
+            }
+            return 0.0;
+        };
+        const int streams = s.listeners.value(0, 1000);
+        const double wsWrites = larkFigure(u"writes"_s, u"acked_per_s_1"_s);
+        const double wsFanout = larkFigure(u"fanout-%1"_s.arg(streams), u"deliveries_per_s"_s);
+        runAll(u"http"_s, false, false, [&](const Target &t) {
+            QJsonObject r;
+            for (const QJsonObject &part :
+                {runRestWrites(s, t), runSseFanout(s, t, streams), runSseIdle(s, t, s.connections)}) {
+                for (auto it = part.begin(); it != part.end(); ++it) {
+                    if (it.key() == u"errors"_s) {
+                        for (const QJsonValue &e : it.value().toArray())
+                            fail(r, e.toString());
+                    } else if (it.key() != u"server_cores"_s) {
+                        r.insert(it.key(), it.value());
+                    }
+                }
+            }
+            if (wsWrites > 0)
+                r.insert(u"rest_vs_ws"_s, r.value(u"rest_put_per_s"_s).toDouble() / wsWrites);
+            if (wsFanout > 0)
+                r.insert(u"sse_vs_ws"_s, r.value(u"sse_deliveries_per_s"_s).toDouble() / wsFanout);
+            return r;
+        });
+        QJsonObject entry = results.last().toObject();
+        entry.insert(u"peer"_s, u"n/a: Lark's own REST and streams, against its WebSocket figures of this run"_s);
+        results.replace(results.size() - 1, entry);
+        const QString c = QString::number(s.writeClients), n = QString::number(streams);
+        rows.append({u"http"_s, u"REST PUTs/s, %1 keep-alive connections × 1"_s.arg(c), u"rest_put_per_s"_s});
+        rows.append({u"http"_s, u"  ÷ WebSocket acked sets/s, %1 × 1 (writes)"_s.arg(c), u"rest_vs_ws"_s, true, 0.5,
+            u"≥ 0.5"_s});
+        rows.append({u"http"_s, u"event-stream deliveries/s, %1 streams"_s.arg(n), u"sse_deliveries_per_s"_s});
+        rows.append({u"http"_s, u"  ÷ WebSocket deliveries/s, %1 listeners (fanout)"_s.arg(n), u"sse_vs_ws"_s, true,
+            0.5, u"≥ 0.5"_s});
+        rows.append({u"http"_s, u"  write→stream p95 ms"_s, u"sse_p95_ms"_s, false});
+        rows.append({u"http"_s, u"  server CPU µs per stream delivery"_s, u"sse_server_cpu_us_per_delivery"_s, false});
+        rows.append({u"http"_s, u"idle: server KB per stream, %1 streams"_s.arg(s.connections), u"kb_per_stream"_s,
+            false, 25, u"≤ 25 KB"_s});
+    }
+
     // Table: absolute figures, the ratio to the baseline (and to the peer) and the target.
     const QJsonArray table = printTable(rows, results);
     if (!s.peerNote.isEmpty())

@@ -4,7 +4,8 @@
 // lark-bench's scenarios (docs/performance.md). Each runs against one server under test and returns its figures,
 // plus "errors" (a list of lines) when the run was not sound: the orchestrator fails the bench on any of them.
 // writes.cpp: acknowledged sets, closed and open loop; fanout.cpp: one writer, many listeners of its path;
-// connections.cpp: connects and idle memory, clean disconnects (one by one and all at once), silent peers.
+// connections.cpp: connects and idle memory, clean disconnects (one by one and all at once), silent peers;
+// http.cpp: the REST API and event streams.
 
 #include "settings.h"
 #include "targets.h"
@@ -22,5 +23,9 @@ QJsonObject runConnect(const Settings &s, const Target &t);
 QJsonObject runDisconnect(const Settings &s, const Target &t, bool mass);
 /** silent: sessions whose process freezes fire when dead-after and grace have passed, not before. */
 QJsonObject runSilent(const Settings &s, const Target &t, int deadMs, int graceMs);
+// http.cpp: REST PUTs over keep-alive connections, fan-out to event streams, idle streams' memory.
+QJsonObject runRestWrites(const Settings &s, const Target &t);
+QJsonObject runSseFanout(const Settings &s, const Target &t, int streams);
+QJsonObject runSseIdle(const Settings &s, const Target &t, int streams);
 
 } // namespace bench

@@ -21,8 +21,9 @@ bool parseSettings(const QCoreApplication &app, Settings *out)
                                      "firebase-server peer."_s);
     parser.addHelpOption();
     const QCommandLineOption scenariosOpt(u"scenarios"_s,
-        u"Comma-separated: writes,fanout,connect,disconnect,mass-disconnect,silent,rules (connect includes "
-        "idle-memory; rules runs writes and fan-out on Lark without and with --rules-file). Default: all."_s,
+        u"Comma-separated: writes,fanout,connect,disconnect,mass-disconnect,silent,rules,http (connect includes "
+        "idle-memory; rules runs writes and fan-out on Lark without and with --rules-file; http is REST writes, "
+        "event-stream fan-out and idle streams, against the WebSocket figures of the same run). Default: all."_s,
         u"list"_s);
     const QCommandLineOption tinyOpt(u"tiny"_s, u"Every scenario at a tiny size (the bench_smoke test)."_s);
     const QCommandLineOption qtListenersOpt(
@@ -126,8 +127,8 @@ bool parseSettings(const QCoreApplication &app, Settings *out)
         s.peerNote = u"node not found"_s;
     }
 
-    const QStringList all {
-        u"writes"_s, u"fanout"_s, u"connect"_s, u"disconnect"_s, u"mass-disconnect"_s, u"silent"_s, u"rules"_s};
+    const QStringList all {u"writes"_s, u"fanout"_s, u"connect"_s, u"disconnect"_s, u"mass-disconnect"_s, u"silent"_s,
+        u"rules"_s, u"http"_s};
     s.scenarios = parser.isSet(scenariosOpt) ? parser.value(scenariosOpt).split(u',') : all;
     for (const QString &sc : std::as_const(s.scenarios)) {
         if (!all.contains(sc)) {

@@ -26,6 +26,11 @@ QJsonObject Worker::handle(const QJsonObject &cmd)
         answer = closeAll(cmd);
     else if (c == u"ping"_s)
         answer = pingAll();
+    else if (c == u"http-open"_s)
+        answer = httpOpen(cmd);
+    else if (c == u"rest-writes"_s && m_http)
+        answer = m_http->restWrites(qint64(cmd.value(u"ms"_s).toInt()) * 1000,
+            cmd.value(u"prefix"_s).toString().toUtf8(), cmd.value(u"ns"_s).toString().toUtf8());
     else
         answer = {{u"error"_s, u"unknown command "_s + c}};
     answer.insert(u"ok"_s, !answer.contains(u"error"_s));
@@ -34,7 +39,7 @@ QJsonObject Worker::handle(const QJsonObject &cmd)
 
 qint64 Worker::errorCount() const
 {
-    qint64 n = m_raw ? m_raw->errors() : 0;
+    qint64 n = (m_raw ? m_raw->errors() : 0) + (m_http ? m_http->errors() : 0);
     for (const Client *c : m_clients)
         n += c->errors;
     return n;
@@ -46,7 +51,18 @@ QString Worker::firstError() const
         if (!c->firstError.isEmpty())
             return c->firstError;
     }
+    if (m_http && !m_http->firstError().isEmpty())
+        return m_http->firstError();
     return m_raw ? m_raw->firstError() : QString();
+}
+
+QJsonObject Worker::httpOpen(const QJsonObject &cmd)
+{
+    const QUrl url(cmd.value(u"url"_s).toString());
+    if (!m_http)
+        m_http = std::make_unique<HttpLoad>();
+    return m_http->open(
+        url.host(), quint16(url.port(80)), cmd.value(u"n"_s).toInt(), cmd.value(u"stream"_s).toString().toUtf8());
 }
 
 bool Worker::waitReplies(int timeoutMs)
@@ -246,6 +262,8 @@ QJsonObject Worker::arm(const QJsonObject &cmd)
     }
     if (m_raw)
         m_raw->arm(m_armUs, &m_received, &m_lastRecvUs, &m_hist);
+    if (m_http)
+        m_http->arm(m_armUs, &m_received, &m_lastRecvUs, &m_hist);
     return {};
 }
 
@@ -255,7 +273,7 @@ QJsonObject Worker::report(const QJsonObject &cmd)
     waitFor([&] { return m_received >= expect; }, cmd.value(u"timeoutMs"_s).toInt(30000));
     // A moment more, so a doubled delivery would be counted.
     waitFor([] { return false; }, 100);
-    int closed = m_raw ? m_raw->closedCount() : 0;
+    int closed = (m_raw ? m_raw->closedCount() : 0) + (m_http ? m_http->closedCount() : 0);
     for (const Client *c : m_clients)
         closed += c->closed ? 1 : 0;
     return {{u"received"_s, double(m_received)}, {u"lastUs"_s, double(m_lastRecvUs)}, {u"hist"_s, m_hist.toJson()},

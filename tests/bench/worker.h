@@ -6,6 +6,7 @@
 // counts over several workers because one Qt event loop polls every socket it owns on every iteration.
 
 #include "benchclient.h"
+#include "httpload.h"
 #include "rawclients.h"
 
 #include <QJsonObject>
@@ -29,12 +30,14 @@ private:
     QJsonObject report(const QJsonObject &cmd);
     QJsonObject closeAll(const QJsonObject &cmd);
     QJsonObject pingAll();
+    QJsonObject httpOpen(const QJsonObject &cmd);
     [[nodiscard]] qint64 errorCount() const;
     [[nodiscard]] QString firstError() const;
     bool waitReplies(int timeoutMs);
 
     std::vector<Client *> m_clients;
     std::unique_ptr<RawClients> m_raw; // "open" with "raw": the epoll clients instead of m_clients
+    std::unique_ptr<HttpLoad> m_http; // "http-open": REST writers or event streams
     int m_first = 0;
     qint64 m_pendingReplies = 0;
     // fan-out listening
