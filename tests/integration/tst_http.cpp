@@ -9,6 +9,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTest>
+#include <QTimer>
 
 using namespace Qt::Literals::StringLiterals;
 using lark::protocol::HttpResponse;
@@ -35,6 +36,7 @@ private Q_SLOTS:
     void oversizeBodyIs413();
     void malformedRequestIs400();
     void idleConnectionIsDropped();
+    void tricklingRequestIsClosed();
     void webSocketBesideIsUnharmed();
     void presencePageIsServed();
 
@@ -208,6 +210,30 @@ void TstHttp::idleConnectionIsDropped()
     QTRY_COMPARE_WITH_TIMEOUT(p.responses().size(), 1, Timeout);
     QTRY_VERIFY_WITH_TIMEOUT(p.closed, Timeout); // after handshakeTimeoutMs of silence
     QCOMPARE(m_server->handshakeCount(), 0);
+}
+
+void TstHttp::tricklingRequestIsClosed()
+{
+    // A client that keeps sending a byte now and then never finishes its request: the idle limit (handshakeTimeoutMs,
+    // 300 ms here) counts from the last answer, not from the last byte, so it is closed all the same.
+    for (const QByteArray &request :
+        {get("/echo", "X-Slow: " + QByteArray(200, 'a') + "\r\n"), httpRequest("PUT", "/echo", QByteArray(200, 'b'))}) {
+        HttpPeer p;
+        QVERIFY(p.connectTo(m_server->port()));
+        QCOMPARE(p.exchange(get("/echo")).status, "HTTP/1.1 200 OK"_ba);
+        qsizetype sent = 0;
+        QTimer drip;
+        QObject::connect(&drip, &QTimer::timeout, [&] {
+            if (sent < request.size() - 1) // never the last byte: the request stays unfinished
+                p.send(request.mid(sent++, 1));
+        });
+        drip.start(20);
+        QTRY_VERIFY_WITH_TIMEOUT(p.closed, Timeout);
+        QVERIFY2(sent < request.size() - 1, "the whole request went out before the close");
+        QCOMPARE(p.responses().size(), 1);
+        QCOMPARE(m_calls, 1);
+        m_calls = 0;
+    }
 }
 
 void TstHttp::webSocketBesideIsUnharmed()

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
 // The presence page lark-server serves at / (docs/rest.md §7) in a real browser: Debian's chromium driven by
-// playwright-core. Two tabs of one user are two connections with their own entries; closing a tab fires its ops at
+// playwright-core. Two tabs of one user are two sessions (as the admin feed, and so the dashboard, lists them) with
+// their own entries; closing a tab fires its ops at
 // once (a clean close, long before dead-after or the grace); closing the browser fires every op, lastSeen included.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
-import { Lark, LinkProxy, waitFor } from './lib/harness.mjs';
+import { Lark, LinkProxy, waitFor, watchAdminFeed } from './lib/harness.mjs';
 
 const CHROMIUM = process.env.LARK_CHROMIUM || '/usr/bin/chromium';
 
@@ -44,6 +45,10 @@ const text = (page, id) => page.textContent(`#${id}`);
 
 test('two tabs are two connections; closing one fires its ops at once; closing the browser fires the rest', async () => {
   const ns = lark.ns('page');
+  // What the dashboard sees: the admin feed's sessions.
+  const feed = await watchAdminFeed(await lark.app(ns, { admin: true }));
+  const liveSessions = () =>
+    feed.find((s) => s.identity === 'user:alice' && s.namespace === ns && s.state !== 'ended').length;
   const context = await browser.newContext();
   const first = await openTab(context, `uid=alice&ns=${ns}`);
   const second = await openTab(context, `uid=alice&ns=${ns}`);
@@ -58,6 +63,7 @@ test('two tabs are two connections; closing one fires its ops at once; closing t
   assert.equal(await first.getAttribute('#resumed', 'data-resumed'), 'false'); // a first connection is a new session
   assert.deepEqual(Object.keys((await rest('presence/alice/connections', ns)) ?? {}).sort(), [...keys].sort());
   assert.equal((await rest('status/alice/online', ns)), true);
+  await waitFor(() => liveSessions() === 2, 10000, 'two sessions of alice on the admin feed');
 
   await second.close();
   // At once: dead-after and the grace are two minutes.
@@ -66,11 +72,13 @@ test('two tabs are two connections; closing one fires its ops at once; closing t
     return left && Object.keys(left).length === 1 && left[keys[0]] === true;
   }, 10000, "the closed tab's entry to go");
   await first.waitForSelector('#tabs[data-count="1"]', { timeout: 10000 });
+  await waitFor(() => liveSessions() === 1, 10000, 'the closed tab\'s session to end');
   const seenBefore = await rest('presence/alice/lastSeen', ns);
   assert.equal(typeof seenBefore, 'number'); // its lastSeen op fired too
 
   await context.close();
   await waitFor(async () => (await rest('presence/alice/connections', ns)) === null, 10000, 'every entry to go');
+  await waitFor(() => liveSessions() === 0, 10000, 'every session of alice to end');
   const seen = await rest('presence/alice/lastSeen', ns);
   assert.ok(seen >= seenBefore);
   assert.equal(await rest('status/alice/online', ns), false);

@@ -85,6 +85,9 @@ void TstScreenshot::demoScreenshot()
     QVERIFY2(app.exitCode() == 0, out.constData());
     QVERIFY(out.contains("server listening on ws://127.0.0.1:"));
     QVERIFY(out.contains("grace 3s"));
+    // The presence page of the embedded server, for the first user in the namespace shown.
+    QVERIFY2(out.contains("presence page http://127.0.0.1:"), out.constData());
+    QVERIFY(out.contains("/?uid=alice&ns="));
 
     QImage image(file);
     QVERIFY2(!image.isNull(), "the screenshot is not a readable PNG");
