@@ -12,11 +12,11 @@ GridLayout {
     columnSpacing: 12
     rowSpacing: 2
 
-    // Cells share the width and elide, so the table never widens the column it sits in.
+    // Cells share the width and wrap, so the table never widens the column it sits in and nothing is cut.
     component Cell: Label {
         Layout.fillWidth: true
         Layout.preferredWidth: 1
-        elide: Text.ElideRight
+        wrapMode: Text.Wrap
     }
 
     readonly property string silentDelay: Hub.remote ? "dead-after + grace"

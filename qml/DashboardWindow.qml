@@ -11,113 +11,237 @@ ApplicationWindow {
     id: root
     required property int windowId
     readonly property bool primary: root.windowId === 0
+    // Side by side from this width; below it the two columns stack and the page scrolls (nothing is cut off).
+    readonly property int wideWidth: 1300
+    readonly property bool wide: root.width >= root.wideWidth
 
     width: root.primary ? 1440 : 760
     height: root.primary ? 900 : 600
-    title: root.primary ? "Lark — " + (Hub.running ? Hub.serverUrl : "not running") : "Lark — window " + root.windowId
+    minimumWidth: root.primary ? 900 : 520
+    minimumHeight: root.primary ? 600 : 400
+    // Qt adds the application's name ("— Lark") where the platform shows it: the title says which server.
+    title: (root.primary ? "" : "Window " + (root.windowId + 1) + " · ")
+           + (Hub.running ? Hub.serverUrl + " · ns " + Hub.namespaceName : "server not running")
 
-    header: ToolBar {
-        RowLayout {
-            anchors.fill: parent
-            anchors.leftMargin: 8
-            anchors.rightMargin: 8
-            Label {
-                text: "Lark"
-                font.bold: true
-                font.pixelSize: 18
+    Connections {
+        target: Notices
+        enabled: root.primary
+        function onPosted(text: string) {
+            notice.show(text);
+        }
+    }
+
+    ColumnLayout {
+        anchors.fill: parent
+        spacing: 0
+
+        // The header is the first item, so Tab starts there (an ApplicationWindow header comes last in the chain).
+        ToolBar {
+            objectName: "header"
+            Layout.fillWidth: true
+            ColumnLayout {
+                anchors.fill: parent
+                anchors.leftMargin: 8
+                anchors.rightMargin: 8
+                spacing: 2
+                RowLayout {
+                    Layout.fillWidth: true
+                    Label {
+                        text: "Lark"
+                        font.bold: true
+                        font.pixelSize: 18
+                    }
+                    TextField {
+                        objectName: "serverUrl"
+                        readOnly: true
+                        selectByMouse: true
+                        text: (Hub.remote ? "watching " : "") + (Hub.running ? Hub.serverUrl + "  (ns " + Hub.namespaceName + ")" : "server not running")
+                        Layout.preferredWidth: 300
+                        Accessible.name: "Server address"
+                    }
+                    ModePanel {
+                        visible: root.primary
+                    }
+                    Item {
+                        Layout.fillWidth: true
+                    }
+                    Button {
+                        objectName: "newWindow"
+                        text: "New window"
+                        onClicked: Hub.newWindow()
+                    }
+                }
+                // What this run uses besides the defaults, and why the server is not as asked.
+                Label {
+                    objectName: "hostMessage"
+                    visible: Hub.hostMessage !== ""
+                    text: Hub.hostMessage
+                    color: Hub.running ? Theme.warning : Theme.danger
+                    wrapMode: Text.Wrap
+                    Layout.fillWidth: true
+                }
+                RowLayout {
+                    visible: root.primary && (Hub.savedSettings.length > 0 || Hub.oneOffOptions.length > 0)
+                    Layout.fillWidth: true
+                    Label {
+                        objectName: "savedSettings"
+                        visible: Hub.savedSettings.length > 0
+                        text: "Saved settings in use: " + Hub.savedSettings.join(" · ")
+                        color: Theme.muted
+                        wrapMode: Text.Wrap
+                        Layout.fillWidth: true
+                        HoverHandler {
+                            id: savedHover
+                        }
+                        ToolTip.visible: savedHover.hovered
+                        ToolTip.text: "From lark.conf in the settings folder (~/.config/lark). Changes made here are saved at exit."
+                    }
+                    Label {
+                        objectName: "oneOffOptions"
+                        visible: Hub.oneOffOptions.length > 0
+                        text: "For this run only: " + Hub.oneOffOptions.join(" · ")
+                        color: Theme.muted
+                        wrapMode: Text.Wrap
+                        Layout.fillWidth: true
+                    }
+                    Button {
+                        objectName: "keepOneOff"
+                        visible: Hub.oneOffOptions.length > 0
+                        text: "Keep"
+                        ToolTip.visible: hovered
+                        ToolTip.text: "Save this run's command-line options at exit, as if they had been set here"
+                        onClicked: {
+                            Hub.keepOneOffOptions();
+                            Notices.post("This run's options will be saved at exit");
+                        }
+                    }
+                }
             }
-            TextField {
-                objectName: "serverUrl"
-                readOnly: true
-                selectByMouse: true
-                text: (Hub.remote ? "watching " : "") + (Hub.running ? Hub.serverUrl + "  (ns " + Hub.namespaceName + ")" : "server not running")
-                Layout.preferredWidth: 260
-            }
-            ModePanel {
-                visible: root.primary
-            }
-            Label {
-                visible: Hub.hostMessage !== ""
-                text: Hub.hostMessage
-                color: Hub.running ? Theme.reconnecting : Theme.danger
-                elide: Text.ElideRight
-                Layout.fillWidth: true
-            }
-            Item {
-                visible: Hub.hostMessage === ""
-                Layout.fillWidth: true
-            }
-            Button {
-                objectName: "newWindow"
-                text: "New window"
-                onClicked: Hub.newWindow()
+        }
+
+        ScrollView {
+            id: page
+            objectName: "page"
+            Layout.fillWidth: true
+            Layout.fillHeight: true
+            contentWidth: page.availableWidth
+            // Wide: the panels share the window's height (each list scrolls itself). Stacked: each panel has a
+            // readable height and the page scrolls.
+            contentHeight: root.wide || !root.primary ? Math.max(page.availableHeight, 560) : grid.implicitHeight + 16
+            ScrollBar.horizontal.policy: ScrollBar.AlwaysOff
+
+            GridLayout {
+                id: grid
+                x: 8
+                y: 8
+                width: page.availableWidth - 16
+                height: page.contentHeight - 16
+                columns: root.wide || !root.primary ? 2 : 1
+                columnSpacing: 12
+                rowSpacing: 16
+
+                ColumnLayout {
+                    Layout.fillWidth: true
+                    Layout.fillHeight: true
+                    Layout.preferredWidth: root.primary ? 620 : 740
+                    Layout.minimumHeight: root.wide ? 0 : 820
+                    spacing: 10
+                    TabsPanel {
+                        objectName: "tabsPanel"
+                        windowId: root.windowId
+                        Layout.fillWidth: true
+                        Layout.fillHeight: true
+                        Layout.minimumHeight: 260
+                    }
+                    CasesPanel {
+                        objectName: "casesPanel"
+                        visible: root.primary
+                        Layout.fillWidth: true
+                    }
+                    ServerPanel {
+                        objectName: "serverPanel"
+                        visible: root.primary
+                        Layout.fillWidth: true
+                        Layout.preferredHeight: 260
+                        Layout.minimumHeight: 220
+                    }
+                }
+
+                ColumnLayout {
+                    visible: root.primary
+                    Layout.fillHeight: true
+                    Layout.preferredWidth: 780
+                    Layout.fillWidth: true
+                    Layout.minimumHeight: root.wide ? 0 : 1100
+                    spacing: 10
+                    PresencePanel {
+                        objectName: "presencePanel"
+                        Layout.fillWidth: true
+                    }
+                    SessionsPanel {
+                        objectName: "sessionsPanel"
+                        Layout.fillWidth: true
+                        Layout.fillHeight: true
+                        Layout.preferredHeight: 380
+                        Layout.minimumHeight: 260
+                    }
+                    // The data and the rules that guard it share the space: one is looked at at a time.
+                    TabBar {
+                        id: dataTabs
+                        objectName: "dataTabs"
+                        Layout.fillWidth: true
+                        TabButton {
+                            text: "Data"
+                        }
+                        TabButton {
+                            objectName: "rulesTab"
+                            text: "Rules"
+                        }
+                    }
+                    StackLayout {
+                        currentIndex: dataTabs.currentIndex
+                        Layout.fillWidth: true
+                        Layout.fillHeight: true
+                        Layout.preferredHeight: 300
+                        Layout.minimumHeight: 300
+                        DataTreePanel {
+                            objectName: "dataPanel"
+                        }
+                        RulesPanel {
+                            objectName: "rulesPanel"
+                        }
+                    }
+                }
             }
         }
     }
 
-    RowLayout {
-        anchors.fill: parent
-        anchors.margins: 8
-        spacing: 12
-
-        ColumnLayout {
-            Layout.fillWidth: true
-            Layout.fillHeight: true
-            Layout.preferredWidth: root.primary ? 620 : 740
-            spacing: 10
-            TabsPanel {
-                windowId: root.windowId
-                Layout.fillWidth: true
-                Layout.fillHeight: true
-            }
-            CasesPanel {
-                visible: root.primary
-                Layout.fillWidth: true
-            }
-            ServerPanel {
-                visible: root.primary
-                Layout.fillWidth: true
-                Layout.preferredHeight: 230
-            }
+    // A short notice at the bottom of the window; it goes by itself.
+    Popup {
+        id: notice
+        objectName: "notice"
+        property string text: ""
+        function show(text: string): void {
+            notice.text = text;
+            notice.open();
+            noticeTimer.restart();
         }
-
-        ColumnLayout {
-            visible: root.primary
-            Layout.fillHeight: true
-            Layout.preferredWidth: 780
-            Layout.fillWidth: true
-            spacing: 10
-            PresencePanel {
-                Layout.fillWidth: true
-            }
-            SessionsPanel {
-                Layout.fillWidth: true
-                Layout.fillHeight: true
-                Layout.preferredHeight: 380
-            }
-            // The data and the rules that guard it share the space: one is looked at at a time.
-            TabBar {
-                id: dataTabs
-                objectName: "dataTabs"
-                Layout.fillWidth: true
-                TabButton {
-                    text: "Data"
-                }
-                TabButton {
-                    objectName: "rulesTab"
-                    text: "Rules"
-                }
-            }
-            StackLayout {
-                currentIndex: dataTabs.currentIndex
-                Layout.fillWidth: true
-                Layout.fillHeight: true
-                Layout.preferredHeight: 300
-                DataTreePanel {
-                }
-                RulesPanel {
-                }
-            }
+        x: (root.width - width) / 2
+        y: root.height - height - 24
+        closePolicy: Popup.CloseOnEscape | Popup.CloseOnPressOutside
+        contentItem: Label {
+            objectName: "noticeText"
+            text: notice.text
+            color: "white"
+        }
+        background: Rectangle {
+            radius: 4
+            color: "#323232"
+        }
+        Timer {
+            id: noticeTimer
+            interval: 3000
+            onTriggered: notice.close()
         }
     }
 }

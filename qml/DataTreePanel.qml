@@ -4,6 +4,7 @@ import QtQuick
 import QtQuick.Controls
 import QtQuick.Dialogs
 import QtQuick.Layouts
+import QtQml.Models
 import Lark.Dashboard
 
 // The live data: rows flash when a write touches them and say who wrote (a client, an admin edit, an import,
@@ -16,6 +17,14 @@ ColumnLayout {
     // The path the tools act on: what the path bar says.
     readonly property string currentPath: pathField.text === "" ? "/" : pathField.text
     readonly property bool atRoot: root.currentPath === "/"
+    // Where the filter is ("" for none): the path bar may have moved on since.
+    property string filteredPath: ""
+    Connections {
+        target: Hub
+        function onRunningChanged() {
+            root.filteredPath = "";
+        }
+    }
 
     // Expands the tree down to a path (loading pages on the way) and shows it; false when there is no such path.
     function navigate(path: string): bool {
@@ -37,6 +46,12 @@ ColumnLayout {
         return true;
     }
 
+    // Local path of a file: URL, as people read it (not file:///...).
+    function localPath(url: url): string {
+        const text = String(url);
+        return text.startsWith("file://") ? decodeURIComponent(text.substring(7)) : text;
+    }
+
     RowLayout {
         Layout.fillWidth: true
         Label {
@@ -47,21 +62,27 @@ ColumnLayout {
         ComboBox {
             id: nsPicker
             objectName: "nsPicker"
+            readonly property var names: Hub.remote ? [Hub.namespaceName] : Hub.namespaces
             enabled: Hub.tree !== null
-            model: Hub.remote ? [Hub.namespaceName] : Hub.namespaces
-            currentIndex: Math.max(0, nsPicker.indexOfValue(Hub.treeNamespace))
+            model: nsPicker.names
+            // Says the namespace the tree shows, whatever a new namespace did to the list's order (B2).
+            currentIndex: nsPicker.names.indexOf(Hub.treeNamespace)
+            displayText: Hub.treeNamespace
             Layout.preferredWidth: 150
             onPressedChanged: if (pressed) Hub.refreshNamespaces()
             onActivated: index => Hub.setTreeNamespace(nsPicker.textAt(index))
             ToolTip.visible: hovered
             ToolTip.text: "Namespace shown (clients create namespaces on first use)"
+            Accessible.name: "Namespace"
         }
         TextField {
             id: pathField
             objectName: "editPath"
             placeholderText: "/path (Enter: go there)"
             Layout.fillWidth: true
+            Layout.minimumWidth: 120
             onAccepted: root.navigate(pathField.text)
+            Accessible.name: "Path"
         }
         Button {
             objectName: "goPath"
@@ -69,10 +90,20 @@ ColumnLayout {
             enabled: Hub.tree !== null
             onClicked: root.navigate(pathField.text)
         }
+    }
+
+    // The node's tools, then a filter of its children with the server's query engine (what a client query would
+    // get). A Flow: at any width every control stays in the panel.
+    Flow {
+        Layout.fillWidth: true
+        spacing: 6
         Button {
             objectName: "copyPath"
             text: "Copy path"
-            onClicked: Clipboard.setText(root.currentPath)
+            onClicked: {
+                Clipboard.setText(root.currentPath);
+                Notices.post("Copied " + root.currentPath);
+            }
         }
         Button {
             objectName: "importJson"
@@ -96,57 +127,69 @@ ColumnLayout {
             enabled: Hub.tree !== null
             onClicked: clearConfirm.open()
         }
-    }
-
-    // Filter the children of the path with the server's query engine (what a client query would get).
-    RowLayout {
-        visible: Hub.tree !== null
-        Layout.fillWidth: true
-        Label { text: "Children where" }
-        TextField {
-            id: filterChild
-            objectName: "filterChild"
-            placeholderText: "child (empty: key)"
-            Layout.preferredWidth: 120
-        }
-        ComboBox {
-            id: filterOp
-            objectName: "filterOp"
-            model: ["==", ">=", "<="]
-            Layout.preferredWidth: 64
-        }
-        TextField {
-            id: filterValue
-            objectName: "filterValue"
-            placeholderText: "value (JSON or text)"
-            Layout.preferredWidth: 130
-        }
-        Label { text: "first" }
-        TextField {
-            id: filterLimit
-            objectName: "filterLimit"
-            placeholderText: "all"
-            validator: IntValidator { bottom: 0 }
-            Layout.preferredWidth: 50
+        Row {
+            visible: Hub.tree !== null
+            spacing: 6
+            Label {
+                text: "Children where"
+                anchors.verticalCenter: parent.verticalCenter
+            }
+            TextField {
+                id: filterChild
+                objectName: "filterChild"
+                placeholderText: "child (empty: key)"
+                width: 120
+            }
+            ComboBox {
+                id: filterOp
+                objectName: "filterOp"
+                model: ["==", ">=", "<="]
+                width: 64
+            }
+            TextField {
+                id: filterValue
+                objectName: "filterValue"
+                placeholderText: "value (JSON or text)"
+                width: 130
+            }
+            Label {
+                text: "first"
+                anchors.verticalCenter: parent.verticalCenter
+            }
+            TextField {
+                id: filterLimit
+                objectName: "filterLimit"
+                placeholderText: "all"
+                validator: IntValidator { bottom: 0 }
+                width: 50
+            }
         }
         Button {
             objectName: "applyFilter"
             text: "Filter"
             enabled: Hub.tree !== null
             onClicked: {
-                editError.text = Hub.tree.setFilter(root.currentPath, filterChild.text, filterOp.currentText,
+                const path = root.currentPath;
+                editError.text = Hub.tree.setFilter(path, filterChild.text, filterOp.currentText,
                                                     filterValue.text, filterLimit.text === "" ? 0 : parseInt(filterLimit.text));
-                if (editError.text === "")
-                    root.navigate(root.currentPath);
+                if (editError.text !== "")
+                    return;
+                // One filter at a time: the one Unfilter removes, wherever the path bar points then (B7).
+                if (root.filteredPath !== "" && root.filteredPath !== path)
+                    Hub.tree.clearFilter(root.filteredPath);
+                root.filteredPath = path;
+                root.navigate(path);
             }
         }
         Button {
             objectName: "clearFilter"
-            text: "Unfilter"
-            enabled: Hub.tree !== null
-            onClicked: Hub.tree.clearFilter(root.currentPath)
+            text: root.filteredPath === "" ? "Unfilter" : "Unfilter " + root.filteredPath
+            enabled: Hub.tree !== null && root.filteredPath !== ""
+            onClicked: {
+                Hub.tree.clearFilter(root.filteredPath);
+                root.filteredPath = "";
+            }
         }
-        Item { Layout.fillWidth: true }
     }
 
     Label {
@@ -176,6 +219,14 @@ ColumnLayout {
         clip: true
         model: Hub.tree
         ScrollBar.vertical: ScrollBar {}
+        // Reachable with Tab; arrows move the current row, left and right collapse and expand it (B17).
+        activeFocusOnTab: true
+        keyNavigationEnabled: true
+        selectionModel: ItemSelectionModel {
+            model: tree.model
+        }
+        Accessible.role: Accessible.Tree
+        Accessible.name: "Data of namespace " + Hub.treeNamespace
 
         delegate: Item {
             id: cell
@@ -193,6 +244,7 @@ ColumnLayout {
             required property bool isLoadMore
             required property real changedAt
             required property string cause
+            required property bool current
             required property string filter
             required property int matched
             property bool editing: false
@@ -202,6 +254,17 @@ ColumnLayout {
 
             implicitWidth: tree.width
             implicitHeight: 22
+            Accessible.role: Accessible.TreeItem
+            Accessible.name: cell.key + (cell.isLoadMore ? "" : " " + cell.value)
+
+            // The keyboard's row: a band and, while the tree has focus, a ring.
+            Rectangle {
+                anchors.fill: parent
+                visible: cell.current
+                color: tree.activeFocus ? Theme.focusBand : "transparent"
+                border.color: Theme.focus
+                border.width: tree.activeFocus ? 2 : 1
+            }
 
             Rectangle {
                 id: flash
@@ -217,6 +280,8 @@ ColumnLayout {
                 to: 0
                 duration: 2500
             }
+            // The path bar follows the keyboard's row.
+            onCurrentChanged: if (cell.current && !cell.isLoadMore) pathField.text = cell.path
             // Reused delegates get an old changedAt too: only a write that just happened flashes.
             onChangedAtChanged: {
                 if (cell.changedAt > 0 && Date.now() - cell.changedAt < 1000)
@@ -236,12 +301,11 @@ ColumnLayout {
                     font.bold: !cell.isLoadMore
                     color: cell.isLoadMore ? Theme.connected : Theme.text
                 }
-                Label {
+                ElidedLabel {
                     id: valueLabel
                     visible: !cell.isLoadMore && !cell.editing
                     text: cell.value
                     font.family: "monospace"
-                    elide: Text.ElideRight
                     Layout.maximumWidth: 260
                     // Double-click a leaf to edit it in place (Enter writes, Escape cancels).
                     TapHandler {
@@ -285,7 +349,7 @@ ColumnLayout {
                 Label {
                     visible: fade.running
                     text: "← " + cell.cause
-                    color: Theme.reconnecting
+                    color: Theme.warning
                     font.bold: true
                 }
                 Item {
@@ -296,6 +360,7 @@ ColumnLayout {
             TapHandler {
                 onTapped: {
                     const idx = cell.treeView.modelIndex(Qt.point(cell.column, cell.row));
+                    tree.selectionModel.setCurrentIndex(idx, ItemSelectionModel.NoUpdate);
                     if (cell.isLoadMore) {
                         Hub.tree.loadMore(idx);
                         return;
@@ -312,6 +377,30 @@ ColumnLayout {
                 }
             }
         }
+    }
+
+    // Above the editor row, so that a message never moves the row under the pointer (B12).
+    Label {
+        id: editError
+        objectName: "editError"
+        visible: text !== ""
+        color: Theme.danger
+        wrapMode: Text.Wrap
+        Layout.fillWidth: true
+    }
+    // Connect mode: an edit is only done when the server answers; until then it is pending (the connection may be
+    // down), and a refusal must not vanish with the rolled-back rows.
+    Label {
+        objectName: "editStatus"
+        visible: text !== ""
+        Layout.fillWidth: true
+        wrapMode: Text.Wrap
+        color: Hub.tree && Hub.tree.editError !== "" ? Theme.danger : Theme.muted
+        text: !Hub.tree ? ""
+              : Hub.tree.editError !== "" ? Hub.tree.editError
+              : Hub.tree.pendingEdits > 0 ? Hub.tree.pendingEdits + (Hub.tree.pendingEdits === 1 ? " edit" : " edits")
+                                            + " waiting for the server"
+              : ""
     }
 
     RowLayout {
@@ -354,27 +443,6 @@ ColumnLayout {
             }
         }
     }
-    Label {
-        id: editError
-        objectName: "editError"
-        visible: text !== ""
-        color: Theme.danger
-    }
-    // Connect mode: an edit is only done when the server answers; until then it is pending (the connection may be
-    // down), and a refusal must not vanish with the rolled-back rows.
-    Label {
-        objectName: "editStatus"
-        visible: text !== ""
-        Layout.fillWidth: true
-        wrapMode: Text.Wrap
-        color: Hub.tree && Hub.tree.editError !== "" ? Theme.danger : Theme.muted
-        text: !Hub.tree ? ""
-              : Hub.tree.editError !== "" ? Hub.tree.editError
-              : Hub.tree.pendingEdits > 0 ? Hub.tree.pendingEdits + (Hub.tree.pendingEdits === 1 ? " edit" : " edits")
-                                            + " waiting for the server"
-              : ""
-    }
-
     Dialog {
         id: clearConfirm
         objectName: "clearConfirm"
@@ -389,7 +457,11 @@ ColumnLayout {
             wrapMode: Text.Wrap
             text: "This removes everything in namespace " + Hub.treeNamespace + ". Clients see it as one write."
         }
-        onAccepted: editError.text = Hub.clearData()
+        onAccepted: {
+            editError.text = Hub.clearData();
+            if (editError.text === "")
+                Notices.post("Cleared namespace " + Hub.treeNamespace);
+        }
     }
 
     FileDialog {
@@ -399,11 +471,15 @@ ColumnLayout {
         parentWindow: root.Window.window
         title: "Import JSON at " + root.currentPath
         nameFilters: ["JSON files (*.json)", "All files (*)"]
-        onAccepted: importConfirm.open()
+        onAccepted: {
+            importConfirm.file = importDialog.selectedFile;
+            importConfirm.open();
+        }
     }
     Dialog {
         id: importConfirm
         objectName: "importConfirm"
+        property url file
         parent: Overlay.overlay
         anchors.centerIn: parent
         modal: true
@@ -411,12 +487,17 @@ ColumnLayout {
         standardButtons: Dialog.Yes | Dialog.Cancel
         width: 460
         Label {
+            objectName: "importConfirmText"
             width: parent ? parent.width : 0
             wrapMode: Text.WrapAnywhere
             text: "The file replaces everything at " + root.currentPath + " (it is not merged).\n"
-                  + importDialog.selectedFile
+                  + root.localPath(importConfirm.file)
         }
-        onAccepted: editError.text = Hub.importFile(root.currentPath, importDialog.selectedFile)
+        onAccepted: {
+            editError.text = Hub.importFile(root.currentPath, importConfirm.file);
+            if (editError.text === "")
+                Notices.post("Imported " + root.localPath(importConfirm.file) + " at " + root.currentPath);
+        }
     }
     FileDialog {
         id: exportDialog
@@ -424,8 +505,13 @@ ColumnLayout {
         parentWindow: root.Window.window
         title: "Export " + root.currentPath + " as JSON"
         fileMode: FileDialog.SaveFile
+        acceptLabel: "Save"
         defaultSuffix: "json"
         nameFilters: ["JSON files (*.json)"]
-        onAccepted: editError.text = Hub.exportFile(root.currentPath, exportDialog.selectedFile)
+        onAccepted: {
+            editError.text = Hub.exportFile(root.currentPath, exportDialog.selectedFile);
+            if (editError.text === "")
+                Notices.post("Saved " + root.currentPath + " to " + root.localPath(exportDialog.selectedFile));
+        }
     }
 }

@@ -57,6 +57,8 @@ RowLayout {
         text: Hub.connectUrl !== "" ? Hub.connectUrl : "ws://127.0.0.1:9000"
         placeholderText: "ws://host:port[?ns=name]"
         Layout.preferredWidth: 220
+        Layout.minimumWidth: 150
+        Layout.fillWidth: true
     }
     TextField {
         id: tokenField
@@ -79,13 +81,62 @@ RowLayout {
                         ? "Restarts the server from its data file: the tabs reconnect and resume their sessions"
                         : "Closes every tab and starts a new, empty server on this port (the data is in memory only)"
         onClicked: {
-            // restart() keeps the tabs when the server keeps its data; useHost() is the way back from Connect.
-            if (root.wantHost && !Hub.remote)
-                Hub.restart(parseInt(portField.text));
-            else if (root.wantHost)
-                Hub.useHost(parseInt(portField.text));
-            else
-                Hub.useConnect(urlField.text, tokenField.text);
+            const loss = root.whatIsLost();
+            if (loss === "")
+                root.apply();
+            else {
+                applyConfirm.loss = loss;
+                applyConfirm.open();
+            }
         }
+    }
+
+    // What applying would throw away, in words; empty when nothing (then it applies without asking).
+    function whatIsLost(): string {
+        const tabs = Hub.tabs.count;
+        const tabText = tabs + (tabs === 1 ? " open tab" : " open tabs");
+        // A restart from the data file keeps everything: the tabs reconnect and resume.
+        if (root.wantHost && !Hub.remote && Hub.persistent && Hub.keepData)
+            return "";
+        if (root.wantHost && !Hub.remote) {
+            const parts = [];
+            if (tabs > 0)
+                parts.push(tabText + " (their ops fire as they close)");
+            if (Hub.tree && Hub.tree.rowCount() > 0)
+                parts.push("the data in memory");
+            return parts.join(" and ");
+        }
+        return tabs > 0 ? tabText : "";
+    }
+
+    function apply(): void {
+        // restart() keeps the tabs when the server keeps its data; useHost() is the way back from Connect.
+        if (root.wantHost && !Hub.remote)
+            Hub.restart(parseInt(portField.text));
+        else if (root.wantHost)
+            Hub.useHost(parseInt(portField.text));
+        else
+            Hub.useConnect(urlField.text, tokenField.text);
+    }
+
+    Dialog {
+        id: applyConfirm
+        objectName: "applyConfirm"
+        property string loss: ""
+        parent: Overlay.overlay
+        anchors.centerIn: parent
+        modal: true
+        title: root.wantHost ? (Hub.remote ? "Start the embedded server?" : "Restart the server?")
+                             : "Watch " + urlField.text + "?"
+        standardButtons: Dialog.Ok | Dialog.Cancel
+        width: 460
+        Label {
+            objectName: "applyConfirmText"
+            width: parent ? parent.width : 0
+            wrapMode: Text.Wrap
+            text: "This closes " + applyConfirm.loss + "; it cannot be undone."
+                  + (root.wantHost && !Hub.remote ? " To keep data and sessions across restarts, tick \"Keep data between restarts\" first." : "")
+        }
+        onAccepted: root.apply()
     }
 }

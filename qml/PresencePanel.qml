@@ -66,7 +66,7 @@ ColumnLayout {
             Label {
                 objectName: "flag"
                 Layout.fillWidth: true
-                elide: Text.ElideRight
+                wrapMode: Text.Wrap
                 color: row.flagWrong ? Theme.danger : Theme.text
                 text: !row.flagKnown ? "—" : (row.flag ? "true" : "false")
                       + (row.flagWrong ? (row.online ? "  ✗ says offline, but " + row.connectionCount + " tab(s) still open"

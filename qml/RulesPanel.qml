@@ -67,7 +67,7 @@ ColumnLayout {
         Label {
             objectName: "rulesStatus"
             text: root.rules.status + (root.edited ? " · edited, not applied" : "")
-            elide: Text.ElideRight
+            wrapMode: Text.Wrap
             Layout.fillWidth: true
         }
     }

@@ -25,7 +25,7 @@ ColumnLayout {
                   + " · " + Hub.sessions.activeCount + " session" + (Hub.sessions.activeCount === 1 ? "" : "s")
                   + " · " + Hub.sessions.queuedOpCount + " queued op" + (Hub.sessions.queuedOpCount === 1 ? "" : "s")
             color: Theme.muted
-            elide: Text.ElideRight
+            wrapMode: Text.Wrap
             Layout.fillWidth: true
         }
     }
@@ -83,24 +83,28 @@ ColumnLayout {
                      && graceField.acceptableInput
             ToolTip.visible: hovered
             ToolTip.text: "Applies from the next heartbeat sweep, and to sessions suspended from now on"
-            onClicked: timerError.problem = Hub.setTimers(Math.round(parseFloat(pingField.text) * 1000),
-                                                       Math.round(parseFloat(deadField.text) * 1000),
-                                                       Math.round(parseFloat(graceField.text) * 1000))
-        }
-        Label {
-            id: timerError
-            objectName: "timerError"
-            property string problem: ""
-            visible: text !== ""
-            text: Hub.remote ? "set on the remote server (lark-server options)" : timerError.problem
-            color: Hub.remote ? Theme.muted : Theme.danger
-            elide: Text.ElideRight
-            Layout.fillWidth: true
+            onClicked: {
+                timerError.problem = Hub.setTimers(Math.round(parseFloat(pingField.text) * 1000),
+                                                   Math.round(parseFloat(deadField.text) * 1000),
+                                                   Math.round(parseFloat(graceField.text) * 1000));
+                if (timerError.problem === "")
+                    Notices.post("Timers applied");
+            }
         }
         Item {
-            visible: !timerError.visible
             Layout.fillWidth: true
         }
+    }
+    // On a line of its own and wrapped: the reason is never cut off.
+    Label {
+        id: timerError
+        objectName: "timerError"
+        property string problem: ""
+        visible: text !== ""
+        text: Hub.remote ? "set on the remote server (lark-server options)" : timerError.problem
+        color: Hub.remote ? Theme.muted : Theme.danger
+        wrapMode: Text.Wrap
+        Layout.fillWidth: true
     }
 
     // Persistence (lark-server --data): with it, "Restart server" brings the sessions back suspended.
@@ -122,7 +126,7 @@ ColumnLayout {
                              : Hub.persistent ? "in " + Hub.dataFile
                                               : (Hub.keepData ? "in memory until the next restart" : "in memory only")
             color: Theme.muted
-            elide: Text.ElideMiddle
+            wrapMode: Text.WrapAnywhere
             Layout.fillWidth: true
         }
     }
@@ -140,6 +144,20 @@ ColumnLayout {
             text: Hub.eventLog.count + " shown"
             color: Theme.muted
         }
+        Button {
+            objectName: "copyLog"
+            text: "Copy"
+            enabled: Hub.eventLog.count > 0
+            ToolTip.visible: hovered
+            ToolTip.text: "Copy the lines shown (the filter applies) as text"
+            onClicked: {
+                const lines = [];
+                for (let i = 0; i < Hub.eventLog.count; ++i)
+                    lines.push(Hub.eventLog.lineAt(i));
+                Clipboard.setText(lines.join("\n") + "\n");
+                Notices.post("Copied " + lines.length + (lines.length === 1 ? " line" : " lines") + " of the event log");
+            }
+        }
     }
     ListView {
         id: log
@@ -152,18 +170,69 @@ ColumnLayout {
         ScrollBar.vertical: ScrollBar {}
         // Newest at the bottom, and kept in view while the user has not scrolled up.
         property bool following: true
+        function followEnd(): void {
+            if (log.following)
+                Qt.callLater(log.positionViewAtEnd);
+        }
         onMovementEnded: log.following = log.atYEnd
-        onCountChanged: if (log.following) Qt.callLater(log.positionViewAtEnd)
-        delegate: Label {
-            required property string line
+        // Wrapped lines get their height once laid out, after the view moved to the end: move again.
+        onContentHeightChanged: log.followEnd()
+        onHeightChanged: log.followEnd()
+        // Not on count: once the log is full, every new line removes the oldest and the count stays (B18).
+        Connections {
+            target: Hub.eventLog
+            function onRowsInserted() {
+                log.followEnd();
+            }
+            function onRowsRemoved() {
+                log.followEnd();
+            }
+            function onModelReset() {
+                log.following = true;
+                log.followEnd();
+            }
+        }
+        // Columns: time, kind, session, then what happened, wrapped so that nothing is cut off.
+        delegate: RowLayout {
+            id: entry
+            required property real at
             required property string kind
+            required property string handle
+            required property string text
             width: log.width - 12
-            elide: Text.ElideRight
-            font.family: "monospace"
-            font.pixelSize: 11
-            text: line
-            color: kind === "fire" || kind === "end" || kind === "denied" || kind === "dropped" ? Theme.danger : kind === "suspend" ? Theme.reconnecting
-                 : kind === "resume" || kind === "connect" ? Theme.connected : Theme.text
+            spacing: 8
+            readonly property color tint: entry.kind === "fire" || entry.kind === "end" || entry.kind === "denied" || entry.kind === "dropped" ? Theme.danger
+                                          : entry.kind === "suspend" ? Theme.suspended
+                                          : entry.kind === "silent" ? Theme.silent
+                                          : entry.kind === "resume" || entry.kind === "connect" ? Theme.connected : Theme.text
+            Label {
+                text: new Date(entry.at).toLocaleTimeString(Qt.locale(), "hh:mm:ss.zzz")
+                font.family: "monospace"
+                font.pixelSize: 11
+                color: Theme.muted
+                Layout.preferredWidth: 84
+                Layout.alignment: Qt.AlignTop
+            }
+            Label {
+                text: entry.kind
+                color: entry.tint
+                font.bold: true
+                Layout.preferredWidth: 72
+                Layout.alignment: Qt.AlignTop
+            }
+            Label {
+                text: entry.handle
+                font.family: "monospace"
+                Layout.preferredWidth: 36
+                Layout.alignment: Qt.AlignTop
+            }
+            Label {
+                objectName: "logText"
+                text: entry.text
+                color: entry.tint === Theme.text ? Theme.text : Qt.darker(entry.tint, 1.1)
+                wrapMode: Text.Wrap
+                Layout.fillWidth: true
+            }
         }
     }
 }

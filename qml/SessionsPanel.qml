@@ -95,7 +95,7 @@ ColumnLayout {
                         readonly property bool cancelled: modelData.cancelled
                         objectName: "op-" + modelData.path
                         Layout.fillWidth: true
-                        elide: Text.ElideRight
+                        wrapMode: Text.WrapAnywhere
                         font.family: "monospace"
                         font.strikeout: cancelled
                         color: cancelled ? Theme.muted : Theme.text
@@ -159,7 +159,7 @@ ColumnLayout {
             required property string path
             required property string value
             width: fired.width - 12
-            elide: Text.ElideRight
+            wrapMode: Text.WrapAnywhere
             font.family: "monospace"
             text: new Date(firedAt).toLocaleTimeString(Qt.locale(), "hh:mm:ss") + "  " + handle + " (" + reason + ")  "
                   + path + " = " + value

@@ -18,7 +18,7 @@ Frame {
 
         RowLayout {
             Layout.fillWidth: true
-            Label {
+            ElidedLabel {
                 text: "Tab " + root.tab.tabId + " — " + root.tab.uid
                 font.bold: true
                 font.pixelSize: 15
@@ -79,7 +79,8 @@ Frame {
             Button {
                 objectName: "dropNetwork"
                 text: "Drop network"
-                enabled: root.tab.networkMode !== "blackhole"
+                // An offline tab has no connection to silence or reset.
+                enabled: root.tab.networkMode !== "blackhole" && root.tab.status !== "offline"
                 ToolTip.visible: hovered
                 ToolTip.text: "Silence, no close: ops fire after dead-after + grace unless the network comes back in time"
                 onClicked: root.tab.dropNetwork()
@@ -87,6 +88,7 @@ Frame {
             Button {
                 objectName: "blip"
                 text: "Blip"
+                enabled: root.tab.status !== "offline"
                 ToolTip.visible: hovered
                 ToolTip.text: "Reset the connection: the client reconnects and resumes its session; ops stay queued"
                 onClicked: root.tab.blip()

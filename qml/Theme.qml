@@ -2,16 +2,21 @@
 pragma Singleton
 import QtQuick
 
-// One place for the dashboard's colours, so the state colours mean the same in every panel.
+// One place for the dashboard's colours, so the state colours mean the same in every panel. Every state has a hue
+// of its own, and white text on it (the badges and banners) has a contrast ratio of at least 4.5:1 (WCAG AA;
+// tst_theme.qml checks it).
 QtObject {
-    readonly property color connected: "#2e7d32"
-    readonly property color reconnecting: "#e09a00"
-    readonly property color offline: "#757575"
-    readonly property color suspended: "#e09a00"
-    readonly property color silent: "#c77800"
-    readonly property color ended: "#9e9e9e"
+    readonly property color connected: "#2e7d32" // green: live, connected, online
+    readonly property color reconnecting: "#1565c0" // blue: on its way (connecting, reconnecting, registering)
+    readonly property color offline: "#616161"
+    readonly property color suspended: "#5e35b1" // purple: gone, ops held for the grace
+    readonly property color silent: "#9a5b00" // amber: connected but not answering pings
+    readonly property color ended: "#616161"
     readonly property color danger: "#c62828"
+    readonly property color warning: "#9a5b00" // notices and "who wrote" marks, not a session state
     readonly property color flash: "#fff59d"
+    readonly property color focus: "#1565c0"
+    readonly property color focusBand: "#e3f2fd"
     readonly property color panel: "#f5f5f5"
     readonly property color border: "#d0d0d0"
     readonly property color text: "#212121"
@@ -26,6 +31,7 @@ QtObject {
         case "silent":
             return silent;
         case "suspended":
+            return suspended;
         case "reconnecting":
         case "connecting":
         case "registering":

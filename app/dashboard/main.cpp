@@ -17,6 +17,7 @@
 #include <QQmlExtensionPlugin>
 #include <QQuickWindow>
 #include <QSettings>
+#include <QSize>
 #include <QTimer>
 
 #include <cstdio>
@@ -87,8 +88,12 @@ int main(int argc, char *argv[])
         "to a free one)."_s,
         u"port"_s);
     const QCommandLineOption demoOption(u"demo"_s, u"Open sample data and three tabs (alice twice, bob)."_s);
-    const QCommandLineOption screenshotOption(
-        u"screenshot"_s, u"Save the window as a PNG once the tabs are connected, then exit."_s, u"file"_s);
+    const QCommandLineOption screenshotOption(u"screenshot"_s,
+        u"Save the window as a PNG once the tabs are connected, then exit (with the demo, in memory)."_s, u"file"_s);
+    const QCommandLineOption sizeOption(u"size"_s,
+        u"The first window's size, e.g. 1024x700 (default: the saved one, else 1440x900); with --screenshot, the "
+        "picture's."_s,
+        u"WxH"_s);
     const QCommandLineOption connectOption(u"connect"_s,
         u"Watch a running Lark server instead of embedding one: ws://host:port[?ns=name]. Its sessions come from "
         "the admin feed; simulated tabs connect to it through their own proxies; data edits are sent to it as the "
@@ -107,8 +112,11 @@ int main(int argc, char *argv[])
         u"file"_s);
     const QCommandLineOption noDataOption(
         u"no-data"_s, u"Keep the embedded server's data in memory only (lost on restart and exit)."_s);
-    parser.addOptions({portOption, demoOption, screenshotOption, connectOption, pingOption, deadOption, graceOption,
-        dataOption, noDataOption});
+    parser.addOptions({portOption, demoOption, screenshotOption, sizeOption, connectOption, pingOption, deadOption,
+        graceOption, dataOption, noDataOption});
+    parser.setApplicationDescription(parser.applicationDescription()
+        + u"\n\nOptions given here apply to this run only; what is changed in the window (mode, port, timers, "
+          "keeping data) is saved at exit, and the header offers to keep this run's options too."_s);
     // Parsed before QGuiApplication exists, so --help, --version and mistakes work without a display.
     QStringList arguments;
     for (int i = 0; i < argc; ++i)
@@ -117,7 +125,16 @@ int main(int argc, char *argv[])
         std::fprintf(stderr, "lark: %s\n", qPrintable(parser.errorText()));
         return 2;
     }
-    if (parser.isSet(helpOption) || arguments.contains(u"--help-all"_s)) {
+    if (arguments.contains(u"--help-all"_s)) {
+        // Qt's own options (-platform, -qwindowgeometry, ...) come from the GUI application: make one that needs no
+        // display, and let the parser print them with ours.
+        if (qEnvironmentVariableIsEmpty("DISPLAY") && qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY"))
+            qputenv("QT_QPA_PLATFORM", "offscreen");
+        QGuiApplication app(argc, argv);
+        parser.process(app); // prints the help with Qt's options and exits
+        return 0;
+    }
+    if (parser.isSet(helpOption)) {
         // helpText() names the executable from QCoreApplication, which does not exist yet.
         std::printf("%s", qPrintable(parser.helpText().replace(u"<executable_name>"_s, u"lark"_s)));
         return 0;
@@ -129,8 +146,27 @@ int main(int argc, char *argv[])
 
     // The saved settings first; every option given on the command line then wins over them.
     QSettings settings;
-    lark::models::DashboardSettings saved = lark::models::DashboardSettings::load(settings);
-    lark::models::HubConfig &config = saved.config;
+    const lark::models::DashboardSettings saved = lark::models::DashboardSettings::load(settings);
+    lark::models::HubConfig config = saved.config;
+    lark::models::OneOffOptions oneOff;
+    oneOff.mode = parser.isSet(portOption) || parser.isSet(connectOption);
+    oneOff.port = parser.isSet(portOption);
+    oneOff.pingInterval = parser.isSet(pingOption);
+    oneOff.deadAfter = parser.isSet(deadOption);
+    oneOff.grace = parser.isSet(graceOption);
+    oneOff.data = parser.isSet(dataOption) || parser.isSet(noDataOption);
+    QSize size;
+    if (parser.isSet(sizeOption)) {
+        const QStringList wh = parser.value(sizeOption).split(u'x');
+        bool wOk = false;
+        bool hOk = false;
+        if (wh.size() == 2)
+            size = QSize(wh[0].toInt(&wOk), wh[1].toInt(&hOk));
+        if (!wOk || !hOk || size.width() < 1 || size.height() < 1 || size.width() > 16384 || size.height() > 16384) {
+            std::fprintf(stderr, "lark: --size takes a width and a height in pixels, e.g. 1024x700\n");
+            return 2;
+        }
+    }
     if (parser.isSet(portOption)) {
         bool portOk = false;
         const uint port = parser.value(portOption).toUInt(&portOk);
@@ -190,6 +226,8 @@ int main(int argc, char *argv[])
     QGuiApplication::setWindowIcon(lark::dashboard::appIcon());
 
     lark::models::Hub hub(config);
+    if (!parser.isSet(screenshotOption))
+        hub.setSettingsNotes(saved.describeInUse(oneOff), oneOff.describe(config));
     if (!hub.start())
         std::fprintf(stderr, "lark: %s\n", qPrintable(hub.hostMessage()));
     else {
@@ -217,7 +255,9 @@ int main(int argc, char *argv[])
     QObject::connect(
         &engine, &QQmlApplicationEngine::objectCreationFailed, &app, [] { QCoreApplication::exit(1); },
         Qt::QueuedConnection);
-    if (saved.geometry.isValid() && !parser.isSet(screenshotOption)) {
+    if (size.isValid()) {
+        engine.setInitialProperties({{u"width"_s, size.width()}, {u"height"_s, size.height()}});
+    } else if (saved.geometry.isValid() && !parser.isSet(screenshotOption)) {
         engine.setInitialProperties({{u"x"_s, saved.geometry.x()}, {u"y"_s, saved.geometry.y()},
             {u"width"_s, saved.geometry.width()}, {u"height"_s, saved.geometry.height()}});
     }
@@ -239,7 +279,11 @@ int main(int argc, char *argv[])
         QRect geometry;
         if (auto *window = qobject_cast<QQuickWindow *>(engine.rootObjects().value(0)))
             geometry = window->geometry();
-        lark::models::DashboardSettings::fromHub(hub, geometry).save(settings);
+        // Options from the command line were for this run, unless changed in the window or kept from the header.
+        const lark::models::DashboardSettings now = lark::models::DashboardSettings::fromHub(hub, geometry);
+        lark::models::DashboardSettings::toSave(
+            saved, config, hub.oneOffOptionsKept() ? lark::models::OneOffOptions {} : oneOff, now)
+            .save(settings);
     }
     HubSingleton::s_instance = nullptr;
     return rc;

@@ -53,6 +53,7 @@ Database::Database(const QUrl &url, const QString &ns, const DatabaseOptions &op
     m_connectTimer.setSingleShot(true);
     connect(&m_connectTimer, &QTimer::timeout, this, [this] {
         qCDebug(lcClient) << "no hello within" << m_options.connectTimeoutMs << "ms; retrying";
+        m_lastError = u"no answer within %1 s"_s.arg(m_options.connectTimeoutMs / 1000.0);
         onSocketClosed();
     });
     if (options.connectImmediately)
@@ -158,6 +159,12 @@ void Database::onSocketClosed()
         return;
     QWebSocket *socket = m_socket;
     m_socket = nullptr;
+    if (socket->error() != QAbstractSocket::UnknownSocketError)
+        m_lastError = socket->errorString();
+    else if (!socket->closeReason().isEmpty())
+        m_lastError = u"closed by the server: %1"_s.arg(socket->closeReason());
+    else if (m_lastError.isEmpty() || isConnected())
+        m_lastError = u"the connection closed"_s;
     m_connectTimer.stop();
     socket->disconnect(this);
     socket->abort();
@@ -298,6 +305,7 @@ void Database::onHello(const QJsonObject &hello)
     }
     m_connectTimer.stop();
     m_attempt = 0;
+    m_lastError.clear();
     m_nextReconnectAt = 0;
     m_connectedClock.start();
     // Re-send state in the SDK's order (auth, listens, writes, then onDisconnect and other requests) before

@@ -81,6 +81,11 @@ public:
     /** Whether the last hello resumed the previous session (a blip the server forgave). */
     [[nodiscard]] bool lastConnectResumed() const { return m_resumed; }
     [[nodiscard]] int reconnectAttempt() const { return m_attempt; }
+    /**
+     * Why the last connection attempt failed or the last connection was lost ("Connection refused", "no hello
+     * within 30 s"), as the socket said; empty once a hello arrives. Updated before stateChanged().
+     */
+    [[nodiscard]] const QString &lastConnectionError() const { return m_lastError; }
     [[nodiscard]] qint64 nextReconnectAt() const { return m_nextReconnectAt; }
 
     void goOnline();
@@ -222,6 +227,7 @@ private:
     qint64 m_nextTag = 1;
     quint64 m_nextId = 1;
     int m_attempt = 0;
+    QString m_lastError;
     qint64 m_nextReconnectAt = 0;
     double m_delayMs;
     QElapsedTimer m_attemptClock; // since the last attempt started

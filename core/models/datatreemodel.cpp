@@ -613,6 +613,16 @@ void DataTreeModel::clearFilter(const QString &text)
     }
 }
 
+QString DataTreeModel::filterOf(const QString &text)
+{
+    Path path;
+    QString error;
+    if (!Path::parse(text.isEmpty() ? u"/"_s : text, &path, &error))
+        return {};
+    const Item *item = loadedItemFor(path, false);
+    return item ? item->filterText : QString();
+}
+
 QString DataTreeModel::setJson(const QString &text, const QString &json)
 {
     Path path;

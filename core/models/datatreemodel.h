@@ -81,6 +81,8 @@ public:
     Q_INVOKABLE QString setFilter(
         const QString &path, const QString &childKey, const QString &op, const QString &value, int limit);
     Q_INVOKABLE void clearFilter(const QString &path);
+    /** The filter on path's children in words (as FilterRole), or empty. */
+    [[nodiscard]] Q_INVOKABLE QString filterOf(const QString &path); // mirrors the way there, as loadPath()
 
     /**
      * Admin edits: JSON (export format) at path; an empty result means it was made (or, on a mirror, sent), else

@@ -24,6 +24,7 @@ class EventLogModel : public QAbstractListModel
 {
     Q_OBJECT
     Q_PROPERTY(int count READ rowCount NOTIFY countChanged)
+    Q_PROPERTY(int maxRows READ maxRows WRITE setMaxRows)
 public:
     enum Roles {
         AtRole = Qt::UserRole + 1, /**< epoch ms */

@@ -316,6 +316,20 @@ void Hub::setEventFilter(const QString &text)
     m_eventFilter->setFilterText(text);
 }
 
+void Hub::setSettingsNotes(const QStringList &saved, const QStringList &oneOff)
+{
+    m_savedSettings = saved;
+    m_oneOffOptions = oneOff;
+    Q_EMIT settingsNotesChanged();
+}
+
+void Hub::keepOneOffOptions()
+{
+    m_oneOffKept = true;
+    m_oneOffOptions.clear();
+    Q_EMIT settingsNotesChanged();
+}
+
 int Hub::newWindow()
 {
     const int id = m_nextWindow++;

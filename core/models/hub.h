@@ -59,6 +59,8 @@ class Hub : public QObject
     Q_PROPERTY(bool keepData READ keepData NOTIFY persistenceChanged)
     Q_PROPERTY(QString dataFile READ dataFile NOTIFY persistenceChanged)
     Q_PROPERTY(bool persistent READ isPersistent NOTIFY runningChanged)
+    Q_PROPERTY(QStringList savedSettings READ savedSettings NOTIFY settingsNotesChanged)
+    Q_PROPERTY(QStringList oneOffOptions READ oneOffOptions NOTIFY settingsNotesChanged)
 public:
     explicit Hub(const HubConfig &config = {}, QObject *parent = nullptr);
     ~Hub() override;
@@ -119,6 +121,15 @@ public:
     /** Turns keeping data on or off; it applies from the next (re)start of the embedded server. */
     Q_INVOKABLE void setKeepData(bool keep);
 
+    /** The saved settings this run uses that differ from the defaults, as the header shows them (set by main()). */
+    [[nodiscard]] const QStringList &savedSettings() const { return m_savedSettings; }
+    /** The command-line options that apply to this run only (set by main()); empty once kept. */
+    [[nodiscard]] const QStringList &oneOffOptions() const { return m_oneOffOptions; }
+    void setSettingsNotes(const QStringList &saved, const QStringList &oneOff);
+    /** The user keeps this run's command-line options: they are saved at exit like changes made in the UI. */
+    Q_INVOKABLE void keepOneOffOptions();
+    [[nodiscard]] bool oneOffOptionsKept() const { return m_oneOffKept; }
+
     /** Opens another top-level window; returns its id. */
     Q_INVOKABLE int newWindow();
     /**
@@ -172,6 +183,7 @@ Q_SIGNALS:
     void windowIdsChanged();
     void usersChanged();
     void persistenceChanged();
+    void settingsNotesChanged();
     /** newWindow() was called: the UI opens a window for this id. */
     void windowOpened(int windowId);
 
@@ -199,6 +211,9 @@ private:
     EventLogFilter *m_eventFilter;
     RulesEditor *m_rules;
     std::unique_ptr<DashboardBackend> m_backend;
+    QStringList m_savedSettings;
+    QStringList m_oneOffOptions;
+    bool m_oneOffKept = false;
     QList<int> m_windows {0};
     int m_nextWindow = 1;
 };

@@ -118,6 +118,15 @@ bool RemoteBackend::start(const HubConfig &config)
         m_adminRefused = false;
         Q_EMIT runningChanged();
     });
+    // Each failed attempt says why, so an unreachable server is not "connecting" for ever.
+    connect(m_admin, &lark::client::Database::stateChanged, this, [this] {
+        if (m_admin->state() != lark::client::Database::ConnectionState::WaitingToReconnect || m_adminRefused)
+            return;
+        const QString why = m_admin->lastConnectionError();
+        m_message = u"cannot reach %1: %2; retrying (attempt %3)"_s.arg(
+            serverUrl(), why.isEmpty() ? u"no answer"_s : why, QString::number(m_admin->reconnectAttempt()));
+        Q_EMIT runningChanged();
+    });
     connect(m_feed, &lark::client::AdminFeed::storeChanged, this, [this] {
         // As in host mode: a server that refuses writes says so in the header, not only in its own log.
         const QString &failure = m_feed->storeFailure();

@@ -9,6 +9,44 @@ using namespace Qt::Literals::StringLiterals;
 namespace lark::models
 {
 
+namespace
+{
+
+QString duration(int ms)
+{
+    return ms % 1000 ? u"%1 ms"_s.arg(ms) : u"%1 s"_s.arg(ms / 1000);
+}
+
+QString modeText(const HubConfig &c)
+{
+    return c.connectUrl.isValid() ? u"connect "_s + c.connectUrl.toString() : u"host mode"_s;
+}
+
+QString dataText(const HubConfig &c)
+{
+    return c.keepData ? u"data in "_s + c.dataFile : u"data in memory"_s;
+}
+
+} // namespace
+
+QStringList OneOffOptions::describe(const HubConfig &c) const
+{
+    QStringList out;
+    if (mode && c.connectUrl.isValid())
+        out << modeText(c);
+    if (port)
+        out << u"port %1"_s.arg(c.port);
+    if (pingInterval)
+        out << u"ping %1"_s.arg(duration(c.pingIntervalMs));
+    if (deadAfter)
+        out << u"dead after %1"_s.arg(duration(c.deadAfterMs));
+    if (grace)
+        out << u"grace %1"_s.arg(duration(c.graceMs));
+    if (data)
+        out << dataText(c);
+    return out;
+}
+
 QString DashboardSettings::defaultDataFile()
 {
     return QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + u"/data.lark"_s;
@@ -77,6 +115,54 @@ void DashboardSettings::save(QSettings &s) const
     if (geometry.isValid())
         s.setValue(u"window/geometry"_s, geometry);
     s.sync();
+}
+
+DashboardSettings DashboardSettings::toSave(
+    const DashboardSettings &saved, const HubConfig &started, const OneOffOptions &oneOff, const DashboardSettings &now)
+{
+    DashboardSettings out = now;
+    HubConfig &o = out.config;
+    const HubConfig &n = now.config;
+    const HubConfig &s = saved.config;
+    if (oneOff.mode && n.connectUrl == started.connectUrl) {
+        o.connectUrl = s.connectUrl;
+        o.lastConnectUrl = s.connectUrl.isValid() ? s.connectUrl.toString() : s.lastConnectUrl;
+    }
+    if (oneOff.port && n.port == started.port)
+        o.port = s.port;
+    if (oneOff.pingInterval && n.pingIntervalMs == started.pingIntervalMs)
+        o.pingIntervalMs = s.pingIntervalMs;
+    if (oneOff.deadAfter && n.deadAfterMs == started.deadAfterMs)
+        o.deadAfterMs = s.deadAfterMs;
+    if (oneOff.grace && n.graceMs == started.graceMs)
+        o.graceMs = s.graceMs;
+    if (oneOff.data && n.keepData == started.keepData && n.dataFile == started.dataFile) {
+        o.keepData = s.keepData;
+        o.dataFile = s.dataFile;
+    }
+    return out;
+}
+
+QStringList DashboardSettings::describeInUse(const OneOffOptions &oneOff) const
+{
+    const DashboardSettings defaults;
+    const HubConfig &d = defaults.config;
+    const HubConfig &c = config;
+    QStringList out;
+    if (!oneOff.mode && c.connectUrl.isValid())
+        out << modeText(c);
+    if (!oneOff.port && !c.connectUrl.isValid() && c.port != d.port)
+        out << u"port %1"_s.arg(c.port);
+    if (!oneOff.pingInterval && c.pingIntervalMs != d.pingIntervalMs)
+        out << u"ping %1"_s.arg(duration(c.pingIntervalMs));
+    if (!oneOff.deadAfter && c.deadAfterMs != d.deadAfterMs)
+        out << u"dead after %1"_s.arg(duration(c.deadAfterMs));
+    if (!oneOff.grace && c.graceMs != d.graceMs)
+        out << u"grace %1"_s.arg(duration(c.graceMs));
+    // The default keeps data in defaultDataFile() (see load()).
+    if (!oneOff.data && (!c.keepData || c.dataFile != defaultDataFile()))
+        out << dataText(c);
+    return out;
 }
 
 } // namespace lark::models

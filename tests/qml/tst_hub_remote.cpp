@@ -23,6 +23,7 @@
 #include <QJsonObject>
 #include <QPointer>
 #include <QSignalSpy>
+#include <QTcpServer>
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
@@ -78,6 +79,7 @@ private Q_SLOTS:
     void connectModeEditWaitsForTheConnection();
     void backendFollowsTheMode();
     void eventStreamsAreListedInBothModes();
+    void unreachableServerSaysWhy();
 };
 
 void TstHubRemote::remoteModeUsesTheAdminFeed()
@@ -547,6 +549,21 @@ void TstHubRemote::eventStreamsAreListedInBothModes()
     early.abort();
     QTRY_COMPARE_WITH_TIMEOUT(remote.streams()->rowCount(), 1, 10000);
     QCOMPARE(remote.streams()->index(0).data(lark::models::StreamsModel::PathRole).toString(), u"/b"_s);
+}
+
+void TstHubRemote::unreachableServerSaysWhy()
+{
+    // B10: a port nothing listens on. The header says why and that it keeps trying, not "connecting" for ever.
+    QTcpServer placeholder;
+    QVERIFY(placeholder.listen(QHostAddress::LocalHost));
+    const quint16 port = placeholder.serverPort();
+    placeholder.close(); // now refused
+    lark::models::Hub hub(connectConfig(port));
+    QVERIFY(hub.start());
+    QVERIFY(hub.hostMessage().startsWith(u"connecting to"_s));
+    QTRY_VERIFY_WITH_TIMEOUT(hub.hostMessage().startsWith(u"cannot reach ws://127.0.0.1:%1"_s.arg(port)), 10000);
+    QVERIFY2(hub.hostMessage().contains(u"refused"_s, Qt::CaseInsensitive), qPrintable(hub.hostMessage()));
+    QVERIFY2(hub.hostMessage().contains(u"retrying (attempt "_s), qPrintable(hub.hostMessage()));
 }
 
 QTEST_GUILESS_MAIN(TstHubRemote)

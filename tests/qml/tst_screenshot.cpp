@@ -18,6 +18,7 @@ private Q_SLOTS:
     void demoScreenshot();
     void commandLineWinsOverSavedSettings();
     void helpAndVersion();
+    void screenshotAtAGivenSize();
 
 private:
     // Every lark started here reads and writes its settings in a temporary folder, never the user's.
@@ -131,10 +132,38 @@ void TstScreenshot::helpAndVersion()
     QVERIFY(app.waitForFinished(20000));
     QCOMPARE(app.exitCode(), 2);
     QVERIFY(help.contains("--grace"));
+    QVERIFY(help.contains("--size"));
+    QVERIFY(!help.contains("--platform")); // Qt's own options are for --help-all (B16)
+    app.start(QStringLiteral(LARK_APP_PATH), {u"--help-all"_s});
+    QVERIFY(app.waitForFinished(20000));
+    QCOMPARE(app.exitCode(), 0);
+    const QByteArray all = app.readAllStandardOutput();
+    QVERIFY2(all.contains("--platform") && all.contains("--qwindowgeometry"), all.constData());
+    QVERIFY(all.contains("--demo"));
+    app.start(QStringLiteral(LARK_APP_PATH), {u"--size"_s, u"wide"_s});
+    QVERIFY(app.waitForFinished(20000));
+    QCOMPARE(app.exitCode(), 2);
+    QVERIFY(app.readAllStandardError().contains("--size takes a width and a height"));
     app.start(QStringLiteral(LARK_APP_PATH), {});
     QVERIFY(app.waitForFinished(20000));
     QCOMPARE(app.exitCode(), 1);
     QVERIFY(app.readAllStandardError().contains("xvfb-run"));
+}
+
+void TstScreenshot::screenshotAtAGivenSize()
+{
+    // --size renders any window size, for the docs and the layout tests (issue #16).
+    QTemporaryDir dir;
+    const QString file = dir.filePath(u"small.png"_s);
+    QProcess app;
+    app.setProcessEnvironment(env());
+    app.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    app.start(
+        QStringLiteral(LARK_APP_PATH), {u"--port"_s, u"0"_s, u"--size"_s, u"1024x700"_s, u"--screenshot"_s, file});
+    QVERIFY2(app.waitForFinished(60000), "lark did not exit after the screenshot");
+    QVERIFY2(app.exitCode() == 0, app.readAllStandardOutput().constData());
+    const QImage image(file);
+    QCOMPARE(image.size(), QSize(1024, 700));
 }
 
 QTEST_GUILESS_MAIN(TstScreenshot)

@@ -18,6 +18,8 @@ class TstSettings : public QObject
     Q_OBJECT
 private Q_SLOTS:
     void settingsRoundTrip();
+    void commandLineOptionsApplyToOneRun();
+    void savedSettingsInUseAreNamed();
 };
 
 void TstSettings::settingsRoundTrip()
@@ -89,6 +91,66 @@ void TstSettings::settingsRoundTrip()
     const lark::models::DashboardSettings d = lark::models::DashboardSettings::load(s);
     QCOMPARE(d.config.connectUrl, QUrl(url));
     QCOMPARE(d.geometry, QRect(10, 20, 800, 600)); // an empty geometry does not overwrite the saved one
+}
+
+void TstSettings::commandLineOptionsApplyToOneRun()
+{
+    // B15: saved port 9000 and data kept; this run was started with --port 0 --no-data --grace 3s.
+    QStandardPaths::setTestModeEnabled(true);
+    lark::models::DashboardSettings saved;
+    saved.config.keepData = true;
+    saved.config.dataFile = lark::models::DashboardSettings::defaultDataFile();
+    saved.config.lastConnectUrl = u"ws://127.0.0.1:9500"_s;
+    saved.config.connectUrl = QUrl(u"ws://127.0.0.1:9500"_s);
+    lark::models::HubConfig started = saved.config;
+    started.connectUrl = QUrl();
+    started.port = 0;
+    started.keepData = false;
+    started.graceMs = 3000;
+    lark::models::OneOffOptions oneOff;
+    oneOff.mode = oneOff.port = oneOff.data = oneOff.grace = true;
+    QVERIFY(oneOff.any());
+    QCOMPARE(oneOff.describe(started), QStringList({u"port 0"_s, u"grace 3 s"_s, u"data in memory"_s}));
+
+    // Left as started: the saved values come back, the window's geometry is new.
+    lark::models::DashboardSettings now;
+    now.config = started;
+    now.geometry = QRect(1, 2, 1024, 700);
+    lark::models::DashboardSettings out = lark::models::DashboardSettings::toSave(saved, started, oneOff, now);
+    QCOMPARE(out.config.port, quint16(9000));
+    QVERIFY(out.config.keepData);
+    QCOMPARE(out.config.graceMs, 10000);
+    QCOMPARE(out.config.connectUrl, QUrl(u"ws://127.0.0.1:9500"_s));
+    QCOMPARE(out.geometry, QRect(1, 2, 1024, 700));
+    // What the window changed is saved: here the grace and the port.
+    now.config.graceMs = 4000;
+    now.config.port = 9100;
+    out = lark::models::DashboardSettings::toSave(saved, started, oneOff, now);
+    QCOMPARE(out.config.graceMs, 4000);
+    QCOMPARE(out.config.port, quint16(9100));
+    QVERIFY(out.config.keepData);
+    // Kept from the header: saved as they are.
+    now.config = started;
+    out = lark::models::DashboardSettings::toSave(saved, started, {}, now);
+    QCOMPARE(out.config.port, quint16(0));
+    QVERIFY(!out.config.keepData);
+}
+
+void TstSettings::savedSettingsInUseAreNamed()
+{
+    QStandardPaths::setTestModeEnabled(true);
+    QTemporaryDir dir;
+    QSettings empty(dir.filePath(u"empty.conf"_s), QSettings::IniFormat);
+    lark::models::DashboardSettings d = lark::models::DashboardSettings::load(empty);
+    QVERIFY2(d.describeInUse({}).isEmpty(), qPrintable(d.describeInUse({}).join(u", "_s))); // the defaults
+    d.config.port = 9100;
+    d.config.graceMs = 7000;
+    d.config.keepData = false;
+    QCOMPARE(d.describeInUse({}), QStringList({u"port 9100"_s, u"grace 7 s"_s, u"data in memory"_s}));
+    // Overridden on the command line: not in use this run.
+    lark::models::OneOffOptions oneOff;
+    oneOff.port = oneOff.grace = true;
+    QCOMPARE(d.describeInUse(oneOff), QStringList({u"data in memory"_s}));
 }
 
 QTEST_GUILESS_MAIN(TstSettings)
