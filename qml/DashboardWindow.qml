@@ -158,6 +158,11 @@ ApplicationWindow {
                         visible: root.primary
                         Layout.fillWidth: true
                     }
+                    ConnectBox {
+                        objectName: "connectBox"
+                        visible: root.primary
+                        Layout.fillWidth: true
+                    }
                     ServerPanel {
                         objectName: "serverPanel"
                         visible: root.primary

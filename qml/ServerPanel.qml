@@ -29,17 +29,6 @@ ColumnLayout {
             Layout.fillWidth: true
         }
     }
-    // The server's presence page (docs/rest.md §7): a real browser tab on the JS SDK, as the first user.
-    Label {
-        objectName: "pageUrl"
-        visible: Hub.pageUrl.length > 0
-        Layout.fillWidth: true
-        wrapMode: Text.WrapAnywhere
-        textFormat: Text.StyledText
-        text: "Presence page in a browser: <a href=\"" + Hub.pageUrl + "\">" + Hub.pageUrl + "</a>"
-        onLinkActivated: (link) => Qt.openUrlExternally(link)
-    }
-
     // Seconds with decimals, as typed; the hub takes milliseconds.
     component SecondsField: TextField {
         required property int ms

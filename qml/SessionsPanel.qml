@@ -9,6 +9,15 @@ import Lark.Dashboard
 ColumnLayout {
     id: root
     spacing: 4
+    // For the lingering badges: sub-second events stay readable for a few seconds.
+    property real now: Date.now()
+    readonly property int badgeMs: 4000
+    Timer {
+        interval: 250
+        running: true
+        repeat: true
+        onTriggered: root.now = Date.now()
+    }
 
     Label {
         text: "Sessions & queued onDisconnect ops (" + Hub.sessions.queuedOpCount + " queued)"
@@ -39,13 +48,33 @@ ColumnLayout {
             required property real silentForMs
             required property int deadAfterMs
             required property string endReason
+            required property string namespace
+            required property var timeline
+            // The open tab on this session, 0 for none (another client, or a closed tab).
+            readonly property int tabId: Hub.tabs.count >= 0 && card.shortId !== "" ? Hub.tabs.tabIdOfSession(card.shortId) : 0
+            readonly property bool linked: Linked.session !== "" && Linked.session === card.shortId
+            // The last short-lived event, while it is recent: "resumed after 9 ms".
+            readonly property string badge: {
+                const t = card.timeline;
+                if (!t || t.length < 2 || root.now - t[t.length - 1].at > root.badgeMs)
+                    return "";
+                const last = t[t.length - 1];
+                const before = t[t.length - 2];
+                if (last.state === "resumed")
+                    return "resumed after " + Math.max(0, Math.round(last.at - before.at)) + " ms";
+                return "";
+            }
             objectName: "session-" + card.shortId
             width: list.width - 12
             implicitHeight: col.implicitHeight + 10
             radius: 4
             color: Theme.panel
-            border.color: Theme.stateColor(card.sessionState)
+            border.color: card.linked ? Theme.focus : Theme.stateColor(card.sessionState)
+            border.width: card.linked ? 3 : 1
             opacity: card.sessionState === "ended" ? 0.6 : 1
+            HoverHandler {
+                onHoveredChanged: Linked.session = hovered ? card.shortId : (Linked.session === card.shortId ? "" : Linked.session)
+            }
 
             ColumnLayout {
                 id: col
@@ -58,9 +87,31 @@ ColumnLayout {
                     Label { text: card.handle; font.bold: true }
                     Label { text: card.shortId + "…"; color: Theme.muted; font.family: "monospace" }
                     Label { text: card.identity }
+                    Label {
+                        objectName: "sessionTab"
+                        visible: card.tabId > 0
+                        text: "Tab " + card.tabId
+                        font.bold: true
+                        color: Theme.focus
+                    }
+                    Label { objectName: "sessionNamespace"; text: "ns " + card.namespace; color: Theme.muted }
                     Label { text: card.remote; color: Theme.muted }
                     Label { visible: card.resumes > 0; text: "resumed ×" + card.resumes; color: Theme.muted }
                     Item { Layout.fillWidth: true }
+                    Rectangle {
+                        visible: card.badge !== ""
+                        radius: 3
+                        color: Theme.connected
+                        implicitWidth: badgeLabel.implicitWidth + 10
+                        implicitHeight: badgeLabel.implicitHeight + 4
+                        Label {
+                            id: badgeLabel
+                            objectName: "sessionBadge"
+                            anchors.centerIn: parent
+                            color: "white"
+                            text: card.badge
+                        }
+                    }
                     Rectangle {
                         radius: 3
                         color: Theme.stateColor(card.sessionState)
@@ -87,6 +138,26 @@ ColumnLayout {
                         }
                     }
                 }
+                // The states it went through, with when: a blip's suspend and resume are milliseconds apart.
+                Flow {
+                    objectName: "timeline"
+                    Layout.fillWidth: true
+                    spacing: 4
+                    Repeater {
+                        model: card.timeline
+                        delegate: Label {
+                            required property var modelData
+                            required property int index
+                            readonly property var previous: index > 0 ? card.timeline[index - 1] : null
+                            objectName: "moment-" + modelData.state
+                            font.pixelSize: 11
+                            color: Theme.stateColor(modelData.state === "resumed" ? "live" : modelData.state)
+                            text: (index > 0 ? "→ " : "") + modelData.state
+                                  + (modelData.detail ? " (" + modelData.detail + ")" : "") + " "
+                                  + (previous ? "+" + Theme.duration(modelData.at - previous.at) : Theme.clock(modelData.at))
+                        }
+                    }
+                }
                 Repeater {
                     model: card.ops
                     // Queued ops with the time the server accepted them; cancelled ones stay a while, struck through.
@@ -100,7 +171,7 @@ ColumnLayout {
                         font.strikeout: cancelled
                         color: cancelled ? Theme.muted : Theme.text
                         text: "  " + new Date(modelData.registeredAt).toLocaleTimeString(Qt.locale(), "hh:mm:ss") + "  "
-                              + modelData.kind + " " + modelData.path + (modelData.kind === "remove" ? "" : " = " + modelData.value)
+                              + modelData.kind + " " + modelData.path + (modelData.kind === "remove" ? "" : " = " + Theme.valueText(modelData.value))
                               + (cancelled ? "   (cancelled " + new Date(modelData.cancelledAt).toLocaleTimeString(Qt.locale(), "hh:mm:ss") + ")" : "")
                     }
                 }

@@ -11,6 +11,47 @@ Frame {
     required property SimulatedTab tab
     // Re-evaluated whenever any session's queue changes.
     readonly property int queuedOps: (Hub.sessions.queuedOpCount + Hub.sessions.count) >= 0 && root.tab ? Hub.sessions.opCountOfShortId(root.tab.sessionShort) : 0
+    // The server's handle of this tab's session ("S3"), as the session cards show it.
+    readonly property string sessionHandle: Hub.sessions.count >= 0 && root.tab ? Hub.sessions.handleOfShortId(root.tab.sessionShort) : ""
+    readonly property bool linked: Linked.session !== "" && root.tab && Linked.session === root.tab.sessionShort
+
+    // A reconnect can take milliseconds: say it for a few seconds once it is over ("reconnected after 9 ms").
+    property string badge: ""
+    property real leftAt: 0
+    property string lastStatus: "" // not a binding: it must lag the tab's status by one change
+    Component.onCompleted: root.lastStatus = root.tab ? root.tab.status : ""
+    Connections {
+        target: root.tab
+        function onChanged() {
+            const status = root.tab.status;
+            if (status === root.lastStatus)
+                return;
+            if (root.lastStatus === "connected" && status !== "offline")
+                root.leftAt = Date.now();
+            if (status === "connected" && root.leftAt > 0) {
+                root.badge = (root.tab.resumed ? "reconnected, session resumed after " : "reconnected, new session after ")
+                             + Math.max(0, Math.round(Date.now() - root.leftAt)) + " ms";
+                root.leftAt = 0;
+                badgeTimer.restart();
+            }
+            root.lastStatus = status;
+        }
+    }
+    Timer {
+        id: badgeTimer
+        interval: 4000
+        onTriggered: root.badge = ""
+    }
+
+    HoverHandler {
+        onHoveredChanged: Linked.session = hovered && root.tab ? root.tab.sessionShort : (root.linked ? "" : Linked.session)
+    }
+    background: Rectangle {
+        color: "transparent"
+        radius: 3
+        border.color: root.linked ? Theme.focus : Theme.border
+        border.width: root.linked ? 3 : 1
+    }
 
     ColumnLayout {
         anchors.fill: parent
@@ -24,6 +65,13 @@ Frame {
                 font.pixelSize: 15
                 elide: Text.ElideMiddle // an anonymous user's uid is 28 characters
                 Layout.fillWidth: true
+            }
+            Label {
+                objectName: "tabSession"
+                visible: root.sessionHandle !== ""
+                text: "session " + root.sessionHandle
+                font.bold: true
+                color: Theme.focus
             }
             Label {
                 objectName: "anonymousBadge"
@@ -44,6 +92,15 @@ Frame {
 
         Banner {
             tab: root.tab
+            Layout.fillWidth: true
+        }
+        Label {
+            objectName: "tabBadge"
+            visible: root.badge !== ""
+            text: root.badge
+            color: Theme.connected
+            font.bold: true
+            wrapMode: Text.Wrap
             Layout.fillWidth: true
         }
 

@@ -41,6 +41,26 @@ QtObject {
         }
     }
 
+    // A value as an app developer wrote it: serverTimestamp() and increment(n) rather than their wire form.
+    function valueText(json: string): string {
+        return json.replace(/\{"\.sv":"timestamp"\}/g, "serverTimestamp()")
+                   .replace(/\{"\.sv":\{"increment":(-?[0-9.eE+]+)\}\}/g, "increment($1)");
+    }
+
+    // hh:mm:ss.zzz of an epoch-ms moment: sub-second events need the milliseconds.
+    function clock(ms: real): string {
+        return new Date(ms).toLocaleTimeString(Qt.locale(), "hh:mm:ss.zzz");
+    }
+
+    // A span for a timeline: "9 ms", "1.5 s", "2 min".
+    function duration(ms: real): string {
+        if (ms < 1000)
+            return Math.round(ms) + " ms";
+        if (ms < 60000)
+            return (ms / 1000).toFixed(1) + " s";
+        return Math.round(ms / 60000) + " min";
+    }
+
     function seconds(ms: real): string {
         return (ms / 1000).toFixed(1) + " s";
     }

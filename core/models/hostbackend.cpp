@@ -188,6 +188,8 @@ bool HostBackend::setTreeNamespace(const QString &ns)
     dropTree();
     m_treeNs = ns;
     m_tree = new DataTreeModel(m_server->database(ns), this);
+    // Presence is read where the tree looks: an app on another namespace shows its own users.
+    m_models.presence->attachDatabase(m_server->database(ns));
     refreshNamespaces();
     Q_EMIT runningChanged();
     return true;

@@ -125,6 +125,12 @@ int SessionsModel::opCountOfShortId(const QString &shortId) const
     return row < 0 ? 0 : int(m_rows.at(row).session.value(u"ops"_s).toArray().size());
 }
 
+QString SessionsModel::handleOfShortId(const QString &shortId) const
+{
+    const int row = rowOfShortId(shortId);
+    return row < 0 ? QString() : index(row).data(HandleRole).toString();
+}
+
 QString SessionsModel::stateOfShortId(const QString &shortId) const
 {
     const int row = rowOfShortId(shortId);
@@ -189,6 +195,28 @@ QList<QJsonObject> droppedOps(const QJsonArray &before, const QJsonArray &after)
 }
 } // namespace
 
+bool SessionsModel::noteState(Row &r) const
+{
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    const auto note = [&](const QString &state, const QString &detail = {}) {
+        r.timeline.append(QVariantMap {{u"state"_s, state}, {u"at"_s, now}, {u"detail"_s, detail}});
+    };
+    const int resumes = r.session.value(u"resumes"_s).toInt();
+    if (resumes > r.resumes && !r.timeline.isEmpty())
+        note(u"resumed"_s);
+    r.resumes = resumes;
+    const QString shown = stateOf(r);
+    if (shown == r.lastState)
+        return false;
+    r.lastState = shown;
+    // A resume says "resumed" already; the live that follows it is the same moment.
+    const bool justResumed = !r.timeline.isEmpty()
+        && r.timeline.constLast().toMap().value(u"state"_s).toString() == u"resumed"_s && shown == u"live"_s;
+    if (!justResumed)
+        note(shown, shown == u"ended"_s ? r.session.value(u"endReason"_s).toString() : QString());
+    return true;
+}
+
 void SessionsModel::updateSession(const QJsonObject &session)
 {
     const QString handle = session.value(u"handle"_s).toString();
@@ -199,8 +227,12 @@ void SessionsModel::updateSession(const QJsonObject &session)
         while (row < m_rows.size() && m_rows.at(row).number < number)
             ++row;
         beginInsertRows({}, row, row);
-        m_rows.insert(row, Row {session, number, monotonicNow(), 0, {}, {}});
-        m_rows[row].lastState = stateOf(m_rows.at(row));
+        Row fresh;
+        fresh.session = session;
+        fresh.number = number;
+        fresh.receivedAt = monotonicNow();
+        m_rows.insert(row, fresh);
+        noteState(m_rows[row]);
         endInsertRows();
         Q_EMIT countChanged();
     } else {
@@ -226,7 +258,7 @@ void SessionsModel::updateSession(const QJsonObject &session)
         r.session = session;
         r.receivedAt = monotonicNow();
         r.endedAt = 0;
-        r.lastState = stateOf(r);
+        noteState(r);
         const QModelIndex idx = index(row);
         Q_EMIT dataChanged(idx, idx);
         if (wasActive != (session.value(u"state"_s).toString() != u"ended"_s))
@@ -312,11 +344,8 @@ void SessionsModel::tick()
         if (state == u"ended"_s)
             continue;
         QList<int> roles {GraceRemainingMsRole, SilentForMsRole};
-        const QString shown = stateOf(r);
-        if (shown != r.lastState) {
-            r.lastState = shown;
-            roles.append(StateRole);
-        }
+        if (noteState(r))
+            roles << StateRole << TimelineRole;
         const QModelIndex idx = index(int(i));
         Q_EMIT dataChanged(idx, idx, roles);
     }
@@ -379,6 +408,8 @@ QVariant SessionsModel::data(const QModelIndex &index, int role) const
         return s.value(u"endReason"_s).toString();
     case NamespaceRole:
         return s.value(u"namespace"_s).toString();
+    case TimelineRole:
+        return r.timeline;
     default:
         return {};
     }
@@ -400,6 +431,7 @@ QHash<int, QByteArray> SessionsModel::roleNames() const
         {DeadAfterMsRole, "deadAfterMs"},
         {EndReasonRole, "endReason"},
         {NamespaceRole, "namespace"},
+        {TimelineRole, "timeline"},
     };
 }
 

@@ -51,6 +51,8 @@ public:
         DeadAfterMsRole, /**< while live: the silence limit */
         EndReasonRole, /**< once ended: "clean close", "timeout", ... */
         NamespaceRole, /**< the database the session writes to */
+        TimelineRole, /**< the states it went through, oldest first: list of {state ("live", "silent", "suspended",
+                         "resumed", "ended"), at (epoch ms), detail (the end reason)}; short ones stay readable */
     };
     Q_ENUM(Roles)
 
@@ -85,6 +87,8 @@ public:
     [[nodiscard]] Q_INVOKABLE int opCountOfShortId(const QString &shortId) const;
     /** What StateRole says of a session by its short id; empty when unknown. */
     [[nodiscard]] Q_INVOKABLE QString stateOfShortId(const QString &shortId) const;
+    /** The handle ("S3") of a session by its short id, so a tab card can name its session; empty when unknown. */
+    [[nodiscard]] Q_INVOKABLE QString handleOfShortId(const QString &shortId) const;
 
     /** A session description (docs/protocol-extensions.md SESSION) was created or changed. */
     void updateSession(const QJsonObject &session);
@@ -104,6 +108,8 @@ private:
         qint64 receivedAt = 0; // monotonic ms when `session` arrived, to age lastActivityMsAgo
         qint64 endedAt = 0; // monotonic ms, once ended
         QString lastState; // what StateRole last reported, to signal only real changes
+        QVariantList timeline; // TimelineRole
+        int resumes = 0; // as last seen, to put each resume on the timeline
         QList<QPair<QJsonObject, qint64>> cancelled; // ops that left the queue without firing, with when (epoch ms)
     };
     void tick();
@@ -111,6 +117,8 @@ private:
     [[nodiscard]] int rowOfHandle(const QString &handle) const;
     [[nodiscard]] QString stateOf(const Row &row) const;
     [[nodiscard]] qint64 silentFor(const Row &row) const;
+    /** Brings lastState and the timeline up to date; true when the shown state changed. */
+    bool noteState(Row &row) const;
 
     QList<Row> m_rows;
     QPointer<lark::Server> m_server;

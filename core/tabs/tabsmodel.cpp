@@ -75,6 +75,17 @@ void TabsModel::closeWindowTabs(int windowId)
         closeTab(id);
 }
 
+int TabsModel::tabIdOfSession(const QString &sessionShort) const
+{
+    if (sessionShort.isEmpty())
+        return 0;
+    for (const Tab *t : m_tabs) {
+        if (t->sessionShort() == sessionShort)
+            return t->tabId();
+    }
+    return 0;
+}
+
 Tab *TabsModel::tab(int tabId) const
 {
     for (Tab *t : m_tabs) {

@@ -44,6 +44,8 @@ public:
     Q_INVOKABLE void closeWindowTabs(int windowId);
     [[nodiscard]] Q_INVOKABLE lark::tabs::Tab *tab(int tabId) const;
     [[nodiscard]] Q_INVOKABLE lark::tabs::Tab *at(int row) const;
+    /** The open tab whose current session has this short id (as Tab::sessionShort()), or 0: tab ids start at 1. */
+    [[nodiscard]] Q_INVOKABLE int tabIdOfSession(const QString &sessionShort) const;
     [[nodiscard]] Q_INVOKABLE int countInWindow(int windowId) const;
 
 Q_SIGNALS:

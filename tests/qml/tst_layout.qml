@@ -150,7 +150,7 @@ Item {
 
         // The panel an item belongs to, by the objectNames DashboardWindow gives them.
         function panelOf(item) {
-            const panels = ["header", "tabsPanel", "casesPanel", "serverPanel", "presencePanel", "sessionsPanel", "dataTabs", "dataPanel"];
+            const panels = ["header", "tabsPanel", "casesPanel", "connectBox", "serverPanel", "presencePanel", "sessionsPanel", "dataTabs", "dataPanel"];
             for (let p = item; p; p = p.parent) {
                 const i = panels.indexOf(p.objectName);
                 if (i >= 0)

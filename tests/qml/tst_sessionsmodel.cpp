@@ -26,6 +26,7 @@ class TstSessionsModel : public QObject
 private Q_SLOTS:
     void sessionsAndPresenceFollowTabs();
     void cancelledOpsLingerStruckThrough();
+    void timelineKeepsShortStates();
 };
 
 void TstSessionsModel::sessionsAndPresenceFollowTabs()
@@ -130,6 +131,54 @@ void TstSessionsModel::cancelledOpsLingerStruckThrough()
     QCOMPARE(row.data(S::OpCountRole).toInt(), 1);
     // Then it goes.
     QTRY_COMPARE_WITH_TIMEOUT(row.data(S::OpsRole).toList().size(), 1, 5000);
+}
+
+void TstSessionsModel::timelineKeepsShortStates()
+{
+    // Issue #16: a blip's resume lasts milliseconds; the card's timeline keeps it, and each later state, with when.
+    using S = lark::models::SessionsModel;
+    lark::models::HubConfig config;
+    config.port = 0;
+    config.pingIntervalMs = 50;
+    config.deadAfterMs = 400;
+    config.graceMs = 300;
+    config.reconnectDelayMs = 20;
+    lark::models::Hub hub(config);
+    QVERIFY(hub.start());
+    lark::tabs::Tab *tab = hub.tabs()->openTab(u"alice"_s, 0);
+    QTRY_COMPARE_WITH_TIMEOUT(hub.sessions()->opCountOfShortId(tab->sessionShort()), 3, 10000);
+    const QString id = tab->sessionShort();
+    // Tab and session name each other.
+    QCOMPARE(hub.tabs()->tabIdOfSession(id), tab->tabId());
+    QCOMPARE(hub.tabs()->tabIdOfSession(u"nope"_s), 0);
+    QVERIFY(hub.sessions()->handleOfShortId(id).startsWith(u'S'));
+    const auto states = [&] {
+        QStringList out;
+        const QVariantList timeline
+            = hub.sessions()->index(hub.sessions()->rowOfShortId(id)).data(S::TimelineRole).toList();
+        qint64 last = 0;
+        for (const QVariant &v : timeline) {
+            const QVariantMap e = v.toMap();
+            const qint64 at = e.value(u"at"_s).toLongLong();
+            if (at < last)
+                return QStringList {u"out of order"_s};
+            last = at;
+            out << e.value(u"state"_s).toString();
+        }
+        return out;
+    };
+    QCOMPARE(states(), QStringList {u"live"_s});
+    tab->blip();
+    // The server sees the reset, suspends the session and it is resumed at once: both moments are kept.
+    QTRY_COMPARE_WITH_TIMEOUT(states(), QStringList({u"live"_s, u"suspended"_s, u"resumed"_s}), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(tab->status() == u"connected"_s && tab->resumed(), 10000);
+    tab->dropNetwork();
+    QTRY_VERIFY_WITH_TIMEOUT(states().endsWith(u"ended"_s), 10000);
+    QCOMPARE(states(), QStringList({u"live"_s, u"suspended"_s, u"resumed"_s, u"silent"_s, u"suspended"_s, u"ended"_s}));
+    const QVariantList timeline
+        = hub.sessions()->index(hub.sessions()->rowOfShortId(id)).data(S::TimelineRole).toList();
+    QCOMPARE(timeline.constLast().toMap().value(u"detail"_s).toString(),
+        hub.sessions()->index(hub.sessions()->rowOfShortId(id)).data(S::EndReasonRole).toString());
 }
 
 QTEST_GUILESS_MAIN(TstSessionsModel)
