@@ -17,6 +17,8 @@ ColumnLayout {
     // The path the tools act on: what the path bar says.
     readonly property string currentPath: pathField.text === "" ? "/" : pathField.text
     readonly property bool atRoot: root.currentPath === "/"
+    // How long a row shows that a write touched it.
+    property int flashMs: 2500
     // Where the filter is ("" for none): the path bar may have moved on since.
     property string filteredPath: ""
     Connections {
@@ -278,15 +280,25 @@ ColumnLayout {
                 property: "opacity"
                 from: 1
                 to: 0
-                duration: 2500
+                duration: root.flashMs
             }
+            // The flash belongs to the row, not to this delegate: a delegate moved to another row (rows inserted
+            // or removed above it, or reused) shows that row's flash, with what is left of it, or none (B1).
+            function showFlash(): void {
+                fade.stop();
+                flash.opacity = 0;
+                const age = Date.now() - cell.changedAt;
+                if (cell.isLoadMore || cell.changedAt <= 0 || age >= root.flashMs)
+                    return;
+                fade.from = 1 - Math.max(0, age) / root.flashMs;
+                fade.duration = root.flashMs - Math.max(0, age);
+                fade.start();
+            }
+            onChangedAtChanged: cell.showFlash()
+            onPathChanged: cell.showFlash()
+            TableView.onReused: cell.showFlash()
             // The path bar follows the keyboard's row.
             onCurrentChanged: if (cell.current && !cell.isLoadMore) pathField.text = cell.path
-            // Reused delegates get an old changedAt too: only a write that just happened flashes.
-            onChangedAtChanged: {
-                if (cell.changedAt > 0 && Date.now() - cell.changedAt < 1000)
-                    fade.restart();
-            }
 
             RowLayout {
                 anchors.fill: parent

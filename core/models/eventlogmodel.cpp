@@ -92,7 +92,19 @@ void EventLogModel::sessionChanged(const QJsonObject &s)
     const QString identity = s.value(u"identity"_s).toString();
     const bool silent = state == u"live"_s && s.value(u"silent"_s).toBool();
     m_known.insert(handle, Known {state, resumes, ops, identity, silent});
-    if (it == m_known.cend()) {
+    if (it == m_known.cend() && state == u"suspended"_s) {
+        // First seen suspended: a stored session back after a restart, or one that was suspended before this log
+        // looked. It did not connect; say what the card says (B9).
+        const qint64 in = qint64(s.value(u"fireAt"_s).toDouble()) - QDateTime::currentMSecsSinceEpoch();
+        append(u"suspend"_s, handle,
+            u"%1 back suspended (%2, ns %3): %4 op(s) fire in %5 s unless it resumes"_s.arg(handle, identity,
+                s.value(u"namespace"_s).toString(), QString::number(ops),
+                QString::number(double(std::max<qint64>(0, in)) / 1000.0, 'f', 1)));
+    } else if (it == m_known.cend() && state == u"live"_s && resumes > 0) {
+        append(u"resume"_s, handle,
+            u"%1 resumed (ls=its session id) from %2; %3 op(s) still queued"_s.arg(
+                handle, s.value(u"remote"_s).toString(), QString::number(ops)));
+    } else if (it == m_known.cend()) {
         append(u"connect"_s, handle,
             u"%1 connected as %2 from %3 (ns %4)"_s.arg(handle, s.value(u"identity"_s).toString(),
                 s.value(u"remote"_s).toString(), s.value(u"namespace"_s).toString()));

@@ -54,6 +54,8 @@ bool HostBackend::start(const HubConfig &config)
     sc.pingIntervalMs = config.pingIntervalMs;
     sc.deadAfterMs = config.deadAfterMs;
     sc.graceMs = config.graceMs;
+    // After a restart the handles go on from the last one shown: S1 never names two sessions in the history (B8).
+    sc.firstSessionNumber = m_models.sessions->highestNumberSeen() + 1;
     if (config.keepData && !config.dataFile.isEmpty()) {
         QDir().mkpath(QFileInfo(config.dataFile).absolutePath());
         sc.dataFile = config.dataFile;

@@ -221,6 +221,7 @@ void SessionsModel::updateSession(const QJsonObject &session)
 {
     const QString handle = session.value(u"handle"_s).toString();
     const int number = handle.mid(1).toInt();
+    m_highestNumber = std::max(m_highestNumber, quint64(std::max(number, 0)));
     int row = rowOfHandle(handle);
     if (row < 0) {
         row = 0;

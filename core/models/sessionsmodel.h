@@ -90,6 +90,8 @@ public:
     /** The handle ("S3") of a session by its short id, so a tab card can name its session; empty when unknown. */
     [[nodiscard]] Q_INVOKABLE QString handleOfShortId(const QString &shortId) const;
 
+    /** The highest handle number (S<n>) this model has shown, ended and removed rows included. */
+    [[nodiscard]] quint64 highestNumberSeen() const { return m_highestNumber; }
     /** A session description (docs/protocol-extensions.md SESSION) was created or changed. */
     void updateSession(const QJsonObject &session);
     /** A session ended. */
@@ -127,6 +129,7 @@ private:
     int m_lingerMs = 8000;
     int m_cancelLingerMs = 6000;
     int m_lastOpCount = 0;
+    quint64 m_highestNumber = 0;
 };
 
 } // namespace lark::models

@@ -46,6 +46,7 @@ Server::Server(const ServerConfig &config, QObject *parent)
     , m_feed(&m_registry, config.deadAfterMs, [this] { return monotonicMs(); })
     , m_requests(this, &m_rules, {config.maxOpsPerSession})
 {
+    m_registry.setNextNumber(config.firstSessionNumber);
     connect(&m_rules, &SecurityRules::rulesChanged, this, &Server::onRulesChanged);
     addRulesRoutes(m_http, m_rules, m_authenticator, m_namespaces);
     addRestRoutes(m_http, *this);

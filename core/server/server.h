@@ -75,6 +75,11 @@ struct ServerConfig {
 
     /** Which credentials are accepted (--auth and friends); emulator-style by default. */
     AuthConfig auth;
+    /**
+     * The first session handle's number (S<n>). The dashboard continues its numbering across restarts, so that
+     * one handle never names two sessions in its history; stored sessions move it further on.
+     */
+    quint64 firstSessionNumber = 1;
 };
 
 /**
@@ -140,6 +145,8 @@ public:
     [[nodiscard]] const Namespaces &namespaces() const { return m_namespaces; }
 
     [[nodiscard]] QList<Session *> sessions() const;
+    /** The number the next session's handle takes. */
+    [[nodiscard]] quint64 nextSessionNumber() const { return m_registry.nextNumber(); }
     [[nodiscard]] int connectionCount() const { return int(m_connections.size()); }
     /** REST event streams open now (each holds a connection, and counts against maxConnections). */
     [[nodiscard]] int streamCount() const { return int(m_streams.size()); }

@@ -7,6 +7,9 @@
 #include "server/server.h"
 
 #include <QAbstractItemModelTester>
+#include <QDateTime>
+#include <QJsonArray>
+#include <QJsonObject>
 #include <QSignalSpy>
 #include <QTest>
 #include <QUrl>
@@ -21,6 +24,7 @@ private Q_SLOTS:
     void eventLogFollowsTheServer();
     void eventLogIsCappedAndFiltered();
     void eventLogShowsDenialsAndDrops();
+    void restoredSessionsAreNotConnects();
 };
 
 void TstEventLogModel::eventLogFollowsTheServer()
@@ -117,6 +121,34 @@ void TstEventLogModel::eventLogShowsDenialsAndDrops()
             .constFirst()
             .endsWith(
                 u" onDisconnect set at /open/x (test) will not fire: now denied to anonymous by /open .write: \"auth != null\""_s));
+}
+
+void TstEventLogModel::restoredSessionsAreNotConnects()
+{
+    // B9: after a restart with data, sessions come back suspended and then resume; none of that is a "connect".
+    using E = lark::models::EventLogModel;
+    E log;
+    QJsonObject s {{u"handle"_s, u"S4"_s}, {u"state"_s, u"suspended"_s}, {u"resumes"_s, 0},
+        {u"identity"_s, u"user:alice"_s}, {u"namespace"_s, u"lark"_s}, {u"remote"_s, u"127.0.0.1:5000"_s},
+        {u"ops"_s, QJsonArray {QJsonObject {{u"path"_s, u"/a"_s}}}},
+        {u"fireAt"_s, double(QDateTime::currentMSecsSinceEpoch() + 5000)}};
+    log.sessionChanged(s);
+    QCOMPARE(log.rowCount(), 1);
+    QCOMPARE(log.index(0).data(E::KindRole).toString(), u"suspend"_s);
+    QVERIFY2(
+        log.index(0).data(E::TextRole).toString().startsWith(u"S4 back suspended (user:alice, ns lark): 1 op(s)"_s),
+        qPrintable(log.index(0).data(E::TextRole).toString()));
+    s.insert(u"state"_s, u"live"_s);
+    s.insert(u"resumes"_s, 1);
+    log.sessionChanged(s);
+    QCOMPARE(log.index(log.rowCount() - 1).data(E::KindRole).toString(), u"resume"_s);
+    // A session first seen live after a resume (a log that started late) is a resume too.
+    QJsonObject t = s;
+    t.insert(u"handle"_s, u"S5"_s);
+    log.sessionChanged(t);
+    QCOMPARE(log.index(log.rowCount() - 1).data(E::KindRole).toString(), u"resume"_s);
+    for (int r = 0; r < log.rowCount(); ++r)
+        QVERIFY(log.index(r).data(E::KindRole).toString() != u"connect"_s);
 }
 
 QTEST_GUILESS_MAIN(TstEventLogModel)

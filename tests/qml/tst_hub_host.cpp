@@ -71,6 +71,8 @@ void TstHubHost::restartOnAnotherPort()
     QTRY_COMPARE_WITH_TIMEOUT(hub.presence()->connectionCount(u"alice"_s), 1, 10000);
     QTRY_COMPARE_WITH_TIMEOUT(hub.sessions()->opCountOfShortId(tab->sessionShort()), 3, 10000);
     const int oldPort = hub.port();
+    const int oldNumber = hub.sessions()->handleOfShortId(tab->sessionShort()).mid(1).toInt();
+    QVERIFY(oldNumber > 0);
 
     QTcpServer probe; // a port that is free now
     QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
@@ -91,6 +93,9 @@ void TstHubHost::restartOnAnotherPort()
     QTRY_COMPARE_WITH_TIMEOUT(hub.sessions()->opCountOfShortId(again->sessionShort()), 3, 10000);
     QVERIFY(hub.tree()->rowCount() > 0);
     QCOMPARE(resets.size(), 0);
+    // B8: the new server's handles go on from the old one's; the fired ops still name the old session alone.
+    QVERIFY2(hub.sessions()->handleOfShortId(again->sessionShort()).mid(1).toInt() > oldNumber,
+        qPrintable(hub.sessions()->handleOfShortId(again->sessionShort())));
 }
 
 void TstHubHost::restartWithDataKeepsSessions()

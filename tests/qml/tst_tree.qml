@@ -23,11 +23,12 @@ Item {
         property var tree: findChild(panel, "dataTree")
 
         // The delegate showing a path, if it is in view (delegates are children of the view's content item).
+        // (Not the content item's children: pooled delegates stay there, culled, with their last row's data.)
         function rowItem(path) {
-            const items = test.tree.contentItem.children;
-            for (let i = 0; i < items.length; ++i) {
-                if (items[i].path === path && items[i].visible && !items[i].isLoadMore)
-                    return items[i];
+            for (let r = 0; r < test.tree.rows; ++r) {
+                const item = test.tree.itemAtCell(Qt.point(0, r));
+                if (item && item.path === path && !item.isLoadMore)
+                    return item;
             }
             return null;
         }
@@ -179,6 +180,40 @@ Item {
             tryCompare(confirm, "opened", true);
             confirm.accept();
             tryCompare(test.tree, "rows", 0);
+        }
+
+        function test_9a_flashesStayWithTheirRows() {
+            // B1: a row flashes only when a write touched it, with that write's cause, whatever delegate shows it.
+            // Scrolling hands the delegates of rows that left the view to rows that come into it.
+            panel.flashMs = 800;
+            const children = {};
+            for (let i = 0; i < 40; ++i)
+                children["k" + String(i).padStart(2, "0")] = i;
+            compare(Hub.tree.setJson("/b1", JSON.stringify(children)), "");
+            tryVerify(() => test.rowItem("/b1") !== null);
+            test.tree.expand(test.rowOf("/b1"));
+            tryVerify(() => test.rowItem("/b1/k00") !== null);
+            const shown = () => {
+                const out = [];
+                for (let r = 0; r < test.tree.rows; ++r) {
+                    const item = test.tree.itemAtCell(Qt.point(0, r));
+                    if (item)
+                        out.push(item);
+                }
+                return out;
+            };
+            tryVerify(() => !shown().some(i => i.flashing), 3000, "flashes over");
+            compare(Hub.tree.setJson("/b1/k00", "\"x\""), "");
+            compare(Hub.tree.setJson("/b1/k01", "\"x\""), "");
+            verify(test.rowItem("/b1/k00").flashing);
+            test.tree.positionViewAtRow(test.tree.rows - 1, TableView.AlignBottom);
+            tryVerify(() => test.rowItem("/b1/k39") !== null);
+            wait(50);
+            const wrong = shown().filter(i => i.flashing && ["/b1/k00", "/b1/k01", "/b1"].indexOf(i.path) < 0);
+            verify(wrong.length === 0, "flashing without a write: " + wrong.map(i => i.path + " ← " + i.cause).join(", "));
+            test.tree.positionViewAtRow(0, TableView.AlignTop);
+            compare(Hub.tree.removePath("/b1"), "");
+            panel.flashMs = 2500;
         }
 
         function test_9b_exportAndImportOpenFileDialogs() {
