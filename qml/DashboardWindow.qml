@@ -19,6 +19,21 @@ ApplicationWindow {
     height: root.primary ? 900 : 600
     minimumWidth: root.primary ? 900 : 520
     minimumHeight: root.primary ? 600 : 400
+    // The scheme chosen with --theme wins over the desktop's: the controls follow the panels.
+    readonly property bool forcedScheme: Theme.scheme !== "system"
+    palette.window: root.forcedScheme ? Theme.window : Theme.system.window
+    palette.windowText: root.forcedScheme ? Theme.text : Theme.system.windowText
+    palette.base: root.forcedScheme ? (Theme.dark ? "#262626" : "#ffffff") : Theme.system.base
+    palette.alternateBase: root.forcedScheme ? Theme.panel : Theme.system.alternateBase
+    palette.text: root.forcedScheme ? Theme.text : Theme.system.text
+    palette.button: root.forcedScheme ? (Theme.dark ? "#3a3a3a" : "#efefef") : Theme.system.button
+    palette.buttonText: root.forcedScheme ? Theme.text : Theme.system.buttonText
+    palette.placeholderText: root.forcedScheme ? Theme.muted : Theme.system.placeholderText
+    palette.light: root.forcedScheme ? (Theme.dark ? "#505050" : "#ffffff") : Theme.system.light
+    palette.mid: root.forcedScheme ? (Theme.dark ? "#2a2a2a" : "#b8b8b8") : Theme.system.mid
+    palette.dark: root.forcedScheme ? (Theme.dark ? "#151515" : "#9f9f9f") : Theme.system.dark
+    palette.highlight: Theme.fillReconnecting
+    palette.highlightedText: "white"
     // Qt adds the application's name ("— Lark") where the platform shows it: the title says which server.
     title: (root.primary ? "" : "Window " + (root.windowId + 1) + " · ")
            + (Hub.running ? Hub.serverUrl + " · ns " + Hub.namespaceName : "server not running")

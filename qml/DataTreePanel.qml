@@ -17,6 +17,21 @@ ColumnLayout {
     // The path the tools act on: what the path bar says.
     readonly property string currentPath: pathField.text === "" ? "/" : pathField.text
     readonly property bool atRoot: root.currentPath === "/"
+    // For "3 s ago" next to moments in the data.
+    property real now: Date.now()
+    Timer {
+        interval: 1000
+        running: root.visible
+        repeat: true
+        onTriggered: root.now = Date.now()
+    }
+
+    // Deleting a node always asks: it may hold a whole subtree.
+    function askDelete(path: string): void {
+        deleteConfirm.path = path;
+        deleteConfirm.open();
+    }
+
     // How long a row shows that a write touched it.
     property int flashMs: 2500
     // Where the filter is ("" for none): the path bar may have moved on since.
@@ -211,6 +226,45 @@ ColumnLayout {
               + " \"remote write\", or \"admin edit\"/\"import\" for our own edits."
     }
 
+    // The path bar's path as a breadcrumb: each step goes there.
+    Flow {
+        objectName: "breadcrumb"
+        visible: Hub.tree !== null
+        Layout.fillWidth: true
+        spacing: 2
+        Repeater {
+            model: {
+                const keys = root.currentPath.split("/").filter(k => k !== "");
+                const steps = [{ label: Hub.treeNamespace + " /", path: "/" }];
+                for (let i = 0; i < keys.length; ++i)
+                    steps.push({ label: keys[i], path: "/" + keys.slice(0, i + 1).join("/") });
+                return steps;
+            }
+            delegate: Row {
+                id: step
+                required property var modelData
+                required property int index
+                spacing: 2
+                Label {
+                    visible: step.index > 1
+                    text: "›"
+                    color: Theme.muted
+                    anchors.verticalCenter: parent.verticalCenter
+                }
+                ToolButton {
+                    objectName: "crumb-" + step.modelData.path
+                    text: step.modelData.label
+                    implicitHeight: 22
+                    padding: 2
+                    onClicked: {
+                        pathField.text = step.modelData.path === "/" ? "" : step.modelData.path;
+                        root.navigate(step.modelData.path);
+                    }
+                }
+            }
+        }
+    }
+
     TreeView {
         id: tree
         visible: Hub.tree !== null
@@ -226,6 +280,24 @@ ColumnLayout {
         keyNavigationEnabled: true
         selectionModel: ItemSelectionModel {
             model: tree.model
+        }
+        Keys.onPressed: event => {
+            const idx = tree.selectionModel.currentIndex;
+            if (!idx.valid)
+                return;
+            const item = tree.itemAtCell(tree.cellAtIndex(idx));
+            if (!item)
+                return;
+            if (event.key === Qt.Key_Delete) {
+                root.askDelete(item.path);
+                event.accepted = true;
+            } else if (event.key === Qt.Key_Insert) {
+                item.addChild();
+                event.accepted = true;
+            } else if (event.key === Qt.Key_F2 || event.key === Qt.Key_Return || event.key === Qt.Key_Enter) {
+                item.edit();
+                event.accepted = true;
+            }
         }
         Accessible.role: Accessible.Tree
         Accessible.name: "Data of namespace " + Hub.treeNamespace
@@ -246,10 +318,36 @@ ColumnLayout {
             required property bool isLoadMore
             required property real changedAt
             required property string cause
+            required property string changeKind
+            required property string removed
             required property bool current
             required property string filter
             required property int matched
             property bool editing: false
+            readonly property bool hovered: rowHover.hovered
+
+            // Edit in place (a leaf), or load the node's JSON into the editor row (an object).
+            function edit(): void {
+                if (cell.isLoadMore)
+                    return;
+                if (cell.type === "object") {
+                    pathField.text = cell.path;
+                    valueField.text = JSON.stringify(JSON.parse(Hub.exportJson(cell.path)));
+                    valueField.forceActiveFocus();
+                    return;
+                }
+                inlineEditor.text = cell.value;
+                cell.editing = true;
+                inlineEditor.forceActiveFocus();
+            }
+            function addChild(): void {
+                pathField.text = (cell.path === "/" ? "" : cell.path) + "/" + Hub.newPushId();
+                valueField.text = "";
+                valueField.forceActiveFocus();
+            }
+            HoverHandler {
+                id: rowHover
+            }
 
             // True while the row shows that a write just touched it (and who made it).
             readonly property bool flashing: fade.running
@@ -271,7 +369,8 @@ ColumnLayout {
             Rectangle {
                 id: flash
                 anchors.fill: parent
-                color: Theme.flash
+                // A colour per change: added, changed, or children removed.
+                color: cell.changeKind === "added" ? Theme.flashAdded : cell.changeKind === "removed" ? Theme.flashRemoved : Theme.flash
                 opacity: 0
             }
             NumberAnimation {
@@ -321,14 +420,16 @@ ColumnLayout {
                     Layout.maximumWidth: 260
                     // Double-click a leaf to edit it in place (Enter writes, Escape cancels).
                     TapHandler {
-                        onDoubleTapped: {
-                            if (cell.type === "object")
-                                return;
-                            inlineEditor.text = cell.value;
-                            cell.editing = true;
-                            inlineEditor.forceActiveFocus();
-                        }
+                        onDoubleTapped: cell.edit()
                     }
+                }
+                // A number that reads as a moment (lastSeen, serverTimestamp()): say when, not only the epoch.
+                Label {
+                    objectName: "when"
+                    readonly property real ms: cell.type === "number" ? Number(cell.value) : 0
+                    visible: !cell.isLoadMore && !cell.editing && ms >= 946684800000 && ms < 4102444800000
+                    text: visible ? Theme.moment(ms, root.now) : ""
+                    color: Theme.muted
                 }
                 TextField {
                     id: inlineEditor
@@ -360,12 +461,48 @@ ColumnLayout {
                 }
                 Label {
                     visible: fade.running
-                    text: "← " + cell.cause
-                    color: Theme.warning
+                    objectName: "changeNote"
+                    text: (cell.changeKind === "added" ? "added" : cell.changeKind === "removed" ? "removed " + cell.removed : "changed")
+                          + " ← " + cell.cause
+                    color: Theme.text
                     font.bold: true
                 }
                 Item {
                     Layout.fillWidth: true
+                }
+                // Per-row actions, as in the Emulator UI: on the row under the pointer and the keyboard's row.
+                Row {
+                    objectName: "rowActions"
+                    visible: !cell.isLoadMore && (cell.hovered || cell.current)
+                    spacing: 2
+                    Layout.rightMargin: 16
+                    component RowAction: ToolButton {
+                        required property string tip
+                        implicitHeight: 20
+                        padding: 2
+                        focusPolicy: Qt.NoFocus // the tree keeps the keyboard; Enter, Insert and Delete act on its row
+                        ToolTip.visible: hovered
+                        ToolTip.text: tip
+                        Accessible.name: tip
+                    }
+                    RowAction {
+                        objectName: "rowAddChild"
+                        text: "+"
+                        tip: "Add a child to " + cell.path
+                        onClicked: cell.addChild()
+                    }
+                    RowAction {
+                        objectName: "rowEdit"
+                        text: "✎"
+                        tip: "Edit " + cell.path
+                        onClicked: cell.edit()
+                    }
+                    RowAction {
+                        objectName: "rowDelete"
+                        text: "✕"
+                        tip: "Delete " + cell.path
+                        onClicked: root.askDelete(cell.path)
+                    }
                 }
             }
 
@@ -455,6 +592,29 @@ ColumnLayout {
             }
         }
     }
+    Dialog {
+        id: deleteConfirm
+        objectName: "deleteConfirm"
+        property string path: ""
+        parent: Overlay.overlay
+        anchors.centerIn: parent
+        modal: true
+        title: "Delete " + deleteConfirm.path + "?"
+        standardButtons: Dialog.Yes | Dialog.Cancel
+        width: 460
+        Label {
+            width: parent ? parent.width : 0
+            wrapMode: Text.Wrap
+            text: "This removes " + deleteConfirm.path + " and everything under it in namespace " + Hub.treeNamespace
+                  + ". Clients see it as one write."
+        }
+        onAccepted: {
+            editError.text = Hub.tree.removePath(deleteConfirm.path);
+            if (editError.text === "")
+                Notices.post("Deleted " + deleteConfirm.path);
+        }
+    }
+
     Dialog {
         id: clearConfirm
         objectName: "clearConfirm"

@@ -8,6 +8,13 @@ DashboardWindow {
     id: root
     windowId: 0
     visible: true
+    // lark --theme: system, light or dark.
+    property string colorScheme: "system"
+    Binding {
+        target: Theme
+        property: "scheme"
+        value: root.colorScheme
+    }
 
     // The "New window" windows. Held here: a parentless window that nothing references is garbage collected.
     // A JS array holds strong references (a list<QtObject> does not).

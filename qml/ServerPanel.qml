@@ -218,7 +218,7 @@ ColumnLayout {
             Label {
                 objectName: "logText"
                 text: entry.text
-                color: entry.tint === Theme.text ? Theme.text : Qt.darker(entry.tint, 1.1)
+                color: entry.tint
                 wrapMode: Text.Wrap
                 Layout.fillWidth: true
             }

@@ -69,7 +69,7 @@ ColumnLayout {
             implicitHeight: col.implicitHeight + 10
             radius: 4
             color: Theme.panel
-            border.color: card.linked ? Theme.focus : Theme.stateColor(card.sessionState)
+            border.color: card.linked ? Theme.focus : Theme.stateText(card.sessionState)
             border.width: card.linked ? 3 : 1
             opacity: card.sessionState === "ended" ? 0.6 : 1
             HoverHandler {
@@ -101,7 +101,7 @@ ColumnLayout {
                     Rectangle {
                         visible: card.badge !== ""
                         radius: 3
-                        color: Theme.connected
+                        color: Theme.fillLive
                         implicitWidth: badgeLabel.implicitWidth + 10
                         implicitHeight: badgeLabel.implicitHeight + 4
                         Label {
@@ -151,7 +151,7 @@ ColumnLayout {
                             readonly property var previous: index > 0 ? card.timeline[index - 1] : null
                             objectName: "moment-" + modelData.state
                             font.pixelSize: 11
-                            color: Theme.stateColor(modelData.state === "resumed" ? "live" : modelData.state)
+                            color: Theme.stateText(modelData.state)
                             text: (index > 0 ? "→ " : "") + modelData.state
                                   + (modelData.detail ? " (" + modelData.detail + ")" : "") + " "
                                   + (previous ? "+" + Theme.duration(modelData.at - previous.at) : Theme.clock(modelData.at))

@@ -2,42 +2,88 @@
 pragma Singleton
 import QtQuick
 
-// One place for the dashboard's colours, so the state colours mean the same in every panel. Every state has a hue
-// of its own, and white text on it (the badges and banners) has a contrast ratio of at least 4.5:1 (WCAG AA;
-// tst_theme.qml checks it).
+// One place for the dashboard's colours, so the state colours mean the same in every panel, in light and dark.
+// Fills (stateColor: banners, badges) are the same in both and carry white text at 4.5:1 or more; text colours
+// (connected, danger, ...) have a light and a dark variant, each at 4.5:1 or more on its panels (WCAG AA;
+// tst_theme.qml checks both schemes).
 QtObject {
-    readonly property color connected: "#2e7d32" // green: live, connected, online
-    readonly property color reconnecting: "#1565c0" // blue: on its way (connecting, reconnecting, registering)
-    readonly property color offline: "#616161"
-    readonly property color suspended: "#5e35b1" // purple: gone, ops held for the grace
-    readonly property color silent: "#9a5b00" // amber: connected but not answering pings
-    readonly property color ended: "#616161"
-    readonly property color danger: "#c62828"
-    readonly property color warning: "#9a5b00" // notices and "who wrote" marks, not a session state
-    readonly property color flash: "#fff59d"
-    readonly property color focus: "#1565c0"
-    readonly property color focusBand: "#e3f2fd"
-    readonly property color panel: "#f5f5f5"
-    readonly property color border: "#d0d0d0"
-    readonly property color text: "#212121"
-    readonly property color muted: "#616161"
+    id: theme
+
+    // "system" follows the desktop (a dark window colour means dark), or "light" / "dark" (lark --theme).
+    property string scheme: "system"
+    readonly property SystemPalette system: SystemPalette {
+        colorGroup: SystemPalette.Active
+    }
+    readonly property bool dark: theme.scheme === "dark" || (theme.scheme === "system" && theme.system.window.hslLightness < 0.5)
+
+    // Fills with white text on them.
+    readonly property color fillLive: "#2e7d32" // green
+    readonly property color fillReconnecting: "#1565c0" // blue: on its way
+    readonly property color fillSuspended: "#5e35b1" // purple: gone, ops held for the grace
+    readonly property color fillSilent: "#9a5b00" // amber: connected but not answering pings
+    readonly property color fillOffline: "#616161"
+    readonly property color fillDanger: "#c62828"
+
+    // Text on the panels.
+    readonly property color connected: theme.dark ? "#81c784" : "#2e7d32"
+    readonly property color reconnecting: theme.dark ? "#90caf9" : "#1565c0"
+    readonly property color suspended: theme.dark ? "#b39ddb" : "#5e35b1"
+    readonly property color silent: theme.dark ? "#ffb74d" : "#9a5b00"
+    readonly property color offline: theme.dark ? "#b0b0b0" : "#616161"
+    readonly property color ended: theme.offline
+    readonly property color danger: theme.dark ? "#ef9a9a" : "#c62828"
+    readonly property color warning: theme.dark ? "#ffb74d" : "#9a5b00" // notices and "who wrote" marks
+    readonly property color focus: theme.dark ? "#90caf9" : "#1565c0"
+    readonly property color text: theme.dark ? "#e6e6e6" : "#212121"
+    readonly property color muted: theme.dark ? "#b0b0b0" : "#616161"
+
+    // Surfaces.
+    readonly property color window: theme.dark ? "#1e1e1e" : "#ffffff"
+    readonly property color panel: theme.dark ? "#2b2b2b" : "#f5f5f5"
+    readonly property color border: theme.dark ? "#4a4a4a" : "#d0d0d0"
+    readonly property color flash: theme.dark ? "#3d3400" : "#fff59d"
+    readonly property color flashAdded: theme.dark ? "#1b3d1e" : "#c8e6c9"
+    readonly property color flashRemoved: theme.dark ? "#4a1c1c" : "#ffdde1"
+    readonly property color focusBand: theme.dark ? "#0d2a45" : "#eef6fd"
 
     function stateColor(state: string): color {
         switch (state) {
         case "live":
         case "connected":
         case "online":
-            return connected;
+        case "resumed":
+            return theme.fillLive;
         case "silent":
-            return silent;
+            return theme.fillSilent;
         case "suspended":
-            return suspended;
+            return theme.fillSuspended;
         case "reconnecting":
         case "connecting":
         case "registering":
-            return reconnecting;
+            return theme.fillReconnecting;
         default:
-            return offline;
+            return theme.fillOffline;
+        }
+    }
+
+    // The same states as text on a panel.
+    function stateText(state: string): color {
+        switch (state) {
+        case "live":
+        case "connected":
+        case "online":
+        case "resumed":
+            return theme.connected;
+        case "silent":
+            return theme.silent;
+        case "suspended":
+            return theme.suspended;
+        case "reconnecting":
+        case "connecting":
+        case "registering":
+            return theme.reconnecting;
+        default:
+            return theme.offline;
         }
     }
 
@@ -59,6 +105,15 @@ QtObject {
         if (ms < 60000)
             return (ms / 1000).toFixed(1) + " s";
         return Math.round(ms / 60000) + " min";
+    }
+
+    // A moment in the data: the time (the date too when not today) and how long ago.
+    function moment(ms: real, now: real): string {
+        const d = new Date(ms);
+        const today = d.toDateString() === new Date(now).toDateString();
+        return (today ? "" : d.toLocaleDateString(Qt.locale(), Locale.ShortFormat) + " ")
+               + d.toLocaleTimeString(Qt.locale(), "hh:mm:ss") + " · "
+               + (ms > now + 1000 ? "in the future" : theme.ago(now, ms));
     }
 
     function seconds(ms: real): string {

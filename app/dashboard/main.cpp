@@ -94,6 +94,8 @@ int main(int argc, char *argv[])
         u"The first window's size, e.g. 1024x700 (default: the saved one, else 1440x900); with --screenshot, the "
         "picture's."_s,
         u"WxH"_s);
+    const QCommandLineOption themeOption(u"theme"_s,
+        u"Colours: system (the default: dark when the desktop is), light or dark."_s, u"scheme"_s, u"system"_s);
     const QCommandLineOption connectOption(u"connect"_s,
         u"Watch a running Lark server instead of embedding one: ws://host:port[?ns=name]. Its sessions come from "
         "the admin feed; simulated tabs connect to it through their own proxies; data edits are sent to it as the "
@@ -112,8 +114,8 @@ int main(int argc, char *argv[])
         u"file"_s);
     const QCommandLineOption noDataOption(
         u"no-data"_s, u"Keep the embedded server's data in memory only (lost on restart and exit)."_s);
-    parser.addOptions({portOption, demoOption, screenshotOption, sizeOption, connectOption, pingOption, deadOption,
-        graceOption, dataOption, noDataOption});
+    parser.addOptions({portOption, demoOption, screenshotOption, sizeOption, themeOption, connectOption, pingOption,
+        deadOption, graceOption, dataOption, noDataOption});
     parser.setApplicationDescription(parser.applicationDescription()
         + u"\n\nOptions given here apply to this run only; what is changed in the window (mode, port, timers, "
           "keeping data) is saved at exit, and the header offers to keep this run's options too."_s);
@@ -155,6 +157,11 @@ int main(int argc, char *argv[])
     oneOff.deadAfter = parser.isSet(deadOption);
     oneOff.grace = parser.isSet(graceOption);
     oneOff.data = parser.isSet(dataOption) || parser.isSet(noDataOption);
+    const QString scheme = parser.value(themeOption);
+    if (scheme != u"system"_s && scheme != u"light"_s && scheme != u"dark"_s) {
+        std::fprintf(stderr, "lark: --theme takes system, light or dark\n");
+        return 2;
+    }
     QSize size;
     if (parser.isSet(sizeOption)) {
         const QStringList wh = parser.value(sizeOption).split(u'x');
@@ -255,12 +262,19 @@ int main(int argc, char *argv[])
     QObject::connect(
         &engine, &QQmlApplicationEngine::objectCreationFailed, &app, [] { QCoreApplication::exit(1); },
         Qt::QueuedConnection);
-    if (size.isValid()) {
-        engine.setInitialProperties({{u"width"_s, size.width()}, {u"height"_s, size.height()}});
-    } else if (saved.geometry.isValid() && !parser.isSet(screenshotOption)) {
-        engine.setInitialProperties({{u"x"_s, saved.geometry.x()}, {u"y"_s, saved.geometry.y()},
-            {u"width"_s, saved.geometry.width()}, {u"height"_s, saved.geometry.height()}});
+    QVariantMap initial {{u"colorScheme"_s, scheme}};
+    const QRect geometry = size.isValid() ? QRect(QPoint(), size)
+        : parser.isSet(screenshotOption)  ? QRect()
+                                          : saved.geometry;
+    if (geometry.isValid()) {
+        if (!size.isValid()) {
+            initial[u"x"_s] = geometry.x();
+            initial[u"y"_s] = geometry.y();
+        }
+        initial[u"width"_s] = geometry.width();
+        initial[u"height"_s] = geometry.height();
     }
+    engine.setInitialProperties(initial);
     engine.load(QUrl(u"qrc:/qt/qml/Lark/Dashboard/Main.qml"_s));
     if (engine.rootObjects().isEmpty())
         return 1;

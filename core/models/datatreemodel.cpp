@@ -287,6 +287,7 @@ void DataTreeModel::sync(Item *item, bool recursive)
             int last = i;
             while (last + 1 < mirrored && compareKeys(item->children[size_t(last + 1)]->key, **it) < 0)
                 ++last;
+            noteRemoved(item, i, last);
             beginRemoveRows(parentIndex, i, last);
             item->children.erase(item->children.begin() + i, item->children.begin() + last + 1);
             endRemoveRows();
@@ -298,6 +299,11 @@ void DataTreeModel::sync(Item *item, bool recursive)
                 auto child = std::make_unique<Item>();
                 child->key = **it;
                 child->parent = item;
+                if (m_changeAt) {
+                    child->changedAt = m_changeAt;
+                    child->cause = m_changeCause;
+                    child->changeKind = u"added"_s;
+                }
                 run.push_back(std::move(child));
                 ++it;
                 ++shown;
@@ -322,6 +328,7 @@ void DataTreeModel::sync(Item *item, bool recursive)
     }
     const int mirrored = realChildCount(item);
     if (i < mirrored) {
+        noteRemoved(item, i, mirrored - 1);
         beginRemoveRows(parentIndex, i, mirrored - 1);
         item->children.erase(item->children.begin() + i, item->children.begin() + mirrored);
         endRemoveRows();
@@ -351,21 +358,45 @@ void DataTreeModel::sync(Item *item, bool recursive)
     --m_syncing;
 }
 
+void DataTreeModel::noteRemoved(Item *item, int first, int last)
+{
+    // Only a write removes rows for a reason; a filter or a page change just shows fewer. The root has no row.
+    if (!m_changeAt || item == m_root.get())
+        return;
+    if (item->changedAt != m_changeAt)
+        item->removed.clear();
+    for (int r = first; r <= last; ++r)
+        item->removed.append(item->children[size_t(r)]->key);
+    item->changeKind = u"removed"_s;
+    item->changedAt = m_changeAt;
+    item->cause = m_changeCause;
+    const QModelIndex idx = indexOf(item);
+    Q_EMIT dataChanged(idx, idx, {ChangedAtRole, CauseRole, ChangeKindRole, RemovedRole});
+}
+
 void DataTreeModel::touch(Item *item, const QString &cause, qint64 now)
 {
     if (item == m_root.get())
         return;
     const QScopedValueRollback syncing(m_syncing, m_syncing + 1);
+    // A row this very write added stays "added" as the walk passes it again.
+    if (!(item->changedAt == now && item->changeKind == u"added"_s))
+        item->changeKind = u"changed"_s;
+    if (item->changedAt != now)
+        item->removed.clear();
     item->changedAt = now;
     item->cause = cause;
     const QModelIndex idx = indexOf(item);
-    Q_EMIT dataChanged(idx, idx, {ValueRole, TypeRole, ChildCountRole, ChangedAtRole, CauseRole});
+    Q_EMIT dataChanged(
+        idx, idx, {ValueRole, TypeRole, ChildCountRole, ChangedAtRole, CauseRole, ChangeKindRole, RemovedRole});
 }
 
 void DataTreeModel::applyChange(const Path &path, const QString &cause, qint64 now)
 {
     // Walk down the mirrored part of the path: each ancestor may have gained or lost the child on the way, and
     // its summary ({n}) changed; the node at the path itself was replaced as a whole.
+    const QScopedValueRollback changeAt(m_changeAt, now);
+    const QScopedValueRollback changeCause(m_changeCause, cause);
     Item *item = m_root.get();
     for (int depth = 0;; ++depth) {
         touch(item, cause, now);
@@ -460,6 +491,10 @@ QVariant DataTreeModel::data(const QModelIndex &index, int role) const
         return double(item->changedAt);
     case CauseRole:
         return item->cause;
+    case ChangeKindRole:
+        return item->changeKind;
+    case RemovedRole:
+        return item->removed.join(u", "_s);
     case FilterRole:
         return item->filterText;
     case MatchedRole:
@@ -482,6 +517,8 @@ QHash<int, QByteArray> DataTreeModel::roleNames() const
         {RemainingRole, "remaining"},
         {ChangedAtRole, "changedAt"},
         {CauseRole, "cause"},
+        {ChangeKindRole, "changeKind"},
+        {RemovedRole, "removed"},
         {FilterRole, "filter"},
         {MatchedRole, "matched"},
     };

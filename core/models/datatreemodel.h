@@ -42,6 +42,9 @@ public:
         CauseRole, /**< who made that write, e.g. "onDisconnect of S3" */
         FilterRole, /**< the filter on this row's children in words ("members >= 3, first 10"), or "" */
         MatchedRole, /**< with a filter: children that pass it (shown a page at a time) */
+        ChangeKindRole, /**< what the last write did here: "added" (the row is new), "changed", "removed" (children
+                           went: RemovedRole names them), or "" */
+        RemovedRole, /**< with "removed": the keys of the children that went, "a, b" */
     };
     Q_ENUM(Roles)
 
@@ -132,6 +135,8 @@ private:
         int remaining = 0; // on a load-more row: children not shown, as last announced
         qint64 changedAt = 0;
         QString cause;
+        QString changeKind; // ChangeKindRole
+        QStringList removed; // RemovedRole
         std::unique_ptr<lark::Query> filter; // children shown pass this query
         QString filterText;
         int matched = 0; // children that passed the filter at the last sync
@@ -139,6 +144,8 @@ private:
 
     void onChanged(const QList<lark::Path> &paths, const lark::WriteOrigin &origin);
     void applyChange(const lark::Path &path, const QString &cause, qint64 now);
+    /** Children first..last of item are about to go because of the write being applied: say so on item's row. */
+    void noteRemoved(Item *item, int first, int last);
     void sync(Item *item, bool recursive);
     void loadChildren(Item *item);
     void touch(Item *item, const QString &cause, qint64 now);
@@ -153,6 +160,8 @@ private:
     QPointer<lark::Database> m_db;
     std::unique_ptr<Item> m_root;
     int m_pageSize = 50;
+    qint64 m_changeAt = 0; // inside applyChange(): rows made or removed now are the write's doing
+    QString m_changeCause;
     int m_syncing = 0; // inside sync(): views react to our signals, and must not start a nested change
     QString m_lastCause;
     EditSink m_sink; // set on a mirror

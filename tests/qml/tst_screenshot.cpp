@@ -164,6 +164,28 @@ void TstScreenshot::screenshotAtAGivenSize()
     QVERIFY2(app.exitCode() == 0, app.readAllStandardOutput().constData());
     const QImage image(file);
     QCOMPARE(image.size(), QSize(1024, 700));
+
+    // --theme dark: mostly dark pixels, where the light scheme has mostly light ones.
+    const auto meanLightness = [](const QImage &i) {
+        double sum = 0;
+        int n = 0;
+        for (int y = 0; y < i.height(); y += 7) {
+            for (int x = 0; x < i.width(); x += 7, ++n)
+                sum += i.pixelColor(x, y).lightnessF();
+        }
+        return sum / n;
+    };
+    QVERIFY2(meanLightness(image) > 0.7, qPrintable(QString::number(meanLightness(image))));
+    const QString darkFile = dir.filePath(u"dark.png"_s);
+    app.start(QStringLiteral(LARK_APP_PATH),
+        {u"--port"_s, u"0"_s, u"--size"_s, u"1024x700"_s, u"--theme"_s, u"dark"_s, u"--screenshot"_s, darkFile});
+    QVERIFY2(app.waitForFinished(60000), "lark did not exit after the screenshot");
+    QCOMPARE(app.exitCode(), 0);
+    const QImage dark(darkFile);
+    QVERIFY2(meanLightness(dark) < 0.3, qPrintable(QString::number(meanLightness(dark))));
+    app.start(QStringLiteral(LARK_APP_PATH), {u"--theme"_s, u"purple"_s});
+    QVERIFY(app.waitForFinished(20000));
+    QCOMPARE(app.exitCode(), 2);
 }
 
 QTEST_GUILESS_MAIN(TstScreenshot)

@@ -216,6 +216,63 @@ Item {
             panel.flashMs = 2500;
         }
 
+        function test_9c_aColourPerChangeKind() {
+            compare(Hub.tree.setJson("/ck/a", "1"), "");
+            tryVerify(() => test.rowItem("/ck") !== null);
+            compare(test.rowItem("/ck").changeKind, "added");
+            test.tree.expand(test.rowOf("/ck"));
+            tryVerify(() => test.rowItem("/ck/a") !== null);
+            compare(Hub.tree.setJson("/ck/a", "2"), "");
+            compare(test.rowItem("/ck/a").changeKind, "changed");
+            compare(test.rowItem("/ck").changeKind, "changed");
+            compare(Hub.tree.setJson("/ck/b", "3"), "");
+            tryVerify(() => test.rowItem("/ck/b") !== null);
+            compare(test.rowItem("/ck/b").changeKind, "added");
+            compare(Hub.tree.removePath("/ck/a"), "");
+            const ck = test.rowItem("/ck");
+            compare(ck.changeKind, "removed");
+            compare(ck.removed, "a");
+            verify(ck.flashing);
+            compare(findChild(ck, "changeNote").text, "removed a ← admin edit");
+            // Each kind has its own colour.
+            verify(String(Theme.flashAdded) !== String(Theme.flash) && String(Theme.flashRemoved) !== String(Theme.flash));
+        }
+
+        function test_9d_rowActionsKeysBreadcrumbAndMoments() {
+            const path = findChild(panel, "editPath");
+            compare(Hub.tree.setJson("/ck/t", String(Date.now() - 3000)), "");
+            tryVerify(() => test.rowItem("/ck/t") !== null);
+            const when = findChild(test.rowItem("/ck/t"), "when");
+            verify(when.visible);
+            verify(/^\d\d:\d\d:\d\d · \d+ s ago$/.test(when.text), when.text);
+            verify(!findChild(test.rowItem("/ck/b"), "when").visible); // 3 is not a moment
+
+            // The actions of a row: add a child.
+            const b = test.rowItem("/ck/b");
+            mouseMove(b, 20, 5);
+            tryVerify(() => findChild(b, "rowActions").visible);
+            mouseClick(findChild(b, "rowAddChild"));
+            verify(path.text.indexOf("/ck/b/-") === 0, path.text);
+            // The breadcrumb of that path goes back up.
+            let crumb = null;
+            tryVerify(() => (crumb = findChild(panel, "crumb-/ck")) !== null && crumb.visible && crumb.width > 0);
+            wait(50); // laid out
+            mouseClick(crumb);
+            compare(path.text, "/ck");
+
+            // Keyboard: the current row, then Delete asks before it removes.
+            const idx = Hub.tree.indexForPath("/ck/b");
+            test.tree.selectionModel.setCurrentIndex(idx, 0 /* NoUpdate */);
+            test.tree.forceActiveFocus();
+            keyClick(Qt.Key_Delete);
+            const confirm = findChild(panel, "deleteConfirm");
+            tryCompare(confirm, "opened", true);
+            compare(confirm.path, "/ck/b");
+            confirm.accept();
+            tryVerify(() => test.rowItem("/ck/b") === null);
+            compare(Hub.tree.removePath("/ck"), "");
+        }
+
         function test_9b_exportAndImportOpenFileDialogs() {
             const exportDialog = findChild(panel, "exportDialog");
             verify(exportDialog);
