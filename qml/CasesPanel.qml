@@ -26,7 +26,7 @@ GridLayout {
         Layout.columnSpan: 3
         text: "What each button shows"
         font.bold: true
-        font.pixelSize: 16
+        font.pixelSize: Theme.titleSize
     }
     Cell { text: "button"; font.bold: true }
     Cell { text: "what the server sees"; font.bold: true }

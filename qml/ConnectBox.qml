@@ -30,7 +30,7 @@ ColumnLayout {
     Label {
         text: "Connect your app"
         font.bold: true
-        font.pixelSize: 16
+        font.pixelSize: Theme.titleSize
     }
     Label {
         Layout.fillWidth: true
@@ -46,7 +46,7 @@ ColumnLayout {
         selectByMouse: true
         text: root.snippet
         font.family: "monospace"
-        font.pixelSize: 11
+        font.pixelSize: Theme.smallSize
         wrapMode: TextEdit.WrapAnywhere
         Layout.fillWidth: true
         Accessible.name: "Code to connect an app"

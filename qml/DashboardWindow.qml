@@ -19,6 +19,7 @@ ApplicationWindow {
     height: root.primary ? 900 : 600
     minimumWidth: root.primary ? 900 : 520
     minimumHeight: root.primary ? 600 : 400
+    color: Theme.canvas
     // The scheme chosen with --theme wins over the desktop's: the controls follow the panels.
     readonly property bool forcedScheme: Theme.scheme !== "system"
     palette.window: root.forcedScheme ? Theme.window : Theme.system.window
@@ -32,8 +33,9 @@ ApplicationWindow {
     palette.light: root.forcedScheme ? (Theme.dark ? "#505050" : "#ffffff") : Theme.system.light
     palette.mid: root.forcedScheme ? (Theme.dark ? "#2a2a2a" : "#b8b8b8") : Theme.system.mid
     palette.dark: root.forcedScheme ? (Theme.dark ? "#151515" : "#9f9f9f") : Theme.system.dark
-    palette.highlight: Theme.fillReconnecting
-    palette.highlightedText: "white"
+    // Fusion draws the focus ring in the highlight colour: a strong one, so the keyboard's place is easy to see.
+    palette.highlight: Theme.focusRing
+    palette.highlightedText: Theme.focusRingText
     // Qt adds the application's name ("— Lark") where the platform shows it: the title says which server.
     title: (root.primary ? "" : "Window " + (root.windowId + 1) + " · ")
            + (Hub.running ? Hub.serverUrl + " · ns " + Hub.namespaceName : "server not running")
@@ -64,7 +66,7 @@ ApplicationWindow {
                     Label {
                         text: "Lark"
                         font.bold: true
-                        font.pixelSize: 18
+                        font.pixelSize: Theme.appTitleSize
                     }
                     TextField {
                         objectName: "serverUrl"
@@ -159,31 +161,43 @@ ApplicationWindow {
                     Layout.fillWidth: true
                     Layout.fillHeight: true
                     Layout.preferredWidth: root.primary ? 620 : 740
-                    Layout.minimumHeight: root.wide ? 0 : 820
+                    Layout.minimumHeight: root.wide ? 0 : 900
                     spacing: 10
-                    TabsPanel {
-                        objectName: "tabsPanel"
-                        windowId: root.windowId
+                    Surface {
                         Layout.fillWidth: true
                         Layout.fillHeight: true
-                        Layout.minimumHeight: 260
+                        Layout.minimumHeight: 280
+                        TabsPanel {
+                            objectName: "tabsPanel"
+                            anchors.fill: parent
+                            windowId: root.windowId
+                        }
                     }
-                    CasesPanel {
-                        objectName: "casesPanel"
+                    Surface {
                         visible: root.primary
                         Layout.fillWidth: true
+                        CasesPanel {
+                            objectName: "casesPanel"
+                            anchors.fill: parent
+                        }
                     }
-                    ConnectBox {
-                        objectName: "connectBox"
+                    Surface {
                         visible: root.primary
                         Layout.fillWidth: true
+                        ConnectBox {
+                            objectName: "connectBox"
+                            anchors.fill: parent
+                        }
                     }
-                    ServerPanel {
-                        objectName: "serverPanel"
+                    Surface {
                         visible: root.primary
                         Layout.fillWidth: true
-                        Layout.preferredHeight: 260
-                        Layout.minimumHeight: 220
+                        Layout.preferredHeight: 280
+                        Layout.minimumHeight: 240
+                        ServerPanel {
+                            objectName: "serverPanel"
+                            anchors.fill: parent
+                        }
                     }
                 }
 
@@ -192,43 +206,57 @@ ApplicationWindow {
                     Layout.fillHeight: true
                     Layout.preferredWidth: 780
                     Layout.fillWidth: true
-                    Layout.minimumHeight: root.wide ? 0 : 1100
+                    Layout.minimumHeight: root.wide ? 0 : 1160
                     spacing: 10
-                    PresencePanel {
-                        objectName: "presencePanel"
+                    Surface {
                         Layout.fillWidth: true
+                        PresencePanel {
+                            objectName: "presencePanel"
+                            anchors.fill: parent
+                        }
                     }
-                    SessionsPanel {
-                        objectName: "sessionsPanel"
+                    Surface {
                         Layout.fillWidth: true
                         Layout.fillHeight: true
                         Layout.preferredHeight: 380
-                        Layout.minimumHeight: 260
+                        Layout.minimumHeight: 280
+                        SessionsPanel {
+                            objectName: "sessionsPanel"
+                            anchors.fill: parent
+                        }
                     }
                     // The data and the rules that guard it share the space: one is looked at at a time.
-                    TabBar {
-                        id: dataTabs
-                        objectName: "dataTabs"
-                        Layout.fillWidth: true
-                        TabButton {
-                            text: "Data"
-                        }
-                        TabButton {
-                            objectName: "rulesTab"
-                            text: "Rules"
-                        }
-                    }
-                    StackLayout {
-                        currentIndex: dataTabs.currentIndex
+                    Surface {
                         Layout.fillWidth: true
                         Layout.fillHeight: true
-                        Layout.preferredHeight: 300
-                        Layout.minimumHeight: 300
-                        DataTreePanel {
-                            objectName: "dataPanel"
-                        }
-                        RulesPanel {
-                            objectName: "rulesPanel"
+                        Layout.preferredHeight: 340
+                        Layout.minimumHeight: 340
+                        ColumnLayout {
+                            anchors.fill: parent
+                            spacing: 6
+                            TabBar {
+                                id: dataTabs
+                                objectName: "dataTabs"
+                                Layout.fillWidth: true
+                                TabButton {
+                                    text: "Data"
+                                }
+                                TabButton {
+                                    objectName: "rulesTab"
+                                    text: "Rules"
+                                }
+                            }
+                            StackLayout {
+                                currentIndex: dataTabs.currentIndex
+                                Layout.fillWidth: true
+                                Layout.fillHeight: true
+                                DataTreePanel {
+                                    objectName: "dataPanel"
+                                }
+                                RulesPanel {
+                                    objectName: "rulesPanel"
+                                }
+                            }
                         }
                     }
                 }

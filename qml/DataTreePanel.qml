@@ -74,7 +74,7 @@ ColumnLayout {
         Label {
             text: "Data"
             font.bold: true
-            font.pixelSize: 16
+            font.pixelSize: Theme.titleSize
         }
         ComboBox {
             id: nsPicker
@@ -671,19 +671,51 @@ ColumnLayout {
                 Notices.post("Imported " + root.localPath(importConfirm.file) + " at " + root.currentPath);
         }
     }
-    FileDialog {
+    // Export: a path to save to, filled in, with Enter saving (B13); Browse… picks another with the file dialog.
+    Dialog {
         id: exportDialog
         objectName: "exportDialog"
+        parent: Overlay.overlay
+        anchors.centerIn: parent
+        modal: true
+        title: "Export " + root.currentPath + " as JSON"
+        standardButtons: Dialog.Save | Dialog.Cancel
+        width: 560
+        onOpened: {
+            exportFile.text = Hub.defaultExportFile(root.currentPath);
+            exportFile.forceActiveFocus();
+        }
+        onAccepted: {
+            editError.text = Hub.exportFile(root.currentPath, exportFile.text);
+            if (editError.text === "")
+                Notices.post("Saved " + root.currentPath + " to " + exportFile.text);
+        }
+        RowLayout {
+            width: parent ? parent.width : 0
+            TextField {
+                id: exportFile
+                objectName: "exportFile"
+                Layout.fillWidth: true
+                selectByMouse: true
+                Accessible.name: "File to save to"
+                onAccepted: exportDialog.accept()
+            }
+            Button {
+                objectName: "exportBrowse"
+                text: "Browse…"
+                onClicked: exportBrowse.open()
+            }
+        }
+    }
+    FileDialog {
+        id: exportBrowse
+        objectName: "exportBrowse"
         parentWindow: root.Window.window
         title: "Export " + root.currentPath + " as JSON"
         fileMode: FileDialog.SaveFile
-        acceptLabel: "Save"
+        acceptLabel: "Choose"
         defaultSuffix: "json"
         nameFilters: ["JSON files (*.json)"]
-        onAccepted: {
-            editError.text = Hub.exportFile(root.currentPath, exportDialog.selectedFile);
-            if (editError.text === "")
-                Notices.post("Saved " + root.currentPath + " to " + root.localPath(exportDialog.selectedFile));
-        }
+        onAccepted: exportFile.text = root.localPath(exportBrowse.selectedFile)
     }
 }

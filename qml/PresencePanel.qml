@@ -21,7 +21,7 @@ ColumnLayout {
     Label {
         text: "Presence"
         font.bold: true
-        font.pixelSize: 16
+        font.pixelSize: Theme.titleSize
     }
     RowLayout {
         Layout.fillWidth: true

@@ -53,7 +53,7 @@ ColumnLayout {
         Label {
             text: "Security rules"
             font.bold: true
-            font.pixelSize: 16
+            font.pixelSize: Theme.titleSize
         }
         ComboBox {
             id: nsPicker

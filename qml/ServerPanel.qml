@@ -16,7 +16,7 @@ ColumnLayout {
         Label {
             text: "Server"
             font.bold: true
-            font.pixelSize: 16
+            font.pixelSize: Theme.titleSize
         }
         Label {
             objectName: "serverSummary"
@@ -197,7 +197,7 @@ ColumnLayout {
             Label {
                 text: new Date(entry.at).toLocaleTimeString(Qt.locale(), "hh:mm:ss.zzz")
                 font.family: "monospace"
-                font.pixelSize: 11
+                font.pixelSize: Theme.smallSize
                 color: Theme.muted
                 Layout.preferredWidth: 84
                 Layout.alignment: Qt.AlignTop

@@ -22,7 +22,7 @@ ColumnLayout {
     Label {
         text: "Sessions & queued onDisconnect ops (" + Hub.sessions.queuedOpCount + " queued)"
         font.bold: true
-        font.pixelSize: 16
+        font.pixelSize: Theme.titleSize
     }
     ListView {
         id: list
@@ -150,7 +150,7 @@ ColumnLayout {
                             required property int index
                             readonly property var previous: index > 0 ? card.timeline[index - 1] : null
                             objectName: "moment-" + modelData.state
-                            font.pixelSize: 11
+                            font.pixelSize: Theme.smallSize
                             color: Theme.stateText(modelData.state)
                             text: (index > 0 ? "→ " : "") + modelData.state
                                   + (modelData.detail ? " (" + modelData.detail + ")" : "") + " "

@@ -62,7 +62,7 @@ Frame {
             ElidedLabel {
                 text: "Tab " + root.tab.tabId + " — " + root.tab.uid
                 font.bold: true
-                font.pixelSize: 15
+                font.pixelSize: Theme.cardTitleSize
                 elide: Text.ElideMiddle // an anonymous user's uid is 28 characters
                 Layout.fillWidth: true
             }

@@ -16,6 +16,12 @@ QtObject {
     }
     readonly property bool dark: theme.scheme === "dark" || (theme.scheme === "system" && theme.system.window.hslLightness < 0.5)
 
+    // The type scale: the app's name, panel titles, card titles, body (the style's), small print (times, code).
+    readonly property int appTitleSize: 18
+    readonly property int titleSize: 16
+    readonly property int cardTitleSize: 15
+    readonly property int smallSize: 11
+
     // Fills with white text on them.
     readonly property color fillLive: "#2e7d32" // green
     readonly property color fillReconnecting: "#1565c0" // blue: on its way
@@ -37,13 +43,17 @@ QtObject {
     readonly property color text: theme.dark ? "#e6e6e6" : "#212121"
     readonly property color muted: theme.dark ? "#b0b0b0" : "#616161"
 
-    // Surfaces.
+    // Surfaces: panels are cards (window) on a canvas.
+    readonly property color canvas: theme.dark ? "#121212" : "#e9ecef"
     readonly property color window: theme.dark ? "#1e1e1e" : "#ffffff"
     readonly property color panel: theme.dark ? "#2b2b2b" : "#f5f5f5"
     readonly property color border: theme.dark ? "#4a4a4a" : "#d0d0d0"
     readonly property color flash: theme.dark ? "#3d3400" : "#fff59d"
     readonly property color flashAdded: theme.dark ? "#1b3d1e" : "#c8e6c9"
     readonly property color flashRemoved: theme.dark ? "#4a1c1c" : "#ffdde1"
+    // The keyboard's focus ring and text selection (palette.highlight), with its text.
+    readonly property color focusRing: theme.dark ? "#64b5f6" : "#1565c0"
+    readonly property color focusRingText: theme.dark ? "#000000" : "#ffffff"
     readonly property color focusBand: theme.dark ? "#0d2a45" : "#eef6fd"
 
     function stateColor(state: string): color {

@@ -8,9 +8,11 @@
 
 #include <QDateTime>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSaveFile>
+#include <QStandardPaths>
 #include <QUrlQuery>
 
 using namespace Qt::Literals::StringLiterals;
@@ -291,6 +293,17 @@ QString Hub::exportJson(const QString &text) const
     // A leaf: wrap it so QJsonDocument writes it, then unwrap.
     const QByteArray wrapped = QJsonDocument(QJsonArray {value}).toJson(QJsonDocument::Compact);
     return QString::fromUtf8(wrapped.mid(1, wrapped.size() - 2)) + u'\n';
+}
+
+QString Hub::defaultExportFile(const QString &path) const
+{
+    QString folder = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
+    if (folder.isEmpty() || !QFileInfo(folder).isDir())
+        folder = QStandardPaths::writableLocation(QStandardPaths::HomeLocation);
+    QString name = u"lark-"_s + treeNamespace();
+    for (const QString &key : path.split(u'/', Qt::SkipEmptyParts))
+        name += u'-' + key;
+    return folder + u'/' + name + u".json"_s;
 }
 
 QString Hub::exportFile(const QString &path, const QUrl &file) const

@@ -164,6 +164,8 @@ public:
     Q_INVOKABLE QString importFile(const QString &path, const QUrl &file);
     /** The value at path of the viewed namespace as indented JSON ("null" when absent). */
     [[nodiscard]] Q_INVOKABLE QString exportJson(const QString &path) const;
+    /** Where Export offers to save path: documents folder, lark-<namespace>[-path-keys].json. */
+    [[nodiscard]] Q_INVOKABLE QString defaultExportFile(const QString &path) const;
     /** exportJson() into a file; empty or the reason. */
     Q_INVOKABLE QString exportFile(const QString &path, const QUrl &file) const;
     /** Removes all data of the viewed namespace (an admin edit; in connect mode sent like importJson). */

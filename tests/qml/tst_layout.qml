@@ -143,6 +143,8 @@ Item {
             const w = test.openWindow(1024, 700);
             verify(w.minimumWidth >= 800 && w.minimumWidth <= 1024, "minimum width " + w.minimumWidth);
             verify(w.minimumHeight >= 500 && w.minimumHeight <= 700, "minimum height " + w.minimumHeight);
+            // B17: a strong focus ring (tst_theme.qml checks its contrast).
+            compare(String(w.palette.highlight), String(Theme.focusRing));
             // B14: the platform adds the application's name; the title says which server, once.
             verify(w.title.indexOf("Lark") < 0, w.title);
             verify(w.title.indexOf(Hub.serverUrl) === 0, w.title);

@@ -47,6 +47,11 @@ TestCase {
                 verify(contrast(Theme[name], bg) >= 4.5, data.scheme + ": " + name + " on " + bg + " is " + contrast(Theme[name], bg).toFixed(2) + ":1");
         }
         verify(Theme.panel.hslLightness < 0.5 === (data.scheme === "dark"));
+        // B17: the focus ring (the palette's highlight, see DashboardWindow) stands out from the window: 3:1, as
+        // WCAG asks of focus indicators.
+        verify(contrast(Theme.focusRing, Theme.window) >= 3, data.scheme + ": focus ring " + contrast(Theme.focusRing, Theme.window).toFixed(2) + ":1");
+        verify(contrast(Theme.focusRing, Theme.panel) >= 3, data.scheme + ": focus ring on a panel " + contrast(Theme.focusRing, Theme.panel).toFixed(2) + ":1");
+        verify(contrast(Theme.focusRingText, Theme.focusRing) >= 4.5, data.scheme + ": selected text");
     }
 
     function test_stateColoursAreDistinctAndReadable() {
