@@ -226,6 +226,10 @@ int main(int argc, char *argv[])
         return 1;
     }
     QGuiApplication app(argc, argv);
+    // Ctrl+C or a plain kill quits like closing the window: tabs close cleanly and the settings are saved. (From
+    // here on: a signal that comes before exec() is handled once the loop runs.)
+    if (!lark::onTerminationSignal(&app, [] { QCoreApplication::quit(); }))
+        std::fprintf(stderr, "lark: cannot watch for SIGINT/SIGTERM; they end the app without saving\n");
     // The embedded server's connections and the tabs' proxies are descriptors: lift the desktop's soft limit.
     lark::raiseFileLimit();
     QGuiApplication::setApplicationDisplayName(u"Lark"_s);

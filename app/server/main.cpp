@@ -9,7 +9,6 @@
 #include <QCoreApplication>
 #include <QFile>
 #include <QProcessEnvironment>
-#include <QSocketNotifier>
 
 #include <csignal>
 #include <cstdio>
@@ -20,15 +19,6 @@ using namespace Qt::Literals::StringLiterals;
 
 namespace
 {
-
-int signalPipe[2] = {-1, -1};
-
-void onSignal(int)
-{
-    const char c = 1;
-    // Only async-signal-safe work here; the event loop reads the pipe and shuts down cleanly.
-    [[maybe_unused]] const auto n = ::write(signalPipe[0], &c, 1);
-}
 
 QHash<QString, QString> environment()
 {
@@ -111,24 +101,15 @@ int main(int argc, char *argv[])
         return 1;
     }
 
-    if (::socketpair(AF_UNIX, SOCK_STREAM, 0, signalPipe) != 0) {
-        std::perror("lark-server: socketpair");
-        return 1;
-    }
-    QSocketNotifier notifier(signalPipe[1], QSocketNotifier::Read);
-    QObject::connect(&notifier, &QSocketNotifier::activated, &app, [&] {
-        char c;
-        [[maybe_unused]] const auto n = ::read(signalPipe[1], &c, 1);
+    const bool handled = lark::onTerminationSignal(&app, [&] {
         server.shutdown();
         // Let the close frames go out before the process ends.
         QTimer::singleShot(200, &app, &QCoreApplication::quit);
     });
-    struct sigaction sa = {};
-    sa.sa_handler = onSignal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    sigaction(SIGINT, &sa, nullptr);
-    sigaction(SIGTERM, &sa, nullptr);
+    if (!handled) {
+        std::perror("lark-server: socketpair");
+        return 1;
+    }
 
     // Tests and scripts read this line to learn the port (it matters with --port 0).
     std::printf("lark-server: listening on %s (default namespace %s)\n", qPrintable(server.url()),

@@ -4,8 +4,10 @@
 #include "logging.h"
 
 #include <QDateTime>
+#include <QSocketNotifier>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 
 #include <arpa/inet.h>
@@ -19,6 +21,36 @@ using namespace Qt::Literals::StringLiterals;
 
 namespace lark
 {
+
+namespace
+{
+int signalPipe[2] = {-1, -1};
+
+void onSignal(int)
+{
+    const char c = 1;
+    [[maybe_unused]] const auto n = ::write(signalPipe[0], &c, 1);
+}
+} // namespace
+
+bool onTerminationSignal(QObject *context, std::function<void()> onStop)
+{
+    if (signalPipe[0] >= 0 || ::socketpair(AF_UNIX, SOCK_STREAM, 0, signalPipe) != 0)
+        return false;
+    auto *notifier = new QSocketNotifier(signalPipe[1], QSocketNotifier::Read, context);
+    QObject::connect(notifier, &QSocketNotifier::activated, context, [onStop = std::move(onStop)] {
+        char c;
+        [[maybe_unused]] const auto n = ::read(signalPipe[1], &c, 1);
+        onStop();
+    });
+    struct sigaction sa = {};
+    sa.sa_handler = onSignal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+    return true;
+}
 
 FileLimit raiseFileLimit()
 {

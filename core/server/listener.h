@@ -25,6 +25,11 @@ struct FileLimit {
 FileLimit raiseFileLimit();
 /** The soft open-file limit now. */
 [[nodiscard]] qint64 openFileLimit();
+/**
+ * Runs onStop on context's thread, from the event loop, when the process gets SIGINT or SIGTERM (a self-pipe: the
+ * handler only writes a byte). Process-wide; the entry points call it once. False when the pipe cannot be made.
+ */
+bool onTerminationSignal(QObject *context, std::function<void()> onStop);
 
 /**
  * The listening TCP socket: accepts through the server's poller and hands each descriptor on.

@@ -4,6 +4,7 @@
 #include <QFile>
 #include <QImage>
 #include <QProcess>
+#include <QRect>
 #include <QSettings>
 #include <QTemporaryDir>
 #include <QTest>
@@ -19,6 +20,7 @@ private Q_SLOTS:
     void commandLineWinsOverSavedSettings();
     void helpAndVersion();
     void screenshotAtAGivenSize();
+    void oneOffOptionsAreNotSaved();
 
 private:
     // Every lark started here reads and writes its settings in a temporary folder, never the user's.
@@ -186,6 +188,45 @@ void TstScreenshot::screenshotAtAGivenSize()
     app.start(QStringLiteral(LARK_APP_PATH), {u"--theme"_s, u"purple"_s});
     QVERIFY(app.waitForFinished(20000));
     QCOMPARE(app.exitCode(), 2);
+}
+
+void TstScreenshot::oneOffOptionsAreNotSaved()
+{
+    // B15, end to end: `lark --port 0 --no-data --grace 3s`, quit with SIGTERM (as Ctrl+C, which saves like closing
+    // the window), and the saved port, data setting and grace are what they were before that run.
+    const QString file = m_config.filePath(u"lark/lark.conf"_s);
+    QFile::remove(file);
+    {
+        QSettings saved(file, QSettings::IniFormat);
+        saved.setValue(u"host/port"_s, 9123);
+        saved.setValue(u"data/keep"_s, true);
+        saved.setValue(u"data/file"_s, m_config.filePath(u"saved.lark"_s));
+        saved.setValue(u"timers/graceMs"_s, 7000);
+    }
+    QProcess app;
+    app.setProcessEnvironment(env());
+    app.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    app.start(QStringLiteral(LARK_APP_PATH), {u"--port"_s, u"0"_s, u"--no-data"_s, u"--grace"_s, u"3s"_s});
+    QVERIFY(app.waitForStarted());
+    QByteArray out;
+    QVERIFY(QTest::qWaitFor(
+        [&] {
+            out += app.readAllStandardOutput();
+            return out.contains("presence page");
+        },
+        30000));
+    QVERIFY2(out.contains("grace 3s; data in memory"), out.constData());
+    app.terminate(); // SIGTERM
+    QVERIFY2(app.waitForFinished(30000), "lark did not quit on SIGTERM");
+    QCOMPARE(app.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(app.exitCode(), 0);
+    QSettings after(file, QSettings::IniFormat);
+    QCOMPARE(after.value(u"host/port"_s).toInt(), 9123);
+    QCOMPARE(after.value(u"data/keep"_s).toBool(), true);
+    QCOMPARE(after.value(u"data/file"_s).toString(), m_config.filePath(u"saved.lark"_s));
+    QCOMPARE(after.value(u"timers/graceMs"_s).toInt(), 7000);
+    QVERIFY(after.value(u"window/geometry"_s).toRect().isValid()); // what the run did change is kept
+    QFile::remove(file);
 }
 
 QTEST_GUILESS_MAIN(TstScreenshot)
