@@ -229,11 +229,14 @@ ColumnLayout {
             required property string reason
             required property string path
             required property string value
+            // A resolved serverTimestamp() is an epoch number: say which moment it is.
+            readonly property real moment: /^[0-9]{12,13}$/.test(value) ? Number(value) : 0
+            objectName: "fired-" + path
             width: fired.width - 12
             wrapMode: Text.WrapAnywhere
             font.family: "monospace"
             text: new Date(firedAt).toLocaleTimeString(Qt.locale(), "hh:mm:ss") + "  " + handle + " (" + reason + ")  "
-                  + path + " = " + value
+                  + path + " = " + value + (moment > 946684800000 ? "  (" + Theme.moment(moment, root.now) + ")" : "")
         }
         Label {
             visible: fired.count === 0

@@ -164,6 +164,28 @@ Item {
             compare(Hub.tree.removePath("/b13"), "");
         }
 
+        function test_B06_eventLogLinesAreReadInFull() {
+            // A line longer than the log is wide wraps instead of being cut.
+            const t = Hub.tabs.openTab("a-user-with-a-rather-long-name-to-make-the-line-long", 0);
+            test.registered(t);
+            const log = findChild(server, "eventLog");
+            log.positionViewAtEnd();
+            wait(50);
+            let seen = 0;
+            const items = log.contentItem.children;
+            for (let i = 0; i < items.length; ++i) {
+                const item = items[i];
+                const text = findChild(item, "logText");
+                if (!text || !item.visible)
+                    continue;
+                ++seen;
+                verify(!text.truncated, "cut off: " + text.text);
+                verify(text.wrapMode !== Text.NoWrap);
+            }
+            verify(seen > 3, seen + " lines checked");
+            Hub.tabs.closeTab(t.tabId);
+        }
+
         function test_B18_eventLogFollowsTheEndWhenFull() {
             const full = 40;
             Hub.eventLog.sourceModel.maxRows = full;

@@ -73,6 +73,10 @@ Item {
             const op = findChild(card, "op-/presence/alice/lastSeen");
             verify(op.text.indexOf("serverTimestamp()") > 0, op.text);
             Hub.tabs.closeTab(t.tabId);
+            // Once fired, the resolved timestamp says which moment it is, not only the epoch number.
+            let fired = null;
+            tryVerify(() => (fired = findChild(sessions, "fired-/presence/alice/lastSeen")) !== null, 5000);
+            verify(/= \d{13}  \(\d\d:\d\d:\d\d · \d+ s ago\)$/.test(fired.text), fired.text);
         }
 
         function test_2_blipLeavesATimelineAndBadges() {
