@@ -82,7 +82,7 @@ public:
     [[nodiscard]] bool lastConnectResumed() const { return m_resumed; }
     [[nodiscard]] int reconnectAttempt() const { return m_attempt; }
     /**
-     * Why the last connection attempt failed or the last connection was lost ("Connection refused", "no hello
+     * Why the last connection attempt failed or the last connection was lost ("Connection refused", "no answer
      * within 30 s"), as the socket said; empty once a hello arrives. Updated before stateChanged().
      */
     [[nodiscard]] const QString &lastConnectionError() const { return m_lastError; }

@@ -631,13 +631,18 @@ QString DataTreeModel::setFilter(
     return {};
 }
 
-void DataTreeModel::clearFilter(const QString &text)
+DataTreeModel::Item *DataTreeModel::loadedItemAt(const QString &text)
 {
     Path path;
     QString error;
     if (!Path::parse(text.isEmpty() ? u"/"_s : text, &path, &error))
-        return;
-    Item *item = loadedItemFor(path, false);
+        return nullptr;
+    return loadedItemFor(path, false);
+}
+
+void DataTreeModel::clearFilter(const QString &text)
+{
+    Item *item = loadedItemAt(text);
     if (!item || !item->filter)
         return;
     item->filter.reset();
@@ -652,11 +657,7 @@ void DataTreeModel::clearFilter(const QString &text)
 
 QString DataTreeModel::filterOf(const QString &text)
 {
-    Path path;
-    QString error;
-    if (!Path::parse(text.isEmpty() ? u"/"_s : text, &path, &error))
-        return {};
-    const Item *item = loadedItemFor(path, false);
+    const Item *item = loadedItemAt(text);
     return item ? item->filterText : QString();
 }
 

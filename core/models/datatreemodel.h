@@ -156,6 +156,8 @@ private:
     [[nodiscard]] Item *itemFor(const QModelIndex &index) const;
     [[nodiscard]] static int realChildCount(const Item *item);
     [[nodiscard]] Item *loadedItemFor(const Path &path, bool growPages);
+    /** loadedItemFor() a path as the UI gives it ("" for the root), without growing pages; null if invalid. */
+    [[nodiscard]] Item *loadedItemAt(const QString &path);
 
     QPointer<lark::Database> m_db;
     std::unique_ptr<Item> m_root;

@@ -100,11 +100,7 @@ void EventLogModel::sessionChanged(const QJsonObject &s)
             u"%1 back suspended (%2, ns %3): %4 op(s) fire in %5 s unless it resumes"_s.arg(handle, identity,
                 s.value(u"namespace"_s).toString(), QString::number(ops),
                 QString::number(double(std::max<qint64>(0, in)) / 1000.0, 'f', 1)));
-    } else if (it == m_known.cend() && state == u"live"_s && resumes > 0) {
-        append(u"resume"_s, handle,
-            u"%1 resumed (ls=its session id) from %2; %3 op(s) still queued"_s.arg(
-                handle, s.value(u"remote"_s).toString(), QString::number(ops)));
-    } else if (it == m_known.cend()) {
+    } else if (it == m_known.cend() && !(state == u"live"_s && resumes > 0)) {
         append(u"connect"_s, handle,
             u"%1 connected as %2 from %3 (ns %4)"_s.arg(handle, s.value(u"identity"_s).toString(),
                 s.value(u"remote"_s).toString(), s.value(u"namespace"_s).toString()));
@@ -116,6 +112,7 @@ void EventLogModel::sessionChanged(const QJsonObject &s)
                 .arg(ops)
                 .arg(double(std::max<qint64>(0, in)) / 1000.0, 0, 'f', 1));
     } else if (state == u"live"_s && resumes > before.resumes) {
+        // (Also a session first seen live after a resume: a log that started late.)
         append(u"resume"_s, handle,
             u"%1 resumed (ls=its session id) from %2; %3 op(s) still queued"_s.arg(
                 handle, s.value(u"remote"_s).toString(), QString::number(ops)));
