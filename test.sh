@@ -15,9 +15,9 @@ unset HTTP_PROXY http_proxy HTTPS_PROXY https_proxy
 # A full run also runs the engine's tests under AddressSanitizer and UBSan (about 3 more minutes), then the
 # libFuzzer targets on their seed corpora (tests/fuzz/README.md). Given ctest arguments (a subset), it stops here.
 if [ $# -eq 0 ]; then
-    echo "== the core, integration and interop tests again, under AddressSanitizer and UBSan (build/asan)"
+    echo "== the core, integration, interop and redis tests again, under AddressSanitizer and UBSan (build/asan)"
     lark_build "$top" asan lark-engine-tests
-    (cd "$top/build/asan" && ctest --output-on-failure --timeout 600 -j2 -L 'core|integration|interop')
+    (cd "$top/build/asan" && ctest --output-on-failure --timeout 600 -j2 -L 'core|integration|interop|redis')
     echo "== the fuzz targets: their committed corpora, then 15 s of fuzzing each (build/fuzz, clang + libFuzzer)"
     lark_build "$top" fuzz lark-fuzz-targets
     (cd "$top/build/fuzz" && ctest --output-on-failure --timeout 600 -j2 -L fuzz)

@@ -19,6 +19,8 @@ LARK_APT_PACKAGES=(
     libhttp-parser-dev
     # The presence page's real-browser test (tests/interop/browser.test.mjs) drives Debian's chromium.
     chromium
+    # The cluster mode (issue #17): hiredis for the client, and the Redis its tests start on a loopback port.
+    redis-server libhiredis-dev
     # The fuzz preset (tests/fuzz): clang with libFuzzer and the sanitizer runtimes, both from Debian.
     clang libclang-rt-14-dev
 )

@@ -13,6 +13,7 @@ declare -A allowed=(
     [core/server]="db protocol rules"
     [core/client]="db protocol"
     [core/netsim]=""
+    [core/redis]=""
     [core/tabs]="db client netsim"
     [core/models]="db client server tabs rules"
     [qml]="models"
