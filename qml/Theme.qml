@@ -56,45 +56,36 @@ QtObject {
     readonly property color focusRingText: theme.dark ? "#000000" : "#ffffff"
     readonly property color focusBand: theme.dark ? "#0d2a45" : "#eef6fd"
 
-    function stateColor(state: string): color {
+    // The five looks every state name maps to (session states, tab statuses, presence).
+    function stateKind(state: string): string {
         switch (state) {
         case "live":
         case "connected":
         case "online":
         case "resumed":
-            return theme.fillLive;
+            return "live";
         case "silent":
-            return theme.fillSilent;
         case "suspended":
-            return theme.fillSuspended;
+            return state;
         case "reconnecting":
         case "connecting":
         case "registering":
-            return theme.fillReconnecting;
+            return "reconnecting";
         default:
-            return theme.fillOffline;
+            return "offline";
         }
+    }
+
+    // A state as a fill, under white text (banners, badges).
+    function stateColor(state: string): color {
+        return ({ live: theme.fillLive, silent: theme.fillSilent, suspended: theme.fillSuspended,
+                  reconnecting: theme.fillReconnecting, offline: theme.fillOffline })[theme.stateKind(state)];
     }
 
     // The same states as text on a panel.
     function stateText(state: string): color {
-        switch (state) {
-        case "live":
-        case "connected":
-        case "online":
-        case "resumed":
-            return theme.connected;
-        case "silent":
-            return theme.silent;
-        case "suspended":
-            return theme.suspended;
-        case "reconnecting":
-        case "connecting":
-        case "registering":
-            return theme.reconnecting;
-        default:
-            return theme.offline;
-        }
+        return ({ live: theme.connected, silent: theme.silent, suspended: theme.suspended,
+                  reconnecting: theme.reconnecting, offline: theme.offline })[theme.stateKind(state)];
     }
 
     // A value as an app developer wrote it: serverTimestamp() and increment(n) rather than their wire form.

@@ -267,16 +267,14 @@ int main(int argc, char *argv[])
         &engine, &QQmlApplicationEngine::objectCreationFailed, &app, [] { QCoreApplication::exit(1); },
         Qt::QueuedConnection);
     QVariantMap initial {{u"colorScheme"_s, scheme}};
-    const QRect geometry = size.isValid() ? QRect(QPoint(), size)
-        : parser.isSet(screenshotOption)  ? QRect()
-                                          : saved.geometry;
-    if (geometry.isValid()) {
-        if (!size.isValid()) {
-            initial[u"x"_s] = geometry.x();
-            initial[u"y"_s] = geometry.y();
-        }
-        initial[u"width"_s] = geometry.width();
-        initial[u"height"_s] = geometry.height();
+    if (size.isValid()) {
+        initial[u"width"_s] = size.width();
+        initial[u"height"_s] = size.height();
+    } else if (saved.geometry.isValid() && !parser.isSet(screenshotOption)) {
+        initial[u"x"_s] = saved.geometry.x();
+        initial[u"y"_s] = saved.geometry.y();
+        initial[u"width"_s] = saved.geometry.width();
+        initial[u"height"_s] = saved.geometry.height();
     }
     engine.setInitialProperties(initial);
     engine.load(QUrl(u"qrc:/qt/qml/Lark/Dashboard/Main.qml"_s));
