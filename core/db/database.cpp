@@ -152,11 +152,13 @@ void Database::pushTagged(Listen &listen, const Path &path, const WriteOrigin &c
 bool Database::write(const Path &base, std::vector<Write> writes, const WriteOrigin &origin, QString *error)
 {
     QString why;
-    if (m_journal && !m_journal->record(*this, base, writes, &why)) {
+    if (m_journal && !m_journal->record(*this, base, writes, origin, &why)) {
         if (error)
             *error = why;
         return false;
     }
+    if (m_journal && m_journal->appliesLater())
+        return true;
     applyRecorded(base, std::move(writes), origin);
     return true;
 }

@@ -33,7 +33,14 @@ class WriteJournal
 public:
     virtual ~WriteJournal() = default;
     /** Records a validated batch (ServerValues resolved); false with a reason when it could not be kept. */
-    virtual bool record(const Database &db, const Path &base, const std::vector<Write> &writes, QString *error) = 0;
+    virtual bool record(const Database &db, const Path &base, const std::vector<Write> &writes,
+        const WriteOrigin &origin, QString *error)
+        = 0;
+    /**
+     * Whether the journal hands recorded batches back with applyRecorded() instead of the write applying them at
+     * once: a store shared by several servers orders every server's writes itself, and each tree follows that order.
+     */
+    [[nodiscard]] virtual bool appliesLater() const { return false; }
 };
 
 /**
@@ -72,9 +79,9 @@ public:
     [[nodiscard]] WriteJournal *journal() const { return m_journal; }
 
     /**
-     * Records the batch in the journal, if any, then applies all writes as one atomic batch (paths must not
-     * overlap) and pushes to the affected listens. False with a reason, and nothing applied, when the journal
-     * could not record it.
+     * Records the batch in the journal, if any, then (unless the journal appliesLater()) applies all writes as one
+     * atomic batch (paths must not overlap) and pushes to the affected listens. False with a reason, and nothing
+     * applied, when the journal could not record it.
      */
     bool write(const Path &base, std::vector<Write> writes, const WriteOrigin &origin, QString *error = nullptr);
     /** Like write(), for a batch the caller has already made durable (e.g. with other changes in one transaction). */

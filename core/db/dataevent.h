@@ -17,6 +17,11 @@ struct WriteOrigin {
     enum class Kind { Client, Admin, Import, OnDisconnect };
     Kind kind = Kind::Client;
     QString session; /**< shortened session id, never the full bearer secret */
+    /**
+     * The batch was checked against the tree as it is now (a transaction's hash): a journal that orders writes
+     * elsewhere (Redis) refuses it when anything it touches changed after the tree this server has.
+     */
+    bool conditional = false;
 };
 
 /**

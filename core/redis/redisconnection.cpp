@@ -8,6 +8,7 @@
 #include <hiredis/hiredis.h>
 
 #include <algorithm>
+#include <utility>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -45,6 +46,22 @@ RedisReply copyReply(const redisReply *r)
     }
     return out;
 }
+
+// hiredis's binary-safe argv: pointers into argv and their lengths (argv must outlive it).
+struct Argv {
+    explicit Argv(const QList<QByteArray> &argv)
+    {
+        pointers.reserve(size_t(argv.size()));
+        lengths.reserve(size_t(argv.size()));
+        for (const QByteArray &a : argv) {
+            pointers.push_back(a.constData());
+            lengths.push_back(size_t(a.size()));
+        }
+    }
+    [[nodiscard]] int size() const { return int(pointers.size()); }
+    std::vector<const char *> pointers;
+    std::vector<size_t> lengths;
+};
 
 } // namespace
 
@@ -118,11 +135,13 @@ void RedisConnection::connectNow()
             return;
         }
         // Called while hiredis frees the context, possibly from inside a notifier's own signal: let Qt delete the
-        // notifiers once that returns.
-        if (self->m_read)
-            self->m_read.release()->deleteLater();
-        if (self->m_write)
-            self->m_write.release()->deleteLater();
+        // notifiers once that returns, but stop watching now, before hiredis closes the descriptor.
+        for (std::unique_ptr<QSocketNotifier> *n : {&self->m_read, &self->m_write}) {
+            if (*n) {
+                (*n)->setEnabled(false);
+                n->release()->deleteLater();
+            }
+        }
     };
     m_read = std::make_unique<QSocketNotifier>(ac->c.fd, QSocketNotifier::Read);
     m_write = std::make_unique<QSocketNotifier>(ac->c.fd, QSocketNotifier::Write);
@@ -230,14 +249,7 @@ void RedisConnection::command(const QList<QByteArray> &argv, const QObject *cont
 
 void RedisConnection::send(const QList<QByteArray> &argv, const QObject *context, Done done)
 {
-    std::vector<const char *> args;
-    std::vector<size_t> lengths;
-    args.reserve(size_t(argv.size()));
-    lengths.reserve(size_t(argv.size()));
-    for (const QByteArray &a : argv) {
-        args.push_back(a.constData());
-        lengths.push_back(size_t(a.size()));
-    }
+    Argv args(argv);
     Pending p;
     p.id = m_nextId++;
     p.deadline = m_clock.elapsed() + m_timeoutMs;
@@ -245,7 +257,7 @@ void RedisConnection::send(const QList<QByteArray> &argv, const QObject *context
     p.done = std::move(done);
     // The id, not a pointer, travels through hiredis: the deque may move its elements.
     const int rc = redisAsyncCommandArgv(m_ac, &RedisConnection::onReply, reinterpret_cast<void *>(quintptr(p.id)),
-        int(args.size()), args.data(), lengths.data());
+        args.size(), args.pointers.data(), args.lengths.data());
     if (rc != REDIS_OK) {
         answer(p, RedisReply::error("UNAVAILABLE not sent: " + QByteArray(m_ac->errstr)));
         return;
@@ -302,29 +314,86 @@ void RedisConnection::answer(Pending &p, const RedisReply &reply)
         p.done(reply);
 }
 
+QStringList durabilityProblems(const RedisReply &config)
+{
+    QHash<QByteArray, QByteArray> settings;
+    for (size_t i = 0; i + 1 < config.elements.size(); i += 2)
+        settings.insert(config.elements[i].string, config.elements[i + 1].string);
+    QStringList problems;
+    if (settings.value("appendonly") != "yes")
+        problems << u"appendonly is %1, not yes: acknowledged writes and queued ops are lost when Redis restarts"_s.arg(
+            QString::fromUtf8(settings.value("appendonly")));
+    else if (settings.value("appendfsync") != "always")
+        problems << u"appendfsync is %1, not always: about a second of acknowledged writes can be lost on power loss"_s
+                        .arg(QString::fromUtf8(settings.value("appendfsync")));
+    if (settings.value("maxmemory-policy") != "noeviction")
+        problems << u"maxmemory-policy is %1, not noeviction: Redis may evict data or sessions when memory is full"_s
+                        .arg(QString::fromUtf8(settings.value("maxmemory-policy")));
+    return problems;
+}
+
 void checkDurability(
     RedisConnection &redis, const QObject *context, std::function<void(QStringList problems, QString error)> done)
 {
     redis.command({"CONFIG", "GET", "*"}, context, [done = std::move(done)](const RedisReply &r) {
         if (r.isError() || r.type != RedisReply::Type::Array)
             return done({}, u"cannot read the configuration: %1"_s.arg(QString::fromUtf8(r.string)));
-        QHash<QByteArray, QByteArray> config;
-        for (size_t i = 0; i + 1 < r.elements.size(); i += 2)
-            config.insert(r.elements[i].string, r.elements[i + 1].string);
-        QStringList problems;
-        if (config.value("appendonly") != "yes")
-            problems << u"appendonly is %1, not yes: acknowledged writes and queued ops are lost when Redis restarts"_s
-                            .arg(QString::fromUtf8(config.value("appendonly")));
-        else if (config.value("appendfsync") != "always")
-            problems
-                << u"appendfsync is %1, not always: about a second of acknowledged writes can be lost on power loss"_s
-                       .arg(QString::fromUtf8(config.value("appendfsync")));
-        if (config.value("maxmemory-policy") != "noeviction")
-            problems
-                << u"maxmemory-policy is %1, not noeviction: Redis may evict data or sessions when memory is full"_s
-                       .arg(QString::fromUtf8(config.value("maxmemory-policy")));
-        done(problems, {});
+        done(durabilityProblems(r), {});
     });
+}
+
+BlockingRedis::~BlockingRedis()
+{
+    if (m_c)
+        redisFree(m_c);
+}
+
+bool BlockingRedis::connect(const RedisUrl &url, int timeoutMs, QString *error)
+{
+    if (m_c)
+        redisFree(std::exchange(m_c, nullptr));
+    m_url = url;
+    const timeval tv {timeoutMs / 1000, (timeoutMs % 1000) * 1000};
+    m_c = redisConnectWithTimeout(url.host.toUtf8().constData(), url.port, tv);
+    if (!m_c || m_c->err) {
+        if (error)
+            *error = u"cannot connect to %1: %2"_s.arg(
+                url.toString(), m_c ? QString::fromUtf8(m_c->errstr) : u"out of memory"_s);
+        if (m_c)
+            redisFree(std::exchange(m_c, nullptr));
+        return false;
+    }
+    redisSetTimeout(m_c, tv);
+    RedisReply r;
+    if (!url.password.isEmpty() && (r = command({"AUTH", url.password.toUtf8()})).isError()) {
+        if (error)
+            *error = u"%1 refused the password: %2"_s.arg(url.toString(), QString::fromUtf8(r.string));
+        return false;
+    }
+    if (url.db != 0 && (r = command({"SELECT", QByteArray::number(url.db)})).isError()) {
+        if (error)
+            *error = u"%1 refused the database number: %2"_s.arg(url.toString(), QString::fromUtf8(r.string));
+        return false;
+    }
+    return true;
+}
+
+RedisReply BlockingRedis::command(const QList<QByteArray> &argv)
+{
+    if (!m_c)
+        return RedisReply::error("UNAVAILABLE not connected to " + m_url.toString().toUtf8());
+    Argv args(argv);
+    auto *reply
+        = static_cast<redisReply *>(redisCommandArgv(m_c, args.size(), args.pointers.data(), args.lengths.data()));
+    if (!reply) {
+        // The context is unusable after an I/O error or a timeout: the next call reconnects first.
+        const QByteArray why = "UNAVAILABLE outcome unknown: " + QByteArray(m_c->errstr);
+        redisFree(std::exchange(m_c, nullptr));
+        return RedisReply::error(why);
+    }
+    RedisReply out = copyReply(reply);
+    freeReplyObject(reply);
+    return out;
 }
 
 } // namespace lark::redis

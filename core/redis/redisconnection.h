@@ -16,6 +16,7 @@
 #include <vector>
 
 struct redisAsyncContext;
+struct redisContext;
 class QSocketNotifier;
 
 namespace lark::redis
@@ -117,10 +118,34 @@ private:
 
 /**
  * What the cluster mode needs of Redis's configuration and this one lacks, in words (issue #17):
- * appendonly yes, appendfsync always, maxmemory-policy noeviction. done gets the problems (empty: all is right)
- * or, if the settings could not be read, an error.
+ * appendonly yes, appendfsync always, maxmemory-policy noeviction. config is the reply to CONFIG GET *.
  */
+[[nodiscard]] QStringList durabilityProblems(const RedisReply &config);
+/** durabilityProblems() of redis's configuration; done gets the problems or, if it could not be read, an error. */
 void checkDurability(
     RedisConnection &redis, const QObject *context, std::function<void(QStringList problems, QString error)> done);
+
+/**
+ * A connection that waits for each reply (hiredis's blocking API), for what must be done before anything else may
+ * happen: a node's start, and the first read of a namespace before its first client sees it. Errors as in
+ * RedisConnection ("UNAVAILABLE ..."); after a failure the next command() reports it until connect() is called again.
+ */
+class BlockingRedis
+{
+public:
+    BlockingRedis() = default;
+    ~BlockingRedis();
+    BlockingRedis(const BlockingRedis &) = delete;
+    BlockingRedis &operator=(const BlockingRedis &) = delete;
+
+    /** Connects (AUTH and SELECT from url), each step and later each command bounded by timeoutMs. */
+    bool connect(const RedisUrl &url, int timeoutMs, QString *error);
+    [[nodiscard]] bool isConnected() const { return m_c != nullptr; }
+    RedisReply command(const QList<QByteArray> &argv);
+
+private:
+    redisContext *m_c = nullptr;
+    RedisUrl m_url;
+};
 
 } // namespace lark::redis

@@ -50,6 +50,12 @@ public:
     using QObject::QObject;
 
     /**
+     * committed()'s error for a batch refused because what it was checked against changed meanwhile (a transaction
+     * on a shared store): answered datastale, as if the server had seen the change first. Not a storage failure.
+     */
+    static inline const QString DataStaleError = QStringLiteral("datastale: the data changed meanwhile");
+
+    /**
      * Opens what keeps the data and loads it: the trees into the databases that database(ns) returns (without
      * pushing), the sessions into *loaded. False with a reason when it cannot be used.
      */
@@ -60,9 +66,12 @@ public:
     virtual bool saveSession(const Session &s, QString *error) = 0;
     /** Records r, which s's queue has just applied, at the cost of r alone. */
     virtual bool recordRegistration(const Session &s, const OnDisconnectQueue::Registration &r, QString *error) = 0;
-    /** The session fired writes (may be empty) and ended: both are kept together or not at all. */
-    virtual bool endSession(
-        const Database &db, const std::vector<Write> &writes, const QString &sessionId, QString *error)
+    /**
+     * The session fired writes (may be empty) and ended: both are kept together or not at all. Unless the backend
+     * appliesLater(), the caller then applies the writes itself.
+     */
+    virtual bool endSession(const Database &db, const std::vector<Write> &writes, const QString &sessionId,
+        const WriteOrigin &origin, QString *error)
         = 0;
     /** Makes the open batch durable now and reports it through committed(); false with a reason if it failed. */
     virtual bool commit(QString *error = nullptr) = 0;
@@ -95,13 +104,20 @@ public:
     bool start(const DatabaseFor &, Loaded *, QString *) override { return true; }
     // Not the databases' journal: a write then costs no call at all.
     void attach(Database *) override { }
-    bool record(const Database &, const Path &, const std::vector<Write> &, QString *) override { return true; }
+    bool record(const Database &, const Path &, const std::vector<Write> &, const WriteOrigin &, QString *) override
+    {
+        return true;
+    }
     bool saveSession(const Session &, QString *) override { return true; }
     bool recordRegistration(const Session &, const OnDisconnectQueue::Registration &, QString *) override
     {
         return true;
     }
-    bool endSession(const Database &, const std::vector<Write> &, const QString &, QString *) override { return true; }
+    bool endSession(
+        const Database &, const std::vector<Write> &, const QString &, const WriteOrigin &, QString *) override
+    {
+        return true;
+    }
     bool commit(QString *) override { return true; }
     void stop() override { }
     [[nodiscard]] bool isPersistent() const override { return false; }

@@ -302,10 +302,15 @@ bool Connection::releaseCommitted(quint64 batch, bool ok, const QString &error)
         if (!ok && h.batch != 0 && h.status == Ok) {
             // The write was applied and pushed when it was recorded and cannot be taken back from memory; the client
             // hears that it is not durable. Queued ops and identities can be put back, so they are.
-            qCWarning(lcProtocol).noquote()
-                << "request" << h.r << "of" << describe() << "lost its commit: answered" << WriteFailed;
-            h.status = WriteFailed;
-            h.data = error;
+            if (error == Backend::DataStaleError) {
+                h.status = DataStale;
+                h.data = u"Transaction hash does not match"_s;
+            } else {
+                qCWarning(lcProtocol).noquote()
+                    << "request" << h.r << "of" << describe() << "lost its commit: answered" << WriteFailed;
+                h.status = WriteFailed;
+                h.data = error;
+            }
             if (h.undo)
                 undos.push_back(std::move(h.undo));
         }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "options.h"
 
+#include "redis/redisurl.h"
+
 #include "accesspolicy.h"
 #include "tokenverifier.h"
 
@@ -76,6 +78,19 @@ bool parseServerOptions(const QStringList &arguments, const QHash<QString, QStri
     const QCommandLineOption fsync(u"fsync"_s,
         u"With --data, flush every commit to the disk (LARK_FSYNC=1): survives power loss, not only a crash or kill "
         "of the server, at the cost of an fsync per commit (one per round of writes)."_s);
+    // Cluster mode (docs/cluster.md): several nodes on one Redis.
+    const QCommandLineOption redisUrl(u"redis"_s,
+        u"Be one node of a cluster that keeps its data in this Redis 7, redis://[:password@]host[:port][/db] "
+        "(LARK_REDIS): every node serves every client, and a write through one is pushed to listeners on all. "
+        "Redis must keep what it acknowledges (appendonly yes, appendfsync always, maxmemory-policy noeviction); "
+        "otherwise the node refuses to start. Not with --data."_s,
+        u"url"_s);
+    const QCommandLineOption redisUnsafe(u"redis-unsafe"_s,
+        u"With --redis, start even when Redis is configured to lose acknowledged writes (a warning instead)."_s);
+    const QCommandLineOption nodeName(u"node-name"_s,
+        u"With --redis, this node's name, unique to one process (LARK_NODE_NAME). Default: <host name>:<port>."_s,
+        u"name"_s);
+    parser.addOptions({redisUrl, redisUnsafe, nodeName});
     // The network surface: who may connect, and how much a connection may cost (docs/semantics.md §7).
     const QCommandLineOption allowOrigin(u"allow-origin"_s,
         u"Also accept browser pages from this origin, scheme://host[:port] (repeatable; '*' for any, 'null' for "
@@ -251,6 +266,31 @@ bool parseServerOptions(const QStringList &arguments, const QHash<QString, QStri
             && !environment.value(u"LARK_FSYNC"_s).isEmpty());
     if (o.config.fsync && o.config.dataFile.isEmpty()) {
         *error = u"--fsync needs --data"_s;
+        return false;
+    }
+    if (value(redisUrl, u"LARK_REDIS"_s, &v)) {
+        redis::RedisUrl url;
+        if (!redis::RedisUrl::parse(v, &url, error)) {
+            *error = u"--redis: "_s + *error;
+            return false;
+        }
+        o.config.redisUrl = v;
+    }
+    o.config.redisUnsafe = parser.isSet(redisUnsafe);
+    if (value(nodeName, u"LARK_NODE_NAME"_s, &v)) {
+        if (v.isEmpty() || v.contains(u'#')) {
+            *error = u"--node-name: must not be empty or contain '#'"_s;
+            return false;
+        }
+        o.config.nodeName = v;
+    }
+    if (!o.config.redisUrl.isEmpty() && !o.config.dataFile.isEmpty()) {
+        *error = u"--data and --redis exclude each other: with --redis the data is in Redis, and a node keeps "
+                 "nothing of its own"_s;
+        return false;
+    }
+    if ((o.config.redisUnsafe || !o.config.nodeName.isEmpty()) && o.config.redisUrl.isEmpty()) {
+        *error = u"--redis-unsafe and --node-name need --redis"_s;
         return false;
     }
     // Repeatable options: the command line's values, else the environment's comma-separated list.

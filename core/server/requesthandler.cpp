@@ -130,7 +130,7 @@ Reply RequestHandler::set(const Caller &c, const Request &r, qint64 now) const
     // After the rules: a denied transaction is refused at once, not retried on datastale until the SDK gives up.
     if (r.hasExpectedHash && r.hash != c.db->hashAt(r.path))
         return refused(status::DataStale, u"Transaction hash does not match"_s);
-    if (!c.db->write(r.path, std::move(writes), {WriteOrigin::Kind::Client, c.handle}, &why))
+    if (!c.db->write(r.path, std::move(writes), {WriteOrigin::Kind::Client, c.handle, r.hasExpectedHash}, &why))
         return refused(status::WriteFailed, why);
     return {};
 }

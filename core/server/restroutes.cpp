@@ -456,9 +456,20 @@ public:
         // Durability (docs/semantics.md §6): a write is answered once the batch that records it is committed.
         if (backend.recordCount() == recordsBefore)
             return m_respond(ok);
-        m_server.afterCommit(backend.openBatch(), [respond = m_respond, ok](bool committed, const QString &error) {
-            respond(committed ? ok : refusal(500, error));
-        });
+        // A shared store (Redis) applies the write here only once it is committed: PUT's body is read then.
+        const bool putBodyLater = method == "PUT" && backend.appliesLater() && !m_silent;
+        m_server.afterCommit(backend.openBatch(),
+            [respond = m_respond, ok, putBodyLater, db, path, pretty = m_pretty](
+                bool committed, const QString &error) mutable {
+                if (!committed && error == Backend::DataStaleError)
+                    return respond(
+                        HttpResponse::error(412, u"the location changed: its ETag is not the if-match one"_s));
+                if (!committed)
+                    return respond(refusal(500, error));
+                if (putBodyLater)
+                    ok.body = protocol::jsonBytes(withoutPriorities(db->valueJson(path)), pretty);
+                respond(ok);
+            });
     }
 
 private:

@@ -7,12 +7,15 @@
 #include "logging.h"
 #include "pageroutes.h"
 #include "protocol/messages.h"
+#include "redisbackend.h"
 #include "restroutes.h"
 #include "rulesroutes.h"
 #include "sqlitebackend.h"
 #include "websocket.h"
 
+#include <QCoreApplication>
 #include <QDateTime>
+#include <QHostInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QMetaMethod>
@@ -96,9 +99,40 @@ void Server::useBackend(std::unique_ptr<Backend> backend)
         m_backend->attach(db);
 }
 
+bool Server::openRedis(QString *error)
+{
+    RedisBackend::Options options;
+    if (!redis::RedisUrl::parse(m_config.redisUrl, &options.url, error))
+        return false;
+    options.nodeName = m_config.nodeName.isEmpty()
+        ? u"%1:%2"_s.arg(QHostInfo::localHostName())
+              .arg(m_config.port != 0 ? m_config.port : QCoreApplication::applicationPid())
+        : m_config.nodeName;
+    options.leaseMs = m_config.deadAfterMs;
+    options.unsafe = m_config.redisUnsafe;
+    auto backend = std::make_unique<RedisBackend>(options);
+    if (!backend->start([this](const QString &ns) { return database(ns); }, nullptr, error))
+        return false;
+    // Its clients' writes may have been refused meanwhile: they reconnect, resume here and send them again.
+    connect(backend.get(), &RedisBackend::fenced, this, [this] {
+        const QList<Connection *> connections = m_connections;
+        for (Connection *c : connections)
+            c->abortDead();
+    });
+    // A remote dashboard cannot see this node's log: tell the watchers when Redis goes away and comes back.
+    connect(backend.get(), &RedisBackend::availabilityChanged, this,
+        [this] { broadcastToWatchers(protocol::extensionPush(u"lark.store"_s, describeStore())); });
+    useBackend(std::move(backend));
+    return true;
+}
+
 bool Server::openStore(QString *error)
 {
-    if (m_backend->isPersistent() || m_config.dataFile.isEmpty())
+    if (m_backend->isPersistent())
+        return true;
+    if (!m_config.redisUrl.isEmpty())
+        return openRedis(error);
+    if (m_config.dataFile.isEmpty())
         return true;
     auto backend
         = std::make_unique<SqliteBackend>(m_config.dataFile, m_config.fsync ? Store::Sync::Full : Store::Sync::Normal);
@@ -162,7 +196,7 @@ void Server::afterCommit(quint64 batch, std::function<void(bool ok, const QStrin
 
 void Server::onBatchCommitted(quint64 batch, bool ok, const QString &error)
 {
-    if (!ok) {
+    if (!ok && error != Backend::DataStaleError) {
         qCCritical(lcServer).noquote() << "answering the requests that waited for the lost commit with write_failed";
         Q_EMIT storeFailed(error);
         // A remote dashboard cannot see this server's log: tell the watchers why writes are refused from now on.
@@ -520,11 +554,12 @@ void Server::endSession(Session *s, Session::EndReason reason)
     // commit): after a crash the session has either fired (and is gone) or comes back with all its ops, so nothing
     // fires twice and nothing is lost.
     QString why;
-    if (!m_backend->endSession(*db, writes, s->id(), &why))
+    const WriteOrigin origin {WriteOrigin::Kind::OnDisconnect, s->handle()};
+    if (!m_backend->endSession(*db, writes, s->id(), origin, &why))
         qCCritical(lcSession).noquote() << s->handle() << "ended but could not be recorded; after a restart it"
                                         << "may come back and fire again:" << why;
-    if (!writes.empty())
-        db->applyRecorded(Path(), std::move(writes), {WriteOrigin::Kind::OnDisconnect, s->handle()});
+    if (!writes.empty() && !m_backend->appliesLater())
+        db->applyRecorded(Path(), std::move(writes), origin);
     s->queue().clear();
     m_feed.noteSessionEnded(*s, fired, now);
     m_registry.remove(s);

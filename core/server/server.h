@@ -67,6 +67,12 @@ struct ServerConfig {
     QString dataFile;
     /** With dataFile: fsync every write (synchronous=FULL) so it survives power loss, not only a process crash. */
     bool fsync = false;
+    /** Cluster mode (issue #17): the trees live in this Redis (redis://host:port[/db]), shared with other nodes. */
+    QString redisUrl;
+    /** With redisUrl: run even when Redis is configured below the durability promise (a warning instead). */
+    bool redisUnsafe = false;
+    /** With redisUrl: this node's name in Redis, unique to one process; empty: <host name>:<port>. */
+    QString nodeName;
 
     // Resource caps (docs/semantics.md §7): reaching one is refused with a status or close reason and a log line.
     int maxOpsPerSession = 1000; /**< queued onDisconnect ops per session; an o/om beyond is refused */
@@ -96,10 +102,12 @@ public:
 
     /**
      * With a data file: opens it, loads the data and brings the stored sessions back suspended with a fresh grace.
-     * Does nothing without one or when already open. listen() calls it; call it earlier to import into stored data.
+     * With a Redis (cluster mode): checks its configuration, registers this node and reads the namespaces.
+     * Does nothing without either or when already open. listen() calls it; call it earlier to import into stored data.
      */
     bool openStore(QString *error = nullptr);
-    /** Where data and sessions are kept: in memory (the default) or, once openStore() opened it, the data file. */
+    /** Where data and sessions are kept: in memory (the default) or, once openStore() opened it, the data file or
+     * Redis. */
     [[nodiscard]] Backend &backend() const { return *m_backend; }
     /**
      * Records s (identity, queued ops) in the store's open batch, if there is a store; false with a reason when it
@@ -225,6 +233,7 @@ private:
     void armGraceTimer();
     void onGraceTimer();
     void endSession(Session *s, Session::EndReason reason);
+    bool openRedis(QString *error);
     void broadcastToWatchers(const QByteArray &message) { m_feed.broadcast(message); } // onBatchCommitted's
     // SessionLedger, for the request path.
     bool recordRegistration(Session *s, const OnDisconnectQueue::Registration &r, QString *error) override

@@ -23,17 +23,18 @@ public:
 
     bool start(const DatabaseFor &database, Loaded *loaded, QString *error) override;
     void attach(Database *db) override { m_store.attach(db); }
-    bool record(const Database &db, const Path &base, const std::vector<Write> &writes, QString *error) override
+    bool record(const Database &db, const Path &base, const std::vector<Write> &writes, const WriteOrigin &origin,
+        QString *error) override
     {
-        return m_store.record(db, base, writes, error);
+        return m_store.record(db, base, writes, origin, error);
     }
     bool saveSession(const Session &s, QString *error) override { return m_store.saveSession(s, error); }
     bool recordRegistration(const Session &s, const OnDisconnectQueue::Registration &r, QString *error) override
     {
         return m_store.recordRegistration(s, r, error);
     }
-    bool endSession(
-        const Database &db, const std::vector<Write> &writes, const QString &sessionId, QString *error) override
+    bool endSession(const Database &db, const std::vector<Write> &writes, const QString &sessionId, const WriteOrigin &,
+        QString *error) override
     {
         return m_store.endSession(db, writes, sessionId, error);
     }

@@ -461,7 +461,8 @@ bool Store::commit(QString *error)
     return ok;
 }
 
-bool Store::record(const Database &db, const Path &base, const std::vector<Write> &writes, QString *error)
+bool Store::record(
+    const Database &db, const Path &base, const std::vector<Write> &writes, const WriteOrigin &, QString *error)
 {
     if (!m_db)
         return fail(u"not open"_s, error);

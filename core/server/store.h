@@ -76,7 +76,8 @@ public:
     /** Journals db's batches here from now on; its tree is part of every snapshot. */
     void attach(Database *db);
 
-    bool record(const Database &db, const Path &base, const std::vector<Write> &writes, QString *error) override;
+    bool record(const Database &db, const Path &base, const std::vector<Write> &writes, const WriteOrigin &origin,
+        QString *error) override;
 
     /**
      * Saves the session (id, number, namespace, identity, queued ops as sent) in place of its last version; its

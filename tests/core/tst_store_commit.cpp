@@ -36,7 +36,8 @@ namespace
 class FailingJournal : public WriteJournal
 {
 public:
-    bool record(const Database &, const Path &, const std::vector<Write> &, QString *error) override
+    bool record(
+        const Database &, const Path &, const std::vector<Write> &, const WriteOrigin &, QString *error) override
     {
         *error = u"disk full"_s;
         return false;

@@ -51,8 +51,8 @@ namespace
 class RefusingJournal : public lark::WriteJournal
 {
 public:
-    bool record(
-        const lark::Database &, const lark::Path &base, const std::vector<lark::Write> &writes, QString *error) override
+    bool record(const lark::Database &, const lark::Path &base, const std::vector<lark::Write> &writes,
+        const lark::WriteOrigin &, QString *error) override
     {
         for (const lark::Write &w : writes) {
             const lark::Path abs = base.child(w.path);

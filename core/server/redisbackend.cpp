@@ -1,0 +1,615 @@
+// SPDX-License-Identifier: MIT
+#include "redisbackend.h"
+
+#include "logging.h"
+
+#include <QEventLoop>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+
+#include <algorithm>
+#include <utility>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace lark
+{
+
+using redis::RedisReply;
+
+namespace
+{
+
+const QByteArray LibraryName = "lark_v1";
+const QByteArray NodesKey = "lark:nodes";
+const QByteArray EpochKey = "lark:epoch";
+const QByteArray NamespacesKey = "lark:nss";
+
+QList<QByteArray> namespaceKeys(const QString &ns)
+{
+    const QByteArray tag = '{' + ns.toUtf8() + '}';
+    return {tag + ":t", tag + ":ix", tag + ":log", tag + ":meta", tag + ":sess", tag + ":dl", tag + ":own", NodesKey,
+        NamespacesKey};
+}
+
+// Stream IDs are "<ms>-<seq>"; they compare as that pair of numbers, not as text.
+std::pair<quint64, quint64> streamId(const QByteArray &id)
+{
+    const qsizetype dash = id.indexOf('-');
+    return {id.left(dash).toULongLong(), id.mid(dash + 1).toULongLong()};
+}
+
+bool notAfter(const QByteArray &a, const QByteArray &b)
+{
+    return streamId(a) <= streamId(b);
+}
+
+// A path as the library keys leaves: "users/alice", "" for the root. Keys cannot hold "/", so splitting is exact.
+QByteArray pathText(const Path &p)
+{
+    return p.keys().join(u'/').toUtf8();
+}
+
+Path pathFromText(const QString &text)
+{
+    return text.isEmpty() ? Path() : Path(text.split(u'/'));
+}
+
+QByteArray leafJson(const QJsonValue &v)
+{
+    const QByteArray array = QJsonDocument(QJsonArray {v}).toJson(QJsonDocument::Compact);
+    return array.mid(1, array.size() - 2);
+}
+
+QJsonValue leafFromJson(const QByteArray &text)
+{
+    return QJsonDocument::fromJson('[' + text + ']').array().at(0);
+}
+
+// Appends n's leaves below at (its priority as the pseudo-leaf ".priority") as path, JSON pairs.
+void appendLeaves(const Node &n, const QByteArray &at, QList<QByteArray> *out)
+{
+    const auto below = [&at](const QByteArray &key) { return at.isEmpty() ? key : at + '/' + key; };
+    switch (n.type()) {
+    case Node::Type::Null:
+        return;
+    case Node::Type::Bool:
+        *out << at << (n.boolValue() ? "true" : "false");
+        break;
+    case Node::Type::Number:
+        *out << at << leafJson(n.number());
+        break;
+    case Node::Type::String:
+        *out << at << leafJson(n.string());
+        break;
+    case Node::Type::Object:
+        for (const auto &[key, child] : n.children())
+            appendLeaves(*child, below(key.toUtf8()), out);
+        break;
+    }
+    if (!n.priority().isNull())
+        *out << below(".priority") << leafJson(n.priority());
+}
+
+// Priorities last, as Database::applyRecorded orders them, so that Redis and every replica apply the same sequence.
+std::vector<const Write *> inApplyOrder(const std::vector<Write> &writes)
+{
+    std::vector<const Write *> order;
+    order.reserve(writes.size());
+    for (const Write &w : writes)
+        order.push_back(&w);
+    std::stable_partition(order.begin(), order.end(),
+        [](const Write *w) { return w->path.isRoot() || w->path.back() != u".priority"_s; });
+    return order;
+}
+
+char originCode(WriteOrigin::Kind kind)
+{
+    switch (kind) {
+    case WriteOrigin::Kind::Client:
+        return 'c';
+    case WriteOrigin::Kind::Admin:
+        return 'a';
+    case WriteOrigin::Kind::Import:
+        return 'i';
+    case WriteOrigin::Kind::OnDisconnect:
+        return 'o';
+    }
+    return 'c';
+}
+
+WriteOrigin::Kind originKind(const QByteArray &code)
+{
+    if (code == "a")
+        return WriteOrigin::Kind::Admin;
+    if (code == "i")
+        return WriteOrigin::Kind::Import;
+    if (code == "o")
+        return WriteOrigin::Kind::OnDisconnect;
+    return WriteOrigin::Kind::Client;
+}
+
+QString replyText(const RedisReply &r)
+{
+    return QString::fromUtf8(r.string);
+}
+
+} // namespace
+
+RedisBackend::RedisBackend(Options options, QObject *parent)
+    : Backend(parent)
+    , m_options(std::move(options))
+    , m_commands(m_options.url)
+    , m_tail(m_options.url)
+{
+    m_clock.start();
+    m_commands.setCommandTimeout(m_options.commandTimeoutMs);
+    // The tail's XREAD blocks for up to a second by design.
+    m_tail.setCommandTimeout(m_options.commandTimeoutMs + 1000);
+    connect(&m_tail, &redis::RedisConnection::readyChanged, this, &RedisBackend::onTailReady);
+    connect(&m_commands, &redis::RedisConnection::readyChanged, this, [this](bool ready) {
+        if (ready == m_available)
+            return;
+        m_available = ready;
+        qCWarning(lcServer).noquote() << "Redis at" << m_options.url.toString()
+                                      << (ready ? u"is reachable again"_s
+                                                : u"is unreachable: "_s + m_commands.lastError());
+        Q_EMIT availabilityChanged(ready);
+        if (ready)
+            heartbeat();
+    });
+    m_heartbeatTimer.setInterval(std::max(20, m_options.leaseMs / 3));
+    connect(&m_heartbeatTimer, &QTimer::timeout, this, &RedisBackend::heartbeat);
+    m_leaseTimer.setInterval(std::max(10, m_options.leaseMs / 10));
+    connect(&m_leaseTimer, &QTimer::timeout, this, &RedisBackend::checkLease);
+}
+
+RedisBackend::~RedisBackend()
+{
+    for (Replica &r : m_replicas) {
+        if (r.db && r.db->journal() == this)
+            r.db->setJournal(nullptr);
+    }
+}
+
+QByteArray RedisBackend::functionLibrary()
+{
+    QFile f(u":/lark/redis/lark_v1.lua"_s);
+    if (!f.open(QIODevice::ReadOnly))
+        return {};
+    return f.readAll();
+}
+
+bool RedisBackend::start(const DatabaseFor &database, Loaded *, QString *error)
+{
+    const QString where = m_options.url.toString();
+    const auto fail = [error](const QString &why) {
+        if (error)
+            *error = why;
+        return false;
+    };
+    if (!m_blocking.connect(m_options.url, m_options.commandTimeoutMs, error))
+        return false;
+    const RedisReply config = m_blocking.command({"CONFIG", "GET", "*"});
+    if (config.isError())
+        return fail(u"cannot read the configuration of %1: %2"_s.arg(where, replyText(config)));
+    const QStringList problems = redis::durabilityProblems(config);
+    for (const QString &p : problems) {
+        if (!m_options.unsafe)
+            return fail(u"Redis at %1 does not keep what Lark acknowledges: %2 (configure it as docs/cluster.md says, "
+                        "or start with --redis-unsafe to run anyway)"_s.arg(where, p));
+        qCWarning(lcServer).noquote() << "--redis-unsafe: running although" << p;
+    }
+
+    // The library: missing → load it; ours → use it; another version → refuse (never replace one others use).
+    const RedisReply listed = m_blocking.command({"FUNCTION", "LIST", "LIBRARYNAME", "lark_"});
+    if (listed.isError())
+        return fail(u"cannot list the functions of %1: %2 (Redis 7 is needed)"_s.arg(where, replyText(listed)));
+    bool ours = false;
+    for (const RedisReply &lib : listed.elements) {
+        for (size_t i = 0; i + 1 < lib.elements.size(); i += 2) {
+            if (lib.elements[i].string != "library_name")
+                continue;
+            const QByteArray name = lib.elements[i + 1].string;
+            if (name == LibraryName)
+                ours = true;
+            else if (name.startsWith("lark_"))
+                return fail(
+                    u"%1 holds the function library %2, which this lark-server (%3) does not know: run the "
+                    "version that loaded it"_s.arg(where, QString::fromUtf8(name), QString::fromUtf8(LibraryName)));
+        }
+    }
+    if (!ours) {
+        const QByteArray code = functionLibrary();
+        if (code.isEmpty())
+            return fail(u"the function library is missing from this build"_s);
+        const RedisReply loaded = m_blocking.command({"FUNCTION", "LOAD", code});
+        // Another node may have loaded it meanwhile.
+        if (loaded.isError() && !loaded.string.contains("already exists"))
+            return fail(u"cannot load the function library into %1: %2"_s.arg(where, replyText(loaded)));
+    }
+
+    const RedisReply reg = m_blocking.command({"FCALL", "lark_node_heartbeat", "2", NodesKey, EpochKey,
+        m_options.nodeName.toUtf8(), "0", QByteArray::number(m_options.leaseMs)});
+    if (reg.isError() || reg.elements.size() != 2)
+        return fail(u"cannot register node %1 with %2: %3"_s.arg(m_options.nodeName, where, replyText(reg)));
+    m_epoch = reg.elements[0].integer;
+    m_leaseValidUntil = m_clock.elapsed() + m_options.leaseMs;
+
+    const RedisReply namespaces = m_blocking.command({"SMEMBERS", NamespacesKey});
+    if (namespaces.isError())
+        return fail(u"cannot list the namespaces in %1: %2"_s.arg(where, replyText(namespaces)));
+    for (const RedisReply &ns : namespaces.elements) {
+        Database *db = database(QString::fromUtf8(ns.string));
+        if (!db)
+            continue;
+        Replica &r = replica(db);
+        if (!loadReplica(r, error))
+            return false;
+    }
+    qCInfo(lcServer).noquote() << "node" << lease() << "on Redis at" << where << "with" << m_replicas.size()
+                               << "namespaces";
+    m_commands.open();
+    m_tail.open();
+    // No client is here yet: wait for both connections, so that the first write is not refused as "not connected".
+    QEventLoop wait;
+    QTimer deadline;
+    deadline.setSingleShot(true);
+    connect(&deadline, &QTimer::timeout, &wait, &QEventLoop::quit);
+    const auto quitWhenReady = [&] {
+        if (m_commands.isReady() && m_tail.isReady())
+            wait.quit();
+    };
+    connect(&m_commands, &redis::RedisConnection::readyChanged, &wait, quitWhenReady);
+    connect(&m_tail, &redis::RedisConnection::readyChanged, &wait, quitWhenReady);
+    deadline.start(m_options.commandTimeoutMs);
+    if (!m_commands.isReady() || !m_tail.isReady())
+        wait.exec();
+    if (!m_commands.isReady())
+        return fail(u"cannot connect to Redis at %1: %2"_s.arg(where, m_commands.lastError()));
+    m_heartbeatTimer.start();
+    m_leaseTimer.start();
+    return true;
+}
+
+RedisBackend::Replica &RedisBackend::replica(Database *db)
+{
+    auto it = m_replicas.find(db->name());
+    if (it == m_replicas.end()) {
+        it = m_replicas.insert(db->name(), Replica {});
+        it->db = db;
+        it->keys = namespaceKeys(db->name());
+    }
+    return *it;
+}
+
+void RedisBackend::attach(Database *db)
+{
+    db->setJournal(this);
+    if (m_replicas.contains(db->name()))
+        return;
+    Replica &r = replica(db);
+    // Before the namespace's first client reads it: a listener must not see an empty tree that is not empty.
+    QString why;
+    if (!loadReplica(r, &why))
+        qCWarning(lcServer).noquote() << "namespace" << db->name() << "could not be read from Redis yet:" << why
+                                      << "(it is read again when its change stream shows a gap)";
+    if (m_tailInFlight && !m_tailClientId.isEmpty()) {
+        // Wake the blocked XREAD so that the next one follows this namespace too.
+        m_tailRestart = true;
+        m_commands.command({"CLIENT", "UNBLOCK", m_tailClientId}, this, [](const RedisReply &) {});
+    } else {
+        readTail();
+    }
+}
+
+bool RedisBackend::loadReplica(Replica &r, QString *error)
+{
+    if (!m_blocking.isConnected() && !m_blocking.connect(m_options.url, m_options.commandTimeoutMs, error))
+        return false;
+    QList<QByteArray> argv {"FCALL_RO", "lark_read", "9"};
+    argv << r.keys;
+    const RedisReply reply = m_blocking.command(argv);
+    if (reply.isError() || reply.elements.size() < 2) {
+        if (error)
+            *error = replyText(reply);
+        return false;
+    }
+    std::vector<Write> leaves;
+    leaves.reserve(reply.elements.size() / 2);
+    for (size_t i = 2; i + 1 < reply.elements.size(); i += 2) {
+        Node leaf;
+        QString why;
+        if (!Node::fromJson(leafFromJson(reply.elements[i + 1].string), &leaf, &why))
+            continue; // not written by this library
+        leaves.push_back({pathFromText(QString::fromUtf8(reply.elements[i].string)), std::move(leaf)});
+    }
+    Node tree;
+    for (const Write *w : inApplyOrder(leaves))
+        tree.set(w->path, w->value.clone());
+    const bool first = r.seq == 0 && r.lastId == "0-0" && r.db->root().isNull();
+    r.seq = reply.elements[0].integer;
+    r.lastId = reply.elements[1].string;
+    std::vector<Write> whole;
+    whole.push_back({Path(), std::move(tree)});
+    if (first)
+        r.db->load(Path(), std::move(whole));
+    else
+        r.db->applyRecorded(Path(), std::move(whole), {WriteOrigin::Kind::Import, QString()});
+    settle(r);
+    return true;
+}
+
+bool RedisBackend::record(
+    const Database &db, const Path &base, const std::vector<Write> &writes, const WriteOrigin &origin, QString *error)
+{
+    const auto refuse = [error](const QString &why) {
+        if (error)
+            *error = why;
+        return false;
+    };
+    if (!m_commands.isReady())
+        return refuse(u"storage unavailable: not connected to Redis at %1"_s.arg(m_options.url.toString()));
+    if (!holdsLease())
+        return refuse(u"storage unavailable: this node lost its lease in Redis and is registering again"_s);
+    auto it = m_replicas.find(db.name());
+    if (it == m_replicas.end())
+        return refuse(u"storage unavailable: namespace %1 is not attached"_s.arg(db.name()));
+    Replica &r = *it;
+
+    QJsonArray payload;
+    QList<QByteArray> sets;
+    int count = 0;
+    for (const Write *w : inApplyOrder(writes)) {
+        const Path abs = base.child(w->path);
+        const QByteArray at = pathText(abs);
+        payload.append(QJsonArray {QString::fromUtf8(at), w->value.toJson()});
+        QList<QByteArray> leaves;
+        if (!abs.isRoot() && abs.back() == u".priority"_s) {
+            if (w->value.type() == Node::Type::Number || w->value.type() == Node::Type::String)
+                leaves << at << leafJson(w->value.toJson());
+        } else {
+            appendLeaves(w->value, at, &leaves);
+        }
+        sets << at << QByteArray::number(leaves.size() / 2) << leaves;
+        ++count;
+    }
+    QList<QByteArray> argv {"FCALL", "lark_write", "9"};
+    argv << r.keys << m_options.nodeName.toUtf8() << QByteArray::number(m_epoch)
+         << (origin.conditional ? r.lastId : QByteArray()) << QByteArray(1, originCode(origin.kind))
+         << origin.session.toUtf8() << QJsonDocument(payload).toJson(QJsonDocument::Compact)
+         << QByteArray::number(count) << sets;
+
+    const quint64 batch = m_nextBatch++;
+    m_writes.push_back({batch, db.name(), {}, PendingWrite::State::Sent, true, {}});
+    ++m_records;
+    const qint64 epoch = m_epoch;
+    m_commands.command(argv, this, [this, batch, epoch](const RedisReply &reply) {
+        auto w = std::find_if(
+            m_writes.begin(), m_writes.end(), [batch](const PendingWrite &p) { return p.batch == batch; });
+        if (w == m_writes.end())
+            return;
+        if (reply.isError()) {
+            w->state = PendingWrite::State::Done;
+            w->ok = false;
+            if (reply.string.startsWith("DATASTALE")) {
+                w->error = Backend::DataStaleError;
+            } else if (reply.string.startsWith("UNAVAILABLE")) {
+                w->error = u"storage unavailable: %1"_s.arg(replyText(reply).mid(12));
+            } else {
+                w->error = u"Redis refused the write: %1"_s.arg(replyText(reply));
+                if (reply.string.startsWith("FENCED") && epoch == m_epoch) {
+                    m_leaseValidUntil = 0;
+                    QTimer::singleShot(0, this, &RedisBackend::checkLease); // registers again
+                }
+            }
+        } else if (reply.elements.size() == 2) {
+            w->id = reply.elements[1].string;
+            w->state = PendingWrite::State::Applying;
+            auto r = m_replicas.find(w->ns);
+            if (r != m_replicas.end())
+                settle(*r);
+        } else {
+            w->state = PendingWrite::State::Done;
+            w->ok = false;
+            w->error = u"Redis answered the write unexpectedly"_s;
+        }
+        finishWrites();
+    });
+    return true;
+}
+
+bool RedisBackend::endSession(
+    const Database &db, const std::vector<Write> &writes, const QString &, const WriteOrigin &origin, QString *error)
+{
+    if (writes.empty())
+        return true;
+    return record(db, Path(), writes, origin, error);
+}
+
+// A write is done once this node's copy has applied it: its listeners, the writer's own, had their push.
+void RedisBackend::settle(Replica &r)
+{
+    for (PendingWrite &w : m_writes) {
+        if (w.state == PendingWrite::State::Applying && w.ns == r.db->name() && notAfter(w.id, r.lastId))
+            w.state = PendingWrite::State::Done;
+    }
+}
+
+void RedisBackend::finishWrites()
+{
+    while (!m_writes.empty() && m_writes.front().state == PendingWrite::State::Done) {
+        const PendingWrite w = std::move(m_writes.front());
+        m_writes.pop_front();
+        Q_EMIT committed(w.batch, w.ok, w.error);
+    }
+}
+
+void RedisBackend::onTailReady(bool ready)
+{
+    if (!ready) {
+        m_tailClientId.clear();
+        return;
+    }
+    m_tail.command({"CLIENT", "ID"}, this, [this](const RedisReply &r) {
+        if (!r.isError())
+            m_tailClientId = QByteArray::number(r.integer);
+        readTail();
+    });
+}
+
+void RedisBackend::readTail()
+{
+    if (m_tailInFlight || !m_tail.isReady() || m_replicas.isEmpty())
+        return;
+    QList<QByteArray> argv {"XREAD", "COUNT", "1000", "BLOCK", "1000", "STREAMS"};
+    QList<QByteArray> ids;
+    for (const Replica &r : std::as_const(m_replicas)) {
+        argv << r.keys[2];
+        ids << r.lastId;
+    }
+    argv << ids;
+    m_tailInFlight = true;
+    m_tail.command(argv, this, [this](const RedisReply &reply) {
+        m_tailInFlight = false;
+        m_tailRestart = false;
+        if (reply.isError()) {
+            // Lost connection: the tail starts again from every namespace's last ID once it is back.
+            if (!reply.string.startsWith("UNAVAILABLE"))
+                qCWarning(lcServer).noquote() << "reading the change streams failed:" << replyText(reply);
+            if (m_tail.isReady())
+                QTimer::singleShot(100, this, &RedisBackend::readTail);
+            return;
+        }
+        for (const RedisReply &stream : reply.elements) {
+            if (stream.elements.size() != 2)
+                continue;
+            const QByteArray &key = stream.elements[0].string; // "{ns}:log"
+            auto r = m_replicas.find(QString::fromUtf8(key.mid(1, key.size() - 6)));
+            if (r == m_replicas.end())
+                continue;
+            for (const RedisReply &entry : stream.elements[1].elements)
+                applyEntry(*r, entry);
+            settle(*r);
+        }
+        finishWrites();
+        readTail();
+    });
+}
+
+void RedisBackend::applyEntry(Replica &r, const RedisReply &entry)
+{
+    if (entry.elements.size() != 2)
+        return;
+    const QByteArray &id = entry.elements[0].string;
+    if (notAfter(id, r.lastId))
+        return; // already in the copy (read again after a gap)
+    QHash<QByteArray, QByteArray> fields;
+    const std::vector<RedisReply> &f = entry.elements[1].elements;
+    for (size_t i = 0; i + 1 < f.size(); i += 2)
+        fields.insert(f[i].string, f[i + 1].string);
+    const qint64 seq = fields.value("q").toLongLong();
+    if (seq != r.seq + 1) {
+        // Trimmed past this node, or Redis came back with an older file: read the whole namespace again.
+        qCWarning(lcServer).noquote() << "namespace" << r.db->name() << "change stream jumped from" << r.seq << "to"
+                                      << seq << ": reading it again";
+        QString why;
+        if (!loadReplica(r, &why))
+            qCWarning(lcServer).noquote() << "reading namespace" << r.db->name() << "again failed:" << why;
+        return;
+    }
+    std::vector<Write> writes;
+    const QJsonArray sets = QJsonDocument::fromJson(fields.value("d")).array();
+    for (const QJsonValue &set : sets) {
+        const QJsonArray pair = set.toArray();
+        Node value;
+        QString why;
+        if (pair.size() != 2 || !Node::fromJson(pair.at(1), &value, &why)) {
+            qCWarning(lcServer).noquote() << "namespace" << r.db->name() << "entry" << id << "has a bad set:" << why;
+            continue;
+        }
+        writes.push_back({pathFromText(pair.at(0).toString()), std::move(value)});
+    }
+    r.seq = seq;
+    r.lastId = id;
+    if (!writes.empty())
+        r.db->applyRecorded(
+            Path(), std::move(writes), {originKind(fields.value("o")), QString::fromUtf8(fields.value("h"))});
+}
+
+bool RedisBackend::holdsLease() const
+{
+    return m_epoch != 0 && m_clock.elapsed() < m_leaseValidUntil;
+}
+
+QString RedisBackend::lease() const
+{
+    return m_epoch == 0 ? QString() : u"%1#%2"_s.arg(m_options.nodeName).arg(m_epoch);
+}
+
+QByteArray RedisBackend::version(const QString &ns) const
+{
+    const auto it = m_replicas.constFind(ns);
+    return it == m_replicas.cend() ? QByteArray("0-0") : it->lastId;
+}
+
+void RedisBackend::heartbeat()
+{
+    if (m_heartbeatInFlight || !m_commands.isReady())
+        return;
+    m_heartbeatInFlight = true;
+    const qint64 sentAt = m_clock.elapsed();
+    const qint64 epoch = m_epoch;
+    m_commands.command({"FCALL", "lark_node_heartbeat", "2", NodesKey, EpochKey, m_options.nodeName.toUtf8(),
+                           QByteArray::number(epoch), QByteArray::number(m_options.leaseMs)},
+        this, [this, sentAt, epoch](const RedisReply &reply) {
+            m_heartbeatInFlight = false;
+            if (epoch != m_epoch)
+                return; // an answer for a lease this node no longer holds
+            if (reply.isError()) {
+                if (reply.string.startsWith("FENCED"))
+                    m_leaseValidUntil = 0;
+                else
+                    qCInfo(lcServer).noquote() << "lease renewal failed:" << replyText(reply);
+                checkLease();
+                return;
+            }
+            if (reply.elements.size() == 2) {
+                if (epoch == 0) {
+                    m_epoch = reply.elements[0].integer;
+                    qCWarning(lcServer).noquote() << "registered again as" << lease();
+                }
+                // Redis set the expiry when it got the call, no earlier than it was sent.
+                m_leaseValidUntil = sentAt + m_options.leaseMs;
+            }
+        });
+}
+
+void RedisBackend::checkLease()
+{
+    if (m_epoch == 0 || m_clock.elapsed() < m_leaseValidUntil)
+        return;
+    // Paused or cut off for longer than the lease: other nodes may already treat this one as dead.
+    qCWarning(lcServer).noquote() << "node" << lease() << "lost its lease in Redis; registering again";
+    m_epoch = 0;
+    Q_EMIT fenced();
+    heartbeat();
+}
+
+void RedisBackend::stop()
+{
+    m_heartbeatTimer.stop();
+    m_leaseTimer.stop();
+}
+
+QJsonObject RedisBackend::describe() const
+{
+    QJsonObject o {{u"persistent"_s, true}, {u"kind"_s, u"redis"_s}, {u"redis"_s, m_options.url.toString()},
+        {u"node"_s, m_options.nodeName}, {u"lease"_s, lease()}, {u"available"_s, m_available}};
+    if (!m_available)
+        o.insert(u"failure"_s, u"Redis is unreachable: %1"_s.arg(m_commands.lastError()));
+    return o;
+}
+
+} // namespace lark

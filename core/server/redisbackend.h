@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "backend.h"
+
+#include "redis/redisconnection.h"
+#include "redis/redisurl.h"
+
+#include <QElapsedTimer>
+#include <QHash>
+#include <QTimer>
+
+#include <deque>
+
+namespace lark
+{
+
+/**
+ * The cluster mode's storage (issue #17): the namespaces' trees live in one Redis shared by several lark-server
+ * nodes. Every write is one call of the lark_v1 function library (core/server/lark_v1.lua), which applies it
+ * and appends it to the namespace's change stream; every node's tree is a replica that follows that stream, so
+ * listeners on every node see one order. A write is applied here only when it comes back from the stream, and its
+ * `ok` waits for that (push before ack, as on a single node).
+ *
+ * Each node holds a lease in Redis that it renews; a write carries it, and Redis refuses one whose lease expired
+ * (fencing). Sessions and their queued ops are still kept by the node that holds them, as without a data file: they
+ * do not move between nodes yet, and a killed node's queued ops are lost with it (the rest of issue #17).
+ */
+class RedisBackend : public Backend
+{
+    Q_OBJECT
+public:
+    struct Options {
+        redis::RedisUrl url;
+        QString nodeName; /**< unique to one process: registering under it expires the last holder's lease */
+        int leaseMs = 15000; /**< a silent node is dead after as long as a silent client (dead-after) */
+        /** Start even when Redis is configured below the durability promise (logged as a warning instead). */
+        bool unsafe = false;
+        int commandTimeoutMs = 5000;
+    };
+    explicit RedisBackend(Options options, QObject *parent = nullptr);
+    ~RedisBackend() override;
+
+    /** The library as shipped in this binary, and its name (lark_v1). */
+    static QByteArray functionLibrary();
+
+    bool start(const DatabaseFor &database, Loaded *loaded, QString *error) override;
+    void attach(Database *db) override;
+    bool record(const Database &db, const Path &base, const std::vector<Write> &writes, const WriteOrigin &origin,
+        QString *error) override;
+    [[nodiscard]] bool appliesLater() const override { return true; }
+    // Sessions stay with the node that holds them for now (see the class comment).
+    bool saveSession(const Session &, QString *) override { return true; }
+    bool recordRegistration(const Session &, const OnDisconnectQueue::Registration &, QString *) override
+    {
+        return true;
+    }
+    bool endSession(const Database &db, const std::vector<Write> &writes, const QString &sessionId,
+        const WriteOrigin &origin, QString *error) override;
+    bool commit(QString *) override { return true; } // each write is durable when Redis answers it
+    void stop() override;
+    [[nodiscard]] bool isPersistent() const override { return true; }
+    [[nodiscard]] quint64 openBatch() const override { return m_writes.empty() ? 0 : m_writes.back().batch; }
+    [[nodiscard]] quint64 recordCount() const override { return m_records; }
+    [[nodiscard]] QJsonObject describe() const override;
+    void setCommitsPausedForTesting(bool) override { }
+
+    /** This node's lease as Redis names it, `<node>#<epoch>`; empty while it holds none. */
+    [[nodiscard]] QString lease() const;
+    /** The stream ID this node's copy of ns is current at ("0-0" before the first change). */
+    [[nodiscard]] QByteArray version(const QString &ns) const;
+
+Q_SIGNALS:
+    /**
+     * The node lost its lease (paused or cut off from Redis for longer than it): what it did since may have been
+     * refused, and it registers again.
+     */
+    void fenced();
+    /** Redis became unreachable, or reachable again. */
+    void availabilityChanged(bool available);
+
+private:
+    struct Replica {
+        Database *db = nullptr;
+        QList<QByteArray> keys; // the nine keys every namespace function gets
+        QByteArray lastId = "0-0";
+        qint64 seq = 0;
+    };
+    struct PendingWrite {
+        enum class State { Sent, Applying, Done };
+        quint64 batch = 0;
+        QString ns;
+        QByteArray id;
+        State state = State::Sent;
+        bool ok = true;
+        QString error;
+    };
+
+    Replica &replica(Database *db);
+    bool loadReplica(Replica &r, QString *error);
+    void readTail();
+    void applyEntry(Replica &r, const redis::RedisReply &entry);
+    void settle(Replica &r);
+    void finishWrites();
+    void heartbeat();
+    void checkLease();
+    void onTailReady(bool ready);
+    [[nodiscard]] bool holdsLease() const;
+
+    Options m_options;
+    redis::BlockingRedis m_blocking; // start and each namespace's first read
+    redis::RedisConnection m_commands;
+    redis::RedisConnection m_tail; // XREAD BLOCK holds its connection
+    QHash<QString, Replica> m_replicas;
+    std::deque<PendingWrite> m_writes; // in batch order: committed() reports them in that order
+    quint64 m_nextBatch = 1;
+    quint64 m_records = 0;
+    qint64 m_epoch = 0; // 0: no lease
+    QElapsedTimer m_clock;
+    qint64 m_leaseValidUntil = 0; // on m_clock: lease ttl after the send time of the last renewal Redis accepted
+    bool m_heartbeatInFlight = false;
+    bool m_tailInFlight = false;
+    bool m_tailRestart = false; // a namespace joined while the tail was blocked
+    QByteArray m_tailClientId;
+    bool m_available = true;
+    QTimer m_heartbeatTimer;
+    QTimer m_leaseTimer;
+};
+
+} // namespace lark

@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: MIT
+// RedisBackend and its function library (core/server/lark_v1.lua) against a real redis-server started by the test:
+// several backends in one process stand for several nodes, each with its own copy of the namespace. A write through
+// one reaches every copy, applied before its commit is reported; random writes leave every copy and a fresh read of
+// Redis equal; a transaction checked against an old copy is refused; a lease that expired is fenced and the node
+// registers again; Redis's configuration is checked at start; Redis down and back.
+#include "db/database.h"
+#include "redis/redisconnection.h"
+#include "redisserver.h"
+#include "server/redisbackend.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QRandomGenerator>
+#include <QSignalSpy>
+#include <QTest>
+
+#include <memory>
+
+using namespace Qt::Literals::StringLiterals;
+using lark::Database;
+using lark::Node;
+using lark::Path;
+using lark::RedisBackend;
+using lark::Write;
+using lark::WriteOrigin;
+using lark::redis::BlockingRedis;
+using lark::redis::RedisReply;
+
+namespace
+{
+
+Path path(const QString &text)
+{
+    return text.isEmpty() ? Path() : Path(text.split(u'/'));
+}
+
+Node node(const QByteArray &json)
+{
+    Node n;
+    QString why;
+    if (!Node::fromJson(QJsonDocument::fromJson("[" + json + "]").array().at(0), &n, &why))
+        qFatal("bad test value %s: %s", json.constData(), qPrintable(why));
+    return n;
+}
+
+lark::redis::RedisUrl localUrl(quint16 port)
+{
+    lark::redis::RedisUrl u;
+    u.port = port;
+    return u;
+}
+
+/** Every committed() of a backend, by batch. */
+struct CommitLog : QObject {
+    explicit CommitLog(RedisBackend *b)
+        : QObject(b)
+    {
+        connect(b, &RedisBackend::committed, this, [this](quint64 batch, bool ok, const QString &error) {
+            commits.insert(batch, {ok, error});
+        });
+    }
+    QHash<quint64, std::pair<bool, QString>> commits;
+};
+
+/** One node: a backend with its copy of namespace "t". */
+struct TestNode {
+    TestNode(quint16 port, const QString &name, int leaseMs = 5000, bool unsafe = false)
+        : db(u"t"_s)
+    {
+        RedisBackend::Options o;
+        o.url = localUrl(port);
+        o.nodeName = name;
+        o.leaseMs = leaseMs;
+        o.unsafe = unsafe;
+        o.commandTimeoutMs = 2000;
+        backend = std::make_unique<RedisBackend>(o);
+        new CommitLog(backend.get());
+    }
+    bool start(QString *error)
+    {
+        if (!backend->start([this](const QString &ns) { return ns == u"t"_s ? &db : nullptr; }, nullptr, error))
+            return false;
+        backend->attach(&db);
+        return true;
+    }
+    /** Writes through this node; the batch it went into, 0 if refused at once (why in *error). */
+    quint64 write(const QString &at, const QByteArray &json, bool conditional = false, QString *error = nullptr)
+    {
+        std::vector<Write> w;
+        w.push_back({Path(), node(json)});
+        QString why;
+        if (!db.write(path(at), std::move(w), {WriteOrigin::Kind::Client, u"S1"_s, conditional}, &why)) {
+            if (error)
+                *error = why;
+            return 0;
+        }
+        return backend->openBatch();
+    }
+    Database db;
+    std::unique_ptr<RedisBackend> backend;
+};
+
+/** Waits for batch's committed() (reported since the node started) and returns (ok, error). */
+std::pair<bool, QString> waitCommitted(RedisBackend &b, quint64 batch)
+{
+    auto *log = b.findChild<CommitLog *>();
+    if (!QTest::qWaitFor([&] { return log->commits.contains(batch); }, 10000))
+        return {false, u"no commit within 10 s"_s};
+    return log->commits.value(batch);
+}
+
+} // namespace
+
+class TstRedisBackend : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void init();
+    void cleanup();
+    void refusesRedisThatLosesWrites();
+    void writeReachesEveryNodeInOneOrder();
+    void copiesMatchRedisAfterRandomWrites();
+    void transactionAgainstAnOldCopyIsStale();
+    void expiredLeaseIsFencedThenRegistersAgain();
+    void redisDownThenBack();
+
+private:
+    std::unique_ptr<RedisServer> m_redis;
+};
+
+void TstRedisBackend::init()
+{
+    m_redis = std::make_unique<RedisServer>();
+    QVERIFY(m_redis->start());
+}
+
+void TstRedisBackend::cleanup()
+{
+    m_redis.reset();
+}
+
+void TstRedisBackend::refusesRedisThatLosesWrites()
+{
+    RedisServer weak({u"--appendonly"_s, u"no"_s});
+    QVERIFY(weak.start());
+    QString why;
+    {
+        TestNode n(weak.port(), u"a"_s);
+        QVERIFY(!n.start(&why));
+        QVERIFY2(why.contains(u"appendonly is no"_s) && why.contains(u"--redis-unsafe"_s), qPrintable(why));
+    }
+    TestNode unsafe(weak.port(), u"a"_s, 5000, true);
+    QVERIFY2(unsafe.start(&why), qPrintable(why));
+    QVERIFY(!unsafe.backend->lease().isEmpty());
+}
+
+void TstRedisBackend::writeReachesEveryNodeInOneOrder()
+{
+    TestNode a(m_redis->port(), u"a"_s), b(m_redis->port(), u"b"_s);
+    QString why;
+    QVERIFY2(a.start(&why), qPrintable(why));
+    QVERIFY2(b.start(&why), qPrintable(why));
+    QVERIFY(a.backend->lease() != b.backend->lease());
+
+    // The write is not applied by record(): it comes back from the stream, before its commit is reported.
+    bool appliedBeforeCommit = false;
+    connect(a.backend.get(), &RedisBackend::committed, this,
+        [&] { appliedBeforeCommit = a.db.valueJson(path(u"users/alice"_s)) == QJsonValue(u"here"_s); });
+    const quint64 batch = a.write(u"users/alice"_s, "\"here\"");
+    QVERIFY(batch != 0);
+    QCOMPARE(a.db.valueJson(path(u"users/alice"_s)), QJsonValue(QJsonValue::Null));
+    const auto [ok, error] = waitCommitted(*a.backend, batch);
+    QVERIFY2(ok, qPrintable(error));
+    QVERIFY(appliedBeforeCommit);
+    QTRY_COMPARE(b.db.valueJson(path(u"users/alice"_s)), QJsonValue(u"here"_s));
+
+    // Two nodes racing on one path: both copies end with the same value, the one Redis applied last.
+    QStringList seenOnA, seenOnB;
+    connect(&a.db, &Database::changed, this, [&] { seenOnA << a.db.valueJson(path(u"race"_s)).toString(); });
+    connect(&b.db, &Database::changed, this, [&] { seenOnB << b.db.valueJson(path(u"race"_s)).toString(); });
+    quint64 last = 0;
+    for (int i = 0; i < 50; ++i) {
+        a.write(u"race"_s, QByteArray("\"a") + QByteArray::number(i) + '"');
+        last = b.write(u"race"_s, QByteArray("\"b") + QByteArray::number(i) + '"');
+    }
+    QVERIFY(waitCommitted(*b.backend, last).first);
+    QTRY_COMPARE(seenOnA.size(), 100);
+    QTRY_COMPARE(seenOnB.size(), 100);
+    QCOMPARE(seenOnA, seenOnB);
+    QCOMPARE(a.backend->version(u"t"_s), b.backend->version(u"t"_s));
+}
+
+void TstRedisBackend::copiesMatchRedisAfterRandomWrites()
+{
+    TestNode a(m_redis->port(), u"a"_s), b(m_redis->port(), u"b"_s);
+    QString why;
+    QVERIFY2(a.start(&why), qPrintable(why));
+    QVERIFY2(b.start(&why), qPrintable(why));
+    // Sets, deletions, priorities, leaves turned into objects and back, at overlapping paths.
+    const QStringList paths {u""_s, u"a"_s, u"a/b"_s, u"a/b/c"_s, u"a/d"_s, u"e"_s, u"a/.priority"_s,
+        u"a/b/.priority"_s, u".priority"_s, u"e/f/g"_s};
+    const QList<QByteArray> values {"null", "1", "\"x\"", "true", "2.5", "{\"b\":{\"c\":3},\"d\":\"y\"}",
+        "{\"f\":{\"g\":false,\".priority\":4}}", "{\".value\":7,\".priority\":\"p\"}",
+        "{\"c\":{\"z\":0.30000000000000004}}"};
+    QRandomGenerator random(17);
+    quint64 lastA = 0, lastB = 0;
+    for (int i = 0; i < 400; ++i) {
+        TestNode &n = random.bounded(2) ? a : b;
+        const QString at = paths.at(int(random.bounded(paths.size())));
+        QByteArray value = values.at(int(random.bounded(values.size())));
+        if (at.endsWith(u".priority"_s))
+            value = random.bounded(2) ? "3" : "null";
+        const quint64 batch = n.write(at, value);
+        QVERIFY2(batch != 0, qPrintable(at));
+        (&n == &a ? lastA : lastB) = batch;
+    }
+    const auto [okA, errorA] = waitCommitted(*a.backend, lastA);
+    QVERIFY2(okA, qPrintable(errorA));
+    const auto [okB, errorB] = waitCommitted(*b.backend, lastB);
+    QVERIFY2(okB, qPrintable(errorB));
+    QTRY_COMPARE(a.backend->version(u"t"_s), b.backend->version(u"t"_s));
+    TestNode fresh(m_redis->port(), u"c"_s);
+    QVERIFY2(fresh.start(&why), qPrintable(why));
+    const auto text = [](const Database &db) { return QJsonDocument(QJsonArray {db.root().toJson()}).toJson(); };
+    QCOMPARE(text(a.db), text(b.db));
+    QCOMPARE(text(fresh.db), text(a.db));
+    QCOMPARE(fresh.db.root().hash(), a.db.root().hash());
+}
+
+void TstRedisBackend::transactionAgainstAnOldCopyIsStale()
+{
+    TestNode a(m_redis->port(), u"a"_s);
+    QString why;
+    QVERIFY2(a.start(&why), qPrintable(why));
+    QVERIFY(waitCommitted(*a.backend, a.write(u"counter"_s, "1")).first);
+
+    // Another node's write lands in Redis before this node's copy has it (no event loop turn in between).
+    BlockingRedis other;
+    QVERIFY2(other.connect(localUrl(m_redis->port()), 2000, &why), qPrintable(why));
+    const RedisReply reg
+        = other.command({"FCALL", "lark_node_heartbeat", "2", "lark:nodes", "lark:epoch", "z", "0", "5000"});
+    QCOMPARE(int(reg.type), int(RedisReply::Type::Array));
+    const QByteArray epoch = QByteArray::number(reg.elements[0].integer);
+    const RedisReply w = other.command({"FCALL", "lark_write", "9", "{t}:t", "{t}:ix", "{t}:log", "{t}:meta",
+        "{t}:sess", "{t}:dl", "{t}:own", "lark:nodes", "lark:nss", "z", epoch, "", "c", "", "[[\"counter\",5]]", "1",
+        "counter", "1", "counter", "5"});
+    QVERIFY2(!w.isError(), w.string.constData());
+
+    // The copy still says 1: a transaction checked against it must not overwrite the 5.
+    QCOMPARE(a.db.valueJson(path(u"counter"_s)), QJsonValue(1));
+    const quint64 stale = a.write(u"counter"_s, "2", true);
+    const auto [ok, error] = waitCommitted(*a.backend, stale);
+    QVERIFY(!ok);
+    QCOMPARE(error, lark::Backend::DataStaleError);
+    QTRY_COMPARE(a.db.valueJson(path(u"counter"_s)), QJsonValue(5));
+    // Checked against the current copy, it goes through; a plain write never checks.
+    QVERIFY(waitCommitted(*a.backend, a.write(u"counter"_s, "6", true)).first);
+    QCOMPARE(a.db.valueJson(path(u"counter"_s)), QJsonValue(6));
+}
+
+void TstRedisBackend::expiredLeaseIsFencedThenRegistersAgain()
+{
+    TestNode a(m_redis->port(), u"a"_s, 60000);
+    QString why;
+    QVERIFY2(a.start(&why), qPrintable(why));
+    const QString lease = a.backend->lease();
+    QVERIFY(waitCommitted(*a.backend, a.write(u"x"_s, "1")).first);
+
+    // As if the node had been paused past its lease: Redis holds it expired, the node does not know yet.
+    BlockingRedis admin;
+    QVERIFY2(admin.connect(localUrl(m_redis->port()), 2000, &why), qPrintable(why));
+    QCOMPARE(admin.command({"ZADD", "lark:nodes", "1", lease.toUtf8()}).integer, 0);
+    QSignalSpy fenced(a.backend.get(), &RedisBackend::fenced);
+    const auto [ok, error] = waitCommitted(*a.backend, a.write(u"x"_s, "2"));
+    QVERIFY(!ok);
+    QVERIFY2(error.contains(u"FENCED"_s), qPrintable(error));
+    QCOMPARE(a.db.valueJson(path(u"x"_s)), QJsonValue(1)); // refused in Redis: no copy applied it
+    QTRY_COMPARE(fenced.size(), 1);
+    QTRY_VERIFY(!a.backend->lease().isEmpty() && a.backend->lease() != lease);
+    QVERIFY(waitCommitted(*a.backend, a.write(u"x"_s, "3")).first);
+    QCOMPARE(a.db.valueJson(path(u"x"_s)), QJsonValue(3));
+}
+
+void TstRedisBackend::redisDownThenBack()
+{
+    TestNode a(m_redis->port(), u"a"_s, 60000), b(m_redis->port(), u"b"_s, 60000);
+    QString why;
+    QVERIFY2(a.start(&why), qPrintable(why));
+    QVERIFY2(b.start(&why), qPrintable(why));
+    QVERIFY(waitCommitted(*a.backend, a.write(u"kept"_s, "\"before\"")).first);
+    QSignalSpy availability(a.backend.get(), &RedisBackend::availabilityChanged);
+
+    m_redis->kill();
+    QTRY_COMPARE(availability.size(), 1);
+    QCOMPARE(availability.at(0).at(0).toBool(), false);
+    QCOMPARE(a.backend->describe().value(u"available"_s).toBool(), false);
+    // Refused at once with a clear reason: nothing was sent, so nothing may have been applied.
+    QCOMPARE(a.write(u"lost"_s, "1", false, &why), quint64(0));
+    QVERIFY2(why.startsWith(u"storage unavailable"_s), qPrintable(why));
+    QCOMPARE(a.db.valueJson(path(u"kept"_s)), QJsonValue(u"before"_s)); // reads go on from the copy
+
+    // Back from its append-only file: the acknowledged write is there, and the copies follow new writes again.
+    QVERIFY(m_redis->start());
+    QTRY_COMPARE_WITH_TIMEOUT(availability.size(), 2, 10000);
+    QVERIFY(availability.at(1).at(0).toBool());
+    QTRY_VERIFY_WITH_TIMEOUT(a.write(u"after"_s, "\"yes\"") != 0, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(b.db.valueJson(path(u"after"_s)), QJsonValue(u"yes"_s), 10000);
+    TestNode fresh(m_redis->port(), u"c"_s);
+    QVERIFY2(fresh.start(&why), qPrintable(why));
+    QCOMPARE(fresh.db.valueJson(path(u"kept"_s)), QJsonValue(u"before"_s));
+    QCOMPARE(fresh.db.valueJson(path(u"lost"_s)), QJsonValue(QJsonValue::Null));
+}
+
+QTEST_GUILESS_MAIN(TstRedisBackend)
+#include "tst_redisbackend.moc"
