@@ -89,9 +89,43 @@ public:
     /** Test seam: while paused, batches stay open until commit() is called or the pause ends. */
     virtual void setCommitsPausedForTesting(bool paused) = 0;
 
+    // Sessions kept by a backend shared by several servers (Redis): any server may resume a session and fire it.
+    // The server then keeps only a local view of the sessions it serves and never fires one itself.
+
+    /** Whether the backend keeps the sessions and fires them (the calls below); false: the server does. */
+    [[nodiscard]] virtual bool sharesSessions() const { return false; }
+    /** Whether a new client can get a session now (a shared backend that cannot be reached: no, try later). */
+    [[nodiscard]] virtual bool acceptsSessions() const { return true; }
+    /** A session as a shared backend gives it back for a resume on this server. */
+    struct SharedSession {
+        bool found = false; /**< false: no such session (ended, fired, never known): start a new one */
+        Identity identity;
+        std::vector<OnDisconnectQueue::Op> ops;
+        qint64 createdAt = 0;
+    };
+    /** s was opened on this server: keep it, live, owned by this server. */
+    virtual void openSession(const Session &) { }
+    /**
+     * Makes session id of ns live and owned by this server (a server that had it live closes its socket without
+     * firing). done gets whether the backend answered (false: unreachable) and the session.
+     */
+    virtual void resumeSession(const QString &, const QString &, std::function<void(bool, SharedSession)> done)
+    {
+        done(true, {});
+    }
+    /** s lost its socket: it fires after graceMs unless resumed somewhere; 0 (a clean close): it fires now. */
+    virtual void suspendSession(const Session &, int) { }
+
 Q_SIGNALS:
     /** A batch was committed (ok) or lost (!ok, with why); every record in it is durable, or is not. */
     void committed(quint64 batch, bool ok, const QString &error);
+    /** A shared backend: session id was resumed on another server; close its socket here without firing. */
+    void sessionMoved(const QString &id);
+    /**
+     * A shared backend: this server lost its place (a lease that expired while it was paused or cut off). Its
+     * sessions are the others' now: drop every socket and forget them without firing; the clients resume.
+     */
+    void fenced();
 };
 
 /** Keeps everything in the process: every record is durable at once, and nothing survives a restart. */

@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <limits>
 #include <optional>
+#include <utility>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -85,7 +86,21 @@ QString Connection::describe() const
 
 void Connection::start(const QString &lastSessionId)
 {
-    m_session = m_server->attach(this, m_db, lastSessionId, &m_resumed);
+    if (!lastSessionId.isEmpty() && m_server->backend().sharesSessions()) {
+        m_starting = true;
+        m_server->resumeShared(this, m_db, lastSessionId);
+        return;
+    }
+    bool resumed = false;
+    Session *s = m_server->attach(this, m_db, lastSessionId, &resumed);
+    finishStart(s, resumed);
+}
+
+void Connection::finishStart(Session *s, bool resumed)
+{
+    m_session = s;
+    m_resumed = resumed;
+    m_starting = false;
     // --auth verify: a resumed session's token may have expired while it was away, so its connection acts as
     // anonymous until it shows a token again (the SDK sends it first thing after the hello).
     m_tokenLapsed = m_resumed && m_server->authenticator().verifiesTokens();
@@ -93,6 +108,11 @@ void Connection::start(const QString &lastSessionId)
     if (host.isEmpty())
         host = u"%1:%2"_s.arg(m_server->config().host.toString()).arg(m_server->port());
     send(protocol::hello(nowMs(), host, m_session->id()));
+    for (const QByteArray &message : std::exchange(m_early, {})) {
+        if (m_serverClosing || m_lost || m_closeAfterHeld)
+            break;
+        handleMessage(message);
+    }
 }
 
 void Connection::touch()
@@ -163,12 +183,13 @@ void Connection::abortDead()
     m_socket->abort();
 }
 
-void Connection::releaseForTakeover()
+void Connection::releaseForTakeover(const QString &reason)
 {
     m_released = true;
     m_serverClosing = true;
     m_session = nullptr;
-    m_socket->close(QWebSocketProtocol::CloseCodeNormal, u"session resumed on another connection"_s);
+    m_socket->close(
+        QWebSocketProtocol::CloseCodeNormal, reason.isEmpty() ? u"session resumed on another connection"_s : reason);
 }
 
 void Connection::closeForShutdown()
@@ -228,6 +249,17 @@ void Connection::onTextFrame(const QByteArray &frame)
         closeWithError(QWebSocketProtocol::CloseCodeProtocolError, u"frame count out of range"_s);
         return;
     case protocol::FrameAssembler::Result::Message:
+        if (m_starting) {
+            // Before the hello (a resume the shared backend has not answered yet): kept, within reason.
+            constexpr size_t MaxEarly = 1000;
+            if (m_early.size() >= MaxEarly) {
+                closeWithError(QWebSocketProtocol::CloseCodePolicyViolated,
+                    u"more than %1 messages before the hello"_s.arg(MaxEarly));
+                return;
+            }
+            m_early.push_back(message);
+            return;
+        }
         handleMessage(message);
         return;
     }

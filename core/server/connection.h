@@ -38,8 +38,14 @@ public:
     Connection(Server *server, ServerWebSocket *socket, Database *db);
     ~Connection() override;
 
-    /** Attaches a (new or resumed) session and sends the hello. */
+    /**
+     * Attaches a (new or resumed) session and sends the hello. With sessions in a shared backend, a resume waits
+     * for the backend's answer (finishStart()); what the client sends meanwhile is handled after the hello.
+     */
     void start(const QString &lastSessionId);
+    /** The session to serve, once the server has it; sends the hello. */
+    void finishStart(Session *s, bool resumed);
+    [[nodiscard]] bool isLost() const { return m_lost; }
 
     void deliver(const SharedEvent &event) override;
     void send(const QByteArray &message);
@@ -51,8 +57,8 @@ public:
     bool closeIfTooSlow();
     /** Gives up on a silent peer: drops the socket without a close handshake. */
     void abortDead();
-    /** Another connection resumed this one's session: close without firing anything. */
-    void releaseForTakeover();
+    /** Another connection resumed this one's session (or, with reason, another server has it): close without firing. */
+    void releaseForTakeover(const QString &reason = QString());
     /** Server shutdown: close frame 1001, no firing. */
     void closeForShutdown();
     void ping();
@@ -139,6 +145,8 @@ private:
     std::optional<std::pair<QWebSocketProtocol::CloseCode, QString>> m_closeAfterHeld;
     bool m_released = false;
     bool m_resumed = false;
+    bool m_starting = false; // waiting for finishStart(): no hello yet
+    std::vector<QByteArray> m_early; // messages that came before the hello
     bool m_lost = false;
     bool m_silent = false;
     QTimer m_tokenExpiry;

@@ -261,6 +261,361 @@ local function lark_nodes(keys, args)
     return reply
 end
 
+-- Sessions (issue #17). {ns}:sess holds per session id three fields: <sid> its state as JSON
+-- {st = live|suspended, own = lease, sk = public key, h = handle, fa = fire-at}, <sid>|q the fire plan
+-- [[path, value as sent, arrays as objects], ...] that Lua resolves and applies when it fires, and <sid>|o what
+-- the owner node keeps for a resume elsewhere (identity, ops), which Lua never reads. {ns}:own holds
+-- "<lease>|<sid>" for every live session, so one lease's sessions are a lexical range; {ns}:dl the suspended ones
+-- by fire-at.
+local SESS, DL, OWN = 5, 6, 7
+
+local function state_of(keys, sid)
+    local text = redis.call('HGET', keys[SESS], sid)
+    if not text then
+        return nil
+    end
+    return cjson.decode(text)
+end
+
+local function save_state(keys, sid, st)
+    redis.call('HSET', keys[SESS], sid, cjson.encode(st))
+end
+
+-- Numbers as the shortest of %.15g, %.16g, %.17g that reads back as the same double: Lua's cjson keeps 14 digits.
+local function encode_number(n)
+    if n ~= n or n == math.huge or n == -math.huge then
+        return nil
+    end
+    if n == math.floor(n) and math.abs(n) < 1e15 then
+        return string.format('%d', n)
+    end
+    for _, f in ipairs({ '%.15g', '%.16g', '%.17g' }) do
+        local text = string.format(f, n)
+        if tonumber(text) == n then
+            return text
+        end
+    end
+    return string.format('%.17g', n)
+end
+
+local function encode(v)
+    local t = type(v)
+    if v == cjson.null or v == nil then
+        return 'null'
+    elseif t == 'number' then
+        return encode_number(v) or 'null'
+    elseif t == 'string' then
+        return cjson.encode(v)
+    elseif t == 'boolean' then
+        return v and 'true' or 'false'
+    end
+    local parts = {}
+    for k, child in pairs(v) do
+        parts[#parts + 1] = cjson.encode(tostring(k)) .. ':' .. encode(child)
+    end
+    return '{' .. table.concat(parts, ',') .. '}'
+end
+
+local function join(at, key)
+    return at == '' and key or at .. '/' .. key
+end
+
+-- ServerValues against the tree as it is now: a timestamp is Redis's time, an increment adds to the number there
+-- (or to nothing). Nil with a reason when the op must be skipped.
+local function resolve(keys, v, at, now)
+    if type(v) ~= 'table' or v == cjson.null then
+        return v
+    end
+    local sv = v['.sv']
+    if sv ~= nil then
+        if sv == 'timestamp' then
+            return now
+        end
+        if type(sv) == 'table' and type(sv.increment) == 'number' then
+            local current = tonumber(redis.call('HGET', keys[T], at) or '')
+            local sum = (current or 0) + sv.increment
+            if sum ~= sum or sum == math.huge or sum == -math.huge then
+                return nil, 'the increment overflows'
+            end
+            return sum
+        end
+        return nil, 'unknown server value'
+    end
+    local out = {}
+    for k, child in pairs(v) do
+        local below = (k == '.value' or k == '.priority') and at or join(at, k)
+        local r, why = resolve(keys, child, below, now)
+        if why then
+            return nil, why
+        end
+        out[k] = r
+    end
+    return out
+end
+
+-- The leaves of a resolved value at path, as apply_set takes them; a priority only on a node with leaves.
+local function flatten(v, at, out)
+    local t = type(v)
+    if v == nil or v == cjson.null then
+        return
+    elseif t == 'number' then
+        local text = encode_number(v)
+        if text then
+            out[#out + 1] = at
+            out[#out + 1] = text
+        end
+        return
+    elseif t == 'string' then
+        out[#out + 1] = at
+        out[#out + 1] = cjson.encode(v)
+        return
+    elseif t == 'boolean' then
+        out[#out + 1] = at
+        out[#out + 1] = v and 'true' or 'false'
+        return
+    end
+    local before = #out
+    if v['.value'] ~= nil then
+        flatten(v['.value'], at, out)
+    else
+        for k, child in pairs(v) do
+            if k ~= '.priority' then
+                flatten(child, join(at, k), out)
+            end
+        end
+    end
+    local p = v['.priority']
+    if #out > before and (type(p) == 'number' or type(p) == 'string') then
+        out[#out + 1] = join(at, '.priority')
+        out[#out + 1] = type(p) == 'number' and encode_number(p) or cjson.encode(p)
+    end
+end
+
+local function log_entry(keys, lease, kind, paths, payload, extra)
+    local seq = redis.call('HINCRBY', keys[META], 'seq', 1)
+    local args = { keys[LOG], 'MAXLEN', '~', 100000, '*', 'q', seq, 'k', kind, 'n', lease, 't', now_ms(), 'ps',
+        table.concat(paths, '\n'), 'd', payload }
+    for i = 1, #extra do
+        args[#args + 1] = extra[i]
+    end
+    return redis.call('XADD', unpack(args))
+end
+
+-- Fires one session: resolves and applies its plan as one batch, logs it (k = f), and deletes the session.
+local function fire(keys, sid, st, lease, why)
+    local plan = cjson.decode(redis.call('HGET', keys[SESS], sid .. '|q') or '[]')
+    local now = now_ms()
+    local paths, sets, payload = {}, {}, {}
+    for _, op in ipairs(plan) do
+        local path, value = op[1], op[2]
+        local resolved, skip = resolve(keys, value, path, now)
+        if not skip then
+            local leaves = {}
+            if is_priority(path) then
+                if type(resolved) == 'number' or type(resolved) == 'string' then
+                    leaves = { path, encode(resolved) }
+                end
+            else
+                flatten(resolved, path, leaves)
+            end
+            paths[#paths + 1] = path
+            sets[#sets + 1] = { path, leaves }
+            payload[#payload + 1] = '[' .. cjson.encode(path) .. ',' .. encode(resolved) .. ']'
+        end
+    end
+    for _, set in ipairs(sets) do
+        apply_set(keys, set[1], set[2])
+    end
+    redis.call('HDEL', keys[SESS], sid, sid .. '|q', sid .. '|o')
+    redis.call('ZREM', keys[DL], sid)
+    redis.call('ZREM', keys[OWN], (st.own or '') .. '|' .. sid)
+    log_entry(keys, lease, 'f', paths, '[' .. table.concat(payload, ',') .. ']',
+        { 'o', 'o', 'h', st.h or '', 'sk', st.sk or '', 'why', why, 'own', st.own or '' })
+    redis.call('SADD', keys[NSS], keys[T]:sub(2, -4))
+end
+
+local function namespace_call(keys, args, n)
+    if #keys ~= 9 or #args < n then
+        return nil, redis.error_reply('BAD arguments')
+    end
+    if fenced(keys[NODES], args[1], args[2]) then
+        return nil, redis.error_reply('FENCED lease ' .. args[1] .. '#' .. args[2] .. ' is not valid')
+    end
+    return args[1] .. '#' .. args[2]
+end
+
+-- lark_session_open(node, epoch, sid, sk, handle, kept): a new live session owned by the caller.
+local function lark_session_open(keys, args)
+    local lease, err = namespace_call(keys, args, 6)
+    if not lease then
+        return err
+    end
+    local sid = args[3]
+    if redis.call('HEXISTS', keys[SESS], sid) == 1 then
+        return redis.error_reply('BAD session exists')
+    end
+    save_state(keys, sid, { st = 'live', own = lease, sk = args[4], h = args[5] })
+    redis.call('HSET', keys[SESS], sid .. '|q', '[]', sid .. '|o', args[6])
+    redis.call('ZADD', keys[OWN], 0, lease .. '|' .. sid)
+    redis.call('SADD', keys[NSS], keys[T]:sub(2, -4))
+    return 'ok'
+end
+
+-- lark_session_save(node, epoch, sid, plan, kept): after o / om / oc or an identity change, by the owner only.
+local function lark_session_save(keys, args)
+    local lease, err = namespace_call(keys, args, 5)
+    if not lease then
+        return err
+    end
+    local sid, plan = args[3], args[4]
+    local st = state_of(keys, sid)
+    if not st then
+        return redis.error_reply('NO_SESSION')
+    end
+    if st.st ~= 'live' or st.own ~= lease then
+        return redis.error_reply('NOT_OWNER ' .. (st.own or ''))
+    end
+    if not pcall(cjson.decode, plan) then
+        return redis.error_reply('BAD plan is not JSON')
+    end
+    redis.call('HSET', keys[SESS], sid .. '|q', plan, sid .. '|o', args[5])
+    return 'ok'
+end
+
+-- lark_session_suspend(node, epoch, sid, grace): the owner lost the socket. grace 0 (a clean close) fires now.
+local function lark_session_suspend(keys, args)
+    local lease, err = namespace_call(keys, args, 4)
+    if not lease then
+        return err
+    end
+    local sid, grace = args[3], tonumber(args[4])
+    if not grace or grace < 0 then
+        return redis.error_reply('BAD grace')
+    end
+    local st = state_of(keys, sid)
+    if not st then
+        return redis.error_reply('NO_SESSION')
+    end
+    if st.st ~= 'live' or st.own ~= lease then
+        return redis.error_reply('NOT_OWNER ' .. (st.own or ''))
+    end
+    if grace == 0 then
+        fire(keys, sid, st, lease, 'close')
+        return 'fired'
+    end
+    redis.call('ZREM', keys[OWN], lease .. '|' .. sid)
+    st.st = 'suspended'
+    st.fa = now_ms() + grace
+    save_state(keys, sid, st)
+    redis.call('ZADD', keys[DL], st.fa, sid)
+    return st.fa
+end
+
+-- lark_session_resume(node, epoch, sid): the caller owns it from now on, live. A session still live on another
+-- node is taken from it (a kick entry tells that node to close its socket without firing).
+-- Returns ["resumed", handle, kept] or ["ended"].
+local function lark_session_resume(keys, args)
+    local lease, err = namespace_call(keys, args, 3)
+    if not lease then
+        return err
+    end
+    local sid = args[3]
+    local st = state_of(keys, sid)
+    if not st then
+        return { 'ended' }
+    end
+    if st.st == 'suspended' then
+        redis.call('ZREM', keys[DL], sid)
+    else
+        redis.call('ZREM', keys[OWN], st.own .. '|' .. sid)
+        if st.own ~= lease then
+            log_entry(keys, lease, 'r', {}, '[]', { 'sk', st.sk or '', 'h', st.h or '', 'own', st.own })
+        end
+    end
+    st.st = 'live'
+    st.own = lease
+    st.fa = nil
+    save_state(keys, sid, st)
+    redis.call('ZADD', keys[OWN], 0, lease .. '|' .. sid)
+    return { 'resumed', st.h or '', redis.call('HGET', keys[SESS], sid .. '|o') or '' }
+end
+
+-- lark_fire_due(node, epoch, limit): fires up to limit sessions whose grace has ended. Returns [fired, still due].
+local function lark_fire_due(keys, args)
+    local lease, err = namespace_call(keys, args, 3)
+    if not lease then
+        return err
+    end
+    local now = now_ms()
+    local due = redis.call('ZRANGEBYSCORE', keys[DL], '-inf', now, 'LIMIT', 0, tonumber(args[3]) or 100)
+    for _, sid in ipairs(due) do
+        local st = state_of(keys, sid)
+        if st and st.st == 'suspended' then
+            fire(keys, sid, st, lease, 'grace')
+        else
+            redis.call('ZREM', keys[DL], sid)
+        end
+    end
+    return { #due, redis.call('ZCOUNT', keys[DL], '-inf', now) }
+end
+
+-- lark_take_over(node, epoch, dead, grace, limit): the live sessions of an expired lease become suspended with a
+-- fresh grace (then they fire, or resume anywhere). Returns [moved, remaining].
+local function lark_take_over(keys, args)
+    local lease, err = namespace_call(keys, args, 5)
+    if not lease then
+        return err
+    end
+    local dead, grace, limit = args[3], tonumber(args[4]), tonumber(args[5]) or 500
+    local expiry = redis.call('ZSCORE', keys[NODES], dead)
+    local now = now_ms()
+    if expiry and tonumber(expiry) > now then
+        return redis.error_reply('NOT_DEAD ' .. dead)
+    end
+    local members = redis.call('ZRANGEBYLEX', keys[OWN], '[' .. dead .. '|', '(' .. dead .. '}', 'LIMIT', 0, limit)
+    for _, member in ipairs(members) do
+        local sid = member:sub(#dead + 2)
+        local st = state_of(keys, sid)
+        if st and st.st == 'live' and st.own == dead then
+            st.st = 'suspended'
+            st.fa = now + grace
+            save_state(keys, sid, st)
+            redis.call('ZADD', keys[DL], st.fa, sid)
+        end
+        redis.call('ZREM', keys[OWN], member)
+    end
+    return { #members, redis.call('ZLEXCOUNT', keys[OWN], '[' .. dead .. '|', '(' .. dead .. '}') }
+end
+
+-- lark_expired(node, epoch) / lark_forget_node(node, epoch, dead), on the node keys: the leases that ran out, and
+-- dropping one once its sessions were taken over in every namespace.
+local function lark_expired(keys, args)
+    if fenced(keys[1], args[1], args[2]) then
+        return redis.error_reply('FENCED lease ' .. args[1] .. '#' .. args[2] .. ' is not valid')
+    end
+    return redis.call('ZRANGEBYSCORE', keys[1], '-inf', now_ms())
+end
+
+local function lark_forget_node(keys, args)
+    if fenced(keys[1], args[1], args[2]) then
+        return redis.error_reply('FENCED lease ' .. args[1] .. '#' .. args[2] .. ' is not valid')
+    end
+    local expiry = redis.call('ZSCORE', keys[1], args[3])
+    if expiry and tonumber(expiry) > now_ms() then
+        return redis.error_reply('NOT_DEAD ' .. args[3])
+    end
+    return redis.call('ZREM', keys[1], args[3])
+end
+
+redis.register_function('lark_session_open', lark_session_open)
+redis.register_function('lark_session_save', lark_session_save)
+redis.register_function('lark_session_suspend', lark_session_suspend)
+redis.register_function('lark_session_resume', lark_session_resume)
+redis.register_function('lark_fire_due', lark_fire_due)
+redis.register_function('lark_take_over', lark_take_over)
+redis.register_function('lark_expired', lark_expired)
+redis.register_function('lark_forget_node', lark_forget_node)
+
 redis.register_function('lark_write', lark_write)
 redis.register_function { function_name = 'lark_read', callback = lark_read, flags = { 'no-writes' } }
 redis.register_function('lark_node_heartbeat', lark_node_heartbeat)

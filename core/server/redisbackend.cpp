@@ -2,7 +2,10 @@
 #include "redisbackend.h"
 
 #include "logging.h"
+#include "session.h"
+#include "storerows.h"
 
+#include <QCryptographicHash>
 #include <QEventLoop>
 #include <QFile>
 #include <QJsonArray>
@@ -135,6 +138,58 @@ QString replyText(const RedisReply &r)
     return QString::fromUtf8(r.string);
 }
 
+// The fire plan's values: arrays become objects keyed "0", "1", ..., as the tree stores them, so that Lua (whose
+// JSON decoder cannot tell an empty object from an empty array) handles only objects.
+QJsonValue arraysAsObjects(const QJsonValue &v)
+{
+    if (v.isArray()) {
+        QJsonObject o;
+        const QJsonArray a = v.toArray();
+        for (qsizetype i = 0; i < a.size(); ++i)
+            o.insert(QString::number(i), arraysAsObjects(a.at(i)));
+        return o;
+    }
+    if (v.isObject()) {
+        QJsonObject o = v.toObject();
+        for (auto it = o.begin(); it != o.end(); ++it)
+            *it = arraysAsObjects(*it);
+        return o;
+    }
+    return v;
+}
+
+// What Lua fires: [[path, value as sent], ...] in queue order.
+QByteArray firePlan(const OnDisconnectQueue &queue)
+{
+    QJsonArray plan;
+    for (const OnDisconnectQueue::Op &op : queue.ops())
+        plan.append(QJsonArray {QString::fromUtf8(pathText(op.path)), arraysAsObjects(op.value)});
+    return QJsonDocument(plan).toJson(QJsonDocument::Compact);
+}
+
+// What a node needs to resume the session (identity, ops as the queue keeps them); opaque to Lua.
+QByteArray keptSession(const Session &s)
+{
+    QJsonObject o {{u"identity"_s, storerows::identityJson(s.identity())}, {u"createdAt"_s, double(s.createdAt)},
+        {u"ops"_s, QJsonDocument::fromJson(storerows::opsJson(s.queue().ops())).array()}};
+    return QJsonDocument(o).toJson(QJsonDocument::Compact);
+}
+
+Backend::SharedSession sharedFromKept(const QByteArray &kept)
+{
+    Backend::SharedSession out;
+    out.found = true;
+    const QJsonObject o = QJsonDocument::fromJson(kept).object();
+    out.identity = storerows::identityFromJson(o.value(u"identity"_s).toObject());
+    out.createdAt = qint64(o.value(u"createdAt"_s).toDouble());
+    for (const QJsonValue &v : o.value(u"ops"_s).toArray()) {
+        const QJsonObject op = v.toObject();
+        out.ops.push_back({storerows::pathFromText(op.value(u"path"_s).toString()), op.value(u"value"_s),
+            storerows::kindFromName(op.value(u"kind"_s).toString()), qint64(op.value(u"registeredAt"_s).toDouble())});
+    }
+    return out;
+}
+
 } // namespace
 
 RedisBackend::RedisBackend(Options options, QObject *parent)
@@ -163,6 +218,10 @@ RedisBackend::RedisBackend(Options options, QObject *parent)
     connect(&m_heartbeatTimer, &QTimer::timeout, this, &RedisBackend::heartbeat);
     m_leaseTimer.setInterval(std::max(10, m_options.leaseMs / 10));
     connect(&m_leaseTimer, &QTimer::timeout, this, &RedisBackend::checkLease);
+    m_sweepTimer.setInterval(std::max(1, m_options.sweepMs));
+    connect(&m_sweepTimer, &QTimer::timeout, this, &RedisBackend::sweep);
+    m_reapTimer.setInterval(std::max(1, m_options.reapMs));
+    connect(&m_reapTimer, &QTimer::timeout, this, &RedisBackend::reap);
 }
 
 RedisBackend::~RedisBackend()
@@ -268,8 +327,12 @@ bool RedisBackend::start(const DatabaseFor &database, Loaded *, QString *error)
         wait.exec();
     if (!m_commands.isReady())
         return fail(u"cannot connect to Redis at %1: %2"_s.arg(where, m_commands.lastError()));
+    for (const RedisReply &ns : namespaces.elements)
+        m_allNamespaces << QString::fromUtf8(ns.string);
     m_heartbeatTimer.start();
     m_leaseTimer.start();
+    m_sweepTimer.start();
+    m_reapTimer.start();
     return true;
 }
 
@@ -533,6 +596,12 @@ void RedisBackend::applyEntry(Replica &r, const RedisReply &entry)
     }
     r.seq = seq;
     r.lastId = id;
+    if (fields.value("k") == "r" && fields.value("own") == lease().toUtf8()) {
+        // Resumed on another node while live here: that node has it now.
+        const QString moved = m_sessionKeys.take(fields.value("sk"));
+        if (!moved.isEmpty())
+            Q_EMIT sessionMoved(moved);
+    }
     if (!writes.empty())
         r.db->applyRecorded(
             Path(), std::move(writes), {originKind(fields.value("o")), QString::fromUtf8(fields.value("h"))});
@@ -601,6 +670,179 @@ void RedisBackend::stop()
 {
     m_heartbeatTimer.stop();
     m_leaseTimer.stop();
+    m_sweepTimer.stop();
+    m_reapTimer.stop();
+}
+
+QByteArray RedisBackend::sessionKey(const QString &id)
+{
+    return QCryptographicHash::hash(id.toUtf8(), QCryptographicHash::Sha256).toHex().left(16);
+}
+
+void RedisBackend::sessionCall(const QString &ns, const QByteArray &function, const QList<QByteArray> &args,
+    std::function<void(const RedisReply &)> done)
+{
+    if (!holdsLease()) {
+        done(RedisReply::error("UNAVAILABLE this node holds no lease"));
+        return;
+    }
+    QList<QByteArray> argv {"FCALL", function, "9"};
+    argv << namespaceKeys(ns) << m_options.nodeName.toUtf8() << QByteArray::number(m_epoch) << args;
+    m_commands.command(argv, this, std::move(done));
+}
+
+void RedisBackend::openSession(const Session &s)
+{
+    const QByteArray key = sessionKey(s.id());
+    m_sessionKeys.insert(key, s.id());
+    sessionCall(s.database()->name(), "lark_session_open", {s.id().toUtf8(), key, s.handle().toUtf8(), keptSession(s)},
+        [handle = s.handle()](const RedisReply &r) {
+            if (r.isError())
+                qCWarning(lcSession).noquote() << handle << "could not be kept in Redis:" << replyText(r);
+        });
+}
+
+bool RedisBackend::saveSession(const Session &s, QString *error)
+{
+    if (!m_commands.isReady() || !holdsLease()) {
+        if (error)
+            *error = u"storage unavailable: %1"_s.arg(
+                m_commands.isReady() ? u"this node holds no lease"_s : u"not connected to Redis"_s);
+        return false;
+    }
+    const quint64 batch = m_nextBatch++;
+    m_writes.push_back({batch, s.database()->name(), {}, PendingWrite::State::Sent, true, {}});
+    ++m_records;
+    sessionCall(s.database()->name(), "lark_session_save", {s.id().toUtf8(), firePlan(s.queue()), keptSession(s)},
+        [this, batch, id = s.id()](const RedisReply &reply) {
+            auto w = std::find_if(
+                m_writes.begin(), m_writes.end(), [batch](const PendingWrite &p) { return p.batch == batch; });
+            if (w == m_writes.end())
+                return;
+            w->state = PendingWrite::State::Done;
+            if (reply.isError()) {
+                w->ok = false;
+                w->error = reply.string.startsWith("UNAVAILABLE")
+                    ? u"storage unavailable: %1"_s.arg(replyText(reply).mid(12))
+                    : u"Redis refused the session's ops: %1"_s.arg(replyText(reply));
+                if (reply.string.startsWith("NOT_OWNER") || reply.string.startsWith("NO_SESSION"))
+                    Q_EMIT sessionMoved(id);
+            }
+            finishWrites();
+        });
+    return true;
+}
+
+void RedisBackend::resumeSession(const QString &ns, const QString &id, std::function<void(bool, SharedSession)> done)
+{
+    sessionCall(ns, "lark_session_resume", {id.toUtf8()}, [this, id, done = std::move(done)](const RedisReply &r) {
+        if (r.isError()) {
+            qCWarning(lcSession).noquote() << "resuming a session failed:" << replyText(r);
+            done(false, {});
+            return;
+        }
+        if (r.elements.size() == 3 && r.elements[0].string == "resumed") {
+            m_sessionKeys.insert(sessionKey(id), id);
+            done(true, sharedFromKept(r.elements[2].string));
+            return;
+        }
+        done(true, {});
+    });
+}
+
+void RedisBackend::suspendSession(const Session &s, int graceMs)
+{
+    m_sessionKeys.remove(sessionKey(s.id()));
+    sessionCall(s.database()->name(), "lark_session_suspend", {s.id().toUtf8(), QByteArray::number(graceMs)},
+        [handle = s.handle()](const RedisReply &r) {
+            // NOT_OWNER: resumed elsewhere meanwhile, which is theirs to end. Unreachable: its clients reconnect
+            // and resume, or the session is taken over when this node's lease runs out.
+            if (r.isError())
+                qCInfo(lcSession).noquote() << handle << "suspend in Redis:" << replyText(r);
+        });
+}
+
+void RedisBackend::sweep()
+{
+    if (!m_commands.isReady() || !holdsLease())
+        return;
+    if (m_sweepRounds++ % 20 == 0) {
+        m_commands.command({"SMEMBERS", NamespacesKey}, this, [this](const RedisReply &r) {
+            if (r.isError())
+                return;
+            m_allNamespaces.clear();
+            for (const RedisReply &ns : r.elements)
+                m_allNamespaces << QString::fromUtf8(ns.string);
+        });
+    }
+    for (const QString &ns : std::as_const(m_allNamespaces))
+        sweepNamespace(ns);
+}
+
+// Fire in batches of 100: one call holds Redis for some 10 ms, not for every due session at once.
+void RedisBackend::sweepNamespace(const QString &ns)
+{
+    if (m_sweeping.contains(ns))
+        return;
+    m_sweeping.insert(ns);
+    sessionCall(ns, "lark_fire_due", {"100"}, [this, ns](const RedisReply &r) {
+        m_sweeping.remove(ns);
+        if (r.isError()) {
+            if (!r.string.startsWith("UNAVAILABLE") && !r.string.startsWith("FENCED"))
+                qCWarning(lcSession).noquote() << "firing due sessions of" << ns << "failed:" << replyText(r);
+            return;
+        }
+        if (r.elements.size() == 2 && r.elements[1].integer > 0)
+            sweepNamespace(ns);
+    });
+}
+
+void RedisBackend::reap()
+{
+    if (m_reaping || !m_commands.isReady() || !holdsLease())
+        return;
+    m_reaping = true;
+    m_commands.command(
+        {"FCALL", "lark_expired", "2", NodesKey, EpochKey, m_options.nodeName.toUtf8(), QByteArray::number(m_epoch)},
+        this, [this](const RedisReply &r) {
+            m_reaping = false;
+            if (r.isError())
+                return;
+            for (const RedisReply &dead : r.elements) {
+                const QString lease = QString::fromUtf8(dead.string);
+                if (m_takingOver.contains(lease) || m_allNamespaces.isEmpty())
+                    continue;
+                qCInfo(lcSession).noquote() << "node" << lease << "is dead: taking its sessions over";
+                m_takingOver.insert(lease, int(m_allNamespaces.size()));
+                for (const QString &ns : std::as_const(m_allNamespaces))
+                    takeOver(lease, ns);
+            }
+        });
+}
+
+// Idempotent, so every node may race on it. The lease is forgotten only once every namespace has none of its
+// sessions left; until then it stays listed and the next reap goes on.
+void RedisBackend::takeOver(const QString &dead, const QString &ns)
+{
+    sessionCall(ns, "lark_take_over", {dead.toUtf8(), QByteArray::number(m_options.graceMs), "500"},
+        [this, dead, ns](const RedisReply &r) {
+            if (!r.isError() && r.elements.size() == 2 && r.elements[1].integer > 0)
+                return takeOver(dead, ns);
+            const bool done = !r.isError() || r.string.startsWith("NOT_DEAD");
+            auto it = m_takingOver.find(dead);
+            if (it == m_takingOver.end())
+                return;
+            if (!done)
+                it.value() = -1'000'000; // failed somewhere: keep the lease listed, try again on a later reap
+            if (--it.value() > 0)
+                return;
+            const bool forget = it.value() == 0;
+            m_takingOver.erase(it);
+            if (forget)
+                m_commands.command({"FCALL", "lark_forget_node", "2", NodesKey, EpochKey, m_options.nodeName.toUtf8(),
+                                       QByteArray::number(m_epoch), dead.toUtf8()},
+                    this, [](const RedisReply &) {});
+        });
 }
 
 QJsonObject RedisBackend::describe() const

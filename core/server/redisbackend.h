@@ -8,6 +8,7 @@
 
 #include <QElapsedTimer>
 #include <QHash>
+#include <QSet>
 #include <QTimer>
 
 #include <deque>
@@ -22,9 +23,10 @@ namespace lark
  * listeners on every node see one order. A write is applied here only when it comes back from the stream, and its
  * `ok` waits for that (push before ack, as on a single node).
  *
- * Each node holds a lease in Redis that it renews; a write carries it, and Redis refuses one whose lease expired
- * (fencing). Sessions and their queued ops are still kept by the node that holds them, as without a data file: they
- * do not move between nodes yet, and a killed node's queued ops are lost with it (the rest of issue #17).
+ * Sessions live in Redis too (sharesSessions()): any node resumes any session, and fires it exactly once. Each node
+ * holds a lease that it renews; every call carries it, and Redis refuses one whose lease expired (fencing). Every
+ * node sweeps for sessions whose grace ended and fires them in Redis, and takes over the live sessions of a node
+ * whose lease ran out (they are suspended with a fresh grace).
  */
 class RedisBackend : public Backend
 {
@@ -37,6 +39,9 @@ public:
         /** Start even when Redis is configured below the durability promise (logged as a warning instead). */
         bool unsafe = false;
         int commandTimeoutMs = 5000;
+        int graceMs = 10000; /**< a dead node's live sessions fire after this, unless resumed elsewhere */
+        int sweepMs = 100; /**< how often this node fires the sessions whose grace ended (any node's) */
+        int reapMs = 250; /**< how often it looks for dead nodes to take their sessions over */
     };
     explicit RedisBackend(Options options, QObject *parent = nullptr);
     ~RedisBackend() override;
@@ -49,11 +54,10 @@ public:
     bool record(const Database &db, const Path &base, const std::vector<Write> &writes, const WriteOrigin &origin,
         QString *error) override;
     [[nodiscard]] bool appliesLater() const override { return true; }
-    // Sessions stay with the node that holds them for now (see the class comment).
-    bool saveSession(const Session &, QString *) override { return true; }
-    bool recordRegistration(const Session &, const OnDisconnectQueue::Registration &, QString *) override
+    bool saveSession(const Session &s, QString *error) override;
+    bool recordRegistration(const Session &s, const OnDisconnectQueue::Registration &, QString *error) override
     {
-        return true;
+        return saveSession(s, error);
     }
     bool endSession(const Database &db, const std::vector<Write> &writes, const QString &sessionId,
         const WriteOrigin &origin, QString *error) override;
@@ -70,12 +74,16 @@ public:
     /** The stream ID this node's copy of ns is current at ("0-0" before the first change). */
     [[nodiscard]] QByteArray version(const QString &ns) const;
 
+    [[nodiscard]] bool sharesSessions() const override { return true; }
+    [[nodiscard]] bool acceptsSessions() const override { return m_available && holdsLease(); }
+    void openSession(const Session &s) override;
+    void resumeSession(const QString &ns, const QString &id, std::function<void(bool, SharedSession)> done) override;
+    void suspendSession(const Session &s, int graceMs) override;
+
+    /** The session's public key in the change stream: names it without its id, which is a bearer secret. */
+    [[nodiscard]] static QByteArray sessionKey(const QString &id);
+
 Q_SIGNALS:
-    /**
-     * The node lost its lease (paused or cut off from Redis for longer than it): what it did since may have been
-     * refused, and it registers again.
-     */
-    void fenced();
     /** Redis became unreachable, or reachable again. */
     void availabilityChanged(bool available);
 
@@ -103,6 +111,13 @@ private:
     void settle(Replica &r);
     void finishWrites();
     void heartbeat();
+    void sweep();
+    void sweepNamespace(const QString &ns);
+    void reap();
+    void takeOver(const QString &dead, const QString &ns);
+    /** Sends a session function's call (the namespace keys, the lease, then args); done gets the reply. */
+    void sessionCall(const QString &ns, const QByteArray &function, const QList<QByteArray> &args,
+        std::function<void(const redis::RedisReply &)> done);
     void checkLease();
     void onTailReady(bool ready);
     [[nodiscard]] bool holdsLease() const;
@@ -125,6 +140,14 @@ private:
     bool m_available = true;
     QTimer m_heartbeatTimer;
     QTimer m_leaseTimer;
+    QTimer m_sweepTimer;
+    QTimer m_reapTimer;
+    QStringList m_allNamespaces; // lark:nss, refreshed by the sweep: any node fires any namespace's sessions
+    QSet<QString> m_sweeping; // namespaces with a lark_fire_due in flight
+    int m_sweepRounds = 0;
+    bool m_reaping = false;
+    QHash<QString, int> m_takingOver; // dead lease → namespaces whose take-over has not finished
+    QHash<QByteArray, QString> m_sessionKeys; // sessionKey → id, for this node's live sessions (kicks)
 };
 
 } // namespace lark

@@ -95,6 +95,11 @@ void Server::useBackend(std::unique_ptr<Backend> backend)
 {
     m_backend = std::move(backend);
     connect(m_backend.get(), &Backend::committed, this, &Server::onBatchCommitted);
+    connect(m_backend.get(), &Backend::sessionMoved, this,
+        [this](const QString &id) { dropSharedSessions(id, u"session resumed on another node"_s); });
+    // Its clients reconnect (here once it has registered again, or elsewhere) and resume: nothing fires.
+    connect(m_backend.get(), &Backend::fenced, this,
+        [this] { dropSharedSessions(QString(), u"this node lost its lease; reconnect and resume"_s); });
     for (Database *db : m_namespaces.databases())
         m_backend->attach(db);
 }
@@ -109,16 +114,11 @@ bool Server::openRedis(QString *error)
               .arg(m_config.port != 0 ? m_config.port : QCoreApplication::applicationPid())
         : m_config.nodeName;
     options.leaseMs = m_config.deadAfterMs;
+    options.graceMs = m_config.graceMs;
     options.unsafe = m_config.redisUnsafe;
     auto backend = std::make_unique<RedisBackend>(options);
     if (!backend->start([this](const QString &ns) { return database(ns); }, nullptr, error))
         return false;
-    // Its clients' writes may have been refused meanwhile: they reconnect, resume here and send them again.
-    connect(backend.get(), &RedisBackend::fenced, this, [this] {
-        const QList<Connection *> connections = m_connections;
-        for (Connection *c : connections)
-            c->abortDead();
-    });
     // A remote dashboard cannot see this node's log: tell the watchers when Redis goes away and comes back.
     connect(backend.get(), &RedisBackend::availabilityChanged, this,
         [this] { broadcastToWatchers(protocol::extensionPush(u"lark.store"_s, describeStore())); });
@@ -437,6 +437,11 @@ void Server::onWebSocketOpened(ServerWebSocket *socket)
         socket->close(QWebSocketProtocol::CloseCodePolicyViolated, reason);
         return;
     }
+    if (m_backend->sharesSessions() && !m_backend->acceptsSessions()) {
+        // No hello without a session the cluster knows (docs/cluster.md): 1013, the SDK backs off and retries.
+        socket->close(QWebSocketProtocol::CloseCode(1013), u"storage unavailable, try again later"_s);
+        return;
+    }
     if (QString reason; !m_namespaces.admits(ns, &reason)) {
         qCWarning(lcProtocol).noquote() << "refusing" << socket->peerAddress().toString() << "namespace"
                                         << m_namespaces.resolve(ns).left(64) << reason;
@@ -475,10 +480,61 @@ Session *Server::attach(Connection *c, Database *db, const QString &lastSessionI
     Session *s = m_registry.open(c, db, c->remoteAddress(), epochMs());
     qCInfo(lcSession).noquote() << s->handle() << "connected from" << s->remoteAddress << "namespace" << db->name();
     QString why;
-    if (!persistSession(s, &why))
+    if (m_backend->sharesSessions())
+        m_backend->openSession(*s);
+    else if (!persistSession(s, &why))
         qCWarning(lcSession).noquote() << s->handle() << "could not be stored:" << why;
     noteSessionChanged(s);
     return s;
+}
+
+void Server::resumeShared(Connection *c, Database *db, const QString &id)
+{
+    m_backend->resumeSession(
+        db->name(), id, [this, c = QPointer<Connection>(c), db, id](bool reached, Backend::SharedSession shared) {
+            if (!c || c->isLost()) {
+                // Gone while the backend answered: the session it just made live here is suspended again.
+                if (reached && shared.found) {
+                    const Session gone(id, 0, db);
+                    m_backend->suspendSession(gone, m_config.graceMs);
+                }
+                return;
+            }
+            if (!reached) {
+                c->closeWithError(QWebSocketProtocol::CloseCode(1013), u"storage unavailable, try again later"_s);
+                return;
+            }
+            if (shared.found && !m_registry.find(id)) {
+                // Resumed from another node (or after this one forgot it): the local view is built from the backend.
+                Session *s = m_registry.restore(id, m_registry.nextNumber(), db, monotonicMs(), epochMs(), 0);
+                s->setIdentity(shared.identity);
+                s->queue().setOps(std::move(shared.ops));
+                s->createdAt = shared.createdAt;
+            } else if (shared.found) {
+                m_registry.find(id)->queue().setOps(std::move(shared.ops));
+            }
+            bool resumed = false;
+            Session *s = attach(c, db, shared.found ? id : QString(), &resumed);
+            c->finishStart(s, resumed);
+        });
+}
+
+void Server::dropSharedSessions(const QString &id, const QString &reason)
+{
+    const qint64 now = epochMs();
+    const QList<Session *> sessions = id.isEmpty() ? m_registry.sessions() : QList<Session *> {m_registry.find(id)};
+    for (Session *s : sessions) {
+        if (!s)
+            continue;
+        qCInfo(lcSession).noquote() << s->handle() << "dropped without firing:" << reason;
+        if (Connection *c = s->connection())
+            c->releaseForTakeover(reason);
+        s->setState(Session::State::Ended);
+        s->setEndReason(Session::EndReason::Takeover);
+        s->queue().clear();
+        m_feed.noteSessionEnded(*s, {}, now);
+        m_registry.remove(s);
+    }
 }
 
 void Server::connectionLost(Connection *c, Session *s, bool cleanClose)
@@ -495,6 +551,8 @@ void Server::connectionLost(Connection *c, Session *s, bool cleanClose)
         return;
     }
     m_registry.suspend(s, monotonicMs(), epochMs(), m_config.graceMs);
+    if (m_backend->sharesSessions())
+        m_backend->suspendSession(*s, m_config.graceMs);
     qCInfo(lcSession).noquote() << s->handle() << "suspended; its" << s->queue().ops().size() << "ops fire in"
                                 << m_config.graceMs << "ms unless it resumes";
     noteSessionChanged(s);
@@ -545,6 +603,16 @@ void Server::endSession(Session *s, Session::EndReason reason)
         qCWarning(lcSession).noquote() << s->handle() << "skipped an op that no longer applies:" << e;
     // Described before they are applied (and moved away); only when someone consumes it (AdminFeed).
     const QJsonArray fired = m_feed.describeFired(writes);
+    if (m_backend->sharesSessions()) {
+        // The backend fires, exactly once across servers: at once here, or (grace ended) by its own sweep. What the
+        // feed shows was resolved against this server's copy; the backend resolves at the moment it fires.
+        if (reason != Session::EndReason::Timeout)
+            m_backend->suspendSession(*s, 0);
+        s->queue().clear();
+        m_feed.noteSessionEnded(*s, fired, now);
+        m_registry.remove(s);
+        return;
+    }
     if (!writes.empty()) {
         qCInfo(lcSession).noquote() << u"%1 firing %2 onDisconnect ops (%3)"_s.arg(s->handle())
                                            .arg(writes.size())

@@ -188,6 +188,8 @@ public:
 
     // Called by connections.
     Session *attach(Connection *c, Database *db, const QString &lastSessionId, bool *resumed);
+    /** With sessions in a shared backend: asks it for session id, then gives c its session (finishStart). */
+    void resumeShared(Connection *c, Database *db, const QString &id);
     void connectionLost(Connection *c, Session *s, bool cleanClose);
     /** Ends s (firing its ops) and gives c a fresh session instead; used when a resumed client changes identity. */
     Session *restartSession(Connection *c, Session *s);
@@ -234,6 +236,8 @@ private:
     void onGraceTimer();
     void endSession(Session *s, Session::EndReason reason);
     bool openRedis(QString *error);
+    /** A shared backend moved session id to another server, or (id empty) took all of them: drop without firing. */
+    void dropSharedSessions(const QString &id, const QString &reason);
     void broadcastToWatchers(const QByteArray &message) { m_feed.broadcast(message); } // onBatchCommitted's
     // SessionLedger, for the request path.
     bool recordRegistration(Session *s, const OnDisconnectQueue::Registration &r, QString *error) override

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <QProcess>
+#include <QRandomGenerator>
 #include <QStringList>
 #include <QTcpServer>
 #include <QTcpSocket>
@@ -19,9 +20,14 @@ public:
     explicit RedisServer(QStringList options = {})
         : m_options(std::move(options))
     {
-        QTcpServer probe;
-        if (probe.listen(QHostAddress::LocalHost, 0))
-            m_port = probe.serverPort();
+        // Below the kernel's ephemeral range (32768-60999), where port 0 binds land: a test that stops and starts
+        // its Redis again must not find the port taken by another test's server in between.
+        for (int attempt = 0; attempt < 100 && m_port == 0; ++attempt) {
+            const auto port = quint16(20000 + QRandomGenerator::global()->bounded(12000));
+            QTcpServer probe;
+            if (probe.listen(QHostAddress::LocalHost, port))
+                m_port = port;
+        }
     }
     ~RedisServer() { stop(); }
 
@@ -63,17 +69,26 @@ public:
     void resume() { ::kill(pid_t(m_process.processId()), SIGCONT); }
 
 private:
+    // Up, and ours: another test's Redis may have taken the port while this one was stopped, so the answer must
+    // come from this process (INFO's process_id), not from whoever listens there now.
     bool ping()
     {
         QTcpSocket s;
         s.connectToHost(QHostAddress::LocalHost, m_port);
         if (!s.waitForConnected(500))
             return false;
-        s.write("PING\r\n");
-        if (!s.waitForReadyRead(500))
-            return false;
-        const QByteArray answer = s.readAll();
-        return answer.startsWith("+PONG") || answer.startsWith("-NOAUTH"); // up, with requirepass or without
+        const qsizetype pass = m_options.indexOf(u"--requirepass"_qs);
+        if (pass >= 0 && pass + 1 < m_options.size())
+            s.write("AUTH " + m_options.at(pass + 1).toUtf8() + "\r\n");
+        s.write("INFO server\r\n");
+        QByteArray answer;
+        while (!answer.contains("process_id:") || !answer.mid(answer.indexOf("process_id:")).contains("\r\n")) {
+            if (!s.waitForReadyRead(500))
+                return false;
+            answer += s.readAll();
+        }
+        const QByteArray rest = answer.mid(answer.indexOf("process_id:") + 11);
+        return rest.left(rest.indexOf("\r\n")).toLongLong() == m_process.processId();
     }
 
     QStringList m_options;

@@ -6,7 +6,9 @@
 #include "rawclient.h"
 #include "redisserver.h"
 #include "serverprocess.h"
+#include "websockettest.h"
 
+#include <QElapsedTimer>
 #include <QProcess>
 
 #include <csignal>
@@ -25,6 +27,10 @@ private Q_SLOTS:
     void refusesWeakRedisAndData();
     void writesSurviveARedisRestart();
     void pausedPastItsLeaseIsFenced();
+    void sessionResumesOnAnotherNode();
+    void liveSessionTakenOverByAnotherNode();
+    void cleanCloseFiresAtOnce();
+    void killedNodeSessionsFireOnce();
 
 private:
     /** Starts node `name` on a free port; its port, 0 on failure. */
@@ -49,6 +55,18 @@ QJsonObject listenTo(const QString &path)
 QString redisUrl(quint16 port)
 {
     return u"redis://127.0.0.1:%1"_s.arg(port);
+}
+
+/** Whether a new client of the node on port is closed with code instead of getting a hello (a raw peer: Qt's own
+ *  client does not accept 1013). */
+bool closedWith(quint16 port, int code)
+{
+    Peer p;
+    if (!p.connectTo(port))
+        return false;
+    p.send(upgradeRequest());
+    (void)QTest::qWaitFor([&] { return p.closeCode() != -1 || p.closed; }, 5000);
+    return p.closeCode() == code && p.hello().isEmpty();
 }
 
 /** The values pushed for path, in order. */
@@ -188,7 +206,9 @@ void TstCluster::writesSurviveARedisRestart()
         QCOMPARE(replyStatus(writer.call(u"p"_s, put(u"/log/%1"_s.arg(i), i))), u"ok"_s);
 
     m_redis->kill();
-    // While Redis is away a write is refused with a reason, never acknowledged.
+    // While Redis is away a new client gets no session (1013, try again later), and a write is refused with a
+    // reason, never acknowledged.
+    QTRY_VERIFY_WITH_TIMEOUT(closedWith(first, 1013), 10000);
     QJsonObject down;
     QTRY_VERIFY_WITH_TIMEOUT(
         (down = writer.call(u"p"_s, put(u"/log/down"_s, true))).value(u"s"_s) == u"write_failed"_s, 10000);
@@ -238,6 +258,122 @@ void TstCluster::pausedPastItsLeaseIsFenced()
     QVERIFY(again.open(paused));
     QTRY_VERIFY_WITH_TIMEOUT(replyStatus(again.call(u"p"_s, put(u"/x"_s, 3))) == u"ok"_s, 10000);
     QTRY_COMPARE(watcher.call(u"g"_s, {{u"p"_s, u"/x"_s}, {u"q"_s, QJsonObject()}}).value(u"d"_s), QJsonValue(3));
+}
+
+namespace
+{
+
+/** Pushes of value at path, counted. */
+int pushesOf(const RawClient &c, const QString &path, const QJsonValue &value)
+{
+    int n = 0;
+    for (const QJsonObject &p : c.pushes) {
+        const QJsonObject b = p.value(u"b"_s).toObject();
+        if (p.value(u"a"_s) == u"d"_s && b.value(u"p"_s) == path && b.value(u"d"_s) == value)
+            ++n;
+    }
+    return n;
+}
+
+/** A client present at /presence/<name> with an onDisconnect set to false. */
+bool present(RawClient &c, const QString &name)
+{
+    const QString at = u"/presence/"_s + name;
+    return replyStatus(c.call(u"o"_s, put(at, false))) == u"ok"_s
+        && replyStatus(c.call(u"p"_s, put(at, true))) == u"ok"_s;
+}
+
+} // namespace
+
+void TstCluster::sessionResumesOnAnotherNode()
+{
+    const quint16 first = startNode(u"n1"_s), second = startNode(u"n2"_s);
+    QVERIFY(first != 0 && second != 0);
+    RawClient watcher, client;
+    QVERIFY(watcher.open(second));
+    QCOMPARE(replyStatus(watcher.call(u"q"_s, listenTo(u"/presence"_s))), u"ok"_s);
+    QVERIFY(client.open(first));
+    QVERIFY(present(client, u"a"_s));
+    const QString id = client.sessionId();
+
+    // The network drops; the client comes back through the other node within the grace, with ls.
+    client.socket.abort();
+    RawClient back;
+    QVERIFY(back.open(second, u"test"_s, id));
+    QCOMPARE(back.sessionId(), id);
+    // Past the grace of the first node's suspend (1 s): nothing fired, the ops went with the session.
+    QTest::qWait(1500);
+    QCOMPARE(pushesOf(watcher, u"/presence/a"_s, false), 0);
+    back.socket.close();
+    QTRY_COMPARE(pushesOf(watcher, u"/presence/a"_s, false), 1);
+}
+
+void TstCluster::liveSessionTakenOverByAnotherNode()
+{
+    const quint16 first = startNode(u"n1"_s), second = startNode(u"n2"_s);
+    QVERIFY(first != 0 && second != 0);
+    RawClient watcher, old;
+    QVERIFY(watcher.open(second));
+    QCOMPARE(replyStatus(watcher.call(u"q"_s, listenTo(u"/presence"_s))), u"ok"_s);
+    QVERIFY(old.open(first));
+    QVERIFY(present(old, u"b"_s));
+
+    // A half-open socket on the first node; the client is back on the second: the first closes its socket.
+    RawClient back;
+    QVERIFY(back.open(second, u"test"_s, old.sessionId()));
+    QCOMPARE(back.sessionId(), old.sessionId());
+    QTRY_VERIFY(old.closed);
+    QCOMPARE(old.socket.closeReason(), u"session resumed on another node"_s);
+    QCOMPARE(replyStatus(watcher.call(u"p"_s, put(u"/barrier"_s, 1))), u"ok"_s);
+    QCOMPARE(pushesOf(watcher, u"/presence/b"_s, false), 0);
+    back.socket.close();
+    QTRY_COMPARE(pushesOf(watcher, u"/presence/b"_s, false), 1);
+}
+
+void TstCluster::cleanCloseFiresAtOnce()
+{
+    const quint16 first = startNode(u"n1"_s), second = startNode(u"n2"_s);
+    QVERIFY(first != 0 && second != 0);
+    RawClient watcher, tab;
+    QVERIFY(watcher.open(second));
+    QCOMPARE(replyStatus(watcher.call(u"q"_s, listenTo(u"/presence"_s))), u"ok"_s);
+    QVERIFY(tab.open(first));
+    QVERIFY(present(tab, u"c"_s));
+    QCOMPARE(replyStatus(tab.call(u"o"_s, put(u"/lastSeen/c"_s, QJsonObject {{u".sv"_s, u"timestamp"_s}}))), u"ok"_s);
+    tab.socket.close(); // a closed tab: fires at once, not after the grace
+    QTRY_COMPARE_WITH_TIMEOUT(pushesOf(watcher, u"/presence/c"_s, false), 1, 900);
+    const QJsonValue lastSeen
+        = watcher.call(u"g"_s, {{u"p"_s, u"/lastSeen/c"_s}, {u"q"_s, QJsonObject()}}).value(u"d"_s);
+    QVERIFY2(lastSeen.isDouble() && lastSeen.toDouble() > 1.7e12, "the timestamp resolved by Redis when it fired");
+}
+
+void TstCluster::killedNodeSessionsFireOnce()
+{
+    const quint16 doomed = startNode(u"n1"_s), second = startNode(u"n2"_s), third = startNode(u"n3"_s);
+    QVERIFY(doomed != 0 && second != 0 && third != 0);
+    RawClient watcher;
+    QVERIFY(watcher.open(third));
+    QCOMPARE(replyStatus(watcher.call(u"q"_s, listenTo(u"/presence"_s))), u"ok"_s);
+    std::vector<std::unique_ptr<RawClient>> clients;
+    for (int i = 0; i < 20; ++i) {
+        clients.push_back(std::make_unique<RawClient>());
+        QVERIFY(clients.back()->open(i % 2 ? doomed : second));
+        QVERIFY(present(*clients.back(), QString::number(i)));
+    }
+
+    // kill -9: no close frame, no suspend, the lease just stops being renewed. The others take its sessions over
+    // once the lease (dead-after, 1 s) has run out, and they fire after the grace (1 s), each exactly once.
+    QElapsedTimer clock;
+    clock.start();
+    m_nodes.front()->kill();
+    for (int i = 1; i < 20; i += 2)
+        QTRY_COMPARE_WITH_TIMEOUT(pushesOf(watcher, u"/presence/%1"_s.arg(i), false), 1, 10000);
+    QVERIFY2(clock.elapsed() < 1000 + 250 + 1000 + 2000, qPrintable(u"%1 ms"_s.arg(clock.elapsed())));
+    // The clients of the node that lives on keep their presence; a write after the fires has seen them all.
+    QCOMPARE(replyStatus(watcher.call(u"p"_s, put(u"/barrier"_s, 1))), u"ok"_s);
+    QTest::qWait(500); // a second fire by a slower sweeper would come within a sweep or two (100 ms)
+    for (int i = 0; i < 20; ++i)
+        QCOMPARE(pushesOf(watcher, u"/presence/%1"_s.arg(i), false), i % 2 ? 1 : 0);
 }
 
 QTEST_GUILESS_MAIN(TstCluster)
