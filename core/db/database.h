@@ -19,6 +19,11 @@ namespace lark
 struct Write {
     Path path;
     Node value;
+    /**
+     * The value as sent when it held ServerValues (value has them resolved here); undefined otherwise. A journal
+     * shared by several servers resolves them itself, so that an increment counts against the shared tree.
+     */
+    QJsonValue unresolved = QJsonValue(QJsonValue::Undefined);
 };
 
 class Database;

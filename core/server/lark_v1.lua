@@ -171,48 +171,6 @@ local function stale_since(keys, since, paths)
     return false
 end
 
--- lark_write(node, epoch, since, origin, handle, payload, n, [path, k, leafpath, leafjson x k] x n)
--- origin: c (client), a (admin), i (import), o (onDisconnect). payload: the batch as the nodes apply it,
--- [[path, export JSON], ...], already encoded. Returns [seq, stream ID].
-local function lark_write(keys, args)
-    local node, epoch, since, origin, handle, payload = args[1], args[2], args[3], args[4], args[5], args[6]
-    local n = tonumber(args[7])
-    if not n or not payload or #keys ~= 9 then
-        return redis.error_reply('BAD lark_write arguments')
-    end
-    -- Parse before the first write: a bad call must change nothing.
-    local sets, at = {}, 8
-    for s = 1, n do
-        local path, k = args[at], tonumber(args[at + 1])
-        if not path or not k or at + 1 + 2 * k > #args then
-            return redis.error_reply('BAD lark_write set ' .. s)
-        end
-        sets[s] = { path = path, leaves = { unpack(args, at + 2, at + 1 + 2 * k) } }
-        at = at + 2 + 2 * k
-    end
-    if at ~= #args + 1 then
-        return redis.error_reply('BAD lark_write: extra arguments')
-    end
-    if fenced(keys[NODES], node, epoch) then
-        return redis.error_reply('FENCED lease ' .. node .. '#' .. epoch .. ' is not valid')
-    end
-    local paths = {}
-    for s = 1, n do
-        paths[s] = sets[s].path
-    end
-    if since ~= '' and stale_since(keys, since, paths) then
-        return redis.error_reply('DATASTALE the data changed since ' .. since)
-    end
-    for s = 1, n do
-        apply_set(keys, sets[s].path, sets[s].leaves)
-    end
-    local seq = redis.call('HINCRBY', keys[META], 'seq', 1)
-    local id = redis.call('XADD', keys[LOG], 'MAXLEN', '~', 100000, '*', 'q', seq, 'k', 'w', 'n',
-        node .. '#' .. epoch, 't', now_ms(), 'ps', table.concat(paths, '\n'), 'o', origin, 'h', handle, 'd', payload)
-    redis.call('SADD', keys[NSS], keys[T]:sub(2, -4)) -- {ns}:t → ns
-    return { seq, id }
-end
-
 -- lark_read(): every leaf with the log position they are current at, in one instant:
 -- [seq, last stream ID, leafpath, leafjson, ...].
 local function lark_read(keys, args)
@@ -442,6 +400,79 @@ local function namespace_call(keys, args, n)
         return nil, redis.error_reply('FENCED lease ' .. args[1] .. '#' .. args[2] .. ' is not valid')
     end
     return args[1] .. '#' .. args[2]
+end
+
+-- lark_write(node, epoch, since, origin, handle, n, [path, value, k, leafpath, leafjson x k] x n)
+-- origin: c (client), a (admin), i (import), o (onDisconnect). value is the set's export JSON with its leaves
+-- encoded by the node; k = -1 instead: value is the JSON as sent, with ServerValues for Redis to resolve now (so
+-- that two nodes incrementing one path both count). Returns [seq, stream ID].
+local function lark_write(keys, args)
+    local node, epoch, since, origin, handle = args[1], args[2], args[3], args[4], args[5]
+    local n = tonumber(args[6])
+    if not n or #keys ~= 9 then
+        return redis.error_reply('BAD lark_write arguments')
+    end
+    -- Parse before the first write: a bad call must change nothing.
+    local sets, at = {}, 7
+    for s = 1, n do
+        local path, value, k = args[at], args[at + 1], tonumber(args[at + 2])
+        if not path or not value or not k or at + 2 + 2 * math.max(k, 0) > #args then
+            return redis.error_reply('BAD lark_write set ' .. s)
+        end
+        if k < 0 then
+            local ok, decoded = pcall(cjson.decode, value)
+            if not ok then
+                return redis.error_reply('BAD lark_write set ' .. s .. ' is not JSON')
+            end
+            sets[s] = { path = path, raw = decoded }
+            at = at + 3
+        else
+            sets[s] = { path = path, text = value, leaves = { unpack(args, at + 3, at + 2 + 2 * k) } }
+            at = at + 3 + 2 * k
+        end
+    end
+    if at ~= #args + 1 then
+        return redis.error_reply('BAD lark_write: extra arguments')
+    end
+    if fenced(keys[NODES], node, epoch) then
+        return redis.error_reply('FENCED lease ' .. node .. '#' .. epoch .. ' is not valid')
+    end
+    local paths = {}
+    for s = 1, n do
+        paths[s] = sets[s].path
+    end
+    if since ~= '' and stale_since(keys, since, paths) then
+        return redis.error_reply('DATASTALE the data changed since ' .. since)
+    end
+    -- ServerValues against the tree before this batch (its sets do not overlap), as a single server does.
+    local now = now_ms()
+    for s = 1, n do
+        local set = sets[s]
+        if set.raw ~= nil then
+            local resolved, why = resolve(keys, set.raw, set.path, now)
+            if why then
+                return redis.error_reply('BAD ' .. why)
+            end
+            set.leaves = {}
+            if is_priority(set.path) then
+                if type(resolved) == 'number' or type(resolved) == 'string' then
+                    set.leaves = { set.path, encode(resolved) }
+                end
+            else
+                flatten(resolved, set.path, set.leaves)
+            end
+            set.text = encode(resolved)
+        end
+    end
+    local payload = {}
+    for s = 1, n do
+        apply_set(keys, sets[s].path, sets[s].leaves)
+        payload[s] = '[' .. cjson.encode(sets[s].path) .. ',' .. sets[s].text .. ']'
+    end
+    local id = log_entry(keys, node .. '#' .. epoch, 'w', paths, '[' .. table.concat(payload, ',') .. ']',
+        { 'o', origin, 'h', handle })
+    redis.call('SADD', keys[NSS], keys[T]:sub(2, -4)) -- {ns}:t → ns
+    return { tonumber(redis.call('HGET', keys[META], 'seq')), id }
 end
 
 -- lark_session_open(node, epoch, sid, sk, handle, kept): a new live session owned by the caller.

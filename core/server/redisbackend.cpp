@@ -59,6 +59,7 @@ Path pathFromText(const QString &text)
     return text.isEmpty() ? Path() : Path(text.split(u'/'));
 }
 
+// A JSON value as text (QJsonDocument takes only arrays and objects).
 QByteArray leafJson(const QJsonValue &v)
 {
     const QByteArray array = QJsonDocument(QJsonArray {v}).toJson(QJsonDocument::Compact);
@@ -421,13 +422,17 @@ bool RedisBackend::record(
         return refuse(u"storage unavailable: namespace %1 is not attached"_s.arg(db.name()));
     Replica &r = *it;
 
-    QJsonArray payload;
     QList<QByteArray> sets;
     int count = 0;
     for (const Write *w : inApplyOrder(writes)) {
         const Path abs = base.child(w->path);
         const QByteArray at = pathText(abs);
-        payload.append(QJsonArray {QString::fromUtf8(at), w->value.toJson()});
+        if (!w->unresolved.isUndefined()) {
+            // Its ServerValues are resolved in Redis, against the shared tree (k = -1).
+            sets << at << leafJson(arraysAsObjects(w->unresolved)) << "-1";
+            ++count;
+            continue;
+        }
         QList<QByteArray> leaves;
         if (!abs.isRoot() && abs.back() == u".priority"_s) {
             if (w->value.type() == Node::Type::Number || w->value.type() == Node::Type::String)
@@ -435,14 +440,13 @@ bool RedisBackend::record(
         } else {
             appendLeaves(w->value, at, &leaves);
         }
-        sets << at << QByteArray::number(leaves.size() / 2) << leaves;
+        sets << at << leafJson(w->value.toJson()) << QByteArray::number(leaves.size() / 2) << leaves;
         ++count;
     }
     QList<QByteArray> argv {"FCALL", "lark_write", "9"};
     argv << r.keys << m_options.nodeName.toUtf8() << QByteArray::number(m_epoch)
          << (origin.conditional ? r.lastId : QByteArray()) << QByteArray(1, originCode(origin.kind))
-         << origin.session.toUtf8() << QJsonDocument(payload).toJson(QJsonDocument::Compact)
-         << QByteArray::number(count) << sets;
+         << origin.session.toUtf8() << QByteArray::number(count) << sets;
 
     const quint64 batch = m_nextBatch++;
     m_writes.push_back({batch, db.name(), {}, PendingWrite::State::Sent, true, {}});
@@ -672,6 +676,15 @@ void RedisBackend::stop()
     m_leaseTimer.stop();
     m_sweepTimer.stop();
     m_reapTimer.stop();
+    if (!holdsLease())
+        return;
+    // Leaving: the lease ends now, so the other nodes take this node's sessions over at their next reap (its
+    // clients, closed with 1001, resume there; the others fire after the grace) instead of after dead-after.
+    const RedisReply r = m_blocking.command({"FCALL", "lark_node_heartbeat", "2", NodesKey, EpochKey,
+        m_options.nodeName.toUtf8(), QByteArray::number(m_epoch), "1"});
+    if (r.isError())
+        qCWarning(lcServer).noquote() << "could not give up the lease" << lease() << ":" << replyText(r);
+    m_epoch = 0;
 }
 
 QByteArray RedisBackend::sessionKey(const QString &id)

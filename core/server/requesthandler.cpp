@@ -42,7 +42,7 @@ bool buildChildren(const Database &db, const Path &path, const std::vector<std::
         Node node;
         if (!buildWriteValue(json, path.child(rel), db.root(), now, &node, why))
             return false;
-        out->push_back({rel, std::move(node)});
+        out->push_back({rel, std::move(node), containsServerValues(json) ? json : QJsonValue(QJsonValue::Undefined)});
     }
     return true;
 }
@@ -124,7 +124,8 @@ Reply RequestHandler::set(const Caller &c, const Request &r, qint64 now) const
     if (!buildWriteValue(r.data, r.path, c.db->root(), now, &node, &why))
         return refused(status::InvalidRequest, why);
     std::vector<Write> writes;
-    writes.push_back({Path(), std::move(node)});
+    writes.push_back(
+        {Path(), std::move(node), containsServerValues(r.data) ? r.data : QJsonValue(QJsonValue::Undefined)});
     if (const std::optional<Denied> no = m_authorizer->mayWrite(c.identity, *c.db, r.path, writes, now))
         return denied(c, r, *no);
     // After the rules: a denied transaction is refused at once, not retried on datastale until the SDK gives up.

@@ -31,6 +31,7 @@ private Q_SLOTS:
     void liveSessionTakenOverByAnotherNode();
     void cleanCloseFiresAtOnce();
     void killedNodeSessionsFireOnce();
+    void nodeLeavingHandsItsSessionsOver();
 
 private:
     /** Starts node `name` on a free port; its port, 0 on failure. */
@@ -361,6 +362,14 @@ void TstCluster::killedNodeSessionsFireOnce()
         QVERIFY(present(*clients.back(), QString::number(i)));
     }
 
+    // Under load: a writer on the doomed node has writes in flight when it dies.
+    RawClient writer;
+    QVERIFY(writer.open(doomed));
+    QList<qint64> writes;
+    for (int i = 0; i < 300; ++i)
+        writes << writer.request(u"p"_s, put(u"/load/%1"_s.arg(i), i));
+    QTRY_VERIFY(!writer.replies.isEmpty());
+
     // kill -9: no close frame, no suspend, the lease just stops being renewed. The others take its sessions over
     // once the lease (dead-after, 1 s) has run out, and they fire after the grace (1 s), each exactly once.
     QElapsedTimer clock;
@@ -374,6 +383,46 @@ void TstCluster::killedNodeSessionsFireOnce()
     QTest::qWait(500); // a second fire by a slower sweeper would come within a sweep or two (100 ms)
     for (int i = 0; i < 20; ++i)
         QCOMPARE(pushesOf(watcher, u"/presence/%1"_s.arg(i), false), i % 2 ? 1 : 0);
+    // Every write the dead node acknowledged is there.
+    const QJsonObject load
+        = watcher.call(u"g"_s, {{u"p"_s, u"/load"_s}, {u"q"_s, QJsonObject()}}).value(u"d"_s).toObject();
+    int acked = 0;
+    for (int i = 0; i < writes.size(); ++i) {
+        if (replyStatus(writer.replies.value(writes.at(i))) != u"ok"_s)
+            continue;
+        ++acked;
+        QCOMPARE(load.value(QString::number(i)), QJsonValue(i));
+    }
+    QVERIFY(acked > 0);
+}
+
+void TstCluster::nodeLeavingHandsItsSessionsOver()
+{
+    // A lease far longer than the test: only the leaving node giving it up lets the others take over in time.
+    const QStringList longLease {u"--dead-after"_s, u"30s"_s};
+    const quint16 leaving = startNode(u"n1"_s, longLease), staying = startNode(u"n2"_s, longLease);
+    QVERIFY(leaving != 0 && staying != 0);
+    RawClient watcher, moving, gone;
+    QVERIFY(watcher.open(staying));
+    QCOMPARE(replyStatus(watcher.call(u"q"_s, listenTo(u"/presence"_s))), u"ok"_s);
+    QVERIFY(moving.open(leaving));
+    QVERIFY(gone.open(leaving));
+    QVERIFY(present(moving, u"moving"_s));
+    QVERIFY(present(gone, u"gone"_s));
+
+    QElapsedTimer clock;
+    clock.start();
+    m_nodes.front()->terminate();
+    QVERIFY(m_nodes.front()->waitForFinished(10000));
+    QTRY_VERIFY(moving.closed);
+    QCOMPARE(moving.socket.closeCode(), QWebSocketProtocol::CloseCodeGoingAway);
+    RawClient back;
+    QVERIFY(back.open(staying, u"test"_s, moving.sessionId()));
+    QCOMPARE(back.sessionId(), moving.sessionId());
+    // The one that does not come back fires after the grace (1 s), not after the 30 s lease.
+    QTRY_COMPARE_WITH_TIMEOUT(pushesOf(watcher, u"/presence/gone"_s, false), 1, 10000);
+    QVERIFY2(clock.elapsed() < 8000, qPrintable(u"%1 ms"_s.arg(clock.elapsed())));
+    QCOMPARE(pushesOf(watcher, u"/presence/moving"_s, false), 0);
 }
 
 QTEST_GUILESS_MAIN(TstCluster)

@@ -8,7 +8,9 @@
 #include "redis/redisconnection.h"
 #include "redisserver.h"
 #include "server/redisbackend.h"
+#include "server/session.h"
 
+#include <QDateTime>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QRandomGenerator>
@@ -97,6 +99,15 @@ struct TestNode {
         }
         return backend->openBatch();
     }
+    /** A write whose ServerValues Redis resolves (as the request path sends one that held them). */
+    quint64 writeAsSent(const QString &at, const QJsonValue &asSent)
+    {
+        std::vector<Write> w;
+        w.push_back({Path(), Node::fromNumber(0), asSent}); // the local guess, which Redis must not use
+        if (!db.write(path(at), std::move(w), {WriteOrigin::Kind::Client, u"S1"_s}))
+            return 0;
+        return backend->openBatch();
+    }
     Database db;
     std::unique_ptr<RedisBackend> backend;
 };
@@ -108,6 +119,12 @@ std::pair<bool, QString> waitCommitted(RedisBackend &b, quint64 batch)
     if (!QTest::qWaitFor([&] { return log->commits.contains(batch); }, 10000))
         return {false, u"no commit within 10 s"_s};
     return log->commits.value(batch);
+}
+
+/** A write after everything sent before it: once it is applied, so is all of that. */
+bool barrier(TestNode &n)
+{
+    return waitCommitted(*n.backend, n.write(u"barrier"_s, "true")).first;
 }
 
 } // namespace
@@ -124,6 +141,8 @@ private Q_SLOTS:
     void transactionAgainstAnOldCopyIsStale();
     void expiredLeaseIsFencedThenRegistersAgain();
     void redisDownThenBack();
+    void serverValuesResolveInRedis();
+    void queuedOpsFireInRedisExactly();
 
 private:
     std::unique_ptr<RedisServer> m_redis;
@@ -211,7 +230,13 @@ void TstRedisBackend::copiesMatchRedisAfterRandomWrites()
         QByteArray value = values.at(int(random.bounded(values.size())));
         if (at.endsWith(u".priority"_s))
             value = random.bounded(2) ? "3" : "null";
-        const quint64 batch = n.write(at, value);
+        // Some with ServerValues, which Lua resolves, flattens and encodes itself.
+        const quint64 batch = !at.endsWith(u".priority"_s) && random.bounded(4) == 0 ? n.writeAsSent(at,
+                                  QJsonDocument::fromJson(random.bounded(2)
+                                          ? "{\"t\":{\".sv\":\"timestamp\"},\"l\":[1,{\"c\":0.1}],\".priority\":\"q\"}"
+                                          : "{\"n\":{\".sv\":{\"increment\":1.5}},\"s\":\"\u00e9\\\"/\"}")
+                                      .object())
+                                                                                     : n.write(at, value);
         QVERIFY2(batch != 0, qPrintable(at));
         (&n == &a ? lastA : lastB) = batch;
     }
@@ -242,9 +267,9 @@ void TstRedisBackend::transactionAgainstAnOldCopyIsStale()
         = other.command({"FCALL", "lark_node_heartbeat", "2", "lark:nodes", "lark:epoch", "z", "0", "5000"});
     QCOMPARE(int(reg.type), int(RedisReply::Type::Array));
     const QByteArray epoch = QByteArray::number(reg.elements[0].integer);
-    const RedisReply w = other.command({"FCALL", "lark_write", "9", "{t}:t", "{t}:ix", "{t}:log", "{t}:meta",
-        "{t}:sess", "{t}:dl", "{t}:own", "lark:nodes", "lark:nss", "z", epoch, "", "c", "", "[[\"counter\",5]]", "1",
-        "counter", "1", "counter", "5"});
+    const RedisReply w
+        = other.command({"FCALL", "lark_write", "9", "{t}:t", "{t}:ix", "{t}:log", "{t}:meta", "{t}:sess", "{t}:dl",
+            "{t}:own", "lark:nodes", "lark:nss", "z", epoch, "", "c", "", "1", "counter", "5", "1", "counter", "5"});
     QVERIFY2(!w.isError(), w.string.constData());
 
     // The copy still says 1: a transaction checked against it must not overwrite the 5.
@@ -310,6 +335,71 @@ void TstRedisBackend::redisDownThenBack()
     QVERIFY2(fresh.start(&why), qPrintable(why));
     QCOMPARE(fresh.db.valueJson(path(u"kept"_s)), QJsonValue(u"before"_s));
     QCOMPARE(fresh.db.valueJson(path(u"lost"_s)), QJsonValue(QJsonValue::Null));
+}
+
+void TstRedisBackend::serverValuesResolveInRedis()
+{
+    TestNode a(m_redis->port(), u"a"_s), b(m_redis->port(), u"b"_s);
+    QString why;
+    QVERIFY2(a.start(&why), qPrintable(why));
+    QVERIFY2(b.start(&why), qPrintable(why));
+    // Increments racing through two nodes, none waiting for the other's copy: each counts.
+    const QJsonObject increment {{u".sv"_s, QJsonObject {{u"increment"_s, 1}}}};
+    quint64 lastA = 0, lastB = 0;
+    for (int i = 0; i < 50; ++i) {
+        lastA = a.writeAsSent(u"counter"_s, increment);
+        lastB = b.writeAsSent(u"counter"_s, increment);
+    }
+    QVERIFY(waitCommitted(*a.backend, lastA).first);
+    QVERIFY(waitCommitted(*b.backend, lastB).first);
+    QTRY_COMPARE(a.db.valueJson(path(u"counter"_s)), QJsonValue(100));
+    QTRY_COMPARE(b.db.valueJson(path(u"counter"_s)), QJsonValue(100));
+    // A timestamp is Redis's time, inside an object too.
+    const qint64 before = QDateTime::currentMSecsSinceEpoch();
+    const QJsonObject stamped {{u"at"_s, QJsonObject {{u".sv"_s, u"timestamp"_s}}}, {u"who"_s, u"x"_s}};
+    QVERIFY(waitCommitted(*a.backend, a.writeAsSent(u"seen"_s, stamped)).first);
+    const double at = a.db.valueJson(path(u"seen/at"_s)).toDouble();
+    QVERIFY2(at >= double(before - 1000) && at <= double(QDateTime::currentMSecsSinceEpoch() + 1000),
+        qPrintable(QString::number(at)));
+    QCOMPARE(a.db.valueJson(path(u"seen/who"_s)), QJsonValue(u"x"_s));
+}
+
+void TstRedisBackend::queuedOpsFireInRedisExactly()
+{
+    TestNode a(m_redis->port(), u"a"_s), b(m_redis->port(), u"b"_s);
+    QString why;
+    QVERIFY2(a.start(&why), qPrintable(why));
+    QVERIFY2(b.start(&why), qPrintable(why));
+    QVERIFY(waitCommitted(*a.backend, a.write(u"visits"_s, "41")).first);
+
+    lark::Session s(u"session-id-1"_s, 1, &a.db);
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    s.queue().set(path(u"exact"_s), QJsonValue(0.30000000000000004), now);
+    s.queue().set(path(u"visits"_s), QJsonObject {{u".sv"_s, QJsonObject {{u"increment"_s, 1}}}}, now);
+    s.queue().set(path(u"list"_s), QJsonArray {u"x"_s, QJsonObject {{u"y"_s, true}}}, now);
+    s.queue().set(path(u"ranked"_s), QJsonObject {{u".value"_s, u"v"_s}, {u".priority"_s, 2.5}}, now);
+    a.backend->openSession(s);
+    QVERIFY(a.backend->saveSession(s, &why));
+    QVERIFY(waitCommitted(*a.backend, a.backend->openBatch()).first);
+
+    // A clean close: Redis fires the queue at once, and both copies follow the stream.
+    a.backend->suspendSession(s, 0);
+    QTRY_COMPARE(b.db.valueJson(path(u"visits"_s)), QJsonValue(42));
+    QCOMPARE(b.db.valueJson(path(u"exact"_s)).toDouble(), 0.30000000000000004);
+    QCOMPARE(b.db.valueJson(path(u"list/0"_s)), QJsonValue(u"x"_s));
+    QCOMPARE(b.db.valueJson(path(u"list/1/y"_s)), QJsonValue(true));
+    QCOMPARE(b.db.valueJson(path(u"ranked/.priority"_s)), QJsonValue(2.5));
+    QTRY_COMPARE(a.db.valueJson(path(u"visits"_s)), QJsonValue(42));
+    QCOMPARE(a.db.root().hash(), b.db.root().hash());
+    // Fired means gone: it cannot be resumed, and firing it again does nothing.
+    std::optional<bool> found;
+    b.backend->resumeSession(
+        u"t"_s, s.id(), [&](bool reached, RedisBackend::SharedSession shared) { found = reached && shared.found; });
+    QTRY_VERIFY(found.has_value());
+    QVERIFY(!*found);
+    a.backend->suspendSession(s, 0);
+    QVERIFY(barrier(a));
+    QCOMPARE(a.db.valueJson(path(u"visits"_s)), QJsonValue(42));
 }
 
 QTEST_GUILESS_MAIN(TstRedisBackend)
