@@ -120,6 +120,16 @@ ColumnLayout {
         }
     }
 
+    // Connect mode to a cluster node (lark-server --redis): every node and whether its lease is alive.
+    Label {
+        objectName: "clusterNodes"
+        visible: Hub.clusterNodes.length > 0
+        text: "Cluster: " + Hub.clusterNodes.map(n => n.node + (n.self ? " (this node)" : "")
+                                                 + (n.alive ? "" : " (lease expired)")).join(" · ")
+        wrapMode: Text.Wrap
+        Layout.fillWidth: true
+    }
+
     RowLayout {
         Layout.fillWidth: true
         Label { text: "Event log" ; font.bold: true }

@@ -49,6 +49,7 @@ ColumnLayout {
             required property int deadAfterMs
             required property string endReason
             required property string namespace
+            required property string node
             required property var timeline
             // The open tab on this session, 0 for none (another client, or a closed tab).
             readonly property int tabId: Hub.tabs.count >= 0 && card.shortId !== "" ? Hub.tabs.tabIdOfSession(card.shortId) : 0
@@ -95,6 +96,13 @@ ColumnLayout {
                         color: Theme.focus
                     }
                     Label { objectName: "sessionNamespace"; text: "ns " + card.namespace; color: Theme.muted }
+                    // Cluster mode: the node it is on (the sessions shown are the connected node's).
+                    Label {
+                        objectName: "sessionNode"
+                        visible: card.node !== ""
+                        text: "on " + card.node
+                        color: Theme.muted
+                    }
                     Label { text: card.remote; color: Theme.muted }
                     Label { visible: card.resumes > 0; text: "resumed ×" + card.resumes; color: Theme.muted }
                     Item { Layout.fillWidth: true }

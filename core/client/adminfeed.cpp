@@ -97,9 +97,11 @@ void AdminFeed::subscribe()
 void AdminFeed::setStore(const QJsonObject &store)
 {
     const QString failure = store.value(u"failure"_s).toString();
-    if (failure == m_storeFailure)
+    const QJsonArray nodes = store.value(u"nodes"_s).toArray();
+    if (failure == m_storeFailure && nodes == m_nodes)
         return;
     m_storeFailure = failure;
+    m_nodes = nodes;
     Q_EMIT storeChanged();
 }
 

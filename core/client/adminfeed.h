@@ -23,6 +23,8 @@ class AdminFeed : public QObject
     Q_PROPERTY(QJsonArray sessions READ sessions NOTIFY sessionsChanged)
     Q_PROPERTY(QJsonArray streams READ streams NOTIFY streamsChanged)
     Q_PROPERTY(QString storeFailure READ storeFailure NOTIFY storeChanged)
+    /** In cluster mode, the nodes and their leases: [{lease, node, expiresInMs, alive, self}]; empty otherwise. */
+    Q_PROPERTY(QJsonArray nodes READ nodes NOTIFY storeChanged)
 public:
     explicit AdminFeed(Database *db, QObject *parent = nullptr);
 
@@ -33,6 +35,7 @@ public:
     [[nodiscard]] QJsonArray streams() const;
     /** Why the server's data file failed (it refuses writes until it restarts); empty while it has not. */
     [[nodiscard]] const QString &storeFailure() const { return m_storeFailure; }
+    [[nodiscard]] const QJsonArray &nodes() const { return m_nodes; }
 
 Q_SIGNALS:
     void sessionsChanged();
@@ -41,7 +44,7 @@ Q_SIGNALS:
     void sessionEnded(const QJsonObject &session);
     /** A session's ops were applied (just before it ended): what they wrote, resolved, at firedAt (epoch ms). */
     void opsFired(const QJsonObject &session, const QJsonArray &ops, qint64 firedAt);
-    /** storeFailure() changed: from a snapshot after (re)connecting, or the server's lark.store push. */
+    /** storeFailure() or nodes() changed: from a snapshot after (re)connecting, or the server's lark.store push. */
     void storeChanged();
     /** The server's rules denied a request (lark.denied: handle, identity, action, path, rule, message, at). */
     void requestDenied(const QJsonObject &denial);
@@ -63,6 +66,7 @@ private:
     QMap<QString, QJsonObject> m_sessions;
     QMap<int, QJsonObject> m_streams; // by handle number
     QString m_storeFailure;
+    QJsonArray m_nodes;
 };
 
 } // namespace lark::client

@@ -3,6 +3,7 @@
 
 #include "hubconfig.h"
 
+#include <QJsonArray>
 #include <QObject>
 #include <QString>
 #include <QStringList>
@@ -83,6 +84,8 @@ public:
     [[nodiscard]] virtual int connectionCount() const = 0;
     /** Whether the server keeps its data in a file that a restart (Stop::KeepSessions) brings back. */
     [[nodiscard]] virtual bool isPersistent() const = 0;
+    /** A cluster's nodes and their leases ({lease, node, expiresInMs, alive, self}); empty when not a cluster. */
+    [[nodiscard]] virtual QJsonArray clusterNodes() const { return {}; }
     /** The namespaces the tree can show; empty when only the watched one. */
     [[nodiscard]] virtual QStringList namespaces() const = 0;
     /** Re-reads namespaces() (clients create them on first use); emits namespacesChanged() when they changed. */

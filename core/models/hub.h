@@ -59,6 +59,8 @@ class Hub : public QObject
     Q_PROPERTY(bool keepData READ keepData NOTIFY persistenceChanged)
     Q_PROPERTY(QString dataFile READ dataFile NOTIFY persistenceChanged)
     Q_PROPERTY(bool persistent READ isPersistent NOTIFY runningChanged)
+    /** Connect mode to a cluster node: every node with its lease ({lease, node, expiresInMs, alive, self}). */
+    Q_PROPERTY(QVariantList clusterNodes READ clusterNodes NOTIFY runningChanged)
     Q_PROPERTY(QStringList savedSettings READ savedSettings NOTIFY settingsNotesChanged)
     Q_PROPERTY(QStringList oneOffOptions READ oneOffOptions NOTIFY settingsNotesChanged)
 public:
@@ -118,6 +120,7 @@ public:
     [[nodiscard]] const QString &dataFile() const { return m_config.dataFile; }
     /** Whether the running embedded server keeps its data in dataFile() (keepData, and the file could be opened). */
     [[nodiscard]] bool isPersistent() const { return m_backend->isPersistent(); }
+    [[nodiscard]] QVariantList clusterNodes() const { return m_backend->clusterNodes().toVariantList(); }
     /** Turns keeping data on or off; it applies from the next (re)start of the embedded server. */
     Q_INVOKABLE void setKeepData(bool keep);
 

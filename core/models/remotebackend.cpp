@@ -128,8 +128,15 @@ bool RemoteBackend::start(const HubConfig &config)
         Q_EMIT runningChanged();
     });
     connect(m_feed, &lark::client::AdminFeed::storeChanged, this, [this] {
+        if (m_feed->nodes() != m_nodes) {
+            m_nodes = m_feed->nodes();
+            Q_EMIT runningChanged(); // Hub.clusterNodes
+        }
         // As in host mode: a server that refuses writes says so in the header, not only in its own log.
         const QString &failure = m_feed->storeFailure();
+        if (failure == m_lastFailure)
+            return;
+        m_lastFailure = failure;
         if (failure.isEmpty()) {
             m_models.events->append(u"server"_s, {}, u"the server's data file works again"_s);
             return; // the reconnect that brought the fresh snapshot has cleared the header already

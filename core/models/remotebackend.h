@@ -45,6 +45,7 @@ public:
     [[nodiscard]] int port() const override { return 0; }
     [[nodiscard]] int connectionCount() const override { return 0; }
     [[nodiscard]] bool isPersistent() const override { return false; }
+    [[nodiscard]] QJsonArray clusterNodes() const override { return m_nodes; }
     [[nodiscard]] QStringList namespaces() const override { return {}; }
     void refreshNamespaces() override { }
     /** Only the watched namespace is copied: false. */
@@ -65,6 +66,8 @@ public:
 private:
     lark::client::Database *m_admin = nullptr;
     lark::client::AdminFeed *m_feed = nullptr;
+    QJsonArray m_nodes; // the feed's cluster nodes, as last shown
+    QString m_lastFailure; // the feed's store failure, as last told
     std::vector<lark::client::Subscription> m_adminListens; // the root (for the tree), presence and status
     bool m_adminRefused = false; // the admin credential was refused on this connection: keep that message
     lark::Database *m_mirror = nullptr; // the remote namespace's data, copied from a root listen, for the tree

@@ -409,6 +409,8 @@ QVariant SessionsModel::data(const QModelIndex &index, int role) const
         return s.value(u"endReason"_s).toString();
     case NamespaceRole:
         return s.value(u"namespace"_s).toString();
+    case NodeRole:
+        return s.value(u"node"_s).toString();
     case TimelineRole:
         return r.timeline;
     default:
@@ -432,6 +434,7 @@ QHash<int, QByteArray> SessionsModel::roleNames() const
         {DeadAfterMsRole, "deadAfterMs"},
         {EndReasonRole, "endReason"},
         {NamespaceRole, "namespace"},
+        {NodeRole, "node"},
         {TimelineRole, "timeline"},
     };
 }

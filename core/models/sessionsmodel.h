@@ -51,6 +51,7 @@ public:
         DeadAfterMsRole, /**< while live: the silence limit */
         EndReasonRole, /**< once ended: "clean close", "timeout", ... */
         NamespaceRole, /**< the database the session writes to */
+        NodeRole, /**< in cluster mode, the node the session is on (the one the dashboard is connected to) */
         TimelineRole, /**< the states it went through, oldest first: list of {state ("live", "silent", "suspended",
                          "resumed", "ended"), at (epoch ms), detail (the end reason)}; short ones stay readable */
     };

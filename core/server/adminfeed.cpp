@@ -72,6 +72,8 @@ QJsonObject AdminFeed::describeSession(const Session &s) const
     }
     if (s.endReason() != Session::EndReason::None)
         o.insert(u"endReason"_s, Session::endReasonName(s.endReason()));
+    if (!m_node.isEmpty())
+        o.insert(u"node"_s, m_node);
     return o;
 }
 

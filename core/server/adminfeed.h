@@ -46,6 +46,8 @@ public:
     AdminFeed(const SessionRegistry *sessions, int deadAfterMs, std::function<qint64()> monotonicMs);
 
     void setDeadAfterMs(int deadAfterMs) { m_deadAfterMs = deadAfterMs; }
+    /** In cluster mode, the node every session of this feed is on (its "node"); empty: not a cluster. */
+    void setNodeName(const QString &node) { m_node = node; }
 
     /**
      * `lark.watch`: from now on w hears of every change, if identity is the admin (else permission_denied). The
@@ -104,6 +106,7 @@ private:
     const SessionRegistry *m_sessions;
     std::function<qint64()> m_monotonicMs;
     int m_deadAfterMs;
+    QString m_node;
     QList<Watcher *> m_watchers;
 };
 

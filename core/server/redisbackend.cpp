@@ -212,6 +212,7 @@ RedisBackend::RedisBackend(Options options, QObject *parent)
                                       << (ready ? u"is reachable again"_s
                                                 : u"is unreachable: "_s + m_commands.lastError());
         Q_EMIT availabilityChanged(ready);
+        Q_EMIT describeChanged();
         if (ready)
             heartbeat();
     });
@@ -655,8 +656,35 @@ void RedisBackend::heartbeat()
                 }
                 // Redis set the expiry when it got the call, no earlier than it was sent.
                 m_leaseValidUntil = sentAt + m_options.leaseMs;
+                readNodes();
             }
         });
+}
+
+// For the dashboard: every lease Redis holds, with how long it has left (Redis's clock).
+void RedisBackend::readNodes()
+{
+    m_commands.command({"FCALL_RO", "lark_nodes", "1", NodesKey}, this, [this](const RedisReply &r) {
+        if (r.isError() || r.elements.empty())
+            return;
+        const qint64 now = r.elements[0].integer;
+        QJsonArray nodes;
+        QStringList shape; // what a change is: leases and whether each is alive, not the countdown
+        for (size_t i = 1; i + 1 < r.elements.size(); i += 2) {
+            const QString lease = QString::fromUtf8(r.elements[i].string);
+            const qint64 left = r.elements[i + 1].string.toLongLong() - now;
+            nodes.append(QJsonObject {{u"lease"_s, lease}, {u"node"_s, lease.section(u'#', 0, -2)},
+                {u"expiresInMs"_s, double(std::max<qint64>(0, left))}, {u"alive"_s, left > 0},
+                {u"self"_s, lease == this->lease()}});
+            shape << lease + (left > 0 ? u"+"_s : u"-"_s);
+        }
+        QStringList before;
+        for (const QJsonValue &n : std::as_const(m_nodes))
+            before << n[u"lease"_s].toString() + (n[u"alive"_s].toBool() ? u"+"_s : u"-"_s);
+        m_nodes = nodes;
+        if (before != shape)
+            Q_EMIT describeChanged();
+    });
 }
 
 void RedisBackend::checkLease()
@@ -864,6 +892,7 @@ QJsonObject RedisBackend::describe() const
         {u"node"_s, m_options.nodeName}, {u"lease"_s, lease()}, {u"available"_s, m_available}};
     if (!m_available)
         o.insert(u"failure"_s, u"Redis is unreachable: %1"_s.arg(m_commands.lastError()));
+    o.insert(u"nodes"_s, m_nodes);
     return o;
 }
 

@@ -8,6 +8,7 @@
 
 #include <QElapsedTimer>
 #include <QHash>
+#include <QJsonArray>
 #include <QSet>
 #include <QTimer>
 
@@ -84,6 +85,8 @@ public:
     [[nodiscard]] static QByteArray sessionKey(const QString &id);
 
 Q_SIGNALS:
+    /** describe() changed beyond a lease's countdown: a node joined, left or died, Redis went or came back. */
+    void describeChanged();
     /** Redis became unreachable, or reachable again. */
     void availabilityChanged(bool available);
 
@@ -111,6 +114,7 @@ private:
     void settle(Replica &r);
     void finishWrites();
     void heartbeat();
+    void readNodes();
     void sweep();
     void sweepNamespace(const QString &ns);
     void reap();
@@ -147,6 +151,7 @@ private:
     int m_sweepRounds = 0;
     bool m_reaping = false;
     QHash<QString, int> m_takingOver; // dead lease → namespaces whose take-over has not finished
+    QJsonArray m_nodes; // lark_nodes as last read: {lease, node, expiresInMs, alive, self}
     QHash<QByteArray, QString> m_sessionKeys; // sessionKey → id, for this node's live sessions (kicks)
 };
 

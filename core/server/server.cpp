@@ -119,9 +119,11 @@ bool Server::openRedis(QString *error)
     auto backend = std::make_unique<RedisBackend>(options);
     if (!backend->start([this](const QString &ns) { return database(ns); }, nullptr, error))
         return false;
-    // A remote dashboard cannot see this node's log: tell the watchers when Redis goes away and comes back.
-    connect(backend.get(), &RedisBackend::availabilityChanged, this,
+    // A remote dashboard cannot see this node's log: tell the watchers when Redis goes away and comes back, and
+    // when nodes join, leave or die.
+    connect(backend.get(), &RedisBackend::describeChanged, this,
         [this] { broadcastToWatchers(protocol::extensionPush(u"lark.store"_s, describeStore())); });
+    m_feed.setNodeName(options.nodeName);
     useBackend(std::move(backend));
     return true;
 }
