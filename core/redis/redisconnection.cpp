@@ -175,8 +175,14 @@ void RedisConnection::connectNow()
     if (m_url.db != 0)
         send({"SELECT", QByteArray::number(m_url.db)}, this, step("SELECT"));
     send({"PING"}, this, [this](const RedisReply &r) {
-        if (r.isError() || !m_ac)
+        if (!m_ac || r.string.startsWith("UNAVAILABLE") || m_refused)
             return;
+        if (r.isError()) {
+            // "LOADING": a restarted Redis still reading its file. Not ready: try again after the backoff.
+            m_lastError = u"PING refused: %1"_s.arg(QString::fromUtf8(r.string));
+            redisAsyncDisconnect(m_ac);
+            return;
+        }
         m_delayMs = m_firstDelayMs;
         m_lastError.clear();
         setReady(true);

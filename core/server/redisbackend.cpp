@@ -708,8 +708,13 @@ void RedisBackend::stop()
         return;
     // Leaving: the lease ends now, so the other nodes take this node's sessions over at their next reap (its
     // clients, closed with 1001, resume there; the others fire after the grace) instead of after dead-after.
-    const RedisReply r = m_blocking.command({"FCALL", "lark_node_heartbeat", "2", NodesKey, EpochKey,
-        m_options.nodeName.toUtf8(), QByteArray::number(m_epoch), "1"});
+    const QList<QByteArray> leave {"FCALL", "lark_node_heartbeat", "2", NodesKey, EpochKey, m_options.nodeName.toUtf8(),
+        QByteArray::number(m_epoch), "1"};
+    RedisReply r = m_blocking.command(leave);
+    QString why;
+    // The blocking connection may have died with a Redis restart since start(): once more on a fresh one.
+    if (r.isError() && r.string.startsWith("UNAVAILABLE") && m_blocking.connect(m_options.url, 1000, &why))
+        r = m_blocking.command(leave);
     if (r.isError())
         qCWarning(lcServer).noquote() << "could not give up the lease" << lease() << ":" << replyText(r);
     m_epoch = 0;
