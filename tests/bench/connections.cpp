@@ -95,17 +95,7 @@ QJsonObject runDisconnect(const Settings &s, const Target &t, bool mass)
         fail(r, u"%1 onDisconnect ops observed more than once"_s.arg(doubled));
     if (mass && t.kind == Kind::Lark) {
         // The stored data must agree with what was observed.
-        observer->onPush = nullptr;
-        QString reply;
-        observer->onReplyText = [&](Client *, const QString &m) { reply = m; };
-        observer->request("g", "{\"p\":\"" + prefix.toUtf8() + "\",\"q\":{}}");
-        waitFor([&] { return !reply.isEmpty(); }, 30000);
-        const QJsonObject d = QJsonDocument::fromJson(reply.toUtf8()).object().value(u"d"_s).toObject();
-        Observer count;
-        count.prefix = prefix;
-        count.armed = true;
-        count.flatten(prefix, d.value(u"b"_s).toObject().value(u"d"_s), 0);
-        const int stored = int(count.seen.size());
+        const int stored = storedLeaves(*observer, prefix);
         r.insert(u"stored"_s, stored);
         if (stored != expected)
             fail(r, u"%1 ops stored, expected %2"_s.arg(stored).arg(expected));

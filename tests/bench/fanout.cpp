@@ -15,16 +15,30 @@ namespace bench
 
 QJsonObject runFanout(const Settings &s, const Target &t, int listeners)
 {
+    return runFanout(s, QList<const Target *> {&t}, listeners);
+}
+
+QJsonObject runFanout(const Settings &s, const QList<const Target *> &targets, int listeners, int workers)
+{
     QJsonObject r;
     const bool raw = !s.qtListeners;
     // An epoll worker does not pay per fd per loop iteration: fewer processes leave more CPU to the server.
-    const int workers = s.workers > 0 ? s.workers : raw ? (listeners >= 5000 ? 2 : 1) : workersFor(s, listeners);
+    if (workers <= 0)
+        workers = s.workers > 0 ? s.workers : raw ? (listeners >= 5000 ? 2 : 1) : workersFor(s, listeners);
+    workers = std::max(workers, int(targets.size())); // a worker holds connections to one server
     Fleet fleet(workers, listeners);
+    const Target &t = *targets.front(); // the writer's
+    const auto serverCpu = [&targets] {
+        double sum = 0;
+        for (const Target *n : targets)
+            sum += processCpuSeconds(n->pid);
+        return sum;
+    };
     // Signed in, the writer is "writer" and writes under its own key, as presence rules allow.
     const QString path = u"/bench/fan-"_s + randomTag() + (s.signIn ? u"/writer"_s : QString());
     r.insert(u"listener_client"_s, raw ? u"epoll"_s : u"qt"_s);
     r.insert(u"load_processes"_s, fleet.size());
-    openFleet(fleet, t, path, QString(), QString(), r, raw);
+    openFleet(fleet, targets, path, QString(), QString(), r, raw);
     if (r.contains(u"errors"_s))
         return r;
     QString error;
@@ -37,10 +51,10 @@ QJsonObject runFanout(const Settings &s, const Target &t, int listeners)
         fail(r, u"the fan-out writer could not sign in: %1"_s.arg(writer->firstError));
         return r;
     }
-    const double serverCpu0 = processCpuSeconds(t.pid), loadCpu0 = fleet.cpuSeconds();
+    const double serverCpu0 = serverCpu(), loadCpu0 = fleet.cpuSeconds();
     const FanoutResult f = runStampedFanout(fleet, *writer, path, s, listeners, u"listeners"_s, r);
     const double wall = double(nowUs() - f.armUs) / 1e6;
-    r.insert(u"server_cores"_s, (processCpuSeconds(t.pid) - serverCpu0) / wall);
+    r.insert(u"server_cores"_s, (serverCpu() - serverCpu0) / wall);
     r.insert(u"load_cores"_s, (fleet.cpuSeconds() - loadCpu0) / wall);
     const double received = f.received, sent = double(f.sent);
     const Histogram &hist = f.hist;

@@ -109,8 +109,15 @@ int workersFor(const Settings &s, int connections)
 QList<QJsonObject> openFleet(Fleet &fleet, const Target &t, const QString &listen, const QString &ops,
     const QString &prefix, QJsonObject &r, bool raw, bool signIn)
 {
+    return openFleet(fleet, QList<const Target *> {&t}, listen, ops, prefix, r, raw, signIn);
+}
+
+QList<QJsonObject> openFleet(Fleet &fleet, const QList<const Target *> &targets, const QString &listen,
+    const QString &ops, const QString &prefix, QJsonObject &r, bool raw, bool signIn)
+{
     const QList<QJsonObject> answers = fleet.call(
         [&](int i) {
+            const Target &t = *targets.at(i % targets.size());
             return QJsonObject {{u"cmd"_s, u"open"_s}, {u"url"_s, t.url.toString()}, {u"n"_s, fleet.share(i)},
                 {u"first"_s, fleet.first(i)}, {u"echo"_s, t.echo()}, {u"listen"_s, listen}, {u"ops"_s, ops},
                 {u"prefix"_s, prefix}, {u"raw"_s, raw}, {u"signIn"_s, signIn}};
@@ -218,6 +225,24 @@ std::unique_ptr<Client> openObserver(const Target &t, const QString &prefix, Obs
         fail(r, u"observer listen refused"_s);
     obs.armed = true;
     return observer;
+}
+
+int storedLeaves(Client &c, const QString &prefix)
+{
+    c.onPush = nullptr;
+    QString reply;
+    c.onReplyText = [&](Client *, const QString &m) { reply = m; };
+    c.request("g", "{\"p\":\"" + prefix.toUtf8() + "\",\"q\":{}}");
+    const bool answered = waitFor([&] { return !reply.isEmpty(); }, 30000);
+    c.onReplyText = nullptr;
+    if (!answered)
+        return -1;
+    const QJsonObject d = QJsonDocument::fromJson(reply.toUtf8()).object().value(u"d"_s).toObject();
+    Observer count;
+    count.prefix = prefix;
+    count.armed = true;
+    count.flatten(prefix, d.value(u"b"_s).toObject().value(u"d"_s), 0);
+    return int(count.seen.size());
 }
 
 void fail(QJsonObject &r, const QString &what)

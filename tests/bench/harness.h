@@ -67,6 +67,9 @@ int workersFor(const Settings &s, int connections);
  */
 QList<QJsonObject> openFleet(Fleet &fleet, const Target &t, const QString &listen, const QString &ops,
     const QString &prefix, QJsonObject &r, bool raw = false, bool signIn = false);
+/** The same over several servers (cluster nodes): worker i connects to targets[i % targets.size()]. */
+QList<QJsonObject> openFleet(Fleet &fleet, const QList<const Target *> &targets, const QString &listen,
+    const QString &ops, const QString &prefix, QJsonObject &r, bool raw = false, bool signIn = false);
 
 /** A single client in the orchestrator (fan-out writer, observers). */
 std::unique_ptr<Client> openClient(const Target &t, QString *error);
@@ -90,6 +93,9 @@ struct Observer {
 
 /** A client listening on prefix whose pushes feed obs; null, with the error in r, if it cannot connect. */
 std::unique_ptr<Client> openObserver(const Target &t, const QString &prefix, Observer &obs, QJsonObject &r);
+
+/** How many leaves the server holds under prefix (a get on c, which stops feeding its observer); -1: no answer. */
+int storedLeaves(Client &c, const QString &prefix);
 
 /** What the listeners of a fleet saw of one writer's stamped sets (runStampedFanout()). */
 struct FanoutResult {

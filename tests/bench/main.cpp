@@ -3,8 +3,9 @@
 // baseline and, where it can run the scenario, the peer firebase-server, then drives each over 127.0.0.1 from
 // worker processes (lark-bench re-executed with --worker) and prints a table (and JSON with --json).
 // Exits non-zero when any run has errors, lost or doubled ops, or zero throughput.
-// The scenarios are in scenarios.h (writes.cpp, fanout.cpp, connections.cpp); what they run with in harness.h and
-// targets.h; the command line in settings.h; the table in report.h. This file runs each scenario on each server.
+// The scenarios are in scenarios.h (writes.cpp, fanout.cpp, connections.cpp, http.cpp, cluster.cpp); what they run with
+// in harness.h and targets.h; the command line in settings.h; the table in report.h. This file runs each scenario on
+// each server.
 #include "harness.h"
 #include "report.h"
 #include "scenarios.h"
@@ -296,6 +297,67 @@ int main(int argc, char *argv[])
         rows.append({u"http"_s, u"  server CPU µs per stream delivery"_s, u"sse_server_cpu_us_per_delivery"_s, false});
         rows.append({u"http"_s, u"idle: server KB per stream, %1 streams"_s.arg(s.connections), u"kb_per_stream"_s,
             false, 25, u"≤ 25 KB"_s});
+    }
+
+    // Cluster mode (issue #17): each scenario starts its own Redis and nodes, so --url does not apply.
+    const auto runCluster = [&](const QString &name, const std::function<QJsonObject()> &body) {
+        if (s.externalUrl.isValid()) {
+            std::fprintf(
+                stderr, "lark-bench: %s skipped: it starts Redis and its nodes itself (no --url)\n", qPrintable(name));
+            return false;
+        }
+        QJsonObject r = body();
+        r.insert(u"loadavg"_s, loadAverage());
+        for (const QJsonValue &e : r.value(u"errors"_s).toArray())
+            failures.append(u"%1/lark: %2"_s.arg(name, e.toString()));
+        results.append(QJsonObject {{u"scenario"_s, name}, {u"lark"_s, r},
+            {u"peer"_s, u"n/a: Lark nodes on one Redis, against the same Function driven directly or one node"_s}});
+        return true;
+    };
+    if (s.scenarios.contains(u"cluster-writes"_s)
+        && runCluster(u"cluster-writes"_s, [&] { return runClusterWrites(s); })) {
+        const QString c = QString::number(s.writeClients);
+        const QString sc = u"cluster-writes"_s;
+        for (const QString &k : {u"1"_s, u"16"_s}) {
+            rows.append({sc, u"FCALL lark_write/s direct, %1 clients × %2"_s.arg(c, k), u"direct_per_s_"_s + k});
+            rows.append({sc, u"acked sets/s through 3 nodes, %1 × %2"_s.arg(c, k), u"nodes_acked_per_s_"_s + k});
+            rows.append({sc, u"  3 nodes ÷ direct"_s, u"nodes_vs_direct_"_s + k, true, 0.7, u"≥ 0.7"_s});
+        }
+        rows.append(
+            {sc, u"  Redis µs per FCALL, direct × 16 (before)"_s, u"direct_redis_us_per_fcall_16_before"_s, false});
+        rows.append({sc, u"  Redis cores busy, direct × 16 (before)"_s, u"direct_redis_cores_16_before"_s, false});
+        rows.append({sc, u"  Redis µs per FCALL, through the nodes"_s, u"nodes_redis_us_per_fcall"_s, false});
+        rows.append({sc, u"  Redis cores busy, through the nodes"_s, u"nodes_redis_cores"_s, false});
+        rows.append({sc, u"  sets per lark_write call from the nodes"_s, u"writes_per_lark_write"_s});
+        rows.append({sc, u"  nodes' CPU µs per acked write (× 16)"_s, u"nodes_server_cpu_us_per_write"_s, false});
+        rows.append({sc, u"ack p99 ms through 3 nodes at 50 % of max"_s, u"nodes_p99_ms"_s, false});
+        rows.append({sc, u"FCALLs holding Redis > 10 ms (nodes)"_s, u"nodes_fcall_over_10ms"_s, false, 0, u"0"_s});
+        rows.append({sc, u"  longest FCALL ms (nodes; 0: < 1 ms)"_s, u"nodes_fcall_max_ms"_s, false});
+    }
+    if (s.scenarios.contains(u"cluster-fanout"_s)) {
+        const int n = s.listeners.value(0, 1000);
+        const QString sc = u"cluster-fanout-%1"_s.arg(n);
+        if (runCluster(sc, [&] { return runClusterFanout(s, n); })) {
+            rows.append({sc, u"deliveries/s, %1 listeners, 1 node in memory"_s.arg(n), u"memory_per_s"_s});
+            rows.append({sc, u"deliveries/s, 1 node on Redis"_s, u"single_deliveries_per_s"_s});
+            rows.append({sc, u"deliveries/s, spread over 3 nodes on Redis"_s, u"cluster_deliveries_per_s"_s});
+            rows.append({sc, u"  3 nodes ÷ 1 node on Redis"_s, u"cluster_vs_single"_s, true, 0.5, u"≥ 0.5"_s});
+            rows.append({sc, u"  3 nodes ÷ 1 node in memory"_s, u"cluster_vs_memory"_s});
+            rows.append({sc, u"  write→listener p95 ms, 3 nodes"_s, u"cluster_p95_ms"_s, false});
+            rows.append(
+                {sc, u"FCALLs holding Redis > 10 ms (3 nodes)"_s, u"cluster_fcall_over_10ms"_s, false, 0, u"0"_s});
+        }
+    }
+    if (s.scenarios.contains(u"cluster-kill"_s) && runCluster(u"cluster-kill"_s, [&] { return runClusterKill(s); })) {
+        const QString sc = u"cluster-kill"_s;
+        const int deadline = s.silentDeadMs + s.silentGraceMs + 2000;
+        rows.append({sc, u"ms from kill -9 until all %1 ops observed"_s.arg(s.mass * 2), u"all_ms"_s, false,
+            double(deadline), u"≤ %1 ms (dead+grace+2 s)"_s.arg(deadline)});
+        rows.append({sc, u"  first op observed, ms after the kill"_s, u"first_ms"_s, false});
+        rows.append({sc, u"ops lost"_s, u"lost"_s, false, 0, u"0"_s});
+        rows.append({sc, u"ops doubled"_s, u"doubled"_s, false, 0, u"0"_s});
+        rows.append({sc, u"FCALLs holding Redis > 10 ms"_s, u"fcall_over_10ms"_s, false, 0, u"0"_s});
+        rows.append({sc, u"  longest FCALL ms (0: < 1 ms)"_s, u"fcall_max_ms"_s, false});
     }
 
     // Table: absolute figures, the ratio to the baseline (and to the peer) and the target.

@@ -21,9 +21,10 @@ bool parseSettings(const QCoreApplication &app, Settings *out)
                                      "firebase-server peer."_s);
     parser.addHelpOption();
     const QCommandLineOption scenariosOpt(u"scenarios"_s,
-        u"Comma-separated: writes,fanout,connect,disconnect,mass-disconnect,silent,rules,http (connect includes "
-        "idle-memory; rules runs writes and fan-out on Lark without and with --rules-file; http is REST writes, "
-        "event-stream fan-out and idle streams, against the WebSocket figures of the same run). Default: all."_s,
+        u"Comma-separated: writes,fanout,connect,disconnect,mass-disconnect,silent,rules,http,cluster-writes,"
+        "cluster-fanout,cluster-kill (connect includes idle-memory; rules runs writes and fan-out on Lark without and "
+        "with --rules-file; http is REST writes, event-stream fan-out and idle streams, against the WebSocket figures "
+        "of the same run; cluster-* start a Redis and lark-server nodes on it). Default: all."_s,
         u"list"_s);
     const QCommandLineOption tinyOpt(u"tiny"_s, u"Every scenario at a tiny size (the bench_smoke test)."_s);
     const QCommandLineOption qtListenersOpt(
@@ -43,6 +44,8 @@ bool parseSettings(const QCoreApplication &app, Settings *out)
         u"dir"_s, QStringLiteral(LARK_PEER_DIR));
     const QCommandLineOption rulesOpt(
         u"rules-file"_s, u"rules: the security rules Lark runs under."_s, u"file"_s, QStringLiteral(LARK_BENCH_RULES));
+    const QCommandLineOption redisOpt(
+        u"redis-server"_s, u"cluster-*: the redis-server binary (Redis 7)."_s, u"path"_s, u"redis-server"_s);
     const QCommandLineOption noPeerOpt(u"no-peer"_s, u"Skip firebase-server."_s);
     const QCommandLineOption noBaselineOpt(u"no-baseline"_s, u"Skip the baseline."_s);
     const QCommandLineOption jsonOpt(u"json"_s, u"Write the results as JSON to this file."_s, u"file"_s);
@@ -59,7 +62,7 @@ bool parseSettings(const QCoreApplication &app, Settings *out)
     const QCommandLineOption graceOpt(u"grace"_s, u"silent: the server's grace in ms (as --dead-after)."_s, u"ms"_s);
     parser.addOptions({scenariosOpt, tinyOpt, qtListenersOpt, qtWritersOpt, writeRateOpt, urlOpt, pidOpt, serverOpt,
         baselineOpt, peerOpt, noPeerOpt, noBaselineOpt, jsonOpt, workersOpt, durationOpt, listenersOpt, connectionsOpt,
-        sessionsOpt, massOpt, silentOpt, deadOpt, graceOpt, rulesOpt});
+        sessionsOpt, massOpt, silentOpt, deadOpt, graceOpt, rulesOpt, redisOpt});
     parser.process(app);
 
     Settings &s = *out;
@@ -128,7 +131,7 @@ bool parseSettings(const QCoreApplication &app, Settings *out)
     }
 
     const QStringList all {u"writes"_s, u"fanout"_s, u"connect"_s, u"disconnect"_s, u"mass-disconnect"_s, u"silent"_s,
-        u"rules"_s, u"http"_s};
+        u"rules"_s, u"http"_s, u"cluster-writes"_s, u"cluster-fanout"_s, u"cluster-kill"_s};
     s.scenarios = parser.isSet(scenariosOpt) ? parser.value(scenariosOpt).split(u',') : all;
     for (const QString &sc : std::as_const(s.scenarios)) {
         if (!all.contains(sc)) {
@@ -138,6 +141,8 @@ bool parseSettings(const QCoreApplication &app, Settings *out)
     }
     s.jsonFile = parser.value(jsonOpt);
     s.rulesFile = parser.value(rulesOpt);
+    s.redisServerPath = parser.value(redisOpt);
+    s.redisFunctionsPath = QStringLiteral(LARK_REDIS_FUNCTIONS);
     return true;
 }
 

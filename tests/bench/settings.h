@@ -27,6 +27,8 @@ struct Settings {
     bool qtWriters = false; // writes scenario: writers on QWebSocket instead of the epoll client
     bool signIn = false; // writers and the fan-out writer sign in (auth), as the rules scenario needs
     QString rulesFile; // the rules scenario's rules (tests/bench/presence.rules.json)
+    QString redisServerPath; // the cluster scenarios' redis-server
+    QString redisFunctionsPath; // cluster-writes: the nodes' function library, for the direct calls
     double writeRate = 0; // writes scenario: the open-loop phase's rate; 0: half the best closed-loop rate
     int workers = 0; // 0: by connection count
     int durationMs = 3000;

@@ -14,17 +14,39 @@ namespace bench
 
 QJsonObject runWrites(const Settings &s, const Target &t)
 {
+    return runWrites(s, QList<const Target *> {&t});
+}
+
+QJsonObject runWrites(const Settings &s, const QList<const Target *> &targets)
+{
     QJsonObject r;
     const bool raw = !s.qtWriters;
     // The epoll writers pay nothing per idle socket and batch their sends: one process leaves the server more CPU.
-    const int workers = s.workers > 0 ? s.workers : raw ? 1 : (s.writeClients >= 50 ? 2 : 1);
+    // Over several nodes, one process per node (a worker holds connections to one server).
+    const int workers = std::max(int(targets.size()),
+        s.workers > 0 ? s.workers
+            : raw     ? 1
+                      : (s.writeClients >= 50 ? 2 : 1));
     Fleet fleet(workers, s.writeClients);
+    const auto serverCpu = [&targets] {
+        double sum = 0;
+        for (const Target *t : targets)
+            sum += processCpuSeconds(t->pid);
+        return sum;
+    };
+    const auto serverPreempted = [&targets] {
+        qint64 sum = 0;
+        for (const Target *t : targets)
+            sum += preemptions(t->pid);
+        return sum;
+    };
     const QString prefix = u"/bench/w-"_s + randomTag();
     r.insert(u"writer_client"_s, raw ? u"epoll"_s : u"qt"_s);
     r.insert(u"load_processes"_s, fleet.size());
-    openFleet(fleet, t, QString(), QString(), prefix, r, raw, s.signIn);
+    openFleet(fleet, targets, QString(), QString(), prefix, r, raw, s.signIn);
     if (r.contains(u"errors"_s))
         return r;
+    double ackedTotal = 0; // over every phase: what a cluster run divides Redis's calls by
     const auto phase = [&](int inflight, double rate, Histogram *hist, Histogram *lag, double *lagMaxUs) {
         const QList<QJsonObject> answers = fleet.call(
             [&](int) {
@@ -56,6 +78,7 @@ QJsonObject runWrites(const Settings &s, const Target &t)
             if (lagMaxUs)
                 *lagMaxUs = std::max(*lagMaxUs, a.value(u"lagMaxUs"_s).toDouble());
         }
+        ackedTotal += acked;
         if (errors > 0 || unmatched > 0 || lost > 0)
             fail(r, u"first error: "_s + firstError);
         if (errors > 0)
@@ -72,24 +95,24 @@ QJsonObject runWrites(const Settings &s, const Target &t)
         return perS;
     };
     const double one = phase(1, 0, nullptr, nullptr, nullptr);
-    const double serverCpu0 = processCpuSeconds(t.pid), loadCpu0 = fleet.cpuSeconds(), wall0 = double(nowUs());
+    const double serverCpu0 = serverCpu(), loadCpu0 = fleet.cpuSeconds(), wall0 = double(nowUs());
     const double sixteen = phase(16, 0, nullptr, nullptr, nullptr);
     const double wall = (double(nowUs()) - wall0) / 1e6;
     // Cores busy during the 16-in-flight phase: shows which side of the run was the limit.
-    r.insert(u"server_cores"_s, (processCpuSeconds(t.pid) - serverCpu0) / wall);
+    r.insert(u"server_cores"_s, (serverCpu() - serverCpu0) / wall);
     r.insert(u"load_cores"_s, (fleet.cpuSeconds() - loadCpu0) / wall);
     const double half = s.writeRate > 0 ? s.writeRate : std::max(one, sixteen) / 2;
     Histogram hist, lag;
     double lagMaxUs = 0;
-    const double serverCpuH = processCpuSeconds(t.pid), loadCpuH = fleet.cpuSeconds(), wallH = double(nowUs());
-    const qint64 serverPreemptedH = preemptions(t.pid), loadPreemptedH = fleet.preemptions();
+    const double serverCpuH = serverCpu(), loadCpuH = fleet.cpuSeconds(), wallH = double(nowUs());
+    const qint64 serverPreemptedH = serverPreempted(), loadPreemptedH = fleet.preemptions();
     const double achieved = phase(1, half, &hist, &lag, &lagMaxUs);
     const double wallHalf = (double(nowUs()) - wallH) / 1e6;
-    r.insert(u"half_server_cores"_s, (processCpuSeconds(t.pid) - serverCpuH) / wallHalf);
+    r.insert(u"half_server_cores"_s, (serverCpu() - serverCpuH) / wallHalf);
     r.insert(u"half_load_cores"_s, (fleet.cpuSeconds() - loadCpuH) / wallHalf);
     // With the server and the load each near a core, on 2 cores, a preemption is a likely source of the tail.
-    if (t.pid > 0)
-        r.insert(u"half_server_preempted"_s, double(preemptions(t.pid) - serverPreemptedH));
+    if (targets.front()->pid > 0)
+        r.insert(u"half_server_preempted"_s, double(serverPreempted() - serverPreemptedH));
     r.insert(u"half_load_preempted"_s, double(fleet.preemptions() - loadPreemptedH));
     // CPU per write holds up under CPU contention from other processes, where rates and latencies do not.
     if (sixteen > 0 && r.value(u"server_cores"_s).toDouble() > 0)
@@ -110,6 +133,7 @@ QJsonObject runWrites(const Settings &s, const Target &t)
         r.insert(u"send_lag_max_ms"_s, lagMaxUs / 1000);
     }
     r.insert(u"clients"_s, s.writeClients);
+    r.insert(u"acked_total"_s, ackedTotal);
     return r;
 }
 
