@@ -28,6 +28,14 @@ local function fenced(nodes, node, epoch)
     return not expiry or tonumber(expiry) <= now_ms()
 end
 
+-- The error a fenced caller gets; nil while its lease holds.
+local function refuse_fenced(nodes, node, epoch)
+    if fenced(nodes, node, epoch) then
+        return redis.error_reply('FENCED lease ' .. node .. '#' .. epoch .. ' is not valid')
+    end
+    return nil
+end
+
 local function is_priority(path)
     return path == '.priority' or path:sub(-10) == '/.priority'
 end
@@ -349,6 +357,19 @@ local function flatten(v, at, out)
     end
 end
 
+-- The leaves a resolved value sets at path: a priority is one leaf, and only a number or a string.
+local function leaves_for(path, resolved)
+    local leaves = {}
+    if is_priority(path) then
+        if type(resolved) == 'number' or type(resolved) == 'string' then
+            leaves = { path, encode(resolved) }
+        end
+    else
+        flatten(resolved, path, leaves)
+    end
+    return leaves
+end
+
 local function log_entry(keys, lease, kind, paths, payload, extra)
     local seq = redis.call('HINCRBY', keys[META], 'seq', 1)
     local args = { keys[LOG], 'MAXLEN', '~', 100000, '*', 'q', seq, 'k', kind, 'n', lease, 't', now_ms(), 'ps',
@@ -368,16 +389,8 @@ local function fire(keys, sid, st, lease, why)
         local path, value = op[1], op[2]
         local resolved, skip = resolve(keys, value, path, now)
         if not skip then
-            local leaves = {}
-            if is_priority(path) then
-                if type(resolved) == 'number' or type(resolved) == 'string' then
-                    leaves = { path, encode(resolved) }
-                end
-            else
-                flatten(resolved, path, leaves)
-            end
             paths[#paths + 1] = path
-            sets[#sets + 1] = { path, leaves }
+            sets[#sets + 1] = { path, leaves_for(path, resolved) }
             payload[#payload + 1] = '[' .. cjson.encode(path) .. ',' .. encode(resolved) .. ']'
         end
     end
@@ -396,33 +409,31 @@ local function namespace_call(keys, args, n)
     if #keys ~= 9 or #args < n then
         return nil, redis.error_reply('BAD arguments')
     end
-    if fenced(keys[NODES], args[1], args[2]) then
-        return nil, redis.error_reply('FENCED lease ' .. args[1] .. '#' .. args[2] .. ' is not valid')
+    local refused = refuse_fenced(keys[NODES], args[1], args[2])
+    if refused then
+        return nil, refused
     end
     return args[1] .. '#' .. args[2]
 end
 
--- lark_write(node, epoch, since, origin, handle, n, [path, value, k, leafpath, leafjson x k] x n)
--- origin: c (client), a (admin), i (import), o (onDisconnect). value is the set's export JSON with its leaves
--- encoded by the node; k = -1 instead: value is the JSON as sent, with ServerValues for Redis to resolve now (so
--- that two nodes incrementing one path both count). Returns [seq, stream ID].
-local function lark_write(keys, args)
-    local node, epoch, since, origin, handle = args[1], args[2], args[3], args[4], args[5]
-    local n = tonumber(args[6])
-    if not n or #keys ~= 9 then
-        return redis.error_reply('BAD lark_write arguments')
+-- One client request's writes in a lark_write call: origin, handle, n, [path, value, k, leafpath, leafjson x k] x n.
+-- Returns the group and the index after it, or nil and the error.
+local function parse_group(args, at, g)
+    local origin, handle, n = args[at], args[at + 1], tonumber(args[at + 2])
+    if not origin or not handle or not n then
+        return nil, 'BAD lark_write group ' .. g
     end
-    -- Parse before the first write: a bad call must change nothing.
-    local sets, at = {}, 7
+    local sets = {}
+    at = at + 3
     for s = 1, n do
         local path, value, k = args[at], args[at + 1], tonumber(args[at + 2])
         if not path or not value or not k or at + 2 + 2 * math.max(k, 0) > #args then
-            return redis.error_reply('BAD lark_write set ' .. s)
+            return nil, 'BAD lark_write group ' .. g .. ' set ' .. s
         end
         if k < 0 then
             local ok, decoded = pcall(cjson.decode, value)
             if not ok then
-                return redis.error_reply('BAD lark_write set ' .. s .. ' is not JSON')
+                return nil, 'BAD lark_write group ' .. g .. ' set ' .. s .. ' is not JSON'
             end
             sets[s] = { path = path, raw = decoded }
             at = at + 3
@@ -431,48 +442,79 @@ local function lark_write(keys, args)
             at = at + 3 + 2 * k
         end
     end
-    if at ~= #args + 1 then
-        return redis.error_reply('BAD lark_write: extra arguments')
-    end
-    if fenced(keys[NODES], node, epoch) then
-        return redis.error_reply('FENCED lease ' .. node .. '#' .. epoch .. ' is not valid')
-    end
-    local paths = {}
-    for s = 1, n do
-        paths[s] = sets[s].path
-    end
-    if since ~= '' and stale_since(keys, since, paths) then
-        return redis.error_reply('DATASTALE the data changed since ' .. since)
-    end
-    -- ServerValues against the tree before this batch (its sets do not overlap), as a single server does.
+    return { origin = origin, handle = handle, sets = sets }, at
+end
+
+-- Applies one group as one stream entry (one event for the listeners); its ServerValues resolve against the tree
+-- as the groups before it left it, as on a single server. Returns the entry's ID, or "!" and why the group alone
+-- was refused (nothing of it applied).
+local function write_group(keys, lease, group)
     local now = now_ms()
-    for s = 1, n do
-        local set = sets[s]
+    for _, set in ipairs(group.sets) do
         if set.raw ~= nil then
             local resolved, why = resolve(keys, set.raw, set.path, now)
             if why then
-                return redis.error_reply('BAD ' .. why)
+                return '!BAD ' .. why
             end
-            set.leaves = {}
-            if is_priority(set.path) then
-                if type(resolved) == 'number' or type(resolved) == 'string' then
-                    set.leaves = { set.path, encode(resolved) }
-                end
-            else
-                flatten(resolved, set.path, set.leaves)
-            end
+            set.leaves = leaves_for(set.path, resolved)
             set.text = encode(resolved)
         end
     end
-    local payload = {}
-    for s = 1, n do
-        apply_set(keys, sets[s].path, sets[s].leaves)
-        payload[s] = '[' .. cjson.encode(sets[s].path) .. ',' .. sets[s].text .. ']'
+    local paths, payload = {}, {}
+    for s, set in ipairs(group.sets) do
+        apply_set(keys, set.path, set.leaves)
+        paths[s] = set.path
+        payload[s] = '[' .. cjson.encode(set.path) .. ',' .. set.text .. ']'
     end
-    local id = log_entry(keys, node .. '#' .. epoch, 'w', paths, '[' .. table.concat(payload, ',') .. ']',
-        { 'o', origin, 'h', handle })
+    return log_entry(keys, lease, 'w', paths, '[' .. table.concat(payload, ',') .. ']',
+        { 'o', group.origin, 'h', group.handle })
+end
+
+-- lark_write(node, epoch, since, g, group x g): the writes one node gathered in one round of its event loop, in
+-- order, each group one client request (see parse_group). origin: c (client), a (admin), i (import), o
+-- (onDisconnect). A set's value is its export JSON with its leaves encoded by the node; with k = -1 instead, it is
+-- the JSON as sent, with ServerValues for Redis to resolve now (so that two nodes incrementing one path both count).
+-- since: a transaction, which comes alone; DATASTALE if its paths changed after that stream ID. Returns
+-- [seq, result x g], each result as write_group's.
+local function lark_write(keys, args)
+    local node, epoch, since, g = args[1], args[2], args[3], tonumber(args[4])
+    if not g or #keys ~= 9 then
+        return redis.error_reply('BAD lark_write arguments')
+    end
+    -- Parse before the first write: a bad call must change nothing.
+    local groups, at = {}, 5
+    for i = 1, g do
+        local group, next_at = parse_group(args, at, i)
+        if not group then
+            return redis.error_reply(next_at)
+        end
+        groups[i], at = group, next_at
+    end
+    if at ~= #args + 1 then
+        return redis.error_reply('BAD lark_write: extra arguments')
+    end
+    local refused = refuse_fenced(keys[NODES], node, epoch)
+    if refused then
+        return refused
+    end
+    if since ~= '' then
+        local paths = {}
+        for _, group in ipairs(groups) do
+            for _, set in ipairs(group.sets) do
+                paths[#paths + 1] = set.path
+            end
+        end
+        if stale_since(keys, since, paths) then
+            return redis.error_reply('DATASTALE the data changed since ' .. since)
+        end
+    end
+    local reply = { 0 }
+    for i, group in ipairs(groups) do
+        reply[i + 1] = write_group(keys, node .. '#' .. epoch, group)
+    end
+    reply[1] = tonumber(redis.call('HGET', keys[META], 'seq'))
     redis.call('SADD', keys[NSS], keys[T]:sub(2, -4)) -- {ns}:t → ns
-    return { tonumber(redis.call('HGET', keys[META], 'seq')), id }
+    return reply
 end
 
 -- lark_session_open(node, epoch, sid, sk, handle, kept): a new live session owned by the caller.
@@ -578,7 +620,7 @@ local function lark_fire_due(keys, args)
         return err
     end
     local now = now_ms()
-    local due = redis.call('ZRANGEBYSCORE', keys[DL], '-inf', now, 'LIMIT', 0, tonumber(args[3]) or 100)
+    local due = redis.call('ZRANGEBYSCORE', keys[DL], '-inf', now, 'LIMIT', 0, tonumber(args[3]) or 50)
     for _, sid in ipairs(due) do
         local st = state_of(keys, sid)
         if st and st.st == 'suspended' then
@@ -597,7 +639,7 @@ local function lark_take_over(keys, args)
     if not lease then
         return err
     end
-    local dead, grace, limit = args[3], tonumber(args[4]), tonumber(args[5]) or 500
+    local dead, grace, limit = args[3], tonumber(args[4]), tonumber(args[5]) or 200
     local expiry = redis.call('ZSCORE', keys[NODES], dead)
     local now = now_ms()
     if expiry and tonumber(expiry) > now then
@@ -621,15 +663,13 @@ end
 -- lark_expired(node, epoch) / lark_forget_node(node, epoch, dead), on the node keys: the leases that ran out, and
 -- dropping one once its sessions were taken over in every namespace.
 local function lark_expired(keys, args)
-    if fenced(keys[1], args[1], args[2]) then
-        return redis.error_reply('FENCED lease ' .. args[1] .. '#' .. args[2] .. ' is not valid')
-    end
-    return redis.call('ZRANGEBYSCORE', keys[1], '-inf', now_ms())
+    return refuse_fenced(keys[1], args[1], args[2]) or redis.call('ZRANGEBYSCORE', keys[1], '-inf', now_ms())
 end
 
 local function lark_forget_node(keys, args)
-    if fenced(keys[1], args[1], args[2]) then
-        return redis.error_reply('FENCED lease ' .. args[1] .. '#' .. args[2] .. ' is not valid')
+    local refused = refuse_fenced(keys[1], args[1], args[2])
+    if refused then
+        return refused
     end
     local expiry = redis.call('ZSCORE', keys[1], args[3])
     if expiry and tonumber(expiry) > now_ms() then

@@ -107,7 +107,17 @@ private:
         QString error;
     };
 
+    /** The writes of one namespace gathered in this loop round: one lark_write call (flushWrites()). */
+    struct OpenCall {
+        QList<QByteArray> groups; // each request's arguments, one after the other
+        std::vector<quint64> batches; // their PendingWrite, one per group
+        qsizetype bytes = 0;
+    };
+
     Replica &replica(Database *db);
+    /** Sends every namespace's open call: before any other command, so Redis sees this node's order. */
+    void flushWrites();
+    void sendWrites(const QString &ns, const QByteArray &since, OpenCall call);
     bool loadReplica(Replica &r, QString *error);
     void readTail();
     void applyEntry(Replica &r, const redis::RedisReply &entry);
@@ -132,6 +142,8 @@ private:
     redis::RedisConnection m_tail; // XREAD BLOCK holds its connection
     QHash<QString, Replica> m_replicas;
     std::deque<PendingWrite> m_writes; // in batch order: committed() reports them in that order
+    QHash<QString, OpenCall> m_open;
+    QTimer m_flushTimer; // 0 ms: the end of the loop round that opened a call
     quint64 m_nextBatch = 1;
     quint64 m_records = 0;
     qint64 m_epoch = 0; // 0: no lease

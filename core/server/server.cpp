@@ -34,6 +34,10 @@ namespace lark
 namespace
 {
 
+// While the cluster's storage cannot take a session (docs/cluster.md): the SDK backs off and retries.
+const auto TryAgainLater = QWebSocketProtocol::CloseCode(1013);
+const QString StorageUnavailable = QStringLiteral("storage unavailable, try again later");
+
 qint64 epochMs()
 {
     return QDateTime::currentMSecsSinceEpoch();
@@ -440,8 +444,8 @@ void Server::onWebSocketOpened(ServerWebSocket *socket)
         return;
     }
     if (m_backend->sharesSessions() && !m_backend->acceptsSessions()) {
-        // No hello without a session the cluster knows (docs/cluster.md): 1013, the SDK backs off and retries.
-        socket->close(QWebSocketProtocol::CloseCode(1013), u"storage unavailable, try again later"_s);
+        // No hello without a session the cluster knows.
+        socket->close(TryAgainLater, StorageUnavailable);
         return;
     }
     if (QString reason; !m_namespaces.admits(ns, &reason)) {
@@ -503,7 +507,7 @@ void Server::resumeShared(Connection *c, Database *db, const QString &id)
                 return;
             }
             if (!reached) {
-                c->closeWithError(QWebSocketProtocol::CloseCode(1013), u"storage unavailable, try again later"_s);
+                c->closeWithError(TryAgainLater, StorageUnavailable);
                 return;
             }
             if (shared.found && !m_registry.find(id)) {

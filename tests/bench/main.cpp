@@ -328,7 +328,7 @@ int main(int argc, char *argv[])
         rows.append({sc, u"  Redis cores busy, direct × 16 (before)"_s, u"direct_redis_cores_16_before"_s, false});
         rows.append({sc, u"  Redis µs per FCALL, through the nodes"_s, u"nodes_redis_us_per_fcall"_s, false});
         rows.append({sc, u"  Redis cores busy, through the nodes"_s, u"nodes_redis_cores"_s, false});
-        rows.append({sc, u"  sets per lark_write call from the nodes"_s, u"writes_per_lark_write"_s});
+        rows.append({sc, u"  acked sets per FCALL from the nodes"_s, u"writes_per_fcall"_s});
         rows.append({sc, u"  nodes' CPU µs per acked write (× 16)"_s, u"nodes_server_cpu_us_per_write"_s, false});
         rows.append({sc, u"ack p99 ms through 3 nodes at 50 % of max"_s, u"nodes_p99_ms"_s, false});
         rows.append({sc, u"FCALLs holding Redis > 10 ms (nodes)"_s, u"nodes_fcall_over_10ms"_s, false, 0, u"0"_s});

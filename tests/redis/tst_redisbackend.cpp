@@ -3,7 +3,8 @@
 // several backends in one process stand for several nodes, each with its own copy of the namespace. A write through
 // one reaches every copy, applied before its commit is reported; random writes leave every copy and a fresh read of
 // Redis equal; a transaction checked against an old copy is refused; a lease that expired is fenced and the node
-// registers again; Redis's configuration is checked at start; Redis down and back.
+// registers again; Redis's configuration is checked at start; Redis down and back; the writes of one loop round go
+// in one call, where a refused one harms none of the others; another build's library is refused.
 #include "db/database.h"
 #include "redis/redisconnection.h"
 #include "redisserver.h"
@@ -143,6 +144,8 @@ private Q_SLOTS:
     void redisDownThenBack();
     void serverValuesResolveInRedis();
     void queuedOpsFireInRedisExactly();
+    void aRoundsWritesGoInOneCall();
+    void refusesAnotherBuildsLibrary();
 
 private:
     std::unique_ptr<RedisServer> m_redis;
@@ -267,9 +270,9 @@ void TstRedisBackend::transactionAgainstAnOldCopyIsStale()
         = other.command({"FCALL", "lark_node_heartbeat", "2", "lark:nodes", "lark:epoch", "z", "0", "5000"});
     QCOMPARE(int(reg.type), int(RedisReply::Type::Array));
     const QByteArray epoch = QByteArray::number(reg.elements[0].integer);
-    const RedisReply w
-        = other.command({"FCALL", "lark_write", "9", "{t}:t", "{t}:ix", "{t}:log", "{t}:meta", "{t}:sess", "{t}:dl",
-            "{t}:own", "lark:nodes", "lark:nss", "z", epoch, "", "c", "", "1", "counter", "5", "1", "counter", "5"});
+    const RedisReply w = other.command(
+        {"FCALL", "lark_write", "9", "{t}:t", "{t}:ix", "{t}:log", "{t}:meta", "{t}:sess", "{t}:dl", "{t}:own",
+            "lark:nodes", "lark:nss", "z", epoch, "", "1", "c", "", "1", "counter", "5", "1", "counter", "5"});
     QVERIFY2(!w.isError(), w.string.constData());
 
     // The copy still says 1: a transaction checked against it must not overwrite the 5.
@@ -403,4 +406,55 @@ void TstRedisBackend::queuedOpsFireInRedisExactly()
 }
 
 QTEST_GUILESS_MAIN(TstRedisBackend)
+void TstRedisBackend::aRoundsWritesGoInOneCall()
+{
+    TestNode a(m_redis->port(), u"a"_s), b(m_redis->port(), u"b"_s);
+    QString why;
+    QVERIFY2(a.start(&why), qPrintable(why));
+    QVERIFY2(b.start(&why), qPrintable(why));
+    QVERIFY(waitCommitted(*a.backend, a.writeAsSent(u"big"_s, 1.7e308)).first);
+    BlockingRedis admin;
+    QVERIFY2(admin.connect(localUrl(m_redis->port()), 2000, &why), qPrintable(why));
+    QVERIFY(!admin.command({"CONFIG", "RESETSTAT"}).isError());
+
+    // 60 requests in one round, the 30th an increment that overflows: Redis refuses it alone.
+    std::vector<quint64> batches;
+    for (int i = 0; i < 60; ++i) {
+        batches.push_back(i == 29
+                ? a.writeAsSent(u"big"_s, QJsonObject {{u".sv"_s, QJsonObject {{u"increment"_s, 1.7e308}}}})
+                : a.write(u"round/%1"_s.arg(i), QByteArray::number(i)));
+        QVERIFY(batches.back() != 0);
+    }
+    for (int i = 0; i < 60; ++i) {
+        const auto [ok, error] = waitCommitted(*a.backend, batches[size_t(i)]);
+        if (i == 29)
+            QVERIFY2(!ok && error.contains(u"overflows"_s), qPrintable(error));
+        else
+            QVERIFY2(ok, qPrintable(error));
+    }
+    QTRY_COMPARE(b.db.valueJson(path(u"round"_s)).toObject().size(), 59);
+    QCOMPARE(b.db.valueJson(path(u"big"_s)), QJsonValue(1.7e308));
+    // Each request is still its own entry (its own event) in the stream.
+    QCOMPARE(admin.command({"XLEN", "{t}:log"}).integer, 1 + 59);
+
+    // One lark_write for the round, not 60 (the rest: heartbeats, sweeps of a node's timers meanwhile).
+    const RedisReply stats = admin.command({"INFO", "commandstats"});
+    const QByteArray line = stats.string.mid(stats.string.indexOf("cmdstat_fcall:"));
+    const QByteArray calls = line.mid(line.indexOf("calls=") + 6, line.indexOf(',') - line.indexOf("calls=") - 6);
+    QVERIFY2(calls.toInt() < 20, line.left(line.indexOf('\r')).constData());
+}
+
+void TstRedisBackend::refusesAnotherBuildsLibrary()
+{
+    // Our library's name with other code, as an older build would have left it.
+    BlockingRedis admin;
+    QString why;
+    QVERIFY2(admin.connect(localUrl(m_redis->port()), 2000, &why), qPrintable(why));
+    const RedisReply loaded = admin.command({"FUNCTION", "LOAD", RedisBackend::functionLibrary() + "\n-- older\n"});
+    QVERIFY2(!loaded.isError(), loaded.string.constData());
+    TestNode a(m_redis->port(), u"a"_s);
+    QVERIFY(!a.start(&why));
+    QVERIFY2(why.contains(u"another build's lark_v1"_s) && why.contains(u"FUNCTION DELETE"_s), qPrintable(why));
+}
+
 #include "tst_redisbackend.moc"
