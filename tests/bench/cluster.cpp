@@ -55,6 +55,17 @@ public:
     BenchRedis(const BenchRedis &) = delete;
     BenchRedis &operator=(const BenchRedis &) = delete;
 
+    /** Starts it and waits until it answers; false, with the reason in r's errors, if it does not. */
+    bool start(QJsonObject &r)
+    {
+        QString why;
+        const bool up = start(&why);
+        if (!up)
+            fail(r, why);
+        return up;
+    }
+
+private:
     bool start(QString *error)
     {
         // Below the ephemeral range, where the load's own connections take their ports.
@@ -104,6 +115,8 @@ public:
         }
         return true;
     }
+
+public:
     void stop()
     {
         if (m_proc.state() == QProcess::NotRunning)
@@ -290,11 +303,8 @@ QJsonObject runClusterWrites(const Settings &s)
 {
     QJsonObject r;
     BenchRedis redis(s);
-    QString error;
-    if (!redis.start(&error)) {
-        fail(r, error);
+    if (!redis.start(r))
         return r;
-    }
     // The direct calls need the library and a lease of their own, as a node would have.
     QFile lua(s.redisFunctionsPath);
     if (!lua.open(QIODevice::ReadOnly)) {
@@ -387,11 +397,8 @@ QJsonObject runClusterFanout(const Settings &s, int listeners)
     for (const int n : {1, 3}) {
         std::fprintf(stderr, "lark-bench: cluster-fanout: %d node(s) on Redis ...\n", n);
         BenchRedis redis(s);
-        QString error;
-        if (!redis.start(&error)) {
-            fail(r, error);
+        if (!redis.start(r))
             return r;
-        }
         const std::vector<std::unique_ptr<Target>> nodes = startNodes(s, redis, n, {}, r);
         if (nodes.empty())
             return r;
@@ -420,11 +427,8 @@ QJsonObject runClusterKill(const Settings &s)
 {
     QJsonObject r;
     BenchRedis redis(s);
-    QString error;
-    if (!redis.start(&error)) {
-        fail(r, error);
+    if (!redis.start(r))
         return r;
-    }
     const QStringList timers {u"--ping-interval"_s, u"%1ms"_s.arg(s.silentPingMs), u"--dead-after"_s,
         u"%1ms"_s.arg(s.silentDeadMs), u"--grace"_s, u"%1ms"_s.arg(s.silentGraceMs)};
     std::vector<std::unique_ptr<Target>> nodes = startNodes(s, redis, 3, timers, r);
