@@ -129,6 +129,24 @@ ColumnLayout {
         wrapMode: Text.Wrap
         Layout.fillWidth: true
     }
+    // ... and where every session of the cluster is: handles are per node, so each is named with its node.
+    Label {
+        objectName: "clusterSessions"
+        visible: Hub.clusterNodes.length > 0
+        text: {
+            const live = Hub.clusterSessions.filter(s => s.state === "live")
+            const suspended = Hub.clusterSessions.filter(s => s.state !== "live")
+            const byNode = Hub.clusterNodes.map(n => n.node + ": " + (live.filter(s => s.node === n.node)
+                                                                      .map(s => s.handle).join(", ") || "none"))
+            return "Sessions by node: " + byNode.join(" · ")
+                    + (suspended.length > 0 ? " · suspended: " + suspended.map(
+                                                  s => s.handle + " (fires in " + Math.ceil(s.firesInMs / 1000) + " s)")
+                                              .join(", ") : "")
+        }
+        color: Theme.muted
+        wrapMode: Text.Wrap
+        Layout.fillWidth: true
+    }
 
     RowLayout {
         Layout.fillWidth: true

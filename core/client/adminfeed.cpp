@@ -98,10 +98,12 @@ void AdminFeed::setStore(const QJsonObject &store)
 {
     const QString failure = store.value(u"failure"_s).toString();
     const QJsonArray nodes = store.value(u"nodes"_s).toArray();
-    if (failure == m_storeFailure && nodes == m_nodes)
+    const QJsonArray sessions = store.value(u"sessions"_s).toArray();
+    if (failure == m_storeFailure && nodes == m_nodes && sessions == m_clusterSessions)
         return;
     m_storeFailure = failure;
     m_nodes = nodes;
+    m_clusterSessions = sessions;
     Q_EMIT storeChanged();
 }
 

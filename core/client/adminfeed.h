@@ -25,6 +25,11 @@ class AdminFeed : public QObject
     Q_PROPERTY(QString storeFailure READ storeFailure NOTIFY storeChanged)
     /** In cluster mode, the nodes and their leases: [{lease, node, expiresInMs, alive, self}]; empty otherwise. */
     Q_PROPERTY(QJsonArray nodes READ nodes NOTIFY storeChanged)
+    /**
+     * In cluster mode, every session of the cluster as Redis holds it, by handle (which is per node) and without its
+     * id: [{ns, handle, state, node (live) or firesInMs (suspended)}], refreshed with each lease renewal.
+     */
+    Q_PROPERTY(QJsonArray clusterSessions READ clusterSessions NOTIFY storeChanged)
 public:
     explicit AdminFeed(Database *db, QObject *parent = nullptr);
 
@@ -36,6 +41,7 @@ public:
     /** Why the server's data file failed (it refuses writes until it restarts); empty while it has not. */
     [[nodiscard]] const QString &storeFailure() const { return m_storeFailure; }
     [[nodiscard]] const QJsonArray &nodes() const { return m_nodes; }
+    [[nodiscard]] const QJsonArray &clusterSessions() const { return m_clusterSessions; }
 
 Q_SIGNALS:
     void sessionsChanged();
@@ -67,6 +73,7 @@ private:
     QMap<int, QJsonObject> m_streams; // by handle number
     QString m_storeFailure;
     QJsonArray m_nodes;
+    QJsonArray m_clusterSessions;
 };
 
 } // namespace lark::client

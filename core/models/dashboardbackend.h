@@ -86,6 +86,8 @@ public:
     [[nodiscard]] virtual bool isPersistent() const = 0;
     /** A cluster's nodes and their leases ({lease, node, expiresInMs, alive, self}); empty when not a cluster. */
     [[nodiscard]] virtual QJsonArray clusterNodes() const { return {}; }
+    /** A cluster's sessions, every node's ({ns, handle, state, node or firesInMs}); empty when not a cluster. */
+    [[nodiscard]] virtual QJsonArray clusterSessions() const { return {}; }
     /** The namespaces the tree can show; empty when only the watched one. */
     [[nodiscard]] virtual QStringList namespaces() const = 0;
     /** Re-reads namespaces() (clients create them on first use); emits namespacesChanged() when they changed. */

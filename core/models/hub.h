@@ -61,6 +61,8 @@ class Hub : public QObject
     Q_PROPERTY(bool persistent READ isPersistent NOTIFY runningChanged)
     /** Connect mode to a cluster node: every node with its lease ({lease, node, expiresInMs, alive, self}). */
     Q_PROPERTY(QVariantList clusterNodes READ clusterNodes NOTIFY runningChanged)
+    /** ... and every session of the cluster with the node it is on ({ns, handle, state, node or firesInMs}). */
+    Q_PROPERTY(QVariantList clusterSessions READ clusterSessions NOTIFY runningChanged)
     Q_PROPERTY(QStringList savedSettings READ savedSettings NOTIFY settingsNotesChanged)
     Q_PROPERTY(QStringList oneOffOptions READ oneOffOptions NOTIFY settingsNotesChanged)
 public:
@@ -121,6 +123,7 @@ public:
     /** Whether the running embedded server keeps its data in dataFile() (keepData, and the file could be opened). */
     [[nodiscard]] bool isPersistent() const { return m_backend->isPersistent(); }
     [[nodiscard]] QVariantList clusterNodes() const { return m_backend->clusterNodes().toVariantList(); }
+    [[nodiscard]] QVariantList clusterSessions() const { return m_backend->clusterSessions().toVariantList(); }
     /** Turns keeping data on or off; it applies from the next (re)start of the embedded server. */
     Q_INVOKABLE void setKeepData(bool keep);
 

@@ -128,9 +128,10 @@ bool RemoteBackend::start(const HubConfig &config)
         Q_EMIT runningChanged();
     });
     connect(m_feed, &lark::client::AdminFeed::storeChanged, this, [this] {
-        if (m_feed->nodes() != m_nodes) {
+        if (m_feed->nodes() != m_nodes || m_feed->clusterSessions() != m_clusterSessions) {
             m_nodes = m_feed->nodes();
-            Q_EMIT runningChanged(); // Hub.clusterNodes
+            m_clusterSessions = m_feed->clusterSessions();
+            Q_EMIT runningChanged(); // Hub.clusterNodes, Hub.clusterSessions
         }
         // As in host mode: a server that refuses writes says so in the header, not only in its own log.
         const QString &failure = m_feed->storeFailure();

@@ -46,6 +46,7 @@ public:
     [[nodiscard]] int connectionCount() const override { return 0; }
     [[nodiscard]] bool isPersistent() const override { return false; }
     [[nodiscard]] QJsonArray clusterNodes() const override { return m_nodes; }
+    [[nodiscard]] QJsonArray clusterSessions() const override { return m_clusterSessions; }
     [[nodiscard]] QStringList namespaces() const override { return {}; }
     void refreshNamespaces() override { }
     /** Only the watched namespace is copied: false. */
@@ -67,6 +68,7 @@ private:
     lark::client::Database *m_admin = nullptr;
     lark::client::AdminFeed *m_feed = nullptr;
     QJsonArray m_nodes; // the feed's cluster nodes, as last shown
+    QJsonArray m_clusterSessions; // and the cluster's sessions
     QString m_lastFailure; // the feed's store failure, as last told
     std::vector<lark::client::Subscription> m_adminListens; // the root (for the tree), presence and status
     bool m_adminRefused = false; // the admin credential was refused on this connection: keep that message

@@ -660,6 +660,32 @@ local function lark_take_over(keys, args)
     return { #members, redis.call('ZLEXCOUNT', keys[OWN], '[' .. dead .. '|', '(' .. dead .. '}') }
 end
 
+-- lark_sessions(limit): for the dashboard, which node each session of the namespace is on, without its id:
+-- [now, lease, handle, state, fire-at, ...], the live ones (by lease) then the suspended ones, at most limit each.
+local function lark_sessions(keys, args)
+    local limit = tonumber(args[1]) or 1000
+    local out = { now_ms() }
+    local function add(sid)
+        local st = state_of(keys, sid)
+        if st then
+            out[#out + 1] = st.own or ''
+            out[#out + 1] = st.h or ''
+            out[#out + 1] = st.st or ''
+            out[#out + 1] = tostring(st.fa or 0)
+        end
+    end
+    for _, member in ipairs(redis.call('ZRANGE', keys[OWN], 0, limit - 1)) do
+        local sid = member:match('#%d+|(.+)$') -- "<node>#<epoch>|<sid>"
+        if sid then
+            add(sid)
+        end
+    end
+    for _, sid in ipairs(redis.call('ZRANGE', keys[DL], 0, limit - 1)) do
+        add(sid)
+    end
+    return out
+end
+
 -- lark_expired(node, epoch) / lark_forget_node(node, epoch, dead), on the node keys: the leases that ran out, and
 -- dropping one once its sessions were taken over in every namespace.
 local function lark_expired(keys, args)
@@ -691,3 +717,4 @@ redis.register_function('lark_write', lark_write)
 redis.register_function { function_name = 'lark_read', callback = lark_read, flags = { 'no-writes' } }
 redis.register_function('lark_node_heartbeat', lark_node_heartbeat)
 redis.register_function { function_name = 'lark_nodes', callback = lark_nodes, flags = { 'no-writes' } }
+redis.register_function { function_name = 'lark_sessions', callback = lark_sessions, flags = { 'no-writes' } }

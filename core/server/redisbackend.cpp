@@ -12,6 +12,7 @@
 #include <QJsonDocument>
 
 #include <algorithm>
+#include <memory>
 #include <utility>
 
 using namespace Qt::Literals::StringLiterals;
@@ -490,7 +491,9 @@ bool RedisBackend::record(
 void RedisBackend::flushWrites()
 {
     m_flushTimer.stop();
-    for (auto it = m_open.begin(); it != m_open.end(); it = m_open.erase(it))
+    // Taken first: a reply given at once (a context going away) may lead to new writes, which open new calls.
+    QHash<QString, OpenCall> open = std::exchange(m_open, {});
+    for (auto it = open.begin(); it != open.end(); ++it)
         sendWrites(it.key(), QByteArray(), std::move(it.value()));
 }
 
@@ -743,7 +746,52 @@ void RedisBackend::readNodes()
         m_nodes = nodes;
         if (before != shape)
             Q_EMIT describeChanged();
+        readSessions();
     });
+}
+
+// For the dashboard: every namespace's sessions by the node they are on (the live ones) or their fire-at.
+void RedisBackend::readSessions()
+{
+    if (m_readingSessions > 0)
+        return;
+    auto sessions = std::make_shared<QJsonArray>();
+    for (auto it = m_replicas.cbegin(); it != m_replicas.cend(); ++it) {
+        ++m_readingSessions;
+        QList<QByteArray> argv {"FCALL_RO", "lark_sessions", "9"};
+        argv << it->keys << "1000";
+        m_commands.command(argv, this, [this, sessions, ns = it.key()](const RedisReply &r) {
+            if (!r.isError() && !r.elements.empty()) {
+                const qint64 now = r.elements[0].integer;
+                for (size_t i = 1; i + 3 < r.elements.size(); i += 4) {
+                    const QString lease = QString::fromUtf8(r.elements[i].string);
+                    const bool live = r.elements[i + 2].string == "live";
+                    QJsonObject s {{u"ns"_s, ns}, {u"handle"_s, QString::fromUtf8(r.elements[i + 1].string)},
+                        {u"state"_s, live ? u"live"_s : u"suspended"_s}};
+                    if (live)
+                        s.insert(u"node"_s, lease.section(u'#', 0, -2));
+                    else
+                        s.insert(
+                            u"firesInMs"_s, double(std::max<qint64>(0, r.elements[i + 3].string.toLongLong() - now)));
+                    sessions->append(s);
+                }
+            }
+            if (--m_readingSessions > 0)
+                return;
+            // A change is a session coming, going, moving or being suspended, not a countdown.
+            const auto shape = [](const QJsonArray &list) {
+                QStringList out;
+                for (const QJsonValue &v : list)
+                    out << v[u"ns"_s].toString() + u'/' + v[u"handle"_s].toString() + u'@' + v[u"node"_s].toString();
+                out.sort();
+                return out;
+            };
+            const bool changed = shape(*sessions) != shape(m_clusterSessions);
+            m_clusterSessions = *sessions;
+            if (changed)
+                Q_EMIT describeChanged();
+        });
+    }
 }
 
 void RedisBackend::checkLease()
@@ -960,6 +1008,7 @@ QJsonObject RedisBackend::describe() const
     if (!m_available)
         o.insert(u"failure"_s, u"Redis is unreachable: %1"_s.arg(m_commands.lastError()));
     o.insert(u"nodes"_s, m_nodes);
+    o.insert(u"sessions"_s, m_clusterSessions);
     return o;
 }
 

@@ -125,6 +125,7 @@ private:
     void finishWrites();
     void heartbeat();
     void readNodes();
+    void readSessions();
     void sweep();
     void sweepNamespace(const QString &ns);
     void reap();
@@ -164,6 +165,9 @@ private:
     bool m_reaping = false;
     QHash<QString, int> m_takingOver; // dead lease → namespaces whose take-over has not finished
     QJsonArray m_nodes; // lark_nodes as last read: {lease, node, expiresInMs, alive, self}
+    // lark_sessions of every attached namespace as last read: {ns, handle, state, node (live) or firesInMs}
+    QJsonArray m_clusterSessions;
+    int m_readingSessions = 0; // lark_sessions calls in flight
     QHash<QByteArray, QString> m_sessionKeys; // sessionKey → id, for this node's live sessions (kicks)
 };
 

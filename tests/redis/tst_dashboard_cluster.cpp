@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The dashboard in connect mode to a cluster node (docs/cluster.md): it lists the nodes with whether each lease is
-// alive, and each session with the node it is on. Real lark-server --redis processes on a Redis the test starts.
+// alive, each of its sessions with the node it is on, and every session of the cluster, the other nodes' too. Real
+// lark-server --redis processes on a Redis the test starts.
+#include "client/database.h"
 #include "models/hub.h"
 #include "models/sessionsmodel.h"
 #include "redisserver.h"
@@ -38,6 +40,19 @@ QStringList nodes(const lark::models::Hub &hub)
     return out;
 }
 
+/** The hub's cluster sessions of namespace test as "<node>" (live there) or "suspended". */
+QStringList clusterSessions(const lark::models::Hub &hub)
+{
+    QStringList out;
+    for (const QVariant &v : hub.clusterSessions()) {
+        const QVariantMap s = v.toMap();
+        if (s.value(u"ns"_s) == u"test"_s)
+            out << (s.value(u"state"_s) == u"live"_s ? s.value(u"node"_s).toString() : u"suspended"_s);
+    }
+    out.sort();
+    return out;
+}
+
 } // namespace
 
 void TstDashboardCluster::showsNodesAndWhereSessionsAre()
@@ -49,7 +64,8 @@ void TstDashboardCluster::showsNodesAndWhereSessionsAre()
         u"--ping-interval"_s, u"200ms"_s, u"--dead-after"_s, u"1s"_s, u"--grace"_s, u"1s"_s};
     const quint16 port = startServerProcess(first, common + QStringList {u"--node-name"_s, u"n1"_s});
     QVERIFY(port != 0);
-    QVERIFY(startServerProcess(second, common + QStringList {u"--node-name"_s, u"n2"_s}) != 0);
+    const quint16 secondPort = startServerProcess(second, common + QStringList {u"--node-name"_s, u"n2"_s});
+    QVERIFY(secondPort != 0);
 
     lark::models::HubConfig config;
     config.connectUrl = QUrl(u"ws://127.0.0.1:%1?ns=test"_s.arg(port));
@@ -62,11 +78,22 @@ void TstDashboardCluster::showsNodesAndWhereSessionsAre()
     QTRY_VERIFY_WITH_TIMEOUT(hub.sessions()->rowOfShortId(tab->sessionShort()) >= 0, 10000);
     const QModelIndex row = hub.sessions()->index(hub.sessions()->rowOfShortId(tab->sessionShort()));
     QCOMPARE(row.data(lark::models::SessionsModel::NodeRole).toString(), u"n1"_s);
+    QTRY_VERIFY_WITH_TIMEOUT(clusterSessions(hub).contains(u"n1"_s), 10000);
+    QVERIFY(!clusterSessions(hub).contains(u"n2"_s));
 
-    // A node that dies: its lease runs out (1 s) and the dashboard says so.
+    // A client of the other node: the dashboard on n1 lists its session on n2.
+    lark::client::Database other(QUrl(u"ws://127.0.0.1:%1"_s.arg(secondPort)), u"test"_s);
+    other.goOnline();
+    QTRY_VERIFY_WITH_TIMEOUT(other.isConnected(), 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(clusterSessions(hub).count(u"n2"_s), 1, 10000);
+
+    // A node that dies: its lease runs out (1 s) and the dashboard says so; its session is suspended, then fires.
     second.kill();
     QTRY_VERIFY_WITH_TIMEOUT(!nodes(hub).contains(u"n2+"_s), 10000);
     QVERIFY(nodes(hub).contains(u"n1+*"_s));
+    QTRY_VERIFY_WITH_TIMEOUT(clusterSessions(hub).contains(u"suspended"_s), 10000);
+    QVERIFY(!clusterSessions(hub).contains(u"n2"_s));
+    QTRY_VERIFY_WITH_TIMEOUT(!clusterSessions(hub).contains(u"suspended"_s), 10000);
     first.terminate();
     QVERIFY(first.waitForFinished(10000));
 }
