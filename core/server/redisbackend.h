@@ -19,10 +19,10 @@ namespace lark
 
 /**
  * The cluster mode's storage (issue #17): the namespaces' trees live in one Redis shared by several lark-server
- * nodes. Every write is one call of the lark_v1 function library (core/server/lark_v1.lua), which applies it
- * and appends it to the namespace's change stream; every node's tree is a replica that follows that stream, so
- * listeners on every node see one order. A write is applied here only when it comes back from the stream, and its
- * `ok` waits for that (push before ack, as on a single node).
+ * nodes. The writes of one loop round are one call of the lark_v1 function library (core/server/lark_v1.lua),
+ * which applies each and appends each to the namespace's change stream; every node's tree is a replica that follows
+ * that stream, so listeners on every node see one order. A write is applied here only when it comes back from the
+ * stream, and its `ok` waits for that (push before ack, as on a single node).
  *
  * Sessions live in Redis too (sharesSessions()): any node resumes any session, and fires it exactly once. Each node
  * holds a lease that it renews; every call carries it, and Redis refuses one whose lease expired (fencing). Every
