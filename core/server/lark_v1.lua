@@ -663,7 +663,7 @@ end
 -- lark_sessions(limit): for the dashboard, which node each session of the namespace is on, without its id:
 -- [now, lease, handle, state, fire-at, ...], the live ones (by lease) then the suspended ones, at most limit each.
 local function lark_sessions(keys, args)
-    local limit = tonumber(args[1]) or 1000
+    local limit = tonumber(args[1]) or 200
     local out = { now_ms() }
     local function add(sid)
         local st = state_of(keys, sid)

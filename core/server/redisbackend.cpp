@@ -759,7 +759,8 @@ void RedisBackend::readSessions()
     for (auto it = m_replicas.cbegin(); it != m_replicas.cend(); ++it) {
         ++m_readingSessions;
         QList<QByteArray> argv {"FCALL_RO", "lark_sessions", "9"};
-        argv << it->keys << "1000";
+        // At most 200 live and 200 suspended: a list to read, and a call of about a millisecond on every renewal.
+        argv << it->keys << "200";
         m_commands.command(argv, this, [this, sessions, ns = it.key()](const RedisReply &r) {
             if (!r.isError() && !r.elements.empty()) {
                 const qint64 now = r.elements[0].integer;
