@@ -22,6 +22,16 @@ local function now_ms()
     return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
+-- A call that fires or moves many sessions stops once it has worked this long (after one session at least), so that
+-- it holds Redis a few ms on any machine, not a fixed count's worth; the node calls again at once while some remain.
+-- The calls take another budget as their last argument (the tests give 0: one session per call).
+local BUDGET_US = 2000
+
+local function clock_us()
+    local t = redis.call('TIME')
+    return tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+
 -- The caller's lease must exist and not have expired (docs: node leases with epoch fencing).
 local function fenced(nodes, node, epoch)
     local expiry = redis.call('ZSCORE', nodes, node .. '#' .. epoch)
@@ -613,14 +623,17 @@ local function lark_session_resume(keys, args)
     return { 'resumed', st.h or '', redis.call('HGET', keys[SESS], sid .. '|o') or '' }
 end
 
--- lark_fire_due(node, epoch, limit): fires up to limit sessions whose grace has ended. Returns [fired, still due].
+-- lark_fire_due(node, epoch, limit[, budget µs]): fires up to limit sessions whose grace has ended, within the budget.
+-- Returns [fired, still due].
 local function lark_fire_due(keys, args)
     local lease, err = namespace_call(keys, args, 3)
     if not lease then
         return err
     end
     local now = now_ms()
+    local started, budget = clock_us(), tonumber(args[4]) or BUDGET_US
     local due = redis.call('ZRANGEBYSCORE', keys[DL], '-inf', now, 'LIMIT', 0, tonumber(args[3]) or 50)
+    local done = 0
     for _, sid in ipairs(due) do
         local st = state_of(keys, sid)
         if st and st.st == 'suspended' then
@@ -628,12 +641,16 @@ local function lark_fire_due(keys, args)
         else
             redis.call('ZREM', keys[DL], sid)
         end
+        done = done + 1
+        if clock_us() - started >= budget then
+            break
+        end
     end
-    return { #due, redis.call('ZCOUNT', keys[DL], '-inf', now) }
+    return { done, redis.call('ZCOUNT', keys[DL], '-inf', now) }
 end
 
--- lark_take_over(node, epoch, dead, grace, limit): the live sessions of an expired lease become suspended with a
--- fresh grace (then they fire, or resume anywhere). Returns [moved, remaining].
+-- lark_take_over(node, epoch, dead, grace, limit[, budget µs]): the live sessions of an expired lease become suspended
+-- with a fresh grace (then they fire, or resume anywhere). Returns [moved, remaining].
 local function lark_take_over(keys, args)
     local lease, err = namespace_call(keys, args, 5)
     if not lease then
@@ -645,7 +662,9 @@ local function lark_take_over(keys, args)
     if expiry and tonumber(expiry) > now then
         return redis.error_reply('NOT_DEAD ' .. dead)
     end
+    local started, budget = clock_us(), tonumber(args[6]) or BUDGET_US
     local members = redis.call('ZRANGEBYLEX', keys[OWN], '[' .. dead .. '|', '(' .. dead .. '}', 'LIMIT', 0, limit)
+    local done = 0
     for _, member in ipairs(members) do
         local sid = member:sub(#dead + 2)
         local st = state_of(keys, sid)
@@ -656,8 +675,12 @@ local function lark_take_over(keys, args)
             redis.call('ZADD', keys[DL], st.fa, sid)
         end
         redis.call('ZREM', keys[OWN], member)
+        done = done + 1
+        if clock_us() - started >= budget then
+            break
+        end
     end
-    return { #members, redis.call('ZLEXCOUNT', keys[OWN], '[' .. dead .. '|', '(' .. dead .. '}') }
+    return { done, redis.call('ZLEXCOUNT', keys[OWN], '[' .. dead .. '|', '(' .. dead .. '}') }
 end
 
 -- lark_sessions(limit): for the dashboard, which node each session of the namespace is on, without its id:

@@ -935,14 +935,14 @@ void RedisBackend::sweep()
         sweepNamespace(ns);
 }
 
-// Fire in batches of 50: one call holds Redis for a few ms (lark-bench cluster-kill measured up to 9 ms with 100 on
-// 2 shared cores), not for every due session at once; the next call follows at once.
+// Fire in batches: one call fires at most 100 sessions and stops after about 2 ms of work (BUDGET_US in
+// lark_v1.lua), so it never holds Redis for long (lark-bench cluster-kill: none over 10 ms); the next follows at once.
 void RedisBackend::sweepNamespace(const QString &ns)
 {
     if (m_sweeping.contains(ns))
         return;
     m_sweeping.insert(ns);
-    sessionCall(ns, "lark_fire_due", {"50"}, [this, ns](const RedisReply &r) {
+    sessionCall(ns, "lark_fire_due", {"100"}, [this, ns](const RedisReply &r) {
         m_sweeping.remove(ns);
         if (r.isError()) {
             if (!r.string.startsWith("UNAVAILABLE") && !r.string.startsWith("FENCED"))
@@ -981,7 +981,7 @@ void RedisBackend::reap()
 // sessions left; until then it stays listed and the next reap goes on.
 void RedisBackend::takeOver(const QString &dead, const QString &ns)
 {
-    sessionCall(ns, "lark_take_over", {dead.toUtf8(), QByteArray::number(m_options.graceMs), "200"},
+    sessionCall(ns, "lark_take_over", {dead.toUtf8(), QByteArray::number(m_options.graceMs), "500"},
         [this, dead, ns](const RedisReply &r) {
             if (!r.isError() && r.elements.size() == 2 && r.elements[1].integer > 0)
                 return takeOver(dead, ns);

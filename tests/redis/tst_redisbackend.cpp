@@ -4,7 +4,8 @@
 // one reaches every copy, applied before its commit is reported; random writes leave every copy and a fresh read of
 // Redis equal; a transaction checked against an old copy is refused; a lease that expired is fenced and the node
 // registers again; Redis's configuration is checked at start; Redis down and back; the writes of one loop round go
-// in one call, where a refused one harms none of the others; another build's library is refused.
+// in one call, where a refused one harms none of the others; another build's library is refused; a call that fires or
+// takes over sessions stops at its time budget.
 #include "db/database.h"
 #include "redis/redisconnection.h"
 #include "redisserver.h"
@@ -146,6 +147,7 @@ private Q_SLOTS:
     void queuedOpsFireInRedisExactly();
     void aRoundsWritesGoInOneCall();
     void refusesAnotherBuildsLibrary();
+    void firingAndTakingOverStopAtTheirBudget();
 
 private:
     std::unique_ptr<RedisServer> m_redis;
@@ -403,6 +405,65 @@ void TstRedisBackend::queuedOpsFireInRedisExactly()
     a.backend->suspendSession(s, 0);
     QVERIFY(barrier(a));
     QCOMPARE(a.db.valueJson(path(u"visits"_s)), QJsonValue(42));
+}
+
+void TstRedisBackend::firingAndTakingOverStopAtTheirBudget()
+{
+    // Two leases of our own, without nodes: y will die with live sessions, z fires and takes over.
+    BlockingRedis r;
+    QString why;
+    QVERIFY2(r.connect(localUrl(m_redis->port()), 2000, &why), qPrintable(why));
+    QVERIFY(!r.command({"FUNCTION", "LOAD", RedisBackend::functionLibrary()}).isError());
+    using Counts = std::pair<qint64, qint64>;
+    // [done, left] of a call, or (-1, -1) when it did not answer that.
+    const auto counts = [](const RedisReply &reply) {
+        return reply.elements.size() == 2 ? std::pair(reply.elements[0].integer, reply.elements[1].integer)
+                                          : Counts(-1, -1);
+    };
+    const auto lease = [&](const QByteArray &name, const QByteArray &ttl) {
+        return QByteArray::number(
+            counts(r.command({"FCALL", "lark_node_heartbeat", "2", "lark:nodes", "lark:epoch", name, "0", ttl})).first);
+    };
+    const QByteArray z = lease("z", "60000"), y = lease("y", "200");
+    const auto call = [&](const QByteArray &function, const QByteArray &node, const QByteArray &epoch,
+                          const QList<QByteArray> &args) {
+        QList<QByteArray> c {"FCALL", function, "9", "{t}:t", "{t}:ix", "{t}:log", "{t}:meta", "{t}:sess", "{t}:dl",
+            "{t}:own", "lark:nodes", "lark:nss", node, epoch};
+        return r.command(c + args);
+    };
+    for (int i = 0; i < 6; ++i) {
+        const QByteArray sid = "sid" + QByteArray::number(i), owner = i < 3 ? "z" : "y", epoch = i < 3 ? z : y;
+        const RedisReply opened = call("lark_session_open", owner, epoch, {sid, "", "S" + QByteArray::number(i), ""});
+        QVERIFY2(!opened.isError(), opened.string.constData());
+        const QByteArray plan = "[[\"fired/" + QByteArray::number(i) + "\",true]]";
+        QVERIFY(!call("lark_session_save", owner, epoch, {sid, plan, ""}).isError());
+        if (i < 3)
+            QVERIFY(!call("lark_session_suspend", "z", z, {sid, "1"}).isError());
+    }
+
+    // With a budget of 0 every call does one session (at least one, so it always progresses); without, the rest.
+    Counts fired;
+    QVERIFY(QTest::qWaitFor(
+        [&] {
+            return (fired = counts(call("lark_fire_due", "z", z, {"100", "0"}))).first != 0;
+        },
+        5000));
+    QCOMPARE(fired, Counts(1, 2));
+    QCOMPARE(counts(call("lark_fire_due", "z", z, {"100", "0"})), Counts(1, 1));
+    QCOMPARE(counts(call("lark_fire_due", "z", z, {"100"})), Counts(1, 0));
+    QCOMPARE(r.command({"XLEN", "{t}:log"}).integer, 3);
+
+    const QByteArray dead = "y#" + y;
+    // Once y's lease has lapsed (NOT_DEAD before).
+    Counts moved;
+    QVERIFY(QTest::qWaitFor(
+        [&] {
+            return (moved = counts(call("lark_take_over", "z", z, {dead, "60000", "500", "0"}))).first != -1;
+        },
+        5000));
+    QCOMPARE(moved, Counts(1, 2));
+    QCOMPARE(counts(call("lark_take_over", "z", z, {dead, "60000", "500"})), Counts(2, 0));
+    QCOMPARE(r.command({"ZCARD", "{t}:dl"}).integer, 3);
 }
 
 QTEST_GUILESS_MAIN(TstRedisBackend)
