@@ -936,7 +936,7 @@ void RedisBackend::sweep()
 }
 
 // Fire in batches: one call fires at most 100 sessions and stops after about 2 ms of work (BUDGET_US in
-// lark_v1.lua), so it never holds Redis for long (lark-bench cluster-kill: none over 10 ms); the next follows at once.
+// lark_v1.lua), so that firing thousands never holds Redis for long; the next call follows at once.
 void RedisBackend::sweepNamespace(const QString &ns)
 {
     if (m_sweeping.contains(ns))

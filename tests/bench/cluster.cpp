@@ -3,7 +3,8 @@
 // (Debian's redis-server as docs/cluster.md requires it: appendonly yes, appendfsync always, noeviction), in a
 // temporary folder on a free loopback port. Besides what the clients see, each reads Redis's own account of the
 // run: INFO commandstats (calls and microseconds of FCALL) and SLOWLOG, which logs every command that held Redis
-// for 1 ms or more, so that the longest function call and those over 10 ms are known. Redis runs at nice -10.
+// for 1 ms or more, so that the longest function call and those over 10 ms are known, and its latency monitor. Redis
+// runs at nice -10.
 #include "scenarios.h"
 
 #include "harness.h"
@@ -85,7 +86,7 @@ private:
             {u"--port"_s, QString::number(m_port), u"--bind"_s, u"127.0.0.1"_s, u"--dir"_s, m_dir.path(),
                 u"--daemonize"_s, u"no"_s, u"--save"_s, u""_s, u"--appendonly"_s, u"yes"_s, u"--appendfsync"_s,
                 u"always"_s, u"--maxmemory-policy"_s, u"noeviction"_s, u"--slowlog-log-slower-than"_s, u"1000"_s,
-                u"--slowlog-max-len"_s, u"100000"_s});
+                u"--slowlog-max-len"_s, u"100000"_s, u"--latency-monitor-threshold"_s, u"10"_s});
         if (!m_proc.waitForStarted(10000)) {
             *error
                 = u"cannot start %1 (Debian: apt-get install redis-server): %2"_s.arg(m_program, m_proc.errorString());
@@ -131,15 +132,19 @@ public:
     [[nodiscard]] qint64 pid() const { return m_proc.processId(); }
     RedisReply command(const QList<QByteArray> &argv) { return m_admin.command(argv); }
 
-    /** Starts a new account: commandstats and the slow log from zero. */
+    /** Starts a new account: commandstats, the slow log and the latency monitor from zero. */
     void resetAccount()
     {
         command({"CONFIG", "RESETSTAT"});
         command({"SLOWLOG", "RESET"});
+        command({"LATENCY", "RESET"});
     }
     /**
      * Redis's account since resetAccount(), into r under prefix: FCALL calls and mean µs per call, the longest
-     * function call in the slow log and how many held Redis for more than 10 ms (each of those is also an error).
+     * function call in the slow log, the longest of each function, how many held Redis for more than 10 ms, and
+     * the latency monitor's worst of each event over 10 ms (the AOF's fsync among them). A call over 10 ms is a
+     * target missed, not an error of the run: the machine can stall Redis that long in a call that does almost no
+     * work (docs/performance.md, "Slow calls"), and the longest heartbeat or one-set call shows it.
      */
     void account(QJsonObject &r, const QString &prefix)
     {
@@ -162,6 +167,7 @@ public:
         double maxUs = 0;
         int over = 0;
         QString longest;
+        QJsonObject byFunction;
         for (const RedisReply &e : slow.elements) {
             if (e.elements.size() < 4 || e.elements[3].elements.size() < 2)
                 continue;
@@ -170,6 +176,8 @@ public:
                 continue;
             const auto us = double(e.elements[2].integer);
             over += us > 10000 ? 1 : 0;
+            const QString function = QString::fromUtf8(e.elements[3].elements[1].string);
+            byFunction.insert(function, std::max(byFunction.value(function).toDouble(), us / 1000));
             if (us > maxUs) {
                 maxUs = us;
                 longest = QString::fromUtf8(e.elements[3].elements[1].string);
@@ -180,6 +188,15 @@ public:
         if (!longest.isEmpty())
             r.insert(prefix + u"fcall_longest"_s, longest);
         r.insert(prefix + u"fcall_over_10ms"_s, over);
+        r.insert(prefix + u"fcall_max_ms_by_function"_s, byFunction);
+        r.insert(prefix + u"heartbeat_max_ms"_s, byFunction.value(u"lark_node_heartbeat"_s).toDouble());
+        // LATENCY LATEST: [event, when, latest ms, max ms] for each event that took 10 ms or more.
+        QJsonObject latency;
+        for (const RedisReply &e : command({"LATENCY", "LATEST"}).elements) {
+            if (e.elements.size() >= 4)
+                latency.insert(QString::fromUtf8(e.elements[0].string), double(e.elements[3].integer));
+        }
+        r.insert(prefix + u"redis_latency_max_ms"_s, latency);
         r.insert(prefix + u"redis_nice"_s, m_nice);
         // A fork (the AOF rewrite) makes the commands after it pay copy-on-write faults: it explains slow calls.
         const RedisReply info = command({"INFO", "stats"});
@@ -187,10 +204,6 @@ public:
         if (at >= 0)
             r.insert(prefix + u"redis_forks"_s,
                 info.string.mid(at + 12, info.string.indexOf('\r', at) - at - 12).toDouble());
-        if (over > 0)
-            fail(r,
-                u"%1 function calls held Redis for more than 10 ms (longest %2, %3 ms)"_s.arg(over).arg(longest).arg(
-                    maxUs / 1000));
     }
 
 private:
@@ -338,6 +351,8 @@ QJsonObject runClusterWrites(const Settings &s)
             redis.account(account, QString());
             r.insert(u"direct_redis_us_per_fcall_%1_%2"_s.arg(k, when), account.value(u"redis_us_per_fcall"_s));
             r.insert(u"direct_fcall_max_ms_%1_%2"_s.arg(k, when), account.value(u"fcall_max_ms"_s));
+            r.insert(u"direct_fcall_max_ms"_s,
+                std::max(r.value(u"direct_fcall_max_ms"_s).toDouble(), account.value(u"fcall_max_ms"_s).toDouble()));
             r.insert(u"direct_fcall_over_10ms_%1_%2"_s.arg(k, when), account.value(u"fcall_over_10ms"_s));
             for (const QJsonValue &e : account.value(u"errors"_s).toArray())
                 fail(r, u"direct: "_s + e.toString());

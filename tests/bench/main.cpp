@@ -333,6 +333,9 @@ int main(int argc, char *argv[])
         rows.append({sc, u"ack p99 ms through 3 nodes at 50 % of max"_s, u"nodes_p99_ms"_s, false});
         rows.append({sc, u"FCALLs holding Redis > 10 ms (nodes)"_s, u"nodes_fcall_over_10ms"_s, false, 0, u"0"_s});
         rows.append({sc, u"  longest FCALL ms (nodes; 0: < 1 ms)"_s, u"nodes_fcall_max_ms"_s, false});
+        // Controls: calls that do almost no work, so that a long one shows the machine stalling Redis.
+        rows.append({sc, u"  longest direct FCALL ms (one set each)"_s, u"direct_fcall_max_ms"_s, false});
+        rows.append({sc, u"  longest heartbeat ms (nodes)"_s, u"nodes_heartbeat_max_ms"_s, false});
     }
     if (s.scenarios.contains(u"cluster-fanout"_s)) {
         const int n = s.listeners.value(0, 1000);
@@ -358,6 +361,7 @@ int main(int argc, char *argv[])
         rows.append({sc, u"ops doubled"_s, u"doubled"_s, false, 0, u"0"_s});
         rows.append({sc, u"FCALLs holding Redis > 10 ms"_s, u"fcall_over_10ms"_s, false, 0, u"0"_s});
         rows.append({sc, u"  longest FCALL ms (0: < 1 ms)"_s, u"fcall_max_ms"_s, false});
+        rows.append({sc, u"  longest heartbeat ms (a call of no work)"_s, u"heartbeat_max_ms"_s, false});
     }
 
     // Table: absolute figures, the ratio to the baseline (and to the peer) and the target.
