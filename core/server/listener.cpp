@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -178,17 +179,33 @@ void Listener::updateInterest()
     m_poller->setInterest(m_fd, this, watch, false);
 }
 
+// Linux reports a listening socket's accept queue in TCP_INFO's tcpi_unacked (what `ss -l` shows as Recv-Q); -1 if
+// it cannot say.
+int Listener::waitingClients() const
+{
+    tcp_info info {};
+    socklen_t size = sizeof info;
+    if (::getsockopt(m_fd, IPPROTO_TCP, TCP_INFO, &info, &size) != 0)
+        return -1;
+    return int(info.tcpi_unacked);
+}
+
+void Listener::endEpisode()
+{
+    if (!m_exhausted)
+        return;
+    qCInfo(lcServer).noquote() << "accepting connections again, after"
+                               << QDateTime::currentMSecsSinceEpoch() - m_episodeStart << "ms";
+    m_exhausted = false;
+}
+
 void Listener::onReadable()
 {
     // A bounded number per notification, so a storm of connects cannot hold the loop from the open connections.
     for (int i = 0; i < 256 && m_fd >= 0 && !m_held; ++i) {
         const int fd = ::accept4(m_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
-            if (m_backoffMs > 0) {
-                qCInfo(lcServer).noquote() << "accepting connections again, after"
-                                           << QDateTime::currentMSecsSinceEpoch() - m_episodeStart << "ms";
-                m_backoffMs = 0;
-            }
+            m_backoffMs = 0; // progress: the next shortage backs off from the start
             m_onAccepted(fd);
             continue;
         }
@@ -197,13 +214,23 @@ void Listener::onReadable()
 #if EAGAIN != EWOULDBLOCK
         case EWOULDBLOCK:
 #endif
+            // The episode ends once every waiting client is taken, not at the first descriptor that frees up:
+            // while clients close one by one, accepts alternate with shortages, and that is one episode.
+            endEpisode();
             return;
         case EMFILE:
         case ENFILE:
         case ENOBUFS:
         case ENOMEM: {
             const int why = errno;
-            if (m_backoffMs == 0) {
+            // accept() takes a descriptor before it looks at the queue, so with the table full it fails even when
+            // nobody waits: that is no shortage yet (the next client makes the socket readable again).
+            if (waitingClients() == 0) {
+                endEpisode();
+                return;
+            }
+            if (!m_exhausted) {
+                m_exhausted = true;
                 m_episodeStart = QDateTime::currentMSecsSinceEpoch();
                 qCWarning(lcServer).noquote()
                     << "cannot accept a connection:" << std::strerror(why)

@@ -71,6 +71,8 @@ private:
     void onReadable() override;
     void onWritable() override { }
     void updateInterest();
+    [[nodiscard]] int waitingClients() const;
+    void endEpisode();
 
     SocketPoller *m_poller;
     std::function<void(int)> m_onAccepted;
@@ -78,7 +80,8 @@ private:
     quint16 m_port = 0;
     bool m_held = false;
     bool m_watching = true;
-    int m_backoffMs = 0; // the current backoff; 0: not in an episode
+    int m_backoffMs = 0; // the current backoff; 0 after an accept
+    bool m_exhausted = false; // in an episode: from the first shortage until the backlog is empty
     qint64 m_episodeStart = 0;
     QTimer m_backoff;
 };
