@@ -180,7 +180,7 @@ public:
             byFunction.insert(function, std::max(byFunction.value(function).toDouble(), us / 1000));
             if (us > maxUs) {
                 maxUs = us;
-                longest = QString::fromUtf8(e.elements[3].elements[1].string);
+                longest = function;
             }
         }
         // Below the slow log's 1 ms threshold nothing is logged: 0 then means "under 1 ms".
@@ -354,8 +354,6 @@ QJsonObject runClusterWrites(const Settings &s)
             r.insert(u"direct_fcall_max_ms"_s,
                 std::max(r.value(u"direct_fcall_max_ms"_s).toDouble(), account.value(u"fcall_max_ms"_s).toDouble()));
             r.insert(u"direct_fcall_over_10ms_%1_%2"_s.arg(k, when), account.value(u"fcall_over_10ms"_s));
-            for (const QJsonValue &e : account.value(u"errors"_s).toArray())
-                fail(r, u"direct: "_s + e.toString());
         }
     };
     direct(u"before"_s);
