@@ -55,6 +55,14 @@ lark::redis::RedisUrl localUrl(quint16 port)
     return u;
 }
 
+/** An FCALL of a function of namespace t with its 9 keys, as a node sends it (core/server/redisbackend.cpp). */
+QList<QByteArray> namespaceCall(const QByteArray &function, const QList<QByteArray> &args)
+{
+    return QList<QByteArray> {"FCALL", function, "9", "{t}:t", "{t}:ix", "{t}:log", "{t}:meta", "{t}:sess", "{t}:dl",
+               "{t}:own", "lark:nodes", "lark:nss"}
+    + args;
+}
+
 /** Every committed() of a backend, by batch. */
 struct CommitLog : QObject {
     explicit CommitLog(RedisBackend *b)
@@ -273,8 +281,7 @@ void TstRedisBackend::transactionAgainstAnOldCopyIsStale()
     QCOMPARE(int(reg.type), int(RedisReply::Type::Array));
     const QByteArray epoch = QByteArray::number(reg.elements[0].integer);
     const RedisReply w = other.command(
-        {"FCALL", "lark_write", "9", "{t}:t", "{t}:ix", "{t}:log", "{t}:meta", "{t}:sess", "{t}:dl", "{t}:own",
-            "lark:nodes", "lark:nss", "z", epoch, "", "1", "c", "", "1", "counter", "5", "1", "counter", "5"});
+        namespaceCall("lark_write", {"z", epoch, "", "1", "c", "", "1", "counter", "5", "1", "counter", "5"}));
     QVERIFY2(!w.isError(), w.string.constData());
 
     // The copy still says 1: a transaction checked against it must not overwrite the 5.
@@ -427,9 +434,7 @@ void TstRedisBackend::firingAndTakingOverStopAtTheirBudget()
     const QByteArray z = lease("z", "60000"), y = lease("y", "200");
     const auto call = [&](const QByteArray &function, const QByteArray &node, const QByteArray &epoch,
                           const QList<QByteArray> &args) {
-        QList<QByteArray> c {"FCALL", function, "9", "{t}:t", "{t}:ix", "{t}:log", "{t}:meta", "{t}:sess", "{t}:dl",
-            "{t}:own", "lark:nodes", "lark:nss", node, epoch};
-        return r.command(c + args);
+        return r.command(namespaceCall(function, QList<QByteArray> {node, epoch} + args));
     };
     for (int i = 0; i < 6; ++i) {
         const QByteArray sid = "sid" + QByteArray::number(i), owner = i < 3 ? "z" : "y", epoch = i < 3 ? z : y;
